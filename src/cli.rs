@@ -1,0 +1,552 @@
+//! Command line: flags → validated settings → the pipeline; owns printing and exit codes.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::{InputError, EXIT_INPUT};
+use crate::plan::{self, PlanOptions};
+use crate::probe::{self, overrides, DnsMode, ProbeConfig};
+use crate::render::{self, table::Style, Format};
+use crate::report::{self, RunInfo, Settings, Verdict};
+use crate::{profile, profile::BUILTIN_NAMES};
+
+const AFTER_HELP: &str = "\
+Examples:
+  Before registering a runner for github.com:
+    runner-preflight check --profile dotcom
+  For GitHub Enterprise Server:
+    runner-preflight check --profile ghes --var hostname=ghes.example.com
+  In a provisioning pipeline, keep the JSON report:
+    runner-preflight check --profile dotcom --format json --output report.json
+
+Exit codes: 0 every gating capability passes (warnings allowed), 1 a gating capability fails,
+2 usage, profile or input error.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "runner-preflight",
+    version,
+    args_override_self = true,
+    about = "Checks that this machine's network lets a GitHub Actions self-hosted runner do its job",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Probe every host of a profile: DNS (with CNAME chain), TCP, TLS, HTTP; verdict per capability
+    Check(CheckArgs),
+    /// List the built-in profiles
+    Profiles,
+    /// Show or validate a profile
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Print the expanded profile: every capability, entry, probed name, port and HTTP check
+    Show(ShowArgs),
+    /// Validate a profile file; errors name the file, line and column
+    Validate {
+        /// Path of the YAML file (or a built-in name)
+        profile: String,
+    },
+    /// Print the YAML source of a built-in profile (a starting point for your own)
+    Source {
+        /// Built-in profile name
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Built-in profile name or path of a YAML file
+    pub profile: String,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Profile variable, NAME=VALUE (repeatable), e.g. hostname=ghes.example.com
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = plan::parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Probe only these capabilities (comma-separated ids)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID,…",
+        env = "RUNNER_PREFLIGHT_CAPABILITY"
+    )]
+    pub capability: Vec<String>,
+    /// Make these capabilities gating (comma-separated ids)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID,…",
+        env = "RUNNER_PREFLIGHT_REQUIRE"
+    )]
+    pub require: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Built-in profile (dotcom, ghes, ghecom) or path of a YAML profile
+    #[arg(
+        long,
+        short = 'p',
+        default_value = "dotcom",
+        env = "RUNNER_PREFLIGHT_PROFILE"
+    )]
+    pub profile: String,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Output format
+    #[arg(
+        long,
+        value_enum,
+        default_value = "table",
+        env = "RUNNER_PREFLIGHT_FORMAT"
+    )]
+    pub format: Format,
+    /// Write the report to this file instead of standard output
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        env = "RUNNER_PREFLIGHT_OUTPUT"
+    )]
+    pub output: Option<PathBuf>,
+    /// Time limit for each phase: a DNS question, a TCP connect, a TLS handshake, an HTTP response (e.g. 5, 2.5s, 800ms)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_TIMEOUT")]
+    pub timeout: Duration,
+    /// Time limit for the whole run; names not finished by then fail (default: 9 × --timeout)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
+    /// How many names are probed at once
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// Ask this DNS server instead of the system's (IP or IP:PORT; repeatable)
+    #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server)]
+    pub dns_servers: Vec<SocketAddr>,
+    /// Use these addresses for HOST:PORT instead of DNS, as curl does (repeatable; PORT may be *)
+    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR…]")]
+    pub resolve: Vec<overrides::Resolve>,
+    /// Connect to CONNECT_HOST:CONNECT_PORT when the profile says HOST:PORT, as curl does (empty fields match any / keep)
+    #[arg(
+        long = "connect-to",
+        value_name = "HOST:PORT:CONNECT_HOST:CONNECT_PORT"
+    )]
+    pub connect_to: Vec<overrides::ConnectTo>,
+    /// Also trust the certificates in this PEM file (repeatable), e.g. your TLS-inspecting proxy's CA
+    #[arg(long = "ca-file", value_name = "PEM", env = "RUNNER_PREFLIGHT_CA_FILE")]
+    pub ca_files: Vec<PathBuf>,
+    /// No progress display on standard error
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    let v: f64 = num.trim().parse().map_err(|_| {
+        format!("`{s}` is not a duration: use seconds (5, 2.5s) or milliseconds (800ms)")
+    })?;
+    if !(v > 0.0 && v * mult <= 3600.0) {
+        return Err(format!(
+            "`{s}` is out of range: more than 0 and at most an hour"
+        ));
+    }
+    Ok(Duration::from_secs_f64(v * mult))
+}
+
+fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Ok(sa);
+    }
+    let bare = s.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<std::net::IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| {
+            format!("`{s}` is not IP or IP:PORT (e.g. 10.0.0.2, 127.0.0.1:5353, [::1]:53)")
+        })
+}
+
+/// Run the program; returns the exit code. All printing of errors happens here.
+pub fn main() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_INPUT } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_INPUT
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, InputError> {
+    match cli.command {
+        Command::Profiles => {
+            let mut out = String::new();
+            for (name, src) in profile::builtins() {
+                match profile::parse(&format!("builtin:{name}"), src) {
+                    Ok(p) => {
+                        let vars: Vec<String> = p
+                            .variables
+                            .iter()
+                            .map(|v| {
+                                if v.required {
+                                    v.name.clone()
+                                } else {
+                                    format!("[{}]", v.name)
+                                }
+                            })
+                            .collect();
+                        out.push_str(&format!(
+                            "{name:<8} {}{}\n",
+                            p.title,
+                            if vars.is_empty() {
+                                String::new()
+                            } else {
+                                format!("  (variables: {})", vars.join(" "))
+                            }
+                        ));
+                    }
+                    Err(e) => out.push_str(&format!("{name:<8} (invalid: {e})\n")),
+                }
+            }
+            print_out(&out);
+            Ok(0)
+        }
+        Command::Profile(ProfileCommand::Validate { profile: spec }) => {
+            let p = profile::resolve(&spec)?;
+            let names: usize = p.capabilities.iter().map(|c| c.entries.len()).sum();
+            print_out(&format!(
+                "{}: valid profile `{}` — {} capabilities, {names} entries\n",
+                p.origin,
+                p.name,
+                p.capabilities.len()
+            ));
+            Ok(0)
+        }
+        Command::Profile(ProfileCommand::Source { name }) => match profile::builtin(&name) {
+            Some(src) => {
+                print_out(src);
+                Ok(0)
+            }
+            None => Err(InputError::usage(format!(
+                "no built-in profile `{name}`; built-in profiles are {}",
+                BUILTIN_NAMES.join(", ")
+            ))),
+        },
+        Command::Profile(ProfileCommand::Show(args)) => {
+            let p = profile::resolve(&args.profile)?;
+            let plan = plan::build(&p, &plan_options(&args.select))?;
+            print_out(&show_plan(&plan));
+            Ok(0)
+        }
+        Command::Check(args) => check(args),
+    }
+}
+
+fn plan_options(s: &SelectArgs) -> PlanOptions {
+    PlanOptions {
+        vars: s.vars.clone(),
+        only: s
+            .capability
+            .iter()
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .collect(),
+        require: s
+            .require
+            .iter()
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .collect(),
+    }
+}
+
+fn print_out(s: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(s.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// `profile show`: what will be probed.
+pub fn show_plan(plan: &plan::Plan) -> String {
+    let mut s = format!(
+        "profile {} — {} ({})\n",
+        plan.profile_name, plan.profile_title, plan.profile_origin
+    );
+    if !plan.variables.is_empty() {
+        let vars: Vec<String> = plan
+            .variables
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        s.push_str(&format!("variables: {}\n", vars.join(", ")));
+    }
+    for c in &plan.capabilities {
+        s.push_str(&format!(
+            "\n{} — {}{}\n",
+            c.id,
+            c.title,
+            if c.gating { " [gating]" } else { "" }
+        ));
+        for e in &c.entries {
+            if e.wildcard {
+                s.push_str(&format!("  {}\n", e.pattern));
+                if e.targets.is_empty() {
+                    s.push_str("    (no representative name to probe)\n");
+                }
+                for t in &e.targets {
+                    s.push_str(&format!("    {}\n", describe_target(t)));
+                }
+            } else {
+                for t in &e.targets {
+                    s.push_str(&format!("  {}\n", describe_target(t)));
+                }
+            }
+            if let Some(n) = &e.note {
+                s.push_str(&format!("      note: {n}\n"));
+            }
+        }
+    }
+    for (id, why) in &plan.inactive {
+        s.push_str(&format!("\nnot checked: {id} — {why}\n"));
+    }
+    let hosts = plan.hosts().len();
+    s.push_str(&format!("\n{hosts} names to probe\n"));
+    s
+}
+
+fn describe_target(t: &plan::Target) -> String {
+    let eps: Vec<String> = t
+        .endpoints
+        .iter()
+        .map(|e| {
+            let mut d = format!(
+                "{}:{}",
+                match e.proto {
+                    plan::Proto::Https => "https",
+                    plan::Proto::Http => "http",
+                },
+                e.port
+            );
+            if let Some(h) = &e.http {
+                d.push_str(&format!(" {} {}", h.method.as_str(), h.path));
+                if let Some(x) = &h.expect_header {
+                    d.push_str(&format!(" expect {x}"));
+                }
+            }
+            d
+        })
+        .collect();
+    format!("{}  [{}]", t.host, eps.join("; "))
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn check(args: CheckArgs) -> Result<u8, InputError> {
+    let p = profile::resolve(&args.profile)?;
+    let plan = plan::build(&p, &plan_options(&args.select))?;
+    let trust = probe::tls::Trust::system_plus(&args.ca_files).map_err(InputError::usage)?;
+    for r in &args.resolve {
+        crate::hostname::check_hostname(&r.host)
+            .map_err(|m| InputError::usage(format!("--resolve: {m}")))?;
+    }
+    let dns_servers = match &args.dns_servers {
+        s if s.is_empty() => probe::dns::system_servers().unwrap_or_default(),
+        s => s.clone(),
+    };
+    let max_time = args.max_time.unwrap_or(args.timeout * 9);
+    let cfg = ProbeConfig {
+        timeout: args.timeout,
+        concurrency: args.concurrency as usize,
+        max_time,
+        dns: if args.dns_servers.is_empty() {
+            DnsMode::System
+        } else {
+            DnsMode::Servers(args.dns_servers.clone())
+        },
+        resolve: args.resolve.clone(),
+        connect_to: args.connect_to.clone(),
+        trust,
+    };
+    // Refuse to overwrite a directory etc. before probing.
+    if let Some(path) = &args.output {
+        if path.is_dir() {
+            return Err(InputError::usage(format!(
+                "--output {}: is a directory",
+                path.display()
+            )));
+        }
+    }
+    let targets = plan.targets();
+    let stderr_tty = std::io::stderr().is_terminal();
+    let display =
+        (!args.quiet).then(|| Arc::new(ProgressDisplay::new(stderr_tty, plan.hosts().len())));
+    let progress: Arc<dyn probe::Progress> = match &display {
+        Some(d) => d.clone(),
+        None => Arc::new(probe::Silent),
+    };
+    let started = Instant::now();
+    let generated_at = now_rfc3339();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .build()
+        .map_err(|e| InputError::usage(format!("cannot start the async runtime: {e}")))?;
+    let results = rt.block_on(probe::run(targets, cfg.clone(), progress.clone()));
+    // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
+    rt.shutdown_timeout(Duration::from_millis(50));
+    if let Some(d) = &display {
+        d.finish();
+    }
+    let report = report::build(
+        &plan,
+        &results,
+        RunInfo {
+            generated_at,
+            hostname: hostname(),
+            settings: Settings {
+                timeout_ms: args.timeout.as_millis() as u64,
+                max_time_ms: max_time.as_millis() as u64,
+                concurrency: args.concurrency as usize,
+                dns_servers: dns_servers.iter().map(|s| s.to_string()).collect(),
+                ca_files: args
+                    .ca_files
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+            },
+            duration_ms: started.elapsed().as_millis() as u64,
+        },
+    );
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let style = Style {
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        width: None,
+    };
+    let text = render::render(&report, args.format, &style);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text.as_bytes())
+                .map_err(|e| InputError::usage(format!("--output {}: {e}", path.display())))?;
+            if !args.quiet {
+                eprintln!(
+                    "runner-preflight: {} — report written to {}",
+                    report.verdict.label(),
+                    path.display()
+                );
+            }
+        }
+        None => print_out(&text),
+    }
+    Ok(report.exit_code)
+}
+
+/// Progress on stderr: a bar on a terminal, two plain lines otherwise.
+struct ProgressDisplay {
+    bar: Option<indicatif::ProgressBar>,
+    hosts: usize,
+    failed: std::sync::atomic::AtomicUsize,
+    started: Instant,
+}
+
+impl ProgressDisplay {
+    fn new(tty: bool, hosts: usize) -> Self {
+        let bar = tty.then(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} probing {pos}/{len} {wide_msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        ProgressDisplay {
+            bar,
+            hosts,
+            failed: Default::default(),
+            started: Instant::now(),
+        }
+    }
+    fn finish(&self) {
+        match &self.bar {
+            Some(b) => b.finish_and_clear(),
+            None => eprintln!(
+                "runner-preflight: probed {} names in {:.1} s, {} failing",
+                self.hosts,
+                self.started.elapsed().as_secs_f64(),
+                self.failed.load(std::sync::atomic::Ordering::Relaxed)
+            ),
+        }
+    }
+}
+
+impl probe::Progress for ProgressDisplay {
+    fn start(&self, total: usize) {
+        match &self.bar {
+            Some(b) => b.set_length(total as u64),
+            None => eprintln!(
+                "runner-preflight: probing {} names ({total} checks)…",
+                self.hosts
+            ),
+        }
+    }
+    fn done(&self, host: &str, verdict: Verdict) {
+        if verdict == Verdict::Fail {
+            self.failed
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            b.set_message(format!("{host}: {}", verdict.label()));
+        }
+    }
+}

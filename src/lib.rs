@@ -1,0 +1,13 @@
+//! runner-preflight: does this machine's network let a GitHub Actions self-hosted runner work?
+//!
+//! Pipeline: [`profile`] (data) → [`plan`] (targets) → [`probe`] (dns, tcp, tls, http) →
+//! [`report`] (verdicts) → [`render`] (table, json). [`cli`] maps flags onto that.
+
+pub mod cli;
+pub mod error;
+pub mod hostname;
+pub mod plan;
+pub mod probe;
+pub mod profile;
+pub mod render;
+pub mod report;

@@ -1,0 +1,329 @@
+//! Plan: a profile with its variables filled in, conditions applied and wildcards expanded into
+//! the concrete names and ports to probe.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::InputError;
+use crate::hostname::{check_hostname, check_pattern};
+use crate::profile::{substitute, EntryKind, HttpSpec, Profile};
+
+/// What the user chose on top of the profile.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `--var name=value`.
+    pub vars: Vec<(String, String)>,
+    /// `--capability a,b`: probe only these (empty: all).
+    pub only: Vec<String>,
+    /// `--require a,b`: these gate, whatever the profile says.
+    pub require: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub profile_name: String,
+    pub profile_title: String,
+    pub profile_origin: String,
+    /// Every variable with its effective value (defaults applied).
+    pub variables: BTreeMap<String, String>,
+    pub capabilities: Vec<PlannedCapability>,
+    /// Capabilities of the profile left out, with the reason.
+    pub inactive: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedCapability {
+    pub id: String,
+    pub title: String,
+    pub gating: bool,
+    pub entries: Vec<PlannedEntry>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedEntry {
+    /// The documented name or wildcard pattern.
+    pub pattern: String,
+    pub wildcard: bool,
+    pub note: Option<String>,
+    pub targets: Vec<Target>,
+}
+
+/// One name to probe and what to do with it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target {
+    pub host: String,
+    pub endpoints: Vec<Endpoint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// TCP, TLS handshake, then HTTP over TLS.
+    Https,
+    /// TCP, then plain HTTP.
+    Http,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub port: u16,
+    pub proto: Proto,
+    pub http: Option<HttpSpec>,
+}
+
+impl Plan {
+    /// Every distinct host name in the plan, in first-seen order.
+    pub fn hosts(&self) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for c in &self.capabilities {
+            for e in &c.entries {
+                for t in &e.targets {
+                    if seen.insert(t.host.clone()) {
+                        out.push(t.host.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every distinct target (host + endpoints), in first-seen order.
+    pub fn targets(&self) -> Vec<Target> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for c in &self.capabilities {
+            for e in &c.entries {
+                for t in &e.targets {
+                    if seen.insert(t.clone()) {
+                        out.push(t.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Build the plan. Errors are the user's (exit 2): unknown or missing variables, values not
+/// allowed, unknown capabilities, names that are not host names once filled in.
+pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> {
+    let vars = effective_vars(profile, &opts.vars)?;
+    let valid_ids = || {
+        profile
+            .capabilities
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (flag, list) in [("--capability", &opts.only), ("--require", &opts.require)] {
+        for id in list {
+            let Some(cap) = profile.capability(id) else {
+                return Err(InputError::usage(format!(
+                    "{flag}: unknown capability `{id}` in profile `{}`; valid capabilities are: {}",
+                    profile.name,
+                    valid_ids()
+                )));
+            };
+            if !cap.when.holds(&vars) {
+                return Err(InputError::usage(format!(
+                    "{flag}: capability `{id}` is not part of this check: it applies only when {}",
+                    cap.when.describe()
+                )));
+            }
+        }
+    }
+    let lookup = |name: &str| vars.get(name).cloned();
+    let mut capabilities = Vec::new();
+    let mut inactive = Vec::new();
+    for cap in &profile.capabilities {
+        if !cap.when.holds(&vars) {
+            inactive.push((
+                cap.id.clone(),
+                format!("applies only when {}", cap.when.describe()),
+            ));
+            continue;
+        }
+        if !opts.only.is_empty() && !opts.only.contains(&cap.id) {
+            inactive.push((cap.id.clone(), "not selected (--capability)".to_string()));
+            continue;
+        }
+        let mut entries = Vec::new();
+        for entry in &cap.entries {
+            if !entry.when.holds(&vars) {
+                continue;
+            }
+            let fill = |s: &str| substitute(s, &lookup).map_err(InputError::usage);
+            let scheme = match &entry.scheme {
+                Some(s) => fill(s)?,
+                None => "https".to_string(),
+            };
+            let proto_default = match scheme.as_str() {
+                "https" => Proto::Https,
+                "http" => Proto::Http,
+                other => {
+                    return Err(InputError::usage(format!(
+                        "capability `{}`: scheme `{other}` is not valid: expected https or http",
+                        cap.id
+                    )))
+                }
+            };
+            let endpoints = |ports: &Option<Vec<u16>>,
+                             http: &Option<HttpSpec>|
+             -> Result<Vec<Endpoint>, InputError> {
+                let ports = ports.clone().unwrap_or_else(|| match proto_default {
+                    Proto::Https => vec![443],
+                    Proto::Http => vec![80],
+                });
+                let http = match http {
+                    Some(h) => Some(HttpSpec {
+                        path: fill(&h.path)?,
+                        ..h.clone()
+                    }),
+                    None => None,
+                };
+                Ok(ports
+                    .into_iter()
+                    .map(|port| Endpoint {
+                        port,
+                        proto: if port == 80 {
+                            Proto::Http
+                        } else {
+                            proto_default
+                        },
+                        http: http.clone(),
+                    })
+                    .collect())
+            };
+            let check_name = |name: &str, what: &str| -> Result<(), InputError> {
+                check_hostname(name).map_err(|m| {
+                    InputError::usage(format!(
+                        "capability `{}`: {what} `{}` (from the profile with variables filled in) is not valid: {m}",
+                        cap.id,
+                        name.escape_debug()
+                    ))
+                })
+            };
+            let planned = match &entry.kind {
+                EntryKind::Host(h) => {
+                    let host = fill(h)?;
+                    check_name(&host, "host")?;
+                    PlannedEntry {
+                        pattern: host.clone(),
+                        wildcard: false,
+                        note: entry.note.clone(),
+                        targets: vec![Target {
+                            host,
+                            endpoints: endpoints(&entry.ports, &entry.http)?,
+                        }],
+                    }
+                }
+                EntryKind::Pattern(p) => {
+                    let pattern = fill(p)?;
+                    check_pattern(&pattern).map_err(|m| {
+                        InputError::usage(format!("capability `{}`: pattern {m}", cap.id))
+                    })?;
+                    let mut targets = Vec::new();
+                    for probe in &entry.probes {
+                        let host = fill(&probe.host)?;
+                        check_name(&host, "probe name")?;
+                        let ports = probe.ports.clone().or_else(|| entry.ports.clone());
+                        let http = probe.http.clone().or_else(|| entry.http.clone());
+                        targets.push(Target {
+                            host,
+                            endpoints: endpoints(&ports, &http)?,
+                        });
+                    }
+                    PlannedEntry {
+                        pattern,
+                        wildcard: true,
+                        note: entry.note.clone(),
+                        targets,
+                    }
+                }
+            };
+            entries.push(planned);
+        }
+        if entries.is_empty() {
+            inactive.push((
+                cap.id.clone(),
+                "no entry applies with these variables".to_string(),
+            ));
+            continue;
+        }
+        capabilities.push(PlannedCapability {
+            id: cap.id.clone(),
+            title: cap.title.clone(),
+            gating: cap.gating || opts.require.contains(&cap.id),
+            entries,
+        });
+    }
+    Ok(Plan {
+        profile_name: profile.name.clone(),
+        profile_title: profile.title.clone(),
+        profile_origin: profile.origin.clone(),
+        variables: vars,
+        capabilities,
+        inactive,
+    })
+}
+
+fn effective_vars(
+    profile: &Profile,
+    given: &[(String, String)],
+) -> Result<BTreeMap<String, String>, InputError> {
+    let mut vars = BTreeMap::new();
+    for (k, v) in given {
+        let Some(decl) = profile.variable(k) else {
+            let known: Vec<&str> = profile.variables.iter().map(|v| v.name.as_str()).collect();
+            return Err(InputError::usage(if known.is_empty() {
+                format!("--var {k}: profile `{}` takes no variables", profile.name)
+            } else {
+                format!(
+                    "--var {k}: profile `{}` has no variable `{k}`; its variables are: {}",
+                    profile.name,
+                    known.join(", ")
+                )
+            }));
+        };
+        if !decl.allowed.is_empty() && !decl.allowed.contains(v) {
+            return Err(InputError::usage(format!(
+                "--var {k}={v}: `{v}` is not allowed; expected one of: {}",
+                decl.allowed.join(", ")
+            )));
+        }
+        if v.chars().any(|c| c.is_control() || c == '$') {
+            return Err(InputError::usage(format!(
+                "--var {k}: the value contains a control character or `$`"
+            )));
+        }
+        vars.insert(k.clone(), v.clone());
+    }
+    for decl in &profile.variables {
+        if vars.contains_key(&decl.name) {
+            continue;
+        }
+        if let Some(d) = &decl.default {
+            vars.insert(decl.name.clone(), d.clone());
+        } else if decl.required {
+            let what = if decl.description.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", decl.description)
+            };
+            return Err(InputError::usage(format!(
+                "profile `{}` needs variable `{}`{what}: add --var {}=VALUE",
+                profile.name, decl.name, decl.name
+            )));
+        }
+    }
+    Ok(vars)
+}
+
+/// Parse `name=value`.
+pub fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}

@@ -1,0 +1,440 @@
+//! DNS: follow the CNAME chain of a name hop by hop, with every TTL, and classify failures.
+//!
+//! The name servers come from the system configuration (read by hickory-resolver from
+//! /etc/resolv.conf) or from `--dns-server`. Messages are built and parsed with hickory-proto;
+//! we send them ourselves so that we know which server answered, can see a CNAME loop or an
+//! over-long chain for what it is, and retry over TCP when an answer is truncated.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use hickory_resolver::proto::op::{Message, Query, ResponseCode};
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+use crate::report::{AddressRecord, ChainLink, Family};
+
+/// Longest CNAME chain we follow (names after the first).
+pub const MAX_CHAIN: usize = 12;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DnsFailure {
+    NxDomain {
+        name: String,
+        server: SocketAddr,
+    },
+    NoAddresses,
+    ServFail {
+        server: SocketAddr,
+    },
+    Refused {
+        server: SocketAddr,
+    },
+    OtherCode {
+        server: SocketAddr,
+        code: String,
+    },
+    Timeout {
+        servers: Vec<SocketAddr>,
+        after: Duration,
+    },
+    CnameLoop {
+        at: String,
+    },
+    ChainTooLong {
+        limit: usize,
+    },
+    Network {
+        detail: String,
+    },
+    NoServers,
+    Malformed {
+        server: SocketAddr,
+        detail: String,
+    },
+}
+
+impl DnsFailure {
+    /// Plain words for the report.
+    pub fn cause(&self, host: &str) -> String {
+        match self {
+            DnsFailure::NxDomain { name, server } if name == host => {
+                format!("DNS: {host} does not exist (NXDOMAIN from {server})")
+            }
+            DnsFailure::NxDomain { name, server } => {
+                format!("DNS: the CNAME chain of {host} leads to {name}, which does not exist (NXDOMAIN from {server})")
+            }
+            DnsFailure::NoAddresses => format!("DNS: {host} exists but has no A or AAAA records"),
+            DnsFailure::ServFail { server } => {
+                format!("DNS: server {server} failed to resolve {host} (SERVFAIL)")
+            }
+            DnsFailure::Refused { server } => {
+                format!("DNS: server {server} refused to resolve {host} (REFUSED: not allowed to recurse for this host?)")
+            }
+            DnsFailure::OtherCode { server, code } => {
+                format!("DNS: server {server} answered {code} for {host}")
+            }
+            DnsFailure::Timeout { servers, after } => format!(
+                "DNS: no answer for {host} from {} within {} (DNS blocked or server down)",
+                servers
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                fmt_duration(*after)
+            ),
+            DnsFailure::CnameLoop { at } => {
+                format!("DNS: the CNAME chain of {host} loops back to {at}")
+            }
+            DnsFailure::ChainTooLong { limit } => {
+                format!("DNS: the CNAME chain of {host} is longer than {limit} names")
+            }
+            DnsFailure::Network { detail } => format!("DNS: cannot reach a name server: {detail}"),
+            DnsFailure::NoServers => {
+                "DNS: no name server configured (empty /etc/resolv.conf?); use --dns-server"
+                    .to_string()
+            }
+            DnsFailure::Malformed { server, detail } => {
+                format!("DNS: server {server} sent an answer that cannot be parsed: {detail}")
+            }
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        // When A and AAAA fail differently, report the more telling one.
+        match self {
+            DnsFailure::CnameLoop { .. } | DnsFailure::ChainTooLong { .. } => 9,
+            DnsFailure::NxDomain { .. } => 8,
+            DnsFailure::ServFail { .. }
+            | DnsFailure::Refused { .. }
+            | DnsFailure::OtherCode { .. } => 7,
+            DnsFailure::Malformed { .. } => 6,
+            DnsFailure::Timeout { .. } => 5,
+            DnsFailure::Network { .. } | DnsFailure::NoServers => 4,
+            DnsFailure::NoAddresses => 1,
+        }
+    }
+}
+
+pub fn fmt_duration(d: Duration) -> String {
+    if d.as_millis().is_multiple_of(1000) {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// The resolution of one name.
+#[derive(Debug, Clone, Default)]
+pub struct Resolution {
+    pub chain: Vec<ChainLink>,
+    pub addresses: Vec<AddressRecord>,
+    /// The server that gave the final answer.
+    pub server: Option<SocketAddr>,
+    pub failure: Option<DnsFailure>,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct DnsClient {
+    pub servers: Vec<SocketAddr>,
+    pub timeout: Duration,
+}
+
+/// Name servers of the system configuration.
+pub fn system_servers() -> Result<Vec<SocketAddr>, String> {
+    let (config, _opts) =
+        hickory_resolver::system_conf::read_system_conf().map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for ns in config.name_servers() {
+        let port = ns.connections.first().map(|c| c.port).unwrap_or(53);
+        let sa = SocketAddr::new(ns.ip, port);
+        if !out.contains(&sa) {
+            out.push(sa);
+        }
+    }
+    Ok(out)
+}
+
+enum Walk {
+    Done,
+    Failed(DnsFailure),
+}
+
+impl DnsClient {
+    /// Resolve `host`: A and AAAA at once, each following its CNAME chain.
+    pub async fn resolve(&self, host: &str) -> Resolution {
+        let started = Instant::now();
+        if self.servers.is_empty() {
+            return Resolution {
+                failure: Some(DnsFailure::NoServers),
+                ..Default::default()
+            };
+        }
+        let (a, aaaa) = tokio::join!(
+            self.walk(host, RecordType::A),
+            self.walk(host, RecordType::AAAA)
+        );
+        let mut res = Resolution {
+            elapsed: started.elapsed(),
+            ..Default::default()
+        };
+        // The chain is the same for both types; prefer the longer one seen.
+        res.chain = if a.0.len() >= aaaa.0.len() {
+            a.0.clone()
+        } else {
+            aaaa.0.clone()
+        };
+        res.addresses.extend(a.1.iter().cloned());
+        res.addresses.extend(aaaa.1.iter().cloned());
+        res.server = a.2.or(aaaa.2);
+        let failures: Vec<DnsFailure> = [a.3, aaaa.3]
+            .into_iter()
+            .filter_map(|w| match w {
+                Walk::Failed(f) => Some(f),
+                Walk::Done => None,
+            })
+            .collect();
+        if res.addresses.is_empty() {
+            res.failure = Some(
+                failures
+                    .into_iter()
+                    .max_by_key(DnsFailure::rank)
+                    .unwrap_or(DnsFailure::NoAddresses),
+            );
+        } else if let Some(f) = failures.into_iter().find(|f| {
+            matches!(
+                f,
+                DnsFailure::CnameLoop { .. } | DnsFailure::ChainTooLong { .. }
+            )
+        }) {
+            res.failure = Some(f);
+        }
+        res
+    }
+
+    async fn walk(
+        &self,
+        host: &str,
+        rtype: RecordType,
+    ) -> (Vec<ChainLink>, Vec<AddressRecord>, Option<SocketAddr>, Walk) {
+        let mut chain: Vec<ChainLink> = Vec::new();
+        let mut addrs = Vec::new();
+        let mut current = host.trim_end_matches('.').to_ascii_lowercase();
+        let mut seen: HashSet<String> = HashSet::from([current.clone()]);
+        let mut last_server = None;
+        loop {
+            let queried = current.clone();
+            let (msg, server) = match self.query(&current, rtype).await {
+                Ok(x) => x,
+                Err(f) => return (chain, addrs, last_server, Walk::Failed(f)),
+            };
+            last_server = Some(server);
+            match msg.metadata.response_code {
+                ResponseCode::NoError | ResponseCode::NXDomain => {}
+                ResponseCode::ServFail => {
+                    return (
+                        chain,
+                        addrs,
+                        last_server,
+                        Walk::Failed(DnsFailure::ServFail { server }),
+                    )
+                }
+                ResponseCode::Refused => {
+                    return (
+                        chain,
+                        addrs,
+                        last_server,
+                        Walk::Failed(DnsFailure::Refused { server }),
+                    )
+                }
+                code => {
+                    return (
+                        chain,
+                        addrs,
+                        last_server,
+                        Walk::Failed(DnsFailure::OtherCode {
+                            server,
+                            code: format!("{code:?}").to_uppercase(),
+                        }),
+                    )
+                }
+            }
+            // Follow CNAMEs inside this answer.
+            let mut progressed = true;
+            while progressed {
+                progressed = false;
+                for r in &msg.answers {
+                    if name_str(&r.name) != current {
+                        continue;
+                    }
+                    if let RData::CNAME(c) = &r.data {
+                        let target = name_str(&c.0);
+                        chain.push(ChainLink {
+                            name: current.clone(),
+                            target: target.clone(),
+                            ttl: r.ttl,
+                        });
+                        if !seen.insert(target.clone()) {
+                            return (
+                                chain,
+                                addrs,
+                                last_server,
+                                Walk::Failed(DnsFailure::CnameLoop { at: target }),
+                            );
+                        }
+                        if chain.len() > MAX_CHAIN {
+                            return (
+                                chain,
+                                addrs,
+                                last_server,
+                                Walk::Failed(DnsFailure::ChainTooLong { limit: MAX_CHAIN }),
+                            );
+                        }
+                        current = target;
+                        progressed = true;
+                        break;
+                    }
+                }
+            }
+            for r in &msg.answers {
+                if name_str(&r.name) != current {
+                    continue;
+                }
+                match &r.data {
+                    RData::A(a) if rtype == RecordType::A => addrs.push(AddressRecord {
+                        address: IpAddr::V4(a.0),
+                        family: Family::Ipv4,
+                        ttl: Some(r.ttl),
+                    }),
+                    RData::AAAA(a) if rtype == RecordType::AAAA => addrs.push(AddressRecord {
+                        address: IpAddr::V6(a.0),
+                        family: Family::Ipv6,
+                        ttl: Some(r.ttl),
+                    }),
+                    _ => {}
+                }
+            }
+            if !addrs.is_empty() {
+                return (chain, addrs, last_server, Walk::Done);
+            }
+            if current != queried {
+                // The answer stopped at a CNAME target (in another zone): ask for the target.
+                continue;
+            }
+            if msg.metadata.response_code == ResponseCode::NXDomain {
+                return (
+                    chain,
+                    addrs,
+                    last_server,
+                    Walk::Failed(DnsFailure::NxDomain {
+                        name: current,
+                        server,
+                    }),
+                );
+            }
+            // NOERROR with no data for this type.
+            return (
+                chain,
+                addrs,
+                last_server,
+                Walk::Failed(DnsFailure::NoAddresses),
+            );
+        }
+    }
+
+    /// One question, asked of each server in turn until one answers definitively.
+    async fn query(
+        &self,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<(Message, SocketAddr), DnsFailure> {
+        let qname = Name::from_ascii(format!("{name}.")).map_err(|e| DnsFailure::Network {
+            detail: format!("`{name}` is not a valid DNS name: {e}"),
+        })?;
+        let mut last_err = None;
+        let mut timed_out = Vec::new();
+        for &server in &self.servers {
+            let mut msg = Message::query();
+            msg.metadata.recursion_desired = true;
+            msg.add_query(Query::query(qname.clone(), rtype));
+            let bytes = msg.to_vec().map_err(|e| DnsFailure::Network {
+                detail: e.to_string(),
+            })?;
+            match tokio::time::timeout(self.timeout, exchange(server, &bytes, msg.metadata.id))
+                .await
+            {
+                Err(_) => timed_out.push(server),
+                Ok(Err(f)) => last_err = Some(f),
+                Ok(Ok(resp)) => match resp.metadata.response_code {
+                    // A stub resolver moves on to the next server for these.
+                    ResponseCode::ServFail | ResponseCode::Refused if self.servers.len() > 1 => {
+                        last_err = Some(match resp.metadata.response_code {
+                            ResponseCode::ServFail => DnsFailure::ServFail { server },
+                            _ => DnsFailure::Refused { server },
+                        });
+                    }
+                    _ => return Ok((resp, server)),
+                },
+            }
+        }
+        Err(match last_err {
+            Some(e) => e,
+            None => DnsFailure::Timeout {
+                servers: timed_out,
+                after: self.timeout,
+            },
+        })
+    }
+}
+
+fn name_str(n: &Name) -> String {
+    n.to_ascii().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Send over UDP; on a truncated answer, ask again over TCP.
+async fn exchange(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, DnsFailure> {
+    let bind: SocketAddr = if server.is_ipv4() {
+        "0.0.0.0:0".parse().expect("literal")
+    } else {
+        "[::]:0".parse().expect("literal")
+    };
+    let net = |e: std::io::Error| DnsFailure::Network {
+        detail: format!("{server}: {e}"),
+    };
+    let sock = UdpSocket::bind(bind).await.map_err(net)?;
+    sock.connect(server).await.map_err(net)?;
+    sock.send(bytes).await.map_err(net)?;
+    let mut buf = vec![0u8; 4096];
+    let resp = loop {
+        let n = sock.recv(&mut buf).await.map_err(net)?;
+        match Message::from_vec(&buf[..n]) {
+            Ok(m) if m.metadata.id == id => break m,
+            // A stray or spoofed datagram: keep waiting (bounded by the caller's timeout).
+            Ok(_) => continue,
+            Err(e) => {
+                return Err(DnsFailure::Malformed {
+                    server,
+                    detail: e.to_string(),
+                })
+            }
+        }
+    };
+    if !resp.metadata.truncation {
+        return Ok(resp);
+    }
+    let mut tcp = TcpStream::connect(server).await.map_err(net)?;
+    let mut framed = Vec::with_capacity(bytes.len() + 2);
+    framed.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+    framed.extend_from_slice(bytes);
+    tcp.write_all(&framed).await.map_err(net)?;
+    let len = tcp.read_u16().await.map_err(net)? as usize;
+    let mut body = vec![0u8; len];
+    tcp.read_exact(&mut body).await.map_err(net)?;
+    Message::from_vec(&body).map_err(|e| DnsFailure::Malformed {
+        server,
+        detail: e.to_string(),
+    })
+}

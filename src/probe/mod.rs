@@ -1,0 +1,539 @@
+//! The prober: every target concurrently (bounded), each through DNS → TCP → TLS → HTTP.
+//!
+//! Probes produce [`TargetResult`]s and know nothing of output formats.
+
+pub mod dns;
+pub mod http;
+pub mod overrides;
+pub mod tcp;
+pub mod tls;
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::plan::{Endpoint, Proto, Target};
+use crate::report::{
+    target_verdict, AddressRecord, Check, DnsOutcome, DnsSource, Family, Phase, TargetResult,
+    Verdict,
+};
+use overrides::{ConnectTo, Resolve};
+
+/// How DNS is asked.
+#[derive(Debug, Clone)]
+pub enum DnsMode {
+    /// The system configuration: our queries to the resolv.conf servers, cross-checked with the
+    /// operating system's resolver (which the runner itself uses).
+    System,
+    /// `--dns-server`: only these servers.
+    Servers(Vec<SocketAddr>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ProbeConfig {
+    /// Bound for each phase (DNS question, TCP connect, TLS handshake, HTTP response).
+    pub timeout: Duration,
+    /// Names probed at once.
+    pub concurrency: usize,
+    /// The whole run stops after this, whatever is left.
+    pub max_time: Duration,
+    pub dns: DnsMode,
+    pub resolve: Vec<Resolve>,
+    pub connect_to: Vec<ConnectTo>,
+    pub trust: tls::Trust,
+}
+
+/// Told about progress; the CLI draws it.
+pub trait Progress: Send + Sync {
+    fn start(&self, total: usize);
+    fn done(&self, host: &str, verdict: Verdict);
+}
+
+/// A progress sink that says nothing.
+pub struct Silent;
+impl Progress for Silent {
+    fn start(&self, _: usize) {}
+    fn done(&self, _: &str, _: Verdict) {}
+}
+
+struct Shared {
+    cfg: ProbeConfig,
+    dns_client: Option<dns::DnsClient>,
+    dns_cache: std::sync::Mutex<HashMap<String, Arc<OnceCell<DnsOutcome>>>>,
+    sem: Semaphore,
+}
+
+/// Probe every target. Finishes within `max_time` (plus a little to assemble results).
+pub async fn run(
+    targets: Vec<Target>,
+    cfg: ProbeConfig,
+    progress: Arc<dyn Progress>,
+) -> HashMap<Target, TargetResult> {
+    let dns_client = match &cfg.dns {
+        DnsMode::Servers(s) => Some(dns::DnsClient {
+            servers: s.clone(),
+            timeout: cfg.timeout,
+        }),
+        DnsMode::System => dns::system_servers().ok().map(|servers| dns::DnsClient {
+            servers,
+            timeout: cfg.timeout,
+        }),
+    };
+    let shared = Arc::new(Shared {
+        dns_client,
+        dns_cache: std::sync::Mutex::new(HashMap::new()),
+        sem: Semaphore::new(cfg.concurrency.max(1)),
+        cfg,
+    });
+    progress.start(targets.len());
+    let deadline = tokio::time::Instant::now() + shared.cfg.max_time;
+    let mut set = tokio::task::JoinSet::new();
+    for t in targets.iter().cloned() {
+        let shared = shared.clone();
+        let progress = progress.clone();
+        set.spawn(async move {
+            let started = Instant::now();
+            let res = tokio::time::timeout_at(deadline, async {
+                let _permit = shared.sem.acquire().await.expect("semaphore never closed");
+                probe_target(&shared, &t).await
+            })
+            .await;
+            let res = res.unwrap_or_else(|_| unfinished(&t, &shared.cfg, started));
+            progress.done(&t.host, res.verdict);
+            (t, res)
+        });
+    }
+    let mut out = HashMap::new();
+    while let Some(r) = set.join_next().await {
+        if let Ok((t, res)) = r {
+            out.insert(t, res);
+        }
+    }
+    // A task that panicked (it should not) still leaves a truthful entry.
+    for t in targets {
+        out.entry(t.clone()).or_insert_with(|| TargetResult {
+            host: t.host.clone(),
+            verdict: Verdict::Fail,
+            cause: Some("internal error while probing this name".into()),
+            dns: empty_dns(Verdict::Fail, Some("not probed".into())),
+            checks: vec![],
+            ms: 0,
+        });
+    }
+    out
+}
+
+fn unfinished(t: &Target, cfg: &ProbeConfig, started: Instant) -> TargetResult {
+    let cause = format!(
+        "not finished within the run's time limit of {} (--max-time)",
+        dns::fmt_duration(cfg.max_time)
+    );
+    TargetResult {
+        host: t.host.clone(),
+        verdict: Verdict::Fail,
+        cause: Some(cause.clone()),
+        dns: empty_dns(Verdict::Fail, Some(cause)),
+        checks: vec![],
+        ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+fn empty_dns(verdict: Verdict, error: Option<String>) -> DnsOutcome {
+    DnsOutcome {
+        verdict,
+        source: DnsSource::Dns,
+        server: None,
+        chain: vec![],
+        addresses: vec![],
+        min_ttl: None,
+        error,
+        notes: vec![],
+        ms: 0,
+    }
+}
+
+async fn probe_target(shared: &Shared, t: &Target) -> TargetResult {
+    let started = Instant::now();
+    let cell = {
+        let mut cache = shared.dns_cache.lock().expect("dns cache lock");
+        cache.entry(t.host.clone()).or_default().clone()
+    };
+    let dns = cell
+        .get_or_init(|| resolve_name(shared, &t.host))
+        .await
+        .clone();
+    let mut checks = Vec::new();
+    if dns.verdict != Verdict::Fail {
+        for ep in &t.endpoints {
+            checks.extend(probe_endpoint(shared, &t.host, &dns, ep).await);
+        }
+    }
+    let (verdict, cause) = target_verdict(&dns, &checks);
+    TargetResult {
+        host: t.host.clone(),
+        verdict,
+        cause,
+        dns,
+        checks,
+        ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+fn min_ttl(chain: &[crate::report::ChainLink], addrs: &[AddressRecord]) -> Option<u32> {
+    chain
+        .iter()
+        .map(|l| l.ttl)
+        .chain(addrs.iter().filter_map(|a| a.ttl))
+        .min()
+}
+
+async fn resolve_name(shared: &Shared, host: &str) -> DnsOutcome {
+    let started = Instant::now();
+    // --resolve wins, as in curl.
+    let overridden: Vec<IpAddr> = shared
+        .cfg
+        .resolve
+        .iter()
+        .filter(|r| r.host == host)
+        .flat_map(|r| r.addrs.iter().copied())
+        .collect();
+    if !overridden.is_empty() {
+        let mut addrs: Vec<IpAddr> = Vec::new();
+        for a in overridden {
+            if !addrs.contains(&a) {
+                addrs.push(a);
+            }
+        }
+        return DnsOutcome {
+            verdict: Verdict::Pass,
+            source: DnsSource::Override,
+            server: None,
+            chain: vec![],
+            addresses: addrs
+                .iter()
+                .map(|a| AddressRecord {
+                    address: *a,
+                    family: Family::of(a),
+                    ttl: None,
+                })
+                .collect(),
+            min_ttl: None,
+            error: None,
+            notes: vec!["addresses given by --resolve; DNS not asked".into()],
+            ms: 0,
+        };
+    }
+    let ours = async {
+        match &shared.dns_client {
+            Some(c) => c.resolve(host).await,
+            None => dns::Resolution {
+                failure: Some(dns::DnsFailure::NoServers),
+                ..Default::default()
+            },
+        }
+    };
+    // Ask the system resolver at the same time (only with the system configuration).
+    let system = async {
+        match shared.cfg.dns {
+            DnsMode::System => Some(system_lookup(host, shared.cfg.timeout).await),
+            DnsMode::Servers(_) => None,
+        }
+    };
+    let (res, sys) = tokio::join!(ours, system);
+    let mut out = DnsOutcome {
+        verdict: if res.failure.is_some() {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        },
+        source: DnsSource::Dns,
+        server: res.server.map(|s| s.to_string()),
+        min_ttl: min_ttl(&res.chain, &res.addresses),
+        chain: res.chain.clone(),
+        addresses: res.addresses.clone(),
+        error: res.failure.as_ref().map(|f| f.cause(host)),
+        notes: vec![],
+        ms: res.elapsed.as_millis() as u64,
+    };
+    if !res.addresses.is_empty() && res.failure.is_some() {
+        // Addresses, but a broken chain for one record type (e.g. a loop on AAAA).
+        out.verdict = Verdict::Warn;
+        out.notes.push(out.error.take().unwrap_or_default());
+    }
+    if let Some(sys) = sys {
+        cross_check_system(sys, &mut out);
+    }
+    out.ms = started.elapsed().as_millis() as u64;
+    out
+}
+
+/// The runner resolves through the operating system (getaddrinfo: /etc/hosts, nsswitch, search
+/// domains). Ask it too, use what it says for connecting, and say when it disagrees with DNS.
+async fn system_lookup(host: &str, timeout: Duration) -> Result<BTreeSet<IpAddr>, String> {
+    match tokio::time::timeout(timeout, tokio::net::lookup_host((host, 443))).await {
+        Err(_) => Err(format!("no answer within {}", dns::fmt_duration(timeout))),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(it)) => Ok(it.map(|sa| sa.ip()).collect()),
+    }
+}
+
+fn cross_check_system(sys: Result<BTreeSet<IpAddr>, String>, out: &mut DnsOutcome) {
+    let ours: BTreeSet<IpAddr> = out.addresses.iter().map(|a| a.address).collect();
+    match sys {
+        Ok(sys) if sys.is_empty() => {}
+        Ok(sys) => {
+            if out.verdict == Verdict::Fail {
+                out.notes.push(format!(
+                    "the system resolver (e.g. /etc/hosts) returns {} although {}",
+                    join_ips(&sys),
+                    out.error.clone().unwrap_or_default()
+                ));
+                out.verdict = Verdict::Pass;
+                out.error = None;
+                out.source = DnsSource::System;
+                out.addresses = sys
+                    .iter()
+                    .map(|a| AddressRecord {
+                        address: *a,
+                        family: Family::of(a),
+                        ttl: None,
+                    })
+                    .collect();
+            } else if sys != ours {
+                out.notes.push(format!(
+                    "the system resolver returns {} but DNS returns {}: the runner uses the system resolver's answer (an /etc/hosts entry?)",
+                    join_ips(&sys),
+                    join_ips(&ours)
+                ));
+                out.source = DnsSource::System;
+                out.addresses = sys
+                    .iter()
+                    .map(|a| AddressRecord {
+                        address: *a,
+                        family: Family::of(a),
+                        ttl: out
+                            .addresses
+                            .iter()
+                            .find(|x| x.address == *a)
+                            .and_then(|x| x.ttl),
+                    })
+                    .collect();
+            }
+        }
+        Err(e) => {
+            if out.verdict != Verdict::Fail {
+                out.verdict = Verdict::Fail;
+                out.error = Some(format!(
+                    "DNS answers {}, but the system resolver, which the runner uses, fails: {e}",
+                    join_ips(&ours)
+                ));
+            }
+        }
+    }
+}
+
+fn join_ips(s: &BTreeSet<IpAddr>) -> String {
+    s.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where to connect for (host, port): addresses and port after `--connect-to`.
+async fn destinations(
+    shared: &Shared,
+    host: &str,
+    port: u16,
+    dns: &DnsOutcome,
+) -> (Vec<SocketAddr>, Option<String>) {
+    let rule = shared.cfg.connect_to.iter().find(|c| c.matches(host, port));
+    let Some(rule) = rule else {
+        return (
+            dns.addresses
+                .iter()
+                .map(|a| SocketAddr::new(a.address, port))
+                .collect(),
+            None,
+        );
+    };
+    let to_port = rule.to_port.unwrap_or(port);
+    let note = format!(
+        "--connect-to {}:{to_port}",
+        rule.to_host.clone().unwrap_or_else(|| host.to_string())
+    );
+    let addrs = match &rule.to_host {
+        None => dns
+            .addresses
+            .iter()
+            .map(|a| SocketAddr::new(a.address, to_port))
+            .collect(),
+        Some(h) => match h.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, to_port)],
+            Err(_) => match tokio::time::timeout(
+                shared.cfg.timeout,
+                tokio::net::lookup_host((h.as_str(), to_port)),
+            )
+            .await
+            {
+                Ok(Ok(it)) => it.collect(),
+                _ => vec![],
+            },
+        },
+    };
+    (addrs, Some(note))
+}
+
+async fn probe_endpoint(
+    shared: &Shared,
+    host: &str,
+    dns: &DnsOutcome,
+    ep: &Endpoint,
+) -> Vec<Check> {
+    let (dests, via) = destinations(shared, host, ep.port, dns).await;
+    let mut checks = Vec::new();
+    if dests.is_empty() {
+        checks.push(Check {
+            phase: Phase::Tcp,
+            port: Some(ep.port),
+            family: None,
+            address: None,
+            verdict: Verdict::Fail,
+            detail: format!(
+                "no address to connect to{}",
+                via.map(|v| format!(" ({v} names a host that does not resolve)"))
+                    .unwrap_or_default()
+            ),
+            ms: 0,
+            tls: None,
+            http: None,
+        });
+        return checks;
+    }
+    for family in [Family::Ipv4, Family::Ipv6] {
+        let fam: Vec<SocketAddr> = dests
+            .iter()
+            .copied()
+            .filter(|a| Family::of(&a.ip()) == family)
+            .collect();
+        if fam.is_empty() {
+            continue;
+        }
+        checks.extend(probe_family(shared, host, ep, family, &fam, via.as_deref()).await);
+    }
+    checks
+}
+
+async fn probe_family(
+    shared: &Shared,
+    host: &str,
+    ep: &Endpoint,
+    family: Family,
+    addrs: &[SocketAddr],
+    via: Option<&str>,
+) -> Vec<Check> {
+    let timeout = shared.cfg.timeout;
+    let mut checks = Vec::new();
+    let conn = tcp::connect_any(addrs, timeout).await;
+    let via_note = via.map(|v| format!(" ({v})")).unwrap_or_default();
+    let check = |phase, verdict, detail: String, ms, addr: Option<SocketAddr>| Check {
+        phase,
+        port: Some(ep.port),
+        family: Some(family),
+        address: addr.map(|a| a.to_string()),
+        verdict,
+        detail,
+        ms,
+        tls: None,
+        http: None,
+    };
+    let (stream, addr) = match conn {
+        Err(fail) => {
+            checks.push(check(
+                Phase::Tcp,
+                Verdict::Fail,
+                format!("{}{via_note}", fail.describe(ep.port, family)),
+                fail.ms,
+                fail.addr,
+            ));
+            return checks;
+        }
+        Ok((s, addr, ms)) => {
+            checks.push(check(
+                Phase::Tcp,
+                Verdict::Pass,
+                format!("connected to {addr}{via_note}"),
+                ms,
+                Some(addr),
+            ));
+            (s, addr)
+        }
+    };
+    match ep.proto {
+        Proto::Https => {
+            let started = Instant::now();
+            let out = tls::handshake(&shared.cfg.trust, host, stream, timeout).await;
+            let ms = started.elapsed().as_millis() as u64;
+            let detail = match &out.error {
+                Some(e) => e.clone(),
+                None => format!(
+                    "{} {}, issued by {}",
+                    out.info.version.clone().unwrap_or_default(),
+                    out.info.cipher.clone().unwrap_or_default(),
+                    out.info
+                        .leaf
+                        .as_ref()
+                        .map(|l| l.issuer.clone())
+                        .unwrap_or_default()
+                ),
+            };
+            let mut c = check(
+                Phase::Tls,
+                if out.error.is_some() {
+                    Verdict::Fail
+                } else {
+                    Verdict::Pass
+                },
+                detail,
+                ms,
+                Some(addr),
+            );
+            c.tls = Some(out.info);
+            checks.push(c);
+            if let (Some(stream), Some(spec)) = (out.stream, &ep.http) {
+                let started = Instant::now();
+                let h = http::request(stream, host, ep.port, true, spec, timeout).await;
+                let mut c = check(
+                    Phase::Http,
+                    h.verdict,
+                    h.detail,
+                    started.elapsed().as_millis() as u64,
+                    Some(addr),
+                );
+                c.http = Some(h.info);
+                checks.push(c);
+            }
+        }
+        Proto::Http => {
+            let spec = ep.http.clone().unwrap_or(crate::profile::HttpSpec {
+                method: crate::profile::Method::Get,
+                path: "/".into(),
+                expect_header: None,
+            });
+            let started = Instant::now();
+            let h = http::request(stream, host, ep.port, false, &spec, timeout).await;
+            let mut c = check(
+                Phase::Http,
+                h.verdict,
+                h.detail,
+                started.elapsed().as_millis() as u64,
+                Some(addr),
+            );
+            c.http = Some(h.info);
+            checks.push(c);
+        }
+    }
+    checks
+}

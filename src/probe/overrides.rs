@@ -1,0 +1,148 @@
+//! curl-style address overrides: `--resolve HOST:PORT:ADDR[,ADDR…]` and
+//! `--connect-to HOST:PORT:CONNECT_HOST:CONNECT_PORT` (empty HOST or PORT match any).
+
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolve {
+    pub host: String,
+    /// `None` for `*`.
+    pub port: Option<u16>,
+    pub addrs: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectTo {
+    /// `None`: any host.
+    pub host: Option<String>,
+    /// `None`: any port.
+    pub port: Option<u16>,
+    /// `None`: keep the host (use its addresses).
+    pub to_host: Option<String>,
+    /// `None`: keep the port.
+    pub to_port: Option<u16>,
+}
+
+/// Split on `:` outside `[...]`.
+fn split_colons(s: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut depth = 0;
+    for c in s.chars() {
+        match c {
+            '[' => {
+                depth += 1;
+                parts.last_mut().expect("non-empty").push(c);
+            }
+            ']' => {
+                depth -= 1;
+                parts.last_mut().expect("non-empty").push(c);
+            }
+            ':' if depth == 0 => parts.push(String::new()),
+            _ => parts.last_mut().expect("non-empty").push(c),
+        }
+    }
+    parts
+}
+
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.trim_start_matches('[').trim_end_matches(']').parse().ok()
+}
+
+fn parse_port(s: &str, what: &str) -> Result<Option<u16>, String> {
+    if s.is_empty() || s == "*" {
+        return Ok(None);
+    }
+    match s.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(Some(p)),
+        _ => Err(format!("{what} `{s}` is not a port number (1-65535)")),
+    }
+}
+
+impl std::str::FromStr for Resolve {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!("--resolve `{s}`: expected HOST:PORT:ADDRESS[,ADDRESS…], e.g. github.com:443:127.0.0.1")
+        };
+        let parts = split_colons(s);
+        if parts.len() != 3 || parts[0].is_empty() {
+            return Err(bad());
+        }
+        let port = parse_port(&parts[1], "port")?;
+        let mut addrs = Vec::new();
+        for a in parts[2].split(',') {
+            addrs.push(
+                parse_ip(a.trim())
+                    .ok_or_else(|| format!("--resolve `{s}`: `{a}` is not an IP address"))?,
+            );
+        }
+        Ok(Resolve {
+            host: parts[0].to_ascii_lowercase(),
+            port,
+            addrs,
+        })
+    }
+}
+
+impl std::str::FromStr for ConnectTo {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts = split_colons(s);
+        if parts.len() != 4 {
+            return Err(format!(
+                "--connect-to `{s}`: expected HOST:PORT:CONNECT_HOST:CONNECT_PORT (HOST, PORT, CONNECT_HOST or CONNECT_PORT may be empty), e.g. github.com:443:127.0.0.1:8443"
+            ));
+        }
+        let opt = |p: &str| {
+            if p.is_empty() {
+                None
+            } else {
+                Some(
+                    p.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_ascii_lowercase(),
+                )
+            }
+        };
+        Ok(ConnectTo {
+            host: opt(&parts[0]),
+            port: parse_port(&parts[1], "port")?,
+            to_host: opt(&parts[2]),
+            to_port: parse_port(&parts[3], "connect port")?,
+        })
+    }
+}
+
+impl ConnectTo {
+    pub fn matches(&self, host: &str, port: u16) -> bool {
+        self.host.as_deref().is_none_or(|h| h == host) && self.port.is_none_or(|p| p == port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_resolve() {
+        let r: Resolve = "github.com:443:127.0.0.1,[::1]".parse().unwrap();
+        assert_eq!(r.port, Some(443));
+        assert_eq!(r.addrs.len(), 2);
+        assert!("github.com:443".parse::<Resolve>().is_err());
+        assert!("github.com:x:1.2.3.4".parse::<Resolve>().is_err());
+        assert!("github.com:443:nope".parse::<Resolve>().is_err());
+    }
+
+    #[test]
+    fn parses_connect_to() {
+        let c: ConnectTo = ":443:127.0.0.1:8443".parse().unwrap();
+        assert!(c.matches("github.com", 443));
+        assert!(!c.matches("github.com", 80));
+        let c: ConnectTo = "github.com:443::9000".parse().unwrap();
+        assert_eq!(c.to_host, None);
+        assert_eq!(c.to_port, Some(9000));
+        let c: ConnectTo = "a.b:443:[::1]:8443".parse().unwrap();
+        assert_eq!(c.to_host.as_deref(), Some("::1"));
+        assert!("a:b".parse::<ConnectTo>().is_err());
+    }
+}

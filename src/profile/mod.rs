@@ -1,0 +1,614 @@
+//! Profiles: declarative YAML describing which hosts a runner needs, grouped by capability.
+//!
+//! `raw` holds the serde shapes that mirror the file; [`load`] validates them into the typed
+//! [`Profile`] the rest of the program uses. Nothing outside this module sees YAML types.
+
+mod builtin;
+mod raw;
+
+pub use builtin::{builtin, builtins, BUILTIN_NAMES};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::{Pos, ProfileError};
+use crate::hostname::{check_hostname, check_pattern};
+
+/// A validated profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub sources: Vec<String>,
+    pub variables: Vec<Variable>,
+    pub capabilities: Vec<Capability>,
+    /// Where it came from: `builtin:dotcom` or a file path.
+    pub origin: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub name: String,
+    pub description: String,
+    pub required: bool,
+    pub default: Option<String>,
+    pub allowed: Vec<String>,
+}
+
+/// When a capability or entry is part of the plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Condition {
+    /// Every variable must equal its value.
+    pub equals: Vec<(String, String)>,
+    /// Every variable must be set (non-empty).
+    pub set: Vec<String>,
+}
+
+impl Condition {
+    pub fn is_always(&self) -> bool {
+        self.equals.is_empty() && self.set.is_empty()
+    }
+
+    pub fn holds(&self, vars: &BTreeMap<String, String>) -> bool {
+        self.equals
+            .iter()
+            .all(|(k, v)| vars.get(k).is_some_and(|x| x == v))
+            && self
+                .set
+                .iter()
+                .all(|k| vars.get(k).is_some_and(|x| !x.is_empty()))
+    }
+
+    /// Human words: `connect = on and blob_storage set`.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .equals
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        parts.extend(self.set.iter().map(|k| format!("{k} is set")));
+        parts.join(" and ")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Capability {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub gating: bool,
+    pub when: Condition,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    /// An exact host name (may contain `${var}`).
+    Host(String),
+    /// A documented wildcard, `*.domain` (may contain `${var}`).
+    Pattern(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub kind: EntryKind,
+    /// Names to probe for a pattern (ranges already expanded; may contain `${var}`).
+    pub probes: Vec<ProbeName>,
+    pub ports: Option<Vec<u16>>,
+    /// `https`, `http` or a `${var}` template; `None` means https.
+    pub scheme: Option<String>,
+    pub http: Option<HttpSpec>,
+    pub note: Option<String>,
+    pub when: Condition,
+    /// Where the entry is in the file (for errors at plan time).
+    pub pos: Option<Pos>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProbeName {
+    pub host: String,
+    pub http: Option<HttpSpec>,
+    pub ports: Option<Vec<u16>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HttpSpec {
+    pub method: Method,
+    pub path: String,
+    pub expect_header: Option<String>,
+}
+
+impl Profile {
+    pub fn capability(&self, id: &str) -> Option<&Capability> {
+        self.capabilities.iter().find(|c| c.id == id)
+    }
+
+    pub fn variable(&self, name: &str) -> Option<&Variable> {
+        self.variables.iter().find(|v| v.name == name)
+    }
+}
+
+/// Load a profile by built-in name or by path.
+pub fn resolve(spec: &str) -> Result<Profile, crate::error::InputError> {
+    if let Some(src) = builtin(spec) {
+        return Ok(parse(&format!("builtin:{spec}"), src)?);
+    }
+    let looks_like_path = spec.contains('/') || spec.ends_with(".yaml") || spec.ends_with(".yml");
+    match std::fs::read_to_string(spec) {
+        Ok(src) => Ok(parse(spec, &src)?),
+        Err(e) if !looks_like_path && e.kind() == std::io::ErrorKind::NotFound => {
+            Err(crate::error::InputError::usage(format!(
+                "unknown profile `{spec}`: built-in profiles are {}; or give the path of a YAML file",
+                BUILTIN_NAMES.join(", ")
+            )))
+        }
+        Err(e) => Err(crate::error::InputError::usage(format!(
+            "cannot read profile file `{spec}`: {e}"
+        ))),
+    }
+}
+
+/// Parse and validate profile text. `file` names it in errors.
+pub fn parse(file: &str, src: &str) -> Result<Profile, ProfileError> {
+    let raw: raw::RawProfile = serde_saphyr::from_str(src).map_err(|e| {
+        let pos = e.location().map(|l| Pos {
+            line: l.line(),
+            column: l.column(),
+        });
+        ProfileError::new(file, src, pos, raw::clean_message(&e))
+    })?;
+    Validator { file, src }.profile(raw)
+}
+
+struct Validator<'a> {
+    file: &'a str,
+    src: &'a str,
+}
+
+fn pos_of(loc: &serde_saphyr::Location) -> Option<Pos> {
+    Some(Pos {
+        line: loc.line(),
+        column: loc.column(),
+    })
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+}
+
+impl Validator<'_> {
+    fn err(&self, loc: &serde_saphyr::Location, msg: impl Into<String>) -> ProfileError {
+        ProfileError::new(self.file, self.src, pos_of(loc), msg)
+    }
+
+    fn profile(&self, raw: raw::RawProfile) -> Result<Profile, ProfileError> {
+        if raw.schema_version.value != 1 {
+            return Err(self.err(
+                &raw.schema_version.referenced,
+                format!(
+                    "schema_version {} is not supported: expected 1",
+                    raw.schema_version.value
+                ),
+            ));
+        }
+        if !valid_id(&raw.name.value) {
+            return Err(self.err(
+                &raw.name.referenced,
+                format!(
+                    "profile name `{}` is not valid: expected lower-case letters, digits and `-`",
+                    raw.name.value
+                ),
+            ));
+        }
+        let mut variables = Vec::new();
+        for (name, v) in raw.variables {
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                || name.is_empty()
+            {
+                return Err(ProfileError::new(
+                    self.file,
+                    self.src,
+                    None,
+                    format!("variable name `{name}` is not valid: expected lower-case letters, digits and `_`"),
+                ));
+            }
+            if let (Some(d), false) = (&v.default, v.allowed.is_empty()) {
+                if !v.allowed.contains(d) {
+                    return Err(ProfileError::new(
+                        self.file,
+                        self.src,
+                        None,
+                        format!(
+                            "variable `{name}`: default `{d}` is not one of the allowed values {}",
+                            v.allowed.join(", ")
+                        ),
+                    ));
+                }
+            }
+            variables.push(Variable {
+                name,
+                description: v.description.unwrap_or_default(),
+                required: v.required,
+                default: v.default,
+                allowed: v.allowed,
+            });
+        }
+        let var_names: BTreeSet<String> = variables.iter().map(|v| v.name.clone()).collect();
+
+        if raw.capabilities.is_empty() {
+            return Err(ProfileError::new(
+                self.file,
+                self.src,
+                None,
+                "a profile needs at least one capability under `capabilities:`",
+            ));
+        }
+        let mut seen = BTreeMap::new();
+        let mut capabilities = Vec::new();
+        for cap in raw.capabilities {
+            let id = cap.id.value.clone();
+            if !valid_id(&id) {
+                return Err(self.err(
+                    &cap.id.referenced,
+                    format!("capability id `{id}` is not valid: expected lower-case letters, digits and `-`"),
+                ));
+            }
+            if let Some(first) = seen.insert(id.clone(), cap.id.referenced) {
+                return Err(self.err(
+                    &cap.id.referenced,
+                    format!(
+                        "duplicate capability id `{id}` (first defined at line {})",
+                        first.line()
+                    ),
+                ));
+            }
+            let when = self.condition(cap.when, cap.when_set, &var_names)?;
+            if cap.entries.is_empty() {
+                return Err(self.err(
+                    &cap.id.referenced,
+                    format!("capability `{id}` has no entries"),
+                ));
+            }
+            let mut entries = Vec::new();
+            for e in cap.entries {
+                entries.push(self.entry(e, &var_names)?);
+            }
+            capabilities.push(Capability {
+                id,
+                title: cap.title,
+                description: cap.description,
+                gating: cap.gating,
+                when,
+                entries,
+            });
+        }
+        Ok(Profile {
+            name: raw.name.value,
+            title: raw.title,
+            description: raw.description,
+            sources: raw.sources,
+            variables,
+            capabilities,
+            origin: self.file.to_string(),
+        })
+    }
+
+    fn condition(
+        &self,
+        when: Option<serde_saphyr::Spanned<BTreeMap<String, String>>>,
+        when_set: Option<serde_saphyr::Spanned<Vec<String>>>,
+        vars: &BTreeSet<String>,
+    ) -> Result<Condition, ProfileError> {
+        let mut c = Condition::default();
+        if let Some(w) = when {
+            for (k, v) in w.value {
+                if !vars.contains(&k) {
+                    return Err(self.err(&w.referenced, unknown_var(&k, vars)));
+                }
+                c.equals.push((k, v));
+            }
+        }
+        if let Some(w) = when_set {
+            for k in w.value {
+                if !vars.contains(&k) {
+                    return Err(self.err(&w.referenced, unknown_var(&k, vars)));
+                }
+                c.set.push(k);
+            }
+        }
+        Ok(c)
+    }
+
+    fn entry(&self, e: raw::RawEntry, vars: &BTreeSet<String>) -> Result<Entry, ProfileError> {
+        let when = self.condition(e.when, e.when_set, vars)?;
+        let (kind, anchor) = match (e.host, e.pattern) {
+            (Some(h), None) => {
+                self.template(&h, vars, check_hostname)?;
+                (EntryKind::Host(h.value), h.referenced)
+            }
+            (None, Some(p)) => {
+                self.template(&p, vars, check_pattern)?;
+                (EntryKind::Pattern(p.value), p.referenced)
+            }
+            (Some(h), Some(_)) => {
+                return Err(self.err(
+                    &h.referenced,
+                    "an entry has either `host:` (an exact name) or `pattern:` (a `*.` wildcard), not both",
+                ))
+            }
+            (None, None) => {
+                return Err(ProfileError::new(
+                    self.file,
+                    self.src,
+                    None,
+                    "an entry needs `host:` (an exact name) or `pattern:` (a `*.` wildcard)",
+                ))
+            }
+        };
+        if let Some(s) = &e.scheme {
+            if !(s.value == "https" || s.value == "http" || s.value.contains("${")) {
+                return Err(self.err(
+                    &s.referenced,
+                    format!(
+                        "scheme `{}` is not valid: expected `https` or `http`",
+                        s.value
+                    ),
+                ));
+            }
+            self.vars_in(s, vars)?;
+        }
+        let ports = e
+            .ports
+            .map(|p| self.ports(p.value, &p.referenced))
+            .transpose()?;
+        let http = e.http.map(|h| self.http(h, &anchor, vars)).transpose()?;
+        let mut probes = Vec::new();
+        if let Some(list) = e.probe {
+            if matches!(kind, EntryKind::Host(_)) {
+                return Err(self.err(
+                    &anchor,
+                    "`probe:` belongs to `pattern:` entries; a `host:` entry probes its own name",
+                ));
+            }
+            let at = list.referenced;
+            for item in list.value {
+                let (host, http, ports) = match item {
+                    raw::RawProbe::Name(n) => (n, None, None),
+                    raw::RawProbe::Detailed(d) => (
+                        d.host,
+                        d.http.map(|h| self.http(h, &at, vars)).transpose()?,
+                        d.ports.map(|p| self.ports(p, &at)).transpose()?,
+                    ),
+                };
+                let expanded = expand_ranges(&host).map_err(|m| self.err(&at, m))?;
+                for name in expanded {
+                    let sp = serde_saphyr::Spanned::new(name.clone(), at, at);
+                    self.template(&sp, vars, check_hostname)?;
+                    if let EntryKind::Pattern(p) = &kind {
+                        if !name.contains("${")
+                            && !p.contains("${")
+                            && !crate::hostname::pattern_covers(p, &name)
+                        {
+                            return Err(self.err(
+                                &at,
+                                format!("probe name `{name}` is not covered by the entry's pattern `{p}`"),
+                            ));
+                        }
+                    }
+                    probes.push(ProbeName {
+                        host: name,
+                        http: http.clone(),
+                        ports: ports.clone(),
+                    });
+                }
+            }
+        }
+        Ok(Entry {
+            kind,
+            probes,
+            ports,
+            scheme: e.scheme.map(|s| s.value),
+            http,
+            note: e.note,
+            when,
+            pos: pos_of(&anchor),
+        })
+    }
+
+    fn ports(&self, v: Vec<u16>, at: &serde_saphyr::Location) -> Result<Vec<u16>, ProfileError> {
+        if v.is_empty() || v.contains(&0) {
+            return Err(self.err(
+                at,
+                "ports must be a non-empty list of numbers from 1 to 65535",
+            ));
+        }
+        let mut v = v;
+        v.dedup();
+        Ok(v)
+    }
+
+    fn http(
+        &self,
+        h: raw::RawHttp,
+        at: &serde_saphyr::Location,
+        vars: &BTreeSet<String>,
+    ) -> Result<HttpSpec, ProfileError> {
+        if !h.path.starts_with('/') || h.path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(self.err(
+                at,
+                format!(
+                    "http path `{}` must start with `/` and contain no spaces",
+                    h.path.escape_debug()
+                ),
+            ));
+        }
+        self.vars_in(&serde_saphyr::Spanned::new(h.path.clone(), *at, *at), vars)?;
+        if let Some(hd) = &h.expect_header {
+            let ok = !hd.is_empty()
+                && hd
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !ok {
+                return Err(self.err(
+                    at,
+                    format!("`{}` is not an HTTP header name", hd.escape_debug()),
+                ));
+            }
+        }
+        let method = match h.method.as_deref() {
+            None | Some("GET") => Method::Get,
+            Some("HEAD") => Method::Head,
+            Some("POST") => Method::Post,
+            Some(other) => {
+                return Err(self.err(
+                    at,
+                    format!("http method `{other}` is not supported: expected GET, HEAD or POST"),
+                ))
+            }
+        };
+        Ok(HttpSpec {
+            method,
+            path: h.path,
+            expect_header: h.expect_header.map(|s| s.to_ascii_lowercase()),
+        })
+    }
+
+    fn vars_in(
+        &self,
+        s: &serde_saphyr::Spanned<String>,
+        vars: &BTreeSet<String>,
+    ) -> Result<(), ProfileError> {
+        for name in template_vars(&s.value).map_err(|m| self.err(&s.referenced, m))? {
+            if !vars.contains(&name) {
+                return Err(self.err(&s.referenced, unknown_var(&name, vars)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Check a host/pattern template: variables declared, and the syntax valid once they are
+    /// filled with a placeholder label.
+    fn template(
+        &self,
+        s: &serde_saphyr::Spanned<String>,
+        vars: &BTreeSet<String>,
+        check: fn(&str) -> Result<(), String>,
+    ) -> Result<(), ProfileError> {
+        self.vars_in(s, vars)?;
+        let probe = substitute(&s.value, &|_| Some("placeholder.example".to_string()))
+            .map_err(|m| self.err(&s.referenced, m))?;
+        check(&probe).map_err(|m| self.err(&s.referenced, m))
+    }
+}
+
+fn unknown_var(name: &str, vars: &BTreeSet<String>) -> String {
+    if vars.is_empty() {
+        format!("unknown variable `{name}`: this profile declares no variables (add it under `variables:`)")
+    } else {
+        format!(
+            "unknown variable `{name}`: declared variables are {}",
+            vars.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
+/// Names of the `${var}` references in a template.
+pub fn template_vars(s: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        let Some(j) = after.find('}') else {
+            return Err(format!("unclosed `${{` in `{s}`"));
+        };
+        out.push(after[..j].to_string());
+        rest = &after[j + 1..];
+    }
+    Ok(out)
+}
+
+/// Replace every `${var}` using `lookup`; a missing value is an error naming the variable.
+pub fn substitute(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(j) = after.find('}') else {
+            return Err(format!("unclosed `${{` in `{s}`"));
+        };
+        let name = &after[..j];
+        match lookup(name) {
+            Some(v) => out.push_str(&v),
+            None => return Err(format!("variable `{name}` has no value")),
+        }
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Expand numeric ranges `{A..B}` (at most 1000 names in all).
+pub fn expand_ranges(s: &str) -> Result<Vec<String>, String> {
+    // Find a `{` that is not part of `${`.
+    let bytes = s.as_bytes();
+    let mut start = None;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'{' && (i == 0 || bytes[i - 1] != b'$') {
+            start = Some(i);
+            break;
+        }
+    }
+    let Some(i) = start else {
+        return Ok(vec![s.to_string()]);
+    };
+    let Some(len) = s[i..].find('}') else {
+        return Err(format!("unclosed `{{` in `{s}`"));
+    };
+    let inner = &s[i + 1..i + len];
+    let bad = || {
+        format!("`{{{inner}}}` in `{s}` is not a range: expected `{{A..B}}` with numbers A <= B")
+    };
+    let (a, b) = inner.split_once("..").ok_or_else(bad)?;
+    let (a, b): (u32, u32) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+    if a > b || b - a >= 1000 {
+        return Err(bad());
+    }
+    let mut out = Vec::new();
+    for n in a..=b {
+        let head = format!("{}{n}", &s[..i]);
+        for tail in expand_ranges(&s[i + len + 1..])? {
+            out.push(format!("{head}{tail}"));
+            if out.len() > 1000 {
+                return Err(format!("`{s}` expands to more than 1000 names"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

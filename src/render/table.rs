@@ -1,0 +1,293 @@
+//! The human table: one table per capability, one row per probed name.
+
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
+
+use crate::report::{CapabilityReport, Check, Family, Phase, Report, TargetResult, Verdict};
+
+#[derive(Debug, Clone, Default)]
+pub struct Style {
+    /// ANSI colours (only on a terminal without NO_COLOR).
+    pub color: bool,
+    /// A fixed table width; `None` lets comfy-table use the terminal's (or no limit).
+    pub width: Option<u16>,
+}
+
+fn verdict_cell(v: Verdict, style: &Style) -> Cell {
+    let c = Cell::new(v.label());
+    if !style.color {
+        return c;
+    }
+    match v {
+        Verdict::Pass => c.fg(Color::Green),
+        Verdict::Warn => c.fg(Color::Yellow),
+        Verdict::Fail => c.fg(Color::Red).add_attribute(Attribute::Bold),
+        Verdict::Skip => c.fg(Color::DarkGrey),
+    }
+}
+
+pub fn render(report: &Report, style: &Style) -> String {
+    let mut out = String::new();
+    let vars = if report.profile.variables.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({})",
+            report
+                .profile
+                .variables
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    out.push_str(&format!(
+        "runner-preflight {} · profile {} — {}{vars} · host {} · {}\n",
+        report.tool.version,
+        report.profile.name,
+        report.profile.title,
+        report.hostname,
+        report.generated_at
+    ));
+    for cap in &report.capabilities {
+        out.push('\n');
+        out.push_str(&capability(cap, style));
+    }
+    for i in &report.inactive {
+        out.push_str(&format!("\nnot checked: {} — {}", i.id, i.reason));
+    }
+    if !report.inactive.is_empty() {
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&summary(report));
+    out
+}
+
+fn capability(cap: &CapabilityReport, style: &Style) -> String {
+    let mut s = format!(
+        "{}  {} — {}{}\n",
+        cap.verdict.label(),
+        cap.id,
+        cap.title,
+        if cap.gating {
+            "  [gating]"
+        } else {
+            "  [informational]"
+        }
+    );
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(w) = style.width {
+        t.set_width(w);
+    }
+    t.set_header(vec![
+        "entry", "name", "verdict", "DNS", "TCP", "TLS", "HTTP", "ms", "cause",
+    ]);
+    for e in &cap.entries {
+        if e.targets.is_empty() {
+            t.add_row(vec![
+                Cell::new(&e.pattern),
+                Cell::new("—"),
+                verdict_cell(Verdict::Skip, style),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(e.note.clone().unwrap_or_default()),
+            ]);
+            continue;
+        }
+        for (i, tr) in e.targets.iter().enumerate() {
+            let entry = if i == 0 && e.wildcard {
+                e.pattern.clone()
+            } else if i == 0 {
+                String::new()
+            } else {
+                "〃".to_string()
+            };
+            let entry = if !e.wildcard { String::new() } else { entry };
+            t.add_row(vec![
+                Cell::new(entry),
+                Cell::new(&tr.host),
+                verdict_cell(tr.verdict, style),
+                Cell::new(dns_cell(tr)),
+                Cell::new(phase_cell(tr, Phase::Tcp)),
+                Cell::new(phase_cell(tr, Phase::Tls)),
+                Cell::new(phase_cell(tr, Phase::Http)),
+                Cell::new(tr.ms.to_string()),
+                Cell::new(tr.cause.clone().unwrap_or_default()),
+            ]);
+        }
+    }
+    s.push_str(&t.to_string());
+    s.push('\n');
+    s
+}
+
+fn dns_cell(t: &TargetResult) -> String {
+    let d = &t.dns;
+    if d.verdict == Verdict::Fail {
+        return "failed".into();
+    }
+    let mut parts = Vec::new();
+    if !d.chain.is_empty() {
+        let last = d.chain.last().map(|l| l.target.clone()).unwrap_or_default();
+        parts.push(format!("CNAME×{} → {last}", d.chain.len()));
+    }
+    let v4: Vec<String> = d
+        .addresses
+        .iter()
+        .filter(|a| a.family == Family::Ipv4)
+        .map(|a| a.address.to_string())
+        .collect();
+    let v6: Vec<String> = d
+        .addresses
+        .iter()
+        .filter(|a| a.family == Family::Ipv6)
+        .map(|a| a.address.to_string())
+        .collect();
+    for list in [v4, v6] {
+        if let Some(first) = list.first() {
+            if list.len() > 1 {
+                parts.push(format!("{first} +{}", list.len() - 1));
+            } else {
+                parts.push(first.clone());
+            }
+        }
+    }
+    match d.source {
+        crate::report::DnsSource::Override => parts.push("(--resolve)".into()),
+        crate::report::DnsSource::System => parts.push("(system resolver)".into()),
+        crate::report::DnsSource::Dns => {}
+    }
+    parts.join("\n")
+}
+
+fn short_name(dn: &str) -> String {
+    // "CN=R11, O=Let's Encrypt, C=US" -> "R11 (Let's Encrypt)"
+    let mut cn = None;
+    let mut o = None;
+    for part in dn.split(", ") {
+        if let Some(v) = part.strip_prefix("CN=") {
+            cn = Some(v);
+        } else if let Some(v) = part.strip_prefix("O=") {
+            o = Some(v);
+        }
+    }
+    match (cn, o) {
+        (Some(c), Some(o)) if c != o => format!("{c} ({o})"),
+        (Some(c), _) => c.to_string(),
+        (None, Some(o)) => o.to_string(),
+        _ => dn.to_string(),
+    }
+}
+
+fn phase_cell(t: &TargetResult, phase: Phase) -> String {
+    let checks: Vec<&Check> = t.checks.iter().filter(|c| c.phase == phase).collect();
+    if checks.is_empty() {
+        return if t.dns.verdict == Verdict::Fail {
+            "—".into()
+        } else {
+            String::new()
+        };
+    }
+    let multi_port = {
+        let mut ports: Vec<u16> = t.checks.iter().filter_map(|c| c.port).collect();
+        ports.dedup();
+        ports.len() > 1
+    };
+    let fams = checks
+        .iter()
+        .filter_map(|c| c.family)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+        > 1;
+    checks
+        .iter()
+        .map(|c| {
+            let mut prefix = String::new();
+            if multi_port {
+                prefix.push_str(&format!(":{} ", c.port.unwrap_or(0)));
+            }
+            if fams {
+                prefix.push_str(&format!("{} ", c.family.map(|f| f.label()).unwrap_or("")));
+            }
+            let body = match (phase, c.verdict) {
+                (Phase::Http, Verdict::Fail) => match &c.http {
+                    Some(h) => format!(
+                        "{} {}\n{} FAIL",
+                        h.method,
+                        h.path,
+                        h.status.map(|s| s.to_string()).unwrap_or_default()
+                    ),
+                    None => "FAIL".to_string(),
+                },
+                (_, Verdict::Fail) => "FAIL".to_string(),
+                (Phase::Tcp, _) => "ok".to_string(),
+                (Phase::Tls, _) => match &c.tls {
+                    Some(i) => format!(
+                        "{}\n{}",
+                        i.version.clone().unwrap_or_default(),
+                        i.leaf
+                            .as_ref()
+                            .map(|l| short_name(&l.issuer))
+                            .unwrap_or_default()
+                    ),
+                    None => "ok".into(),
+                },
+                (Phase::Http, v) => match &c.http {
+                    Some(h) => format!(
+                        "{} {}\n{}{}",
+                        h.method,
+                        h.path,
+                        h.status.map(|s| s.to_string()).unwrap_or_default(),
+                        match (h.header_present, v) {
+                            (Some(true), _) => " ✓",
+                            (_, Verdict::Warn) => " !",
+                            _ => "",
+                        }
+                    ),
+                    None => "ok".into(),
+                },
+                _ => "ok".into(),
+            };
+            format!("{prefix}{body}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn summary(r: &Report) -> String {
+    let failing_gates: Vec<&str> = r
+        .capabilities
+        .iter()
+        .filter(|c| c.gating && c.verdict == Verdict::Fail)
+        .map(|c| c.id.as_str())
+        .collect();
+    let gates = r.capabilities.iter().filter(|c| c.gating).count();
+    let mut s = format!("Verdict: {}", r.verdict.label());
+    match r.verdict {
+        Verdict::Fail => s.push_str(&format!(
+            " — {} of {gates} gating capabilities fail: {}",
+            failing_gates.len(),
+            failing_gates.join(", ")
+        )),
+        Verdict::Warn => s.push_str(" — gating capabilities pass, with warnings"),
+        Verdict::Pass => s.push_str(" — every capability passes"),
+        Verdict::Skip => s.push_str(" — nothing was probed"),
+    }
+    s.push('\n');
+    let names = r.summary.pass + r.summary.warn + r.summary.fail + r.summary.skip;
+    s.push_str(&format!(
+        "{names} names probed: {} pass, {} warn, {} fail, in {:.1} s (exit code {})\n",
+        r.summary.pass,
+        r.summary.warn,
+        r.summary.fail,
+        r.duration_ms as f64 / 1000.0,
+        r.exit_code
+    ));
+    s
+}

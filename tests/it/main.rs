@@ -1,0 +1,5 @@
+//! One integration-test binary (a single link of the whole stack): every test spawns the real
+//! CLI against servers it starts on loopback. Nothing here contacts a non-loopback address.
+
+mod check;
+mod world;
