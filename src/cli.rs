@@ -358,6 +358,9 @@ fn describe_target(t: &plan::Target) -> String {
                 },
                 e.port
             );
+            if let (None, plan::Proto::Http) = (&e.http, e.proto) {
+                d.push_str(" GET /");
+            }
             if let Some(h) = &e.http {
                 d.push_str(&format!(" {} {}", h.method.as_str(), h.path));
                 if let Some(x) = &h.expect_header {
@@ -490,6 +493,14 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     Ok(report.exit_code)
 }
 
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// Progress on stderr: a bar on a terminal, two plain lines otherwise.
 struct ProgressDisplay {
     bar: Option<indicatif::ProgressBar>,
@@ -520,10 +531,13 @@ impl ProgressDisplay {
         match &self.bar {
             Some(b) => b.finish_and_clear(),
             None => eprintln!(
-                "runner-preflight: probed {} names in {:.1} s, {} failing",
-                self.hosts,
+                "runner-preflight: probed {} in {:.1} s, {} failing",
+                plural(self.hosts, "name"),
                 self.started.elapsed().as_secs_f64(),
-                self.failed.load(std::sync::atomic::Ordering::Relaxed)
+                plural(
+                    self.failed.load(std::sync::atomic::Ordering::Relaxed),
+                    "target"
+                )
             ),
         }
     }
@@ -534,8 +548,9 @@ impl probe::Progress for ProgressDisplay {
         match &self.bar {
             Some(b) => b.set_length(total as u64),
             None => eprintln!(
-                "runner-preflight: probing {} names ({total} checks)…",
-                self.hosts
+                "runner-preflight: probing {} ({} in all, counting each distinct port and HTTP check)…",
+                plural(self.hosts, "name"),
+                plural(total, "target")
             ),
         }
     }

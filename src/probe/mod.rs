@@ -161,8 +161,9 @@ async fn probe_target(shared: &Shared, t: &Target) -> TargetResult {
         let mut cache = shared.dns_cache.lock().expect("dns cache lock");
         cache.entry(t.host.clone()).or_default().clone()
     };
+    let ports: Vec<u16> = t.endpoints.iter().map(|e| e.port).collect();
     let dns = cell
-        .get_or_init(|| resolve_name(shared, &t.host))
+        .get_or_init(|| resolve_name(shared, &t.host, &ports))
         .await
         .clone();
     let mut checks = Vec::new();
@@ -190,16 +191,39 @@ fn min_ttl(chain: &[crate::report::ChainLink], addrs: &[AddressRecord]) -> Optio
         .min()
 }
 
-async fn resolve_name(shared: &Shared, host: &str) -> DnsOutcome {
-    let started = Instant::now();
-    // --resolve wins, as in curl.
-    let overridden: Vec<IpAddr> = shared
-        .cfg
+/// `--resolve` addresses for host:port (an entry for that port, else one for `*`).
+fn resolve_override(cfg: &ProbeConfig, host: &str, port: u16) -> Vec<IpAddr> {
+    let exact: Vec<IpAddr> = cfg
         .resolve
         .iter()
-        .filter(|r| r.host == host)
+        .filter(|r| r.host == host && r.port == Some(port))
         .flat_map(|r| r.addrs.iter().copied())
         .collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    cfg.resolve
+        .iter()
+        .filter(|r| r.host == host && r.port.is_none())
+        .flat_map(|r| r.addrs.iter().copied())
+        .collect()
+}
+
+async fn resolve_name(shared: &Shared, host: &str, ports: &[u16]) -> DnsOutcome {
+    let started = Instant::now();
+    // --resolve wins, as in curl, when it covers every port probed for this name.
+    let covered = !ports.is_empty()
+        && ports
+            .iter()
+            .all(|p| !resolve_override(&shared.cfg, host, *p).is_empty());
+    let overridden: Vec<IpAddr> = if covered {
+        ports
+            .iter()
+            .flat_map(|p| resolve_override(&shared.cfg, host, *p))
+            .collect()
+    } else {
+        Vec::new()
+    };
     if !overridden.is_empty() {
         let mut addrs: Vec<IpAddr> = Vec::new();
         for a in overridden {

@@ -445,9 +445,13 @@ impl Validator<'_> {
                 "ports must be a non-empty list of numbers from 1 to 65535",
             ));
         }
-        let mut v = v;
-        v.dedup();
-        Ok(v)
+        let mut out: Vec<u16> = Vec::new();
+        for p in v {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        Ok(out)
     }
 
     fn http(

@@ -282,7 +282,8 @@ fn summary(r: &Report) -> String {
     s.push('\n');
     let names = r.summary.pass + r.summary.warn + r.summary.fail + r.summary.skip;
     s.push_str(&format!(
-        "{names} names probed: {} pass, {} warn, {} fail, in {:.1} s (exit code {})\n",
+        "{names} {} probed: {} pass, {} warn, {} fail, in {:.1} s (exit code {})\n",
+        if names == 1 { "name" } else { "names" },
         r.summary.pass,
         r.summary.warn,
         r.summary.fail,

@@ -605,7 +605,7 @@ async fn table_output_says_the_cause_in_words() {
     assert!(text.contains("Verdict: FAIL"), "{text}");
     // Without a terminal, progress is two plain lines on stderr, and no colour codes anywhere.
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("probing 1 names"), "{err}");
+    assert!(err.contains("probing 1 name "), "{err}");
     assert!(
         !text.contains('\u{1b}'),
         "no ANSI escapes when not a terminal"
