@@ -41,6 +41,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum Command {
     /// Probe every host of a profile: DNS (with CNAME chain), TCP, TLS, HTTP; verdict per capability
     Check(CheckArgs),
@@ -153,6 +154,24 @@ pub struct CheckArgs {
     /// No progress display on standard error
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Skip the upload/download throughput measurement
+    #[arg(long, env = "RUNNER_PREFLIGHT_NO_THROUGHPUT")]
+    pub no_throughput: bool,
+    /// Throughput floor in kbit/s, up and down (default: the profile's, 70 for github.com)
+    #[arg(long, value_name = "KBPS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_kbps: Option<u32>,
+    /// Download source for the throughput measurement (http or https URL; a Range request is used)
+    #[arg(long, value_name = "URL")]
+    pub throughput_url: Option<String>,
+    /// Upload sink for the throughput measurement (a URL that accepts a POST body)
+    #[arg(long, value_name = "URL")]
+    pub upload_url: Option<String>,
+    /// Most bytes moved per direction
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub throughput_max_bytes: u64,
+    /// Longest sample per direction; near the floor the measurement runs this long
+    #[arg(long, value_name = "DURATION", default_value = "8s", value_parser = parse_duration)]
+    pub throughput_time: Duration,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -437,6 +456,13 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         Some(d) => d.clone(),
         None => Arc::new(probe::Silent),
     };
+    for u in [&args.throughput_url, &args.upload_url]
+        .into_iter()
+        .flatten()
+    {
+        probe::throughput::parse_url(u)
+            .map_err(|m| InputError::usage(format!("throughput URL {m}")))?;
+    }
     let started = Instant::now();
     let generated_at = now_rfc3339();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -445,6 +471,37 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         .build()
         .map_err(|e| InputError::usage(format!("cannot start the async runtime: {e}")))?;
     let results = rt.block_on(probe::run(targets, cfg.clone(), progress.clone()));
+    let throughput = if args.no_throughput {
+        None
+    } else {
+        let tp = &plan.throughput;
+        let settings = probe::throughput::Settings {
+            min_kbps: args.min_kbps.unwrap_or(tp.min_kbps),
+            max_bytes: args.throughput_max_bytes,
+            max_time: args.throughput_time,
+            timeout: args.timeout,
+        };
+        let down = args.throughput_url.clone().or_else(|| tp.download.clone());
+        let up = args.upload_url.clone().or_else(|| tp.upload.clone());
+        if let Some(d) = &display {
+            d.note(&format!(
+                "measuring throughput against the {} kbit/s floor (at most {} bytes and {} per direction)…",
+                settings.min_kbps,
+                settings.max_bytes,
+                probe::dns::fmt_duration(settings.max_time)
+            ));
+        }
+        let dialer = probe::Dialer::new(cfg.clone());
+        Some(rt.block_on(probe::throughput::measure(
+            &dialer,
+            &cfg.trust,
+            &settings,
+            tp.gating,
+            down.as_deref(),
+            up.as_deref(),
+            tp.note.clone(),
+        )))
+    };
     // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
     rt.shutdown_timeout(Duration::from_millis(50));
     if let Some(d) = &display {
@@ -468,6 +525,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
                     .collect(),
             },
             duration_ms: started.elapsed().as_millis() as u64,
+            throughput,
         },
     );
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
@@ -539,6 +597,15 @@ impl ProgressDisplay {
                     "target"
                 )
             ),
+        }
+    }
+}
+
+impl ProgressDisplay {
+    fn note(&self, msg: &str) {
+        match &self.bar {
+            Some(b) => b.set_message(msg.to_string()),
+            None => eprintln!("runner-preflight: {msg}"),
         }
     }
 }

@@ -28,6 +28,17 @@ pub struct Plan {
     pub capabilities: Vec<PlannedCapability>,
     /// Capabilities of the profile left out, with the reason.
     pub inactive: Vec<(String, String)>,
+    /// Throughput endpoints with variables filled in.
+    pub throughput: PlannedThroughput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedThroughput {
+    pub min_kbps: u32,
+    pub gating: bool,
+    pub download: Option<String>,
+    pub upload: Option<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -258,7 +269,20 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
             entries,
         });
     }
+    let fill = |s: &Option<String>| -> Result<Option<String>, InputError> {
+        s.as_ref()
+            .map(|u| substitute(u, &lookup).map_err(InputError::usage))
+            .transpose()
+    };
+    let throughput = PlannedThroughput {
+        min_kbps: profile.throughput.min_kbps,
+        gating: profile.throughput.gating,
+        download: fill(&profile.throughput.download)?,
+        upload: fill(&profile.throughput.upload)?,
+        note: profile.throughput.note.clone(),
+    };
     Ok(Plan {
+        throughput,
         profile_name: profile.name.clone(),
         profile_title: profile.title.clone(),
         profile_origin: profile.origin.clone(),

@@ -6,6 +6,7 @@ pub mod dns;
 pub mod http;
 pub mod overrides;
 pub mod tcp;
+pub mod throughput;
 pub mod tls;
 
 use std::collections::{BTreeSet, HashMap};
@@ -560,4 +561,84 @@ async fn probe_family(
         }
     }
     checks
+}
+
+/// Addresses for host:port the way the prober finds them: `--connect-to`, `--resolve`, then
+/// DNS (`--dns-server`) or the system resolver. Used by the throughput measurement.
+pub struct Dialer {
+    cfg: ProbeConfig,
+    dns_client: Option<dns::DnsClient>,
+}
+
+impl Dialer {
+    pub fn new(cfg: ProbeConfig) -> Dialer {
+        let dns_client = match &cfg.dns {
+            DnsMode::Servers(s) => Some(dns::DnsClient {
+                servers: s.clone(),
+                timeout: cfg.timeout,
+            }),
+            DnsMode::System => None,
+        };
+        Dialer { cfg, dns_client }
+    }
+
+    async fn lookup(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, port)]);
+        }
+        let own = resolve_override(&self.cfg, host, port);
+        if !own.is_empty() {
+            return Ok(own.into_iter().map(|a| SocketAddr::new(a, port)).collect());
+        }
+        match &self.dns_client {
+            Some(c) => {
+                let r = c.resolve(host).await;
+                if r.addresses.is_empty() {
+                    return Err(r
+                        .failure
+                        .map(|f| f.cause(host))
+                        .unwrap_or_else(|| format!("DNS: no address for {host}")));
+                }
+                Ok(r.addresses
+                    .iter()
+                    .map(|a| SocketAddr::new(a.address, port))
+                    .collect())
+            }
+            None => {
+                match tokio::time::timeout(self.cfg.timeout, tokio::net::lookup_host((host, port)))
+                    .await
+                {
+                    Ok(Ok(it)) => Ok(it.collect()),
+                    Ok(Err(e)) => Err(format!("DNS: cannot resolve {host}: {e}")),
+                    Err(_) => Err(format!(
+                        "DNS: no answer for {host} within {}",
+                        dns::fmt_duration(self.cfg.timeout)
+                    )),
+                }
+            }
+        }
+    }
+}
+
+impl throughput::Dial for Dialer {
+    fn addresses<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<SocketAddr>, String>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            match self.cfg.connect_to.iter().find(|c| c.matches(host, port)) {
+                None => self.lookup(host, port).await,
+                Some(rule) => {
+                    let to_port = rule.to_port.unwrap_or(port);
+                    match &rule.to_host {
+                        Some(h) => self.lookup(h, to_port).await,
+                        None => self.lookup(host, to_port).await,
+                    }
+                }
+            }
+        })
+    }
 }

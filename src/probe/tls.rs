@@ -22,7 +22,8 @@ use crate::report::{CertSummary, TlsInfo};
 #[derive(Clone)]
 pub struct Trust {
     provider: Arc<CryptoProvider>,
-    verifier: Arc<WebPkiServerVerifier>,
+    /// `Err` when no usable root is there at all: every TLS check then fails with this reason.
+    verifier: Result<Arc<WebPkiServerVerifier>, String>,
     /// How many roots were loaded, and from where (for the report).
     pub description: String,
 }
@@ -61,14 +62,13 @@ impl Trust {
 
     pub fn from_roots(roots: RootCertStore, description: String) -> Result<Trust, String> {
         let provider = provider();
-        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .map_err(|e| match e {
-                rustls::client::VerifierBuilderError::NoRootAnchors => {
-                    "no trusted root certificates: the system store is empty (check SSL_CERT_FILE / SSL_CERT_DIR) and no --ca-file was given".to_string()
-                }
-                other => format!("cannot build the certificate verifier: {other}"),
-            })?;
+        let verifier = match WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build() {
+            Ok(v) => Ok(v),
+            Err(rustls::client::VerifierBuilderError::NoRootAnchors) => Err(
+                "no trusted root certificates on this machine: the system store is empty (check SSL_CERT_FILE / SSL_CERT_DIR, or install ca-certificates) and no --ca-file was given, so no TLS connection can be verified".to_string(),
+            ),
+            Err(other) => return Err(format!("cannot build the certificate verifier: {other}")),
+        };
         Ok(Trust {
             provider,
             verifier,
@@ -154,9 +154,19 @@ pub struct TlsOutcome {
 
 /// Handshake over `tcp` with SNI `host`, bounded by `timeout`.
 pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Duration) -> TlsOutcome {
+    let inner = match &trust.verifier {
+        Ok(v) => v.clone(),
+        Err(why) => {
+            return TlsOutcome {
+                stream: None,
+                info: empty_info(),
+                error: Some(why.clone()),
+            }
+        }
+    };
     let seen = Arc::new(Mutex::new(Vec::new()));
     let recorder = Arc::new(Recorder {
-        inner: trust.verifier.clone(),
+        inner,
         seen: seen.clone(),
     });
     let mut config = match rustls::ClientConfig::builder_with_provider(trust.provider.clone())

@@ -22,9 +22,24 @@ pub struct Profile {
     pub sources: Vec<String>,
     pub variables: Vec<Variable>,
     pub capabilities: Vec<Capability>,
+    pub throughput: Throughput,
     /// Where it came from: `builtin:dotcom` or a file path.
     pub origin: String,
 }
+
+/// Where and how throughput is measured (URLs may contain `${var}`).
+#[derive(Debug, Clone)]
+pub struct Throughput {
+    /// The floor, kbit/s (GitHub documents 70 for github.com).
+    pub min_kbps: u32,
+    pub gating: bool,
+    pub download: Option<String>,
+    pub upload: Option<String>,
+    pub note: Option<String>,
+}
+
+/// GitHub's documented minimum, kbit/s, up and down.
+pub const DEFAULT_MIN_KBPS: u32 = 70;
 
 #[derive(Debug, Clone)]
 pub struct Variable {
@@ -305,7 +320,38 @@ impl Validator<'_> {
                 entries,
             });
         }
+        let throughput = match raw.throughput {
+            None => Throughput {
+                min_kbps: DEFAULT_MIN_KBPS,
+                gating: true,
+                download: None,
+                upload: None,
+                note: None,
+            },
+            Some(t) => {
+                if let Some(m) = &t.min_kbps {
+                    if m.value == 0 {
+                        return Err(self.err(&m.referenced, "min_kbps must be more than 0"));
+                    }
+                }
+                for u in [&t.download, &t.upload].into_iter().flatten() {
+                    self.vars_in(u, &var_names)?;
+                    let probe = substitute(&u.value, &|_| Some("placeholder.example".to_string()))
+                        .map_err(|m| self.err(&u.referenced, m))?;
+                    crate::probe::throughput::parse_url(&probe)
+                        .map_err(|m| self.err(&u.referenced, m))?;
+                }
+                Throughput {
+                    min_kbps: t.min_kbps.map(|m| m.value).unwrap_or(DEFAULT_MIN_KBPS),
+                    gating: t.gating.unwrap_or(true),
+                    download: t.download.map(|u| u.value),
+                    upload: t.upload.map(|u| u.value),
+                    note: t.note,
+                }
+            }
+        };
         Ok(Profile {
+            throughput,
             name: raw.name.value,
             title: raw.title,
             description: raw.description,

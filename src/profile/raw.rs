@@ -18,6 +18,23 @@ pub struct RawProfile {
     #[serde(default)]
     pub variables: BTreeMap<String, RawVariable>,
     pub capabilities: Vec<RawCapability>,
+    #[serde(default)]
+    pub throughput: Option<RawThroughput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThroughput {
+    #[serde(default)]
+    pub min_kbps: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub gating: Option<bool>,
+    #[serde(default)]
+    pub download: Option<Spanned<String>>,
+    #[serde(default)]
+    pub upload: Option<Spanned<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -53,6 +53,10 @@ pub fn render(report: &Report, style: &Style) -> String {
         out.push('\n');
         out.push_str(&capability(cap, style));
     }
+    if let Some(tp) = &report.throughput {
+        out.push('\n');
+        out.push_str(&throughput(tp, style));
+    }
     for i in &report.inactive {
         out.push_str(&format!("\nnot checked: {} — {}", i.id, i.reason));
     }
@@ -124,6 +128,58 @@ fn capability(cap: &CapabilityReport, style: &Style) -> String {
     }
     s.push_str(&t.to_string());
     s.push('\n');
+    s
+}
+
+fn throughput(tp: &crate::report::ThroughputReport, style: &Style) -> String {
+    let mut s = format!(
+        "{}  throughput — at least {} kbit/s up and down{}\n",
+        tp.verdict.label(),
+        tp.min_kbps,
+        if tp.gating {
+            "  [gating]"
+        } else {
+            "  [informational]"
+        }
+    );
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_header(vec![
+        "direction",
+        "verdict",
+        "kbit/s",
+        "bytes",
+        "sample",
+        "TTFB",
+        "stopped",
+        "detail",
+    ]);
+    for d in &tp.directions {
+        t.add_row(vec![
+            Cell::new(&d.direction),
+            verdict_cell(d.verdict, style),
+            Cell::new(
+                d.kbps
+                    .map(|k| format!("{k:.0}"))
+                    .unwrap_or_else(|| "—".into()),
+            ),
+            Cell::new(d.bytes.to_string()),
+            Cell::new(format!("{:.1} s", d.sample_ms as f64 / 1000.0)),
+            Cell::new(d.ttfb_ms.map(|m| format!("{m} ms")).unwrap_or_default()),
+            Cell::new(&d.stopped),
+            Cell::new(format!(
+                "{}{}",
+                d.url.as_ref().map(|u| format!("{u}\n")).unwrap_or_default(),
+                d.detail
+            )),
+        ]);
+    }
+    s.push_str(&t.to_string());
+    s.push('\n');
+    for n in &tp.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
     s
 }
 
@@ -270,6 +326,7 @@ fn summary(r: &Report) -> String {
     let gates = r.capabilities.iter().filter(|c| c.gating).count();
     let mut s = format!("Verdict: {}", r.verdict.label());
     match r.verdict {
+        Verdict::Fail if failing_gates.is_empty() => s.push_str(" — throughput is below the floor"),
         Verdict::Fail => s.push_str(&format!(
             " — {} of {gates} gating capabilities fail: {}",
             failing_gates.len(),

@@ -91,6 +91,7 @@ pub struct RunInfo {
     pub hostname: String,
     pub settings: Settings,
     pub duration_ms: u64,
+    pub throughput: Option<ThroughputReport>,
 }
 
 /// Join the plan and the per-target results into the report.
@@ -148,10 +149,13 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
             entries,
         });
     }
+    let tp = run.throughput.as_ref();
     let gating_fail = capabilities
         .iter()
-        .any(|c| c.gating && c.verdict == Verdict::Fail);
-    let any_problem = capabilities.iter().any(|c| c.verdict >= Verdict::Warn);
+        .any(|c| c.gating && c.verdict == Verdict::Fail)
+        || tp.is_some_and(|t| t.gating && t.verdict == Verdict::Fail);
+    let any_problem = capabilities.iter().any(|c| c.verdict >= Verdict::Warn)
+        || tp.is_some_and(|t| t.verdict >= Verdict::Warn);
     let verdict = if gating_fail {
         Verdict::Fail
     } else if any_problem {
@@ -190,6 +194,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
         duration_ms: run.duration_ms,
         summary,
         capabilities,
+        throughput: run.throughput,
         inactive: plan
             .inactive
             .iter()

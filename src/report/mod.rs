@@ -241,4 +241,38 @@ pub struct Report {
     pub summary: Summary,
     pub capabilities: Vec<CapabilityReport>,
     pub inactive: Vec<Inactive>,
+    /// Upload and download rates against the floor; `null` with `--no-throughput`.
+    pub throughput: Option<ThroughputReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThroughputReport {
+    pub verdict: Verdict,
+    pub gating: bool,
+    pub min_kbps: u32,
+    /// Bytes moved per direction at most.
+    pub max_bytes: u64,
+    pub directions: Vec<DirectionResult>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectionResult {
+    /// `download` or `upload`.
+    pub direction: String,
+    pub url: Option<String>,
+    pub verdict: Verdict,
+    /// Sustained rate; `null` when not measured.
+    pub kbps: Option<f64>,
+    pub bytes: u64,
+    /// Length of the sustained sample the rate is computed over.
+    pub sample_ms: u64,
+    /// From connecting to the verdict (set-up, TTFB and sample).
+    pub elapsed_ms: u64,
+    /// Time to first byte (download), excluded from the rate.
+    pub ttfb_ms: Option<u64>,
+    /// Why sampling stopped: verdict certain, byte limit, time limit, transfer ended, …
+    pub stopped: String,
+    pub detail: String,
+    pub archive_warning: Option<String>,
 }

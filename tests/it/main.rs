@@ -2,4 +2,6 @@
 //! CLI against servers it starts on loopback. Nothing here contacts a non-loopback address.
 
 mod check;
+mod throttle;
+mod throughput;
 mod world;

@@ -1,0 +1,202 @@
+//! Throughput against throttled loopback servers: the measured rate is within a stated tolerance
+//! of the configured one, and the verdict against the 70 kbit/s floor is right at each rate.
+//!
+//! The download server paces its body; the upload server *reads* slowly, so the client meets
+//! real backpressure (its receive buffer is kept small).
+
+use std::net::SocketAddr;
+
+use serde_json::Value;
+
+use crate::throttle::{download_server, kbps_to_bytes, upload_server};
+use crate::world::run;
+
+/// Measured rates must be within this fraction of the configured rate.
+const TOLERANCE: f64 = 0.15;
+
+/// Run `check` with a one-entry profile pointed at `probe_to`, measuring against the URLs.
+async fn measure(dir: &tempfile::TempDir, probe_to: SocketAddr, extra: &[String]) -> (i32, Value) {
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(
+        &profile,
+        "schema_version: 1\nname: tp\ntitle: Throughput test\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n      - host: plain.example.com\n        scheme: http\n",
+    )
+    .expect("profile");
+    let mut args: Vec<String> = vec![
+        "check".into(),
+        "-q".into(),
+        "--format".into(),
+        "json".into(),
+        "-p".into(),
+        profile.display().to_string(),
+        "--resolve".into(),
+        format!("plain.example.com:*:127.0.0.1"),
+        "--connect-to".into(),
+        format!("plain.example.com:80::{}", probe_to.port()),
+        "--throughput-time".into(),
+        "3s".into(),
+    ];
+    args.extend(extra.iter().cloned());
+    let out = run(args).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().expect("code"), json)
+}
+
+fn direction<'a>(json: &'a Value, dir: &str) -> &'a Value {
+    json["throughput"]["directions"]
+        .as_array()
+        .expect("directions")
+        .iter()
+        .find(|d| d["direction"] == dir)
+        .expect("direction")
+}
+
+async fn download_case(kbps: u64, expect: &str, expect_code: i32) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let srv = download_server(kbps_to_bytes(kbps)).await;
+    let url = format!("http://dl.example.com:{}/asset.tar.gz", srv.addr.port());
+    let args = vec![
+        "--throughput-url".to_string(),
+        url,
+        "--resolve".into(),
+        "dl.example.com:*:127.0.0.1".into(),
+    ];
+    let (code, json) = measure(&dir, srv.addr, &args).await;
+    let d = direction(&json, "download");
+    assert_eq!(d["verdict"], expect, "{kbps} kbit/s: {d:#}");
+    assert_eq!(code, expect_code, "{json:#}");
+    let measured = d["kbps"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no rate: {d:#}"));
+    let err = (measured - kbps as f64).abs() / kbps as f64;
+    assert!(
+        err <= TOLERANCE,
+        "{kbps} kbit/s measured as {measured} ({:.0} % off)",
+        err * 100.0
+    );
+    assert!(d["ttfb_ms"].is_u64(), "{d:#}");
+    // Never more than the byte bound, never longer than the time bound (3 s) plus set-up.
+    assert!(d["bytes"].as_u64().unwrap_or(u64::MAX) <= 2 * 1024 * 1024);
+    assert!(d["sample_ms"].as_u64().unwrap_or(u64::MAX) <= 3200, "{d:#}");
+    // Upload is not faked when there is no sink.
+    assert_eq!(direction(&json, "upload")["verdict"], "skip");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_32_kbps_fails() {
+    download_case(32, "fail", 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_60_kbps_fails() {
+    download_case(60, "fail", 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_80_kbps_passes_with_archive_warning() {
+    download_case(80, "warn", 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_140_kbps_passes_with_archive_warning_quickly() {
+    download_case(140, "warn", 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_unthrottled_passes_within_the_byte_bound() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let srv = download_server(0).await;
+    let args = vec![
+        "--throughput-url".to_string(),
+        format!("http://127.0.0.1:{}/big", srv.addr.port()),
+        "--throughput-max-bytes".into(),
+        "1048576".into(),
+    ];
+    let (code, json) = measure(&dir, srv.addr, &args).await;
+    let d = direction(&json, "download");
+    assert_eq!(d["verdict"], "pass", "{d:#}");
+    assert_eq!(code, 0);
+    assert_eq!(d["bytes"], 1048576);
+    assert_eq!(d["stopped"], "byte limit");
+    assert!(d["sample_ms"].as_u64().unwrap_or(u64::MAX) < 1000, "{d:#}");
+}
+
+async fn upload_case(kbps: u64, expect: &str) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let srv = upload_server(kbps_to_bytes(kbps)).await;
+    let args = vec![
+        "--upload-url".to_string(),
+        format!("http://127.0.0.1:{}/sink", srv.addr.port()),
+    ];
+    let (_code, json) = measure(&dir, srv.addr, &args).await;
+    let d = direction(&json, "upload");
+    assert_eq!(d["verdict"], expect, "{kbps} kbit/s: {d:#}");
+    let measured = d["kbps"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no rate: {d:#}"));
+    let err = (measured - kbps as f64).abs() / kbps as f64;
+    assert!(
+        err <= TOLERANCE,
+        "{kbps} kbit/s upload measured as {measured} ({:.0} % off)",
+        err * 100.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_32_kbps_fails() {
+    upload_case(32, "fail").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_60_kbps_fails() {
+    upload_case(60, "fail").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_80_kbps_passes() {
+    upload_case(80, "pass").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_140_kbps_passes() {
+    upload_case(140, "pass").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_unthrottled_passes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let srv = upload_server(0).await;
+    let args = vec![
+        "--upload-url".to_string(),
+        format!("http://127.0.0.1:{}/sink", srv.addr.port()),
+        "--throughput-max-bytes".into(),
+        "1048576".into(),
+    ];
+    let (_code, json) = measure(&dir, srv.addr, &args).await;
+    let d = direction(&json, "upload");
+    assert_eq!(d["verdict"], "pass", "{d:#}");
+    assert!(d["sample_ms"].as_u64().unwrap_or(u64::MAX) < 1000, "{d:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_throughput_leaves_it_out_and_bad_urls_are_input_errors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let srv = download_server(0).await;
+    let (code, json) = measure(&dir, srv.addr, &["--no-throughput".to_string()]).await;
+    assert_eq!(code, 0, "{json:#}");
+    assert!(json["throughput"].is_null());
+    let out = run(vec![
+        "check".into(),
+        "--throughput-url".into(),
+        "ftp://x.example/".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only http:// and https://"));
+}
