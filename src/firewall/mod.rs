@@ -376,7 +376,8 @@ pub fn build(
                         continue;
                     }
                 };
-                if e.wildcard && !probed.contains(&name) {
+                // Offline: documented patterns only (a probed name is the start of a chain).
+                if e.wildcard && !offline && !probed.contains(&name) {
                     probed.push(name.clone());
                 }
                 if offline || resolved.iter().any(|r: &Resolved| r.name == name) {

@@ -301,7 +301,6 @@ async fn offline_emits_documented_patterns_only() {
             "api.test.example",
             "front.test.example",
             "*.svc.test.example",
-            "broker.svc.test.example",
             "dl.test.example"
         ]
     );
@@ -830,5 +829,50 @@ async fn meta_diff_from_a_file_and_over_tls() {
         srv.seen_requests().len(),
         1,
         "no request without a verified connection"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_profile_names_are_refused_and_output_goes_to_a_file() {
+    let fx = Fx::new(
+        "schema_version: 1\nname: fwtest\ntitle: t\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n      - host: \"evil.example;reboot\"\n",
+    );
+    let out = cli_run(&[
+        "firewall",
+        "--profile",
+        &fx.profile,
+        "--offline",
+        "--format",
+        "squid",
+    ])
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    assert!(out.stderr.contains("is not a host name"), "{}", out.stderr);
+
+    let fx = Fx::new(PROFILE);
+    let file = fx.dir.path().join("out.aws");
+    let out = cli_run(&[
+        "firewall",
+        "--profile",
+        &fx.profile,
+        "--offline",
+        "--format",
+        "aws",
+        "--output",
+        file.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(&file).expect("output file");
+    assert_eq!(
+        body(&text),
+        vec![
+            "api.test.example",
+            "front.test.example",
+            ".svc.test.example",
+            "dl.test.example"
+        ]
     );
 }
