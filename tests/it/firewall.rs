@@ -470,7 +470,7 @@ fn require(name: &str, needs_root: bool) -> Option<PathBuf> {
         };
         assert!(
             !in_ci(),
-            "{why}, and CI=true: this consumer test must run in CI (.ci/run installs nftables, ipset, squid)"
+            "{why}, and CI=true: this consumer test must run in CI (.ci/run installs nftables, ipset, squid, dnsmasq-base, iproute2 and runs as root)"
         );
         eprintln!("notice: {why}; skipping this consumer test (it fails under CI=true)");
         return None;
@@ -874,5 +874,25 @@ async fn hostile_profile_names_are_refused_and_output_goes_to_a_file() {
             ".svc.test.example",
             "dl.test.example"
         ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dnsmasq_lines_pass_dnsmasq_syntax_check() {
+    let Some(dnsmasq) = require("dnsmasq", false) else {
+        return;
+    };
+    let dns = world().start().await;
+    let fx = Fx::new(PROFILE);
+    let text = firewall(&fx, &dns, "dnsmasq", &[]).await.stdout;
+    // Uncomment the ipset alternative too: both kinds of line must parse.
+    let both = text.replace("# ipset=", "ipset=");
+    let file = fx.file("dnsmasq.conf", &both);
+    let out = run_tool(Command::new(&dnsmasq).arg("--test").arg("-C").arg(&file));
+    assert!(
+        out.status.success(),
+        "dnsmasq --test: {}{}\n{both}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }
