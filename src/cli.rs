@@ -15,6 +15,9 @@ use crate::render::{self, table::Style, Format};
 use crate::report::{self, RunInfo, Settings, Verdict};
 use crate::{profile, profile::BUILTIN_NAMES};
 
+mod rules;
+pub use rules::{AuditArgs, FirewallArgs, MetaCommand};
+
 const AFTER_HELP: &str = "\
 Examples:
   Before registering a runner for github.com:
@@ -50,6 +53,13 @@ pub enum Command {
     /// Show or validate a profile
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Firewall rules from the profile and live DNS (every name of each CNAME chain, addresses, TTLs)
+    Firewall(FirewallArgs),
+    /// Check an existing allow list against the required names; exit 1 when some are not covered
+    Audit(AuditArgs),
+    /// The REST Meta API's domain lists (/meta)
+    #[command(subcommand)]
+    Meta(MetaCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -289,6 +299,9 @@ fn run(cli: Cli) -> Result<u8, InputError> {
             Ok(0)
         }
         Command::Check(args) => check(args),
+        Command::Firewall(args) => rules::firewall_cmd(args),
+        Command::Audit(args) => rules::audit_cmd(args),
+        Command::Meta(cmd) => rules::meta_cmd(cmd),
     }
 }
 

@@ -3,9 +3,12 @@
 //! Pipeline: [`profile`] (data) → [`plan`] (targets) → [`probe`] (dns, tcp, tls, http) →
 //! [`report`] (verdicts) → [`render`] (table, json). [`cli`] maps flags onto that.
 
+pub mod audit;
 pub mod cli;
 pub mod error;
+pub mod firewall;
 pub mod hostname;
+pub mod meta;
 pub mod plan;
 pub mod probe;
 pub mod profile;

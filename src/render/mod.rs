@@ -1,5 +1,6 @@
 //! Renderers: a [`Report`](crate::report::Report) in, text out. No network I/O here.
 
+pub mod firewall;
 pub mod json;
 pub mod table;
 

@@ -172,8 +172,12 @@ fn normalise(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// A name for the wire. Text that is not a valid presentation name (spaces, `;`, quotes,
+/// newlines, non-ASCII: what a hostile server might send) is encoded as raw label bytes.
 fn fqdn(name: &str) -> Name {
-    Name::from_ascii(format!("{}.", name.trim_end_matches('.')))
+    let bare = name.trim_end_matches('.');
+    Name::from_ascii(format!("{bare}."))
+        .or_else(|_| Name::from_labels(bare.split('.').map(str::as_bytes)))
         .unwrap_or_else(|e| panic!("invalid DNS name {name:?}: {e}"))
 }
 

@@ -1,0 +1,406 @@
+//! `audit`: does an existing allow list cover what the runner needs?
+//!
+//! The allow list has one entry per line: `name` (exactly that name), `*.x` (any name below `x`,
+//! not `x`), `.x` (`x` and any name below it, as in Squid and AWS Network Firewall), or another
+//! glob (`*` and `?`, matched with globset). `#` starts a comment (at the start of a line or after
+//! white space); blank lines are ignored; a URL (`https://host/...`) counts as its host name.
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Serialize;
+
+use crate::firewall::{Model, Name, Origin, Pattern};
+
+/// One entry of an allow list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// 1-based line number.
+    pub line: usize,
+    /// The entry as written (comment and white space removed).
+    pub text: String,
+    /// How it was read.
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// `name`.
+    Exact,
+    /// `*.x`: below x.
+    Subdomains,
+    /// `.x`: x and below.
+    DomainAndSubdomains,
+    /// Any other glob.
+    Glob,
+}
+
+/// A parsed allow list.
+#[derive(Debug)]
+pub struct AllowList {
+    pub origin: String,
+    pub entries: Vec<Entry>,
+    set: GlobSet,
+    /// Glob index → entry index.
+    owners: Vec<usize>,
+}
+
+/// What is wrong with an allow list line (for exit code 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+fn strip_comment(line: &str) -> &str {
+    let mut prev_space = true;
+    for (i, c) in line.char_indices() {
+        if c == '#' && prev_space {
+            return &line[..i];
+        }
+        prev_space = c.is_whitespace();
+    }
+    line
+}
+
+/// The host part of `scheme://host[:port]/...`.
+fn url_host(s: &str) -> &str {
+    match s.split_once("://") {
+        Some((_, rest)) => {
+            let end = rest.find(['/', ':', '?']).unwrap_or(rest.len());
+            &rest[..end]
+        }
+        None => s,
+    }
+}
+
+fn check_glob_chars(s: &str) -> Result<(), String> {
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '*' | '?')))
+    {
+        return Err(format!(
+            "`{}` is not a host name or pattern: character `{}` is not allowed",
+            s.escape_default(),
+            c.escape_default()
+        ));
+    }
+    if s.split('.').any(str::is_empty) {
+        return Err(format!("`{s}` has an empty label"));
+    }
+    Ok(())
+}
+
+impl AllowList {
+    pub fn parse(origin: &str, text: &str) -> Result<AllowList, ParseError> {
+        let mut entries = Vec::new();
+        let mut builder = GlobSetBuilder::new();
+        let mut owners = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let t = strip_comment(raw).trim();
+            if t.is_empty() {
+                continue;
+            }
+            let err = |message: String| ParseError { line, message };
+            if t.split_whitespace().count() > 1 {
+                return Err(err(format!(
+                    "`{}` holds more than one entry: write one name or pattern per line",
+                    t.escape_default()
+                )));
+            }
+            let host = url_host(t).to_ascii_lowercase();
+            if host.ends_with("*.") || host.ends_with("..") || host == "." {
+                return Err(err(format!(
+                    "`{}` has an empty label",
+                    host.escape_default()
+                )));
+            }
+            let host = host.strip_suffix('.').unwrap_or(&host).to_string();
+            let (kind, globs): (EntryKind, Vec<String>) =
+                if let Some(rest) = host.strip_prefix("*.").filter(|r| !r.contains(['*', '?'])) {
+                    Name::new(rest).map_err(err)?;
+                    (EntryKind::Subdomains, vec![host.clone()])
+                } else if let Some(rest) = host.strip_prefix('.') {
+                    Name::new(rest).map_err(err)?;
+                    (
+                        EntryKind::DomainAndSubdomains,
+                        vec![rest.to_string(), format!("*.{rest}")],
+                    )
+                } else if host.contains(['*', '?']) {
+                    check_glob_chars(&host).map_err(err)?;
+                    (EntryKind::Glob, vec![host.clone()])
+                } else {
+                    Name::new(&host).map_err(err)?;
+                    (EntryKind::Exact, vec![host.clone()])
+                };
+            for g in globs {
+                let glob = GlobBuilder::new(&g)
+                    .case_insensitive(true)
+                    .literal_separator(false)
+                    .build()
+                    .map_err(|e| err(format!("`{g}` is not a valid pattern: {e}")))?;
+                builder.add(glob);
+                owners.push(entries.len());
+            }
+            entries.push(Entry {
+                line,
+                text: t.to_string(),
+                kind,
+            });
+        }
+        let set = builder.build().map_err(|e| ParseError {
+            line: 0,
+            message: format!("cannot build the matcher: {e}"),
+        })?;
+        Ok(AllowList {
+            origin: origin.to_string(),
+            entries,
+            set,
+            owners,
+        })
+    }
+
+    /// The first entry (by line) that allows `name`.
+    pub fn covering_name(&self, name: &Name) -> Option<&Entry> {
+        self.set
+            .matches(name.as_str())
+            .into_iter()
+            .map(|g| self.owners[g])
+            .min()
+            .map(|i| &self.entries[i])
+    }
+
+    /// The first entry that allows every name a pattern stands for. For `*.x` that is an entry
+    /// `*.s` or `.s` with `x` at or below `s`, or a glob `*` alone.
+    pub fn covering(&self, p: &Pattern) -> Option<&Entry> {
+        match p {
+            Pattern::Exact(n) => self.covering_name(n),
+            Pattern::Wildcard(x) => self.entries.iter().find(|e| {
+                let host = url_host(&e.text).to_ascii_lowercase();
+                let host = host.strip_suffix('.').unwrap_or(&host).to_string();
+                match e.kind {
+                    EntryKind::Subdomains => host
+                        .strip_prefix("*.")
+                        .and_then(|s| Name::new(s).ok())
+                        .is_some_and(|s| x.is_at_or_below(&s)),
+                    EntryKind::DomainAndSubdomains => host
+                        .strip_prefix('.')
+                        .and_then(|s| Name::new(s).ok())
+                        .is_some_and(|s| x.is_at_or_below(&s)),
+                    EntryKind::Glob => host == "*",
+                    EntryKind::Exact => false,
+                }
+            }),
+        }
+    }
+}
+
+/// One required name or pattern and whether the list covers it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub name: String,
+    pub origin: Origin,
+    pub covered_by: Option<Entry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CapabilityAudit {
+    pub id: String,
+    pub title: String,
+    pub gating: bool,
+    pub items: Vec<Item>,
+}
+
+impl CapabilityAudit {
+    pub fn gaps(&self) -> usize {
+        self.items.iter().filter(|i| i.covered_by.is_none()).count()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Audit {
+    pub generated_by: String,
+    pub allowlist: String,
+    pub profile: String,
+    pub offline: bool,
+    pub resolved_at: String,
+    pub capabilities: Vec<CapabilityAudit>,
+    pub gaps: usize,
+}
+
+/// Audit the names of a firewall model (documented patterns; probed names and CNAME targets when
+/// resolved) against an allow list.
+pub fn audit(model: &Model, list: &AllowList) -> Audit {
+    let capabilities: Vec<CapabilityAudit> = model
+        .capabilities
+        .iter()
+        .map(|c| CapabilityAudit {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            gating: c.gating,
+            items: c
+                .rules()
+                .into_iter()
+                .filter(|r| !model.offline || r.origin == Origin::Documented)
+                .map(|r| Item {
+                    name: r.pattern.to_string(),
+                    origin: r.origin,
+                    covered_by: list.covering(&r.pattern).cloned(),
+                })
+                .collect(),
+        })
+        .collect();
+    let gaps = capabilities.iter().map(|c| c.gaps()).sum();
+    Audit {
+        generated_by: model.generated_by.clone(),
+        allowlist: list.origin.clone(),
+        profile: model.profile.clone(),
+        offline: model.offline,
+        resolved_at: model.resolved_at.clone(),
+        capabilities,
+        gaps,
+    }
+}
+
+fn origin_label(o: Origin) -> &'static str {
+    match o {
+        Origin::Documented => "documented",
+        Origin::Probed => "probed name",
+        Origin::CnameTarget => "CNAME target",
+    }
+}
+
+/// Plain-text report.
+pub fn render_text(a: &Audit) -> String {
+    let mut s = format!(
+        "allow list {} against profile {}{}\n",
+        crate::firewall::comment_safe(&a.allowlist),
+        a.profile,
+        if a.offline {
+            " (offline: documented names only)"
+        } else {
+            ""
+        }
+    );
+    for c in &a.capabilities {
+        let gaps = c.gaps();
+        s.push_str(&format!(
+            "\n{} — {}: {}\n",
+            c.id,
+            c.title,
+            if gaps == 0 {
+                format!("all {} names covered", c.items.len())
+            } else {
+                format!("{gaps} of {} names NOT covered", c.items.len())
+            }
+        ));
+        let width = c.items.iter().map(|i| i.name.len()).max().unwrap_or(0);
+        for i in &c.items {
+            match &i.covered_by {
+                Some(e) => s.push_str(&format!(
+                    "  covered  {:width$}  {} · line {}: {}\n",
+                    i.name,
+                    origin_label(i.origin),
+                    e.line,
+                    crate::firewall::comment_safe(&e.text)
+                )),
+                None => s.push_str(&format!(
+                    "  MISSING  {:width$}  {}\n",
+                    i.name,
+                    origin_label(i.origin)
+                )),
+            }
+        }
+    }
+    s.push_str(&if a.gaps == 0 {
+        "\nresult: the allow list covers every required name\n".to_string()
+    } else {
+        format!(
+            "\nresult: {} required name(s) not covered by the allow list\n",
+            a.gaps
+        )
+    });
+    s
+}
+
+pub fn render_json(a: &Audit) -> String {
+    let mut s = serde_json::to_string_pretty(a).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Name {
+        Name::new(s).unwrap()
+    }
+
+    const LIST: &str = "\
+# corporate egress list
+github.com
+*.github.com   # API and friends
+.githubusercontent.com
+https://ghcr.io/v2/
+pipelines*.example.net
+Objects.Example.ORG.
+";
+
+    #[test]
+    fn parses_forms_and_comments() {
+        let l = AllowList::parse("list", LIST).unwrap();
+        assert_eq!(l.entries.len(), 6);
+        assert_eq!(l.entries[0].line, 2);
+        assert_eq!(l.entries[1].kind, EntryKind::Subdomains);
+        assert_eq!(l.entries[1].text, "*.github.com");
+        assert_eq!(l.entries[2].kind, EntryKind::DomainAndSubdomains);
+        assert_eq!(l.entries[4].kind, EntryKind::Glob);
+    }
+
+    #[test]
+    fn matcher_semantics() {
+        let l = AllowList::parse("list", LIST).unwrap();
+        let line = |s: &str| l.covering_name(&n(s)).map(|e| e.line);
+        assert_eq!(line("github.com"), Some(2));
+        assert_eq!(line("api.github.com"), Some(3));
+        assert_eq!(line("a.b.github.com"), Some(3));
+        assert_eq!(line("evilgithub.com"), None);
+        // `.x` covers x itself and below.
+        assert_eq!(line("githubusercontent.com"), Some(4));
+        assert_eq!(line("objects.githubusercontent.com"), Some(4));
+        assert_eq!(line("ghcr.io"), Some(5));
+        assert_eq!(line("pipelines-1.example.net"), Some(6));
+        assert_eq!(line("other.example.net"), None);
+        assert_eq!(line("objects.example.org"), Some(7));
+        // `*.x` does not cover x.
+        let only_wild = AllowList::parse("l", "*.github.com\n").unwrap();
+        assert!(only_wild.covering_name(&n("github.com")).is_none());
+    }
+
+    #[test]
+    fn wildcard_coverage() {
+        let l = AllowList::parse("list", LIST).unwrap();
+        let cov = |p: &str| l.covering(&Pattern::parse(p).unwrap()).map(|e| e.line);
+        assert_eq!(cov("*.actions.githubusercontent.com"), Some(4));
+        assert_eq!(cov("*.pkg.github.com"), Some(3));
+        assert_eq!(cov("*.github.com"), Some(3));
+        assert_eq!(cov("*.blob.core.windows.net"), None);
+        let star = AllowList::parse("l", "*\n").unwrap();
+        assert!(star.covering(&Pattern::parse("*.x.com").unwrap()).is_some());
+    }
+
+    #[test]
+    fn rejects_bad_lines() {
+        for (text, line) in [
+            ("github.com\nfoo;bar.com\n", 2),
+            ("a b\n", 1),
+            ("*.\n", 1),
+            ("exa\"mple.com\n", 1),
+            ("x..y\n", 1),
+        ] {
+            let e = AllowList::parse("l", text).unwrap_err();
+            assert_eq!(e.line, line, "{text:?}: {}", e.message);
+        }
+    }
+}

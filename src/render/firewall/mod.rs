@@ -1,0 +1,107 @@
+//! Firewall renderers: a [`Model`] in, the exact syntax of one consumer out. No network I/O.
+//!
+//! Every name here is a [`crate::firewall::Name`] (validated); each renderer translates the
+//! documented `*.x` wildcard (any name below `x`, not `x` itself) into its consumer's semantics.
+
+pub mod aws;
+pub mod azure;
+pub mod cilium;
+pub mod dnsmasq;
+pub mod ipset;
+pub mod json;
+pub mod nftables;
+pub mod plain;
+pub mod squid;
+
+use crate::firewall::{Model, Name, Pattern, Rule};
+
+/// nftables table and set names (shared with the dnsmasq `nftset=` lines).
+pub const NFT_TABLE: &str = "runner_preflight";
+pub const NFT_SET_V4: &str = "allow_v4";
+pub const NFT_SET_V6: &str = "allow_v6";
+/// ipset set names (shared with the dnsmasq `ipset=` line).
+pub const IPSET_V4: &str = "runner-preflight-v4";
+pub const IPSET_V6: &str = "runner-preflight-v6";
+
+/// Output formats of `firewall`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FirewallFormat {
+    /// One name or pattern per line (`*.x` as documented)
+    Plain,
+    /// Patterns, chains, addresses, TTLs and the resolution time
+    Json,
+    /// nftables table with v4/v6 address sets (element timeouts from TTL) and an accept rule
+    Nftables,
+    /// `ipset restore` input: hash:ip sets with per-entry timeouts
+    Ipset,
+    /// Squid `dstdomain` ACL (`.x` matches x and every subdomain)
+    Squid,
+    /// dnsmasq `nftset=` lines (and an `ipset=` alternative) so the sets follow DNS at run time
+    Dnsmasq,
+    /// CiliumNetworkPolicy with toFQDNs (matchName / matchPattern) and the DNS rule it needs
+    Cilium,
+    /// Azure Firewall application rule target FQDNs (`*.x` does not match `x`: both listed)
+    Azure,
+    /// AWS Network Firewall domain list targets (`.x` matches x and every subdomain)
+    Aws,
+}
+
+pub fn render(model: &Model, format: FirewallFormat) -> String {
+    match format {
+        FirewallFormat::Plain => plain::render(model),
+        FirewallFormat::Json => json::render(model),
+        FirewallFormat::Nftables => nftables::render(model),
+        FirewallFormat::Ipset => ipset::render(model),
+        FirewallFormat::Squid => squid::render(model),
+        FirewallFormat::Dnsmasq => dnsmasq::render(model),
+        FirewallFormat::Cilium => cilium::render(model),
+        FirewallFormat::Azure => azure::render(model),
+        FirewallFormat::Aws => aws::render(model),
+    }
+}
+
+/// The model's header as `#` comment lines.
+pub(crate) fn hash_header(model: &Model, extra: &[&str]) -> String {
+    let mut s = String::new();
+    for l in model.header() {
+        s.push_str(&format!("# {l}\n"));
+    }
+    for l in extra {
+        s.push_str(&format!("# {}\n", crate::firewall::comment_safe(l)));
+    }
+    s
+}
+
+/// Rules translated to "suffix" semantics, where `x` as a domain matches `x` and every name below
+/// it (Squid `.x`, AWS `.x`, dnsmasq `/x/`): `(name, is_suffix)`, with every entry dropped that
+/// an emitted suffix already covers.
+pub(crate) fn suffix_reduce(rules: &[Rule]) -> Vec<(Name, bool)> {
+    let suffixes: Vec<&Name> = rules
+        .iter()
+        .filter_map(|r| match &r.pattern {
+            Pattern::Wildcard(s) => Some(s),
+            Pattern::Exact(_) => None,
+        })
+        .collect();
+    let mut out: Vec<(Name, bool)> = Vec::new();
+    for r in rules {
+        let (name, is_suffix) = match &r.pattern {
+            Pattern::Wildcard(s) => (s, true),
+            Pattern::Exact(n) => (n, false),
+        };
+        let covered = suffixes.iter().any(|s| {
+            if is_suffix {
+                name.is_below(s)
+            } else {
+                name.is_at_or_below(s)
+            }
+        });
+        if !covered && !out.iter().any(|(n, _)| n == name) {
+            out.push((name.clone(), is_suffix));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
