@@ -830,9 +830,11 @@ async fn full_dotcom_profile_passes_against_a_loopback_github() {
         ),
     })
     .await;
+    // Throughput has its own tests against throttled servers.
     let args = vec![
         "--connect-to".to_string(),
         format!(":443:127.0.0.1:{}", srv.port()),
+        "--no-throughput".to_string(),
     ];
     let o = check_json("dotcom", &dns, &fx, &args).await;
     assert_eq!(o.code, 0, "{:#}", o.json);
