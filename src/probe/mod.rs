@@ -446,7 +446,26 @@ async fn probe_endpoint(
         if fam.is_empty() {
             continue;
         }
-        checks.extend(probe_family(shared, host, ep, family, &fam, via.as_deref()).await);
+        let only_family = dests.iter().all(|a| Family::of(&a.ip()) == family);
+        let mut got = probe_family(shared, host, ep, family, &fam, via.as_deref()).await;
+        if only_family {
+            for c in got
+                .iter_mut()
+                .filter(|c| c.phase == Phase::Tcp && c.verdict == Verdict::Fail)
+            {
+                if c.detail.contains("network unreachable") {
+                    let other = match family {
+                        Family::Ipv4 => "IPv6",
+                        Family::Ipv6 => "IPv4",
+                    };
+                    c.detail = format!(
+                        "{}; {host} has no {other} address, so a host with only {other} connectivity cannot reach it",
+                        c.detail
+                    );
+                }
+            }
+        }
+        checks.extend(got);
     }
     checks
 }
