@@ -153,6 +153,31 @@ pub struct CheckArgs {
     /// No progress display on standard error
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    #[command(flatten)]
+    pub network: Box<NetworkArgs>,
+}
+
+/// Proxy, trust-store and long-poll options of `check`.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// Use this proxy for HTTPS and HTTP instead of https_proxy / http_proxy ("" for none); a value without scheme gets http://
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Use this no_proxy list instead of no_proxy / NO_PROXY (runner semantics: .x subdomains, x itself and subdomains, * all, :PORT)
+    #[arg(long = "no-proxy", value_name = "LIST")]
+    pub no_proxy: Option<String>,
+    /// Read the runner's DIR/.env (plain KEY=VALUE lines), which overrides the environment as for the runner service
+    #[arg(long, value_name = "DIR")]
+    pub runner_dir: Option<PathBuf>,
+    /// PEM bundle of public roots for interception detection and node's built-in store (default: Mozilla's)
+    #[arg(long, value_name = "PEM")]
+    pub public_roots: Option<PathBuf>,
+    /// Also hold an idle HTTPS connection to the long-poll host for 50 s (the runner's long poll) and report whether it was cut
+    #[arg(long)]
+    pub long_poll: bool,
+    /// Length of the long-poll hold in seconds (for tests)
+    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub long_poll_seconds: u64,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -394,6 +419,21 @@ fn now_rfc3339() -> String {
 fn check(args: CheckArgs) -> Result<u8, InputError> {
     let p = profile::resolve(&args.profile)?;
     let plan = plan::build(&p, &plan_options(&args.select))?;
+    let net = &args.network;
+    let env =
+        crate::proxy::RunnerEnv::load(net.runner_dir.as_deref()).map_err(InputError::usage)?;
+    // The runner's .env reaches its whole stack: the trust-store variables too.
+    for key in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        if let Some((v, crate::proxy::Origin::EnvFile)) = env.get(key) {
+            // Still single-threaded here: no runtime has started.
+            std::env::set_var(key, v);
+        }
+    }
+    let proxy_settings =
+        crate::proxy::ProxySettings::resolve(&env, net.proxy.as_deref(), net.no_proxy.as_deref())
+            .map_err(InputError::usage)?;
+    let stores = crate::trust::Stores::load(&env, &args.ca_files, net.public_roots.as_deref())
+        .map_err(InputError::usage)?;
     let trust = probe::tls::Trust::system_plus(&args.ca_files).map_err(InputError::usage)?;
     for r in &args.resolve {
         crate::hostname::check_hostname(&r.host)
@@ -416,6 +456,8 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         resolve: args.resolve.clone(),
         connect_to: args.connect_to.clone(),
         trust,
+        proxy: proxy_settings.clone(),
+        stores: Some(Arc::new(stores.clone())),
     };
     // Refuse to overwrite a directory etc. before probing.
     if let Some(path) = &args.output {
@@ -442,6 +484,24 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         .build()
         .map_err(|e| InputError::usage(format!("cannot start the async runtime: {e}")))?;
     let results = rt.block_on(probe::run(targets, cfg.clone(), progress.clone()));
+    let long_poll = match (net.long_poll, probe::long_poll::target(&plan)) {
+        (true, Some((host, port, spec))) => {
+            let hold = Duration::from_secs(net.long_poll_seconds);
+            if !args.quiet {
+                eprintln!(
+                    "runner-preflight: holding an idle HTTPS connection to {host} for {} s (--long-poll)…",
+                    hold.as_secs()
+                );
+            }
+            let addrs = results
+                .iter()
+                .find(|(t, _)| t.host == host)
+                .map(|(_, r)| r.dns.addresses.iter().map(|a| a.address).collect())
+                .unwrap_or_default();
+            Some(rt.block_on(probe::long_poll::run(&cfg, &host, port, spec, addrs, hold)))
+        }
+        _ => None,
+    };
     // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
     rt.shutdown_timeout(Duration::from_millis(50));
     if let Some(d) = &display {
@@ -465,6 +525,14 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
                     .collect(),
             },
             duration_ms: started.elapsed().as_millis() as u64,
+            network: crate::network::summarize(
+                &proxy_settings,
+                &env,
+                Some(&stores),
+                &results.values().collect::<Vec<_>>(),
+                long_poll,
+                std::time::SystemTime::now(),
+            ),
         },
     );
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();

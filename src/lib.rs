@@ -6,8 +6,11 @@
 pub mod cli;
 pub mod error;
 pub mod hostname;
+pub mod network;
 pub mod plan;
 pub mod probe;
 pub mod profile;
+pub mod proxy;
 pub mod render;
 pub mod report;
+pub mod trust;

@@ -1,6 +1,7 @@
 //! Renderers: a [`Report`](crate::report::Report) in, text out. No network I/O here.
 
 pub mod json;
+pub mod network;
 pub mod table;
 
 /// Output formats of `check`.

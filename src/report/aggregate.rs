@@ -91,6 +91,7 @@ pub struct RunInfo {
     pub hostname: String,
     pub settings: Settings,
     pub duration_ms: u64,
+    pub network: crate::network::NetworkReport,
 }
 
 /// Join the plan and the per-target results into the report.
@@ -198,5 +199,6 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
                 reason: reason.clone(),
             })
             .collect(),
+        network: run.network,
     }
 }
