@@ -141,10 +141,12 @@ pub async fn open(
         Ok::<_, std::io::Error>(Ok(head))
     };
     let head = match tokio::time::timeout(timeout, exchange).await {
-        Err(_) => return Err(fail(format!(
+        Err(_) => {
+            return Err(fail(format!(
             "proxy {proxy} accepted the connection but did not answer CONNECT {target} within {}",
             fmt_duration(timeout)
-        ))),
+        )))
+        }
         Ok(Err(e)) => {
             return Err(fail(format!(
                 "proxy {proxy}: connection failed during CONNECT {target}: {e}"

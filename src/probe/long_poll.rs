@@ -115,6 +115,12 @@ pub async fn run(
             Err(_) => break None,
             Ok(Ok(0)) => break Some("closed".to_string()),
             Ok(Ok(_)) => continue,
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                break Some("closed".to_string())
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                break Some("reset".to_string())
+            }
             Ok(Err(e)) => break Some(format!("broken ({e})")),
         }
     };
@@ -124,9 +130,10 @@ pub async fn run(
         return report(
             false,
             format!(
-                "the idle HTTPS connection to {host}{via} was {how} after {} (by a middlebox or the server); the runner's long poll holds it {}",
+                "the idle HTTPS connection to {host}{via} was {how} after {} of the {} hold (by a middlebox or the server); the runner's long poll keeps a connection idle for {} s",
                 secs(held),
-                secs(hold)
+                secs(hold),
+                HOLD.as_secs()
             ),
         );
     }

@@ -2,4 +2,6 @@
 //! CLI against servers it starts on loopback. Nothing here contacts a non-loopback address.
 
 mod check;
+mod proxy;
+mod proxy_server;
 mod world;
