@@ -137,8 +137,10 @@ pub fn summarize(
             Verdict::Pass,
             Topic::Dns,
             format!(
-                "{} do not resolve locally; through the proxy that is fine (the proxy resolves them), but anything that bypasses the proxy (no_proxy entries, tools that ignore proxy variables) cannot reach them",
-                names(&unresolved)
+                "{} {} resolve locally; through the proxy that is fine (the proxy resolves names), but anything that bypasses the proxy (no_proxy entries, tools that ignore proxy variables) cannot reach {}",
+                names(&unresolved),
+                if unresolved.len() == 1 { "does not" } else { "do not" },
+                if unresolved.len() == 1 { "it" } else { "them" }
             ),
         );
         f.hosts = unresolved;
@@ -248,9 +250,9 @@ fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec
                 names(&hosts),
                 stores.public.description,
                 if runner_trusts {
-                    ", which this machine's store trusts: a middlebox (TLS-inspecting proxy) re-signs this traffic"
+                    ", which this machine's store trusts: a TLS-inspecting middlebox re-signs this traffic (or the server uses a private CA)"
                 } else {
-                    ", which this machine does not trust either"
+                    ", which this machine does not trust either: something re-signs this traffic (or the server uses a private CA)"
                 }
             ),
         );

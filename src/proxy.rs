@@ -52,6 +52,13 @@ impl ProxyUrl {
             .split_once("://")
             .ok_or_else(|| format!("`{masked}` is not a URL"))?;
         let scheme = scheme.to_ascii_lowercase();
+        if let Some(at) = rest.rfind('@') {
+            if rest[..at].contains(['/', '?', '#']) {
+                return Err(format!(
+                    "`{masked}`: the user information holds `/`, `?` or `#`; percent-encode them (%2F, %3F, %23)"
+                ));
+            }
+        }
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         let (userinfo, hostport) = match authority.rsplit_once('@') {
             Some((u, h)) => (Some(u), h),
@@ -206,15 +213,15 @@ pub fn mask(raw: &str) -> String {
         Some(i) => raw.split_at(i + 3),
         None => ("", raw),
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
+    // The last `@` ends the user information, even when the password holds `/`, `?` or `#`.
+    match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, host) = (&rest[..at], &rest[at..]);
             let user = match userinfo.split_once(':') {
                 Some((u, _)) => format!("{u}:***"),
                 None => userinfo.to_string(),
             };
-            format!("{prefix}{user}@{host}{tail}")
+            format!("{prefix}{user}{host}")
         }
         None => raw.to_string(),
     }
@@ -257,11 +264,23 @@ pub enum Origin {
 }
 
 /// The environment the runner will see: the inherited one, with `<runner dir>/.env` on top.
-#[derive(Debug, Clone, Default)]
+/// Its `Debug` lists names only (values may hold proxy credentials).
+#[derive(Clone, Default)]
 pub struct RunnerEnv {
     vars: HashMap<String, (String, Origin)>,
     pub env_file: Option<PathBuf>,
     pub notes: Vec<String>,
+}
+
+impl fmt::Debug for RunnerEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&String> = self.vars.keys().collect();
+        names.sort();
+        f.debug_struct("RunnerEnv")
+            .field("names", &names)
+            .field("env_file", &self.env_file)
+            .finish()
+    }
 }
 
 impl RunnerEnv {
@@ -799,6 +818,24 @@ mod tests {
         assert!(!Masked::new("http://u:pw@h").to_string().contains("pw"));
         let err = ProxyUrl::parse("http://u:topsecret@host:notaport").unwrap_err();
         assert!(!err.contains("topsecret"), "{err}");
+        for raw in [
+            "http://u:top/secret@host:1",
+            "http://u:top?sec#ret@host:1/x",
+        ] {
+            let err = ProxyUrl::parse(raw).unwrap_err();
+            assert!(
+                !err.contains("top") && err.contains("percent-encode"),
+                "{err}"
+            );
+            assert!(
+                mask(raw).starts_with("http://u:***@host:1"),
+                "{}",
+                mask(raw)
+            );
+        }
+        let mut e = RunnerEnv::default();
+        e.set("https_proxy", "http://u:topsecret@h:1", Origin::Environment);
+        assert!(!format!("{e:?}").contains("topsecret"));
     }
 
     #[test]

@@ -137,7 +137,10 @@ impl Stores {
         // runner
         let mut roots = RootCertStore::empty();
         let n = add(&mut roots, native.clone());
-        let mut description = format!("{n} roots from the OS store (SSL_CERT_FILE / SSL_CERT_DIR)");
+        let mut description = format!(
+            "{} from the OS store (SSL_CERT_FILE / SSL_CERT_DIR)",
+            plural(n, "root")
+        );
         for path in ca_files {
             let certs = read_pem_certs(path)?;
             let k = add(&mut roots, certs.clone());
@@ -195,14 +198,24 @@ impl Stores {
                         p.display()
                     ));
                 }
-                (roots, format!("{k} public roots from {}", p.display()))
+                (
+                    roots,
+                    format!(
+                        "{} from {} (--public-roots)",
+                        plural(k, "root"),
+                        p.display()
+                    ),
+                )
             }
             None => {
                 let roots = RootCertStore {
                     roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
                 };
                 let k = roots.len();
-                (roots, format!("{k} Mozilla roots (webpki-roots)"))
+                (
+                    roots,
+                    format!("Mozilla's {} (webpki-roots)", plural(k, "root")),
+                )
             }
         };
         let public = Store::from_roots(public_roots_store.clone(), public_label.clone());
@@ -261,6 +274,14 @@ impl Stores {
             top_issuer,
             anchor_file,
         })
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 

@@ -141,7 +141,15 @@ fn unfinished(t: &Target, cfg: &ProbeConfig, started: Instant) -> TargetResult {
     );
     TargetResult {
         host: t.host.clone(),
-        route: Route::Direct,
+        route: if t.endpoints.iter().any(|ep| {
+            cfg.proxy
+                .route(&t.host, ep.port, ep.proto == Proto::Https)
+                .is_some()
+        }) {
+            Route::Proxy
+        } else {
+            Route::Direct
+        },
         verdict: Verdict::Fail,
         cause: Some(cause.clone()),
         dns: empty_dns(Verdict::Fail, Some(cause)),

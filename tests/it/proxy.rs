@@ -311,6 +311,7 @@ async fn proxy_answers_are_classified() {
     let p403 = TestProxy::start(ProxyMode::Status(403), &up).await;
     let p502 = TestProxy::start(ProxyMode::Status(502), &up).await;
     let hang = TestProxy::start(ProxyMode::HangAfterConnect, &up).await;
+    let silent = TestProxy::start(ProxyMode::SilentTunnel, &up).await;
     let refused = format!("http://127.0.0.1:{}", closed_port());
     let cases: Vec<(String, &str)> = vec![
         (auth.url(), "requires authentication"),
@@ -323,6 +324,10 @@ async fn proxy_answers_are_classified() {
         (
             hang.url(),
             "did not answer CONNECT api.github.com:443 within",
+        ),
+        (
+            silent.url(),
+            "no TLS handshake came back through the tunnel",
         ),
         (refused, "unreachable: refuses connections"),
     ];

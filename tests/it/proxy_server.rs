@@ -33,6 +33,8 @@ pub enum ProxyMode {
     Status(u16),
     /// Read the CONNECT request and never answer.
     HangAfterConnect,
+    /// Answer CONNECT with 200, then relay nothing (swallow what the client sends).
+    SilentTunnel,
     /// As `Forward`, but close a tunnel idle for this long.
     CutIdle(Duration),
     /// Terminate TLS with a leaf from `ca` for the requested name, re-originate TLS to the
@@ -169,6 +171,16 @@ async fn serve(
     let target = parts.next().unwrap_or_default().to_string();
     match mode {
         ProxyMode::Status(code) => return respond(&mut client, *code, "").await,
+        ProxyMode::SilentTunnel => {
+            respond(&mut client, 200, "").await;
+            let mut sink = [0u8; 1024];
+            while let Ok(n) = client.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+            return;
+        }
         ProxyMode::HangAfterConnect => {
             let mut sink = [0u8; 1024];
             while let Ok(n) = client.read(&mut sink).await {
