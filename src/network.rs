@@ -319,7 +319,7 @@ fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec
                     }
                 ),
                 format!(
-                    "set GIT_SSL_CAINFO={file} (or git config --system http.sslCAInfo {file}); it replaces git's bundle, so the file must also hold the public roots"
+                    "add {file} to the system bundle that git's OpenSSL reads (update-ca-certificates), or set GIT_SSL_CAINFO={file} (or git config --system http.sslCAInfo {file}); GIT_SSL_CAINFO replaces git's bundle, so that file must also hold the public roots"
                 ),
             ),
             Which::Runner => (

@@ -45,6 +45,11 @@ pub fn render(n: &NetworkReport) -> String {
             c.skew_seconds, c.host, c.server_date
         ));
     }
+    let warnings = n
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Verdict::Warn)
+        .count();
     for f in &n.findings {
         let tag = match f.severity {
             Verdict::Warn | Verdict::Fail => "WARN",
@@ -54,6 +59,12 @@ pub fn render(n: &NetworkReport) -> String {
         if let Some(fix) = &f.fix {
             s.push_str(&format!("        fix: {fix}\n"));
         }
+    }
+    if warnings > 0 {
+        s.push_str(&format!(
+            "  ({warnings} network warning{} above: they do not change the capability verdicts, because the runner itself connects, but each names what breaks git, JavaScript actions, long polls or tokens)\n",
+            if warnings == 1 { "" } else { "s" }
+        ));
     }
     s
 }
