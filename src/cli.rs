@@ -484,6 +484,8 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         .build()
         .map_err(|e| InputError::usage(format!("cannot start the async runtime: {e}")))?;
     let results = rt.block_on(probe::run(targets, cfg.clone(), progress.clone()));
+    // Date headers are compared with the clock as it was when they arrived (before a long poll).
+    let probed_at = std::time::SystemTime::now();
     let long_poll = match (net.long_poll, probe::long_poll::target(&plan)) {
         (true, Some((host, port, spec))) => {
             let hold = Duration::from_secs(net.long_poll_seconds);
@@ -531,7 +533,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
                 Some(&stores),
                 &results.values().collect::<Vec<_>>(),
                 long_poll,
-                std::time::SystemTime::now(),
+                probed_at,
             ),
         },
     );

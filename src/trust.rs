@@ -49,14 +49,33 @@ impl Store {
 
     /// Does this store accept `chain` (leaf first) for `host` now?
     pub fn accepts(&self, host: &str, chain: &[CertificateDer<'static>]) -> bool {
+        self.check(host, chain).is_ok()
+    }
+
+    /// Does `chain` lead to one of this store's roots, whatever else is wrong with it (expired,
+    /// other names)? Only an unknown issuer or a bad signature on the path says no.
+    pub fn anchors(&self, host: &str, chain: &[CertificateDer<'static>]) -> bool {
+        use rustls::CertificateError as C;
+        match self.check(host, chain) {
+            Ok(()) => true,
+            Err(rustls::Error::InvalidCertificate(
+                C::UnknownIssuer | C::BadSignature | C::UnsupportedSignatureAlgorithmContext { .. },
+            )) => false,
+            Err(rustls::Error::InvalidCertificate(_)) => true,
+            Err(_) => false,
+        }
+    }
+
+    fn check(&self, host: &str, chain: &[CertificateDer<'static>]) -> Result<(), rustls::Error> {
         let (Some(v), Some((leaf, rest))) = (&self.verifier, chain.split_first()) else {
-            return false;
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ));
         };
-        let Ok(name) = ServerName::try_from(host.to_string()) else {
-            return false;
-        };
+        let name = ServerName::try_from(host.to_string())
+            .map_err(|e| rustls::Error::General(e.to_string()))?;
         v.verify_server_cert(leaf, rest, &name, &[], UnixTime::now())
-            .is_ok()
+            .map(|_| ())
     }
 }
 
@@ -264,13 +283,13 @@ impl Stores {
         let anchor_file = self
             .sources
             .iter()
-            .find(|s| s.store.accepts(host, chain))
+            .find(|s| s.store.anchors(host, chain))
             .map(|s| s.path.display().to_string());
         Some(StoreVerdicts {
             runner: self.runner.accepts(host, chain),
             git: self.git.accepts(host, chain),
             node: self.node.accepts(host, chain),
-            public_root: self.public.accepts(host, chain),
+            public_root: self.public.anchors(host, chain),
             top_issuer,
             anchor_file,
         })

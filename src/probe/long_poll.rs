@@ -83,6 +83,12 @@ pub async fn run(
         },
         None => {
             let dests = direct_destinations(cfg, host, port, &addrs).await;
+            if dests.is_empty() {
+                return report(
+                    false,
+                    format!("long poll not tested: {host} has no address to connect to"),
+                );
+            }
             match tcp::connect_any(&dests, cfg.timeout).await {
                 Ok((s, _, _)) => s,
                 Err(f) => {

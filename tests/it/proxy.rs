@@ -575,6 +575,26 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
     let j = o.json();
     assert!(findings(&j, "trust_store").is_empty(), "{j:#}");
     assert!(findings(&j, "interception").is_empty(), "{j:#}");
+
+    // An expired certificate from the public CA fails, but it is not interception.
+    let expired = TestServer::start(Mode::Https {
+        cert: public.leaf_expired(&[API]),
+        routes: gh(),
+    })
+    .await;
+    let args = s(&[
+        "--ca-file",
+        &public_pem.display().to_string(),
+        "--public-roots",
+        &public_pem.display().to_string(),
+        "--connect-to",
+        &format!("{API}:443:127.0.0.1:{}", expired.port()),
+    ]);
+    let o = run_env(base_args(&fx, &dns, "json", &args), vec![]).await;
+    let j = o.json();
+    assert_eq!(o.code, 1);
+    assert!(cause(&j, API).contains("expired"), "{j:#}");
+    assert!(findings(&j, "interception").is_empty(), "{j:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
