@@ -420,20 +420,14 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     let p = profile::resolve(&args.profile)?;
     let plan = plan::build(&p, &plan_options(&args.select))?;
     let net = &args.network;
-    let env =
-        crate::proxy::RunnerEnv::load(net.runner_dir.as_deref()).map_err(InputError::usage)?;
-    // The runner's .env reaches its whole stack: the trust-store variables too.
-    for key in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
-        if let Some((v, crate::proxy::Origin::EnvFile)) = env.get(key) {
-            // Still single-threaded here: no runtime has started.
-            std::env::set_var(key, v);
-        }
-    }
-    let proxy_settings =
-        crate::proxy::ProxySettings::resolve(&env, net.proxy.as_deref(), net.no_proxy.as_deref())
-            .map_err(InputError::usage)?;
-    let stores = crate::trust::Stores::load(&env, &args.ca_files, net.public_roots.as_deref())
-        .map_err(InputError::usage)?;
+    let setup = crate::network::Setup::load(
+        net.runner_dir.as_deref(),
+        net.proxy.as_deref(),
+        net.no_proxy.as_deref(),
+        &args.ca_files,
+        net.public_roots.as_deref(),
+    )
+    .map_err(InputError::usage)?;
     let trust = probe::tls::Trust::system_plus(&args.ca_files).map_err(InputError::usage)?;
     for r in &args.resolve {
         crate::hostname::check_hostname(&r.host)
@@ -456,8 +450,8 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         resolve: args.resolve.clone(),
         connect_to: args.connect_to.clone(),
         trust,
-        proxy: proxy_settings.clone(),
-        stores: Some(Arc::new(stores.clone())),
+        proxy: setup.proxy.clone(),
+        stores: Some(Arc::new(setup.stores.clone())),
     };
     // Refuse to overwrite a directory etc. before probing.
     if let Some(path) = &args.output {
@@ -486,24 +480,16 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     let results = rt.block_on(probe::run(targets, cfg.clone(), progress.clone()));
     // Date headers are compared with the clock as it was when they arrived (before a long poll).
     let probed_at = std::time::SystemTime::now();
-    let long_poll = match (net.long_poll, probe::long_poll::target(&plan)) {
-        (true, Some((host, port, spec))) => {
-            let hold = Duration::from_secs(net.long_poll_seconds);
-            if !args.quiet {
-                eprintln!(
-                    "runner-preflight: holding an idle HTTPS connection to {host} for {} s (--long-poll)…",
-                    hold.as_secs()
-                );
-            }
-            let addrs = results
-                .iter()
-                .find(|(t, _)| t.host == host)
-                .map(|(_, r)| r.dns.addresses.iter().map(|a| a.address).collect())
-                .unwrap_or_default();
-            Some(rt.block_on(probe::long_poll::run(&cfg, &host, port, spec, addrs, hold)))
+    let long_poll = net.long_poll.then(|| {
+        let hold = Duration::from_secs(net.long_poll_seconds);
+        if !args.quiet {
+            eprintln!(
+                "runner-preflight: holding an idle HTTPS connection for {} s (--long-poll)…",
+                hold.as_secs()
+            );
         }
-        _ => None,
-    };
+        rt.block_on(probe::long_poll::for_plan(&cfg, &plan, &results, hold))
+    });
     // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
     rt.shutdown_timeout(Duration::from_millis(50));
     if let Some(d) = &display {
@@ -527,14 +513,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
                     .collect(),
             },
             duration_ms: started.elapsed().as_millis() as u64,
-            network: crate::network::summarize(
-                &proxy_settings,
-                &env,
-                Some(&stores),
-                &results.values().collect::<Vec<_>>(),
-                long_poll,
-                probed_at,
-            ),
+            network: setup.summarize(&results, long_poll.flatten(), probed_at),
         },
     );
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();

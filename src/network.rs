@@ -83,6 +83,54 @@ pub struct NetworkReport {
     pub long_poll: Option<LongPollReport>,
 }
 
+/// The runner's environment as this run sees it: `.env` applied, proxies, trust stores.
+pub struct Setup {
+    pub env: RunnerEnv,
+    pub proxy: ProxySettings,
+    pub stores: Stores,
+}
+
+impl Setup {
+    /// Read the environment (and `runner_dir/.env`), the proxy settings (with the `--proxy` /
+    /// `--no-proxy` overrides) and the trust stores. Call it before any thread starts: the
+    /// `.env` values of SSL_CERT_FILE / SSL_CERT_DIR are put into the process environment, as
+    /// the runner's stack would see them. `Err` is an input error.
+    pub fn load(
+        runner_dir: Option<&std::path::Path>,
+        proxy: Option<&str>,
+        no_proxy: Option<&str>,
+        ca_files: &[std::path::PathBuf],
+        public_roots: Option<&std::path::Path>,
+    ) -> Result<Setup, String> {
+        let env = RunnerEnv::load(runner_dir)?;
+        for key in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+            if let Some((v, crate::proxy::Origin::EnvFile)) = env.get(key) {
+                std::env::set_var(key, v);
+            }
+        }
+        let proxy = ProxySettings::resolve(&env, proxy, no_proxy)?;
+        let stores = Stores::load(&env, ca_files, public_roots)?;
+        Ok(Setup { env, proxy, stores })
+    }
+
+    /// The network section of the report for these probe results.
+    pub fn summarize<K>(
+        &self,
+        results: &std::collections::HashMap<K, TargetResult>,
+        long_poll: Option<LongPollReport>,
+        now: SystemTime,
+    ) -> NetworkReport {
+        summarize(
+            &self.proxy,
+            &self.env,
+            Some(&self.stores),
+            &results.values().collect::<Vec<_>>(),
+            long_poll,
+            now,
+        )
+    }
+}
+
 fn finding(severity: Verdict, topic: Topic, message: String) -> Finding {
     Finding {
         severity,

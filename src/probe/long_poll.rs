@@ -49,6 +49,23 @@ pub fn target(plan: &Plan) -> Option<(String, u16, Option<HttpSpec>)> {
         .next()
 }
 
+/// The long poll for a plan: its [`target`], on the addresses the probe found for it.
+/// `None` when the plan has no HTTPS name.
+pub async fn for_plan(
+    cfg: &ProbeConfig,
+    plan: &Plan,
+    results: &std::collections::HashMap<crate::plan::Target, crate::report::TargetResult>,
+    hold: Duration,
+) -> Option<LongPollReport> {
+    let (host, port, spec) = target(plan)?;
+    let addrs = results
+        .iter()
+        .find(|(t, _)| t.host == host)
+        .map(|(_, r)| r.dns.addresses.iter().map(|a| a.address).collect())
+        .unwrap_or_default();
+    Some(run(cfg, &host, port, spec, addrs, hold).await)
+}
+
 /// Hold an idle TLS connection to `host:port` for `hold`, then check it still answers.
 /// `addrs` are the name's addresses from the probe (used on the direct route).
 pub async fn run(
