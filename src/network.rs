@@ -27,10 +27,20 @@ pub enum Topic {
     LongPoll,
 }
 
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For information.
+    Note,
+    /// Something breaks (git, JavaScript actions, long polls, tokens) or the configuration is
+    /// not what it seems.
+    Warn,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// `warn` or `pass` (for information).
-    pub severity: Verdict,
+    pub severity: Severity,
     pub topic: Topic,
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -131,7 +141,7 @@ impl Setup {
     }
 }
 
-fn finding(severity: Verdict, topic: Topic, message: String) -> Finding {
+fn finding(severity: Severity, topic: Topic, message: String) -> Finding {
     Finding {
         severity,
         topic,
@@ -161,14 +171,14 @@ pub fn summarize(
 ) -> NetworkReport {
     let mut findings = Vec::new();
     for w in &proxy.warnings {
-        findings.push(finding(Verdict::Warn, Topic::Proxy, w.clone()));
+        findings.push(finding(Severity::Warn, Topic::Proxy, w.clone()));
     }
     for n in &env.notes {
-        findings.push(finding(Verdict::Warn, Topic::Proxy, n.clone()));
+        findings.push(finding(Severity::Warn, Topic::Proxy, n.clone()));
     }
     if let Some(s) = stores {
         for n in &s.notes {
-            findings.push(finding(Verdict::Warn, Topic::TrustStore, n.clone()));
+            findings.push(finding(Severity::Warn, Topic::TrustStore, n.clone()));
         }
     }
     let mut results: Vec<&TargetResult> = results.to_vec();
@@ -182,7 +192,7 @@ pub fn summarize(
         .collect();
     if !unresolved.is_empty() {
         let mut f = finding(
-            Verdict::Pass,
+            Severity::Note,
             Topic::Dns,
             format!(
                 "{} {} resolve locally; through the proxy that is fine (the proxy resolves names), but anything that bypasses the proxy (no_proxy entries, tools that ignore proxy variables) cannot reach {}",
@@ -203,7 +213,7 @@ pub fn summarize(
     if let Some(c) = &clock {
         if c.skew_seconds.abs() > CLOCK_SKEW_LIMIT_SECS {
             let mut f = finding(
-                Verdict::Warn,
+                Severity::Warn,
                 Topic::Clock,
                 format!(
                     "this machine's clock is {} {} than {}'s (Date: {}): GitHub's tokens are checked against the time, so the runner's sessions and OIDC tokens fail",
@@ -222,9 +232,9 @@ pub fn summarize(
     if let Some(lp) = &long_poll {
         let mut f = finding(
             if lp.survived {
-                Verdict::Pass
+                Severity::Note
             } else {
-                Verdict::Warn
+                Severity::Warn
             },
             Topic::LongPoll,
             lp.detail.clone(),
@@ -291,7 +301,7 @@ fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec
     }
     for ((issuer, runner_trusts), hosts) in by_issuer {
         let mut f = finding(
-            Verdict::Warn,
+            Severity::Warn,
             Topic::Interception,
             format!(
                 "TLS interception: the certificates presented for {} do not lead to a public root ({}); they are issued by \"{issuer}\"{}",
@@ -380,7 +390,7 @@ fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec
                 ),
             ),
         };
-        let mut f = finding(Verdict::Warn, Topic::TrustStore, message);
+        let mut f = finding(Severity::Warn, Topic::TrustStore, message);
         f.fix = Some(fix);
         f.hosts = hosts;
         findings.push(f);

@@ -1,7 +1,7 @@
 //! The table format's network section: proxy in effect, trust stores, findings.
 
 use crate::network::NetworkReport;
-use crate::report::Verdict;
+use crate::network::Severity;
 
 /// Text for the table report (empty when there is nothing to say).
 pub fn render(n: &NetworkReport) -> String {
@@ -48,12 +48,12 @@ pub fn render(n: &NetworkReport) -> String {
     let warnings = n
         .findings
         .iter()
-        .filter(|f| f.severity >= Verdict::Warn)
+        .filter(|f| f.severity == Severity::Warn)
         .count();
     for f in &n.findings {
         let tag = match f.severity {
-            Verdict::Warn | Verdict::Fail => "WARN",
-            _ => "note",
+            Severity::Warn => "WARN",
+            Severity::Note => "note",
         };
         s.push_str(&format!("  {tag}  {}\n", f.message));
         if let Some(fix) = &f.fix {
