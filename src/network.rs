@@ -327,7 +327,7 @@ fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec
         Git,
         Node,
     }
-    let mut groups: BTreeMap<(Which, String, String), Vec<String>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Which, String, String, String), Vec<String>> = BTreeMap::new();
     for (host, v) in &all {
         let ok = [v.runner, v.git, v.node];
         if ok.iter().all(|x| *x) || ok.iter().all(|x| !*x) {
@@ -345,18 +345,40 @@ fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec
             (v.node, Which::Node),
         ] {
             if !trusts {
+                let trusted_by: Vec<&str> = [
+                    (v.runner, "the runner (OS store)"),
+                    (v.git, "git"),
+                    (v.node, "node"),
+                ]
+                .iter()
+                .filter(|(t, _)| *t)
+                .map(|(_, n)| *n)
+                .collect();
                 groups
-                    .entry((which, file.clone(), v.top_issuer.clone()))
+                    .entry((
+                        which,
+                        file.clone(),
+                        v.top_issuer.clone(),
+                        format!(
+                            "{} {}",
+                            trusted_by.join(" and "),
+                            if trusted_by.len() == 1 {
+                                "trusts"
+                            } else {
+                                "trust"
+                            }
+                        ),
+                    ))
                     .or_default()
                     .push(host.to_string());
             }
         }
     }
-    for ((which, file, issuer), hosts) in groups {
+    for ((which, file, issuer, trusted_by), hosts) in groups {
         let (message, fix) = match which {
             Which::Node => (
                 format!(
-                    "JavaScript actions (node) will not trust {}: the runner's stack trusts \"{issuer}\" elsewhere, but node uses only its compiled-in Mozilla roots plus NODE_EXTRA_CA_CERTS{}",
+                    "JavaScript actions (node) will not trust {}: {trusted_by} \"{issuer}\", but node uses only its built-in public roots plus NODE_EXTRA_CA_CERTS{}",
                     names(&hosts),
                     match &stores.node_extra {
                         Some(f) => format!(" (now {f}, which does not hold it)"),
@@ -369,7 +391,7 @@ fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec
             ),
             Which::Git => (
                 format!(
-                    "git will not trust {}: \"{issuer}\" is not in git's CA bundle ({})",
+                    "git will not trust {}: {trusted_by} \"{issuer}\", but git's CA bundle does not hold it ({})",
                     names(&hosts),
                     match &stores.git_cainfo {
                         Some(f) => format!("GIT_SSL_CAINFO={f}"),
@@ -382,7 +404,7 @@ fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec
             ),
             Which::Runner => (
                 format!(
-                    "the runner itself will not trust {}: \"{issuer}\" is trusted by git or node but not by the OS store (SSL_CERT_FILE / SSL_CERT_DIR)",
+                    "the runner itself will not trust {}: {trusted_by} \"{issuer}\", but the OS store (SSL_CERT_FILE / SSL_CERT_DIR) does not",
                     names(&hosts)
                 ),
                 format!(
