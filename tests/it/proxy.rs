@@ -564,6 +564,42 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
     assert!(findings(&j, "trust_store").is_empty(), "{j:#}");
     assert_eq!(findings(&j, "interception").len(), 1);
 
+    // Only node trusts it (NODE_EXTRA_CA_CERTS): the runner fails and is told which file to add.
+    let args_public_only = s(&[
+        "--ca-file",
+        &public_pem.display().to_string(),
+        "--public-roots",
+        &public_pem.display().to_string(),
+        "--connect-to",
+        &format!("{API}:443:127.0.0.1:{}", srv.port()),
+    ]);
+    let o = run_env(
+        base_args(&fx, &dns, "json", &args_public_only),
+        vec![("NODE_EXTRA_CA_CERTS", corp_pem.display().to_string())],
+    )
+    .await;
+    let j = o.json();
+    assert_eq!(o.code, 1, "{j:#}");
+    let runner = findings(&j, "trust_store");
+    let runner: Vec<&Value> = runner
+        .iter()
+        .filter(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("the runner itself")
+        })
+        .collect();
+    assert_eq!(runner.len(), 1, "{j:#}");
+    assert!(runner[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("node trusts"));
+    assert!(runner[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("add {} to the OS store", corp_pem.display())));
+
     // A server with a (modelled) public certificate: nothing to report.
     let pub_srv = TestServer::start(Mode::Https {
         cert: public.leaf(&[API]),
