@@ -182,6 +182,31 @@ pub struct CheckArgs {
     /// Longest sample per direction; near the floor the measurement runs this long
     #[arg(long, value_name = "DURATION", default_value = "8s", value_parser = parse_duration)]
     pub throughput_time: Duration,
+    #[command(flatten)]
+    pub network: Box<NetworkArgs>,
+}
+
+/// Proxy, trust-store and long-poll options of `check`.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// Use this proxy for HTTPS and HTTP instead of https_proxy / http_proxy ("" for none); a value without scheme gets http://
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Use this no_proxy list instead of no_proxy / NO_PROXY (runner semantics: .x subdomains, x itself and subdomains, * all, :PORT)
+    #[arg(long = "no-proxy", value_name = "LIST")]
+    pub no_proxy: Option<String>,
+    /// Read the runner's DIR/.env (plain KEY=VALUE lines), which overrides the environment as for the runner service
+    #[arg(long, value_name = "DIR")]
+    pub runner_dir: Option<PathBuf>,
+    /// PEM bundle of public roots for interception detection and node's built-in store (default: Mozilla's)
+    #[arg(long, value_name = "PEM")]
+    pub public_roots: Option<PathBuf>,
+    /// Also hold an idle HTTPS connection to the long-poll host for 50 s (the runner's long poll) and report whether it was cut
+    #[arg(long)]
+    pub long_poll: bool,
+    /// Length of the long-poll hold in seconds (for tests)
+    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub long_poll_seconds: u64,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -429,6 +454,15 @@ fn now_rfc3339() -> String {
 fn check(args: CheckArgs) -> Result<u8, InputError> {
     let p = profile::resolve(&args.profile)?;
     let plan = plan::build(&p, &plan_options(&args.select))?;
+    let net = &args.network;
+    let setup = crate::network::Setup::load(
+        net.runner_dir.as_deref(),
+        net.proxy.as_deref(),
+        net.no_proxy.as_deref(),
+        &args.ca_files,
+        net.public_roots.as_deref(),
+    )
+    .map_err(InputError::usage)?;
     let trust = probe::tls::Trust::system_plus(&args.ca_files).map_err(InputError::usage)?;
     for r in &args.resolve {
         crate::hostname::check_hostname(&r.host)
@@ -451,6 +485,8 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         resolve: args.resolve.clone(),
         connect_to: args.connect_to.clone(),
         trust,
+        proxy: setup.proxy.clone(),
+        stores: Some(Arc::new(setup.stores.clone())),
     };
     // Refuse to overwrite a directory etc. before probing.
     if let Some(path) = &args.output {
@@ -515,6 +551,18 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
             tp.note.clone(),
         )))
     };
+    // Date headers are compared with the clock as it was when they arrived (before a long poll).
+    let probed_at = std::time::SystemTime::now();
+    let long_poll = net.long_poll.then(|| {
+        let hold = Duration::from_secs(net.long_poll_seconds);
+        if !args.quiet {
+            eprintln!(
+                "runner-preflight: holding an idle HTTPS connection for {} s (--long-poll)…",
+                hold.as_secs()
+            );
+        }
+        rt.block_on(probe::long_poll::for_plan(&cfg, &plan, &results, hold))
+    });
     // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
     rt.shutdown_timeout(Duration::from_millis(50));
     if let Some(d) = &display {
@@ -539,6 +587,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
             },
             duration_ms: started.elapsed().as_millis() as u64,
             throughput,
+            network: setup.summarize(&results, long_poll.flatten(), probed_at),
         },
     );
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();

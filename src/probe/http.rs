@@ -31,6 +31,46 @@ pub async fn request<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    send(stream, host, port, tls, spec, timeout, None).await
+}
+
+/// Send one plain-HTTP request to a proxy (absolute-form target, optional
+/// `Proxy-Authorization`) and judge the answer.
+pub async fn request_via_proxy<S>(
+    stream: S,
+    host: &str,
+    port: u16,
+    spec: &HttpSpec,
+    proxy_authorization: Option<String>,
+    timeout: Duration,
+) -> HttpOutcome
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    send(
+        stream,
+        host,
+        port,
+        false,
+        spec,
+        timeout,
+        Some(proxy_authorization),
+    )
+    .await
+}
+
+async fn send<S>(
+    stream: S,
+    host: &str,
+    port: u16,
+    tls: bool,
+    spec: &HttpSpec,
+    timeout: Duration,
+    via_proxy: Option<Option<String>>,
+) -> HttpOutcome
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let mut info = HttpInfo {
         method: spec.method.as_str().to_string(),
         path: spec.path.clone(),
@@ -57,15 +97,22 @@ where
         } else {
             Bytes::new()
         };
+        let uri = match &via_proxy {
+            Some(_) => format!("http://{authority}{}", spec.path),
+            None => spec.path.clone(),
+        };
         let mut req = Request::builder()
             .method(spec.method.as_str())
-            .uri(&spec.path)
+            .uri(uri)
             .header("host", authority)
             .header("user-agent", USER_AGENT)
             .header("accept", "*/*")
             .header("connection", "close");
         if spec.method == Method::Post {
             req = req.header("content-type", "application/json");
+        }
+        if let Some(Some(auth)) = &via_proxy {
+            req = req.header("proxy-authorization", auth.as_str());
         }
         let req = req
             .body(Full::new(body))

@@ -2,12 +2,15 @@
 //!
 //! Probes produce [`TargetResult`]s and know nothing of output formats.
 
+pub mod connect;
 pub mod dns;
 pub mod http;
+pub mod long_poll;
 pub mod overrides;
 pub mod tcp;
 pub mod throughput;
 pub mod tls;
+pub mod via_proxy;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -18,8 +21,8 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use crate::plan::{Endpoint, Proto, Target};
 use crate::report::{
-    target_verdict, AddressRecord, Check, DnsOutcome, DnsSource, Family, Phase, TargetResult,
-    Verdict,
+    target_verdict, AddressRecord, Check, DnsOutcome, DnsSource, Family, Phase, Route,
+    TargetResult, Verdict,
 };
 use overrides::{ConnectTo, Resolve};
 
@@ -45,6 +48,10 @@ pub struct ProbeConfig {
     pub resolve: Vec<Resolve>,
     pub connect_to: Vec<ConnectTo>,
     pub trust: tls::Trust,
+    /// The proxies the runner would use (none: every name direct).
+    pub proxy: crate::proxy::ProxySettings,
+    /// The runner, git and node trust stores each TLS chain is checked against.
+    pub stores: Option<Arc<crate::trust::Stores>>,
 }
 
 /// Told about progress; the CLI draws it.
@@ -117,6 +124,7 @@ pub async fn run(
     for t in targets {
         out.entry(t.clone()).or_insert_with(|| TargetResult {
             host: t.host.clone(),
+            route: Route::Direct,
             verdict: Verdict::Fail,
             cause: Some("internal error while probing this name".into()),
             dns: empty_dns(Verdict::Fail, Some("not probed".into())),
@@ -134,6 +142,15 @@ fn unfinished(t: &Target, cfg: &ProbeConfig, started: Instant) -> TargetResult {
     );
     TargetResult {
         host: t.host.clone(),
+        route: if t.endpoints.iter().any(|ep| {
+            cfg.proxy
+                .route(&t.host, ep.port, ep.proto == Proto::Https)
+                .is_some()
+        }) {
+            Route::Proxy
+        } else {
+            Route::Direct
+        },
         verdict: Verdict::Fail,
         cause: Some(cause.clone()),
         dns: empty_dns(Verdict::Fail, Some(cause)),
@@ -163,19 +180,41 @@ async fn probe_target(shared: &Shared, t: &Target) -> TargetResult {
         cache.entry(t.host.clone()).or_default().clone()
     };
     let ports: Vec<u16> = t.endpoints.iter().map(|e| e.port).collect();
-    let dns = cell
+    let mut dns = cell
         .get_or_init(|| resolve_name(shared, &t.host, &ports))
         .await
         .clone();
+    let proxies: Vec<_> = t
+        .endpoints
+        .iter()
+        .map(|ep| {
+            shared
+                .cfg
+                .proxy
+                .route(&t.host, ep.port, ep.proto == Proto::Https)
+        })
+        .collect();
+    if !proxies.is_empty() && proxies.iter().all(Option::is_some) {
+        dns = via_proxy::dns_not_needed(dns);
+    }
     let mut checks = Vec::new();
-    if dns.verdict != Verdict::Fail {
-        for ep in &t.endpoints {
-            checks.extend(probe_endpoint(shared, &t.host, &dns, ep).await);
+    for (ep, proxy) in t.endpoints.iter().zip(&proxies) {
+        match proxy {
+            Some(p) => checks.extend(via_proxy::probe_endpoint(&shared.cfg, &t.host, ep, p).await),
+            None if dns.verdict != Verdict::Fail => {
+                checks.extend(probe_endpoint(shared, &t.host, &dns, ep).await)
+            }
+            None => {}
         }
     }
     let (verdict, cause) = target_verdict(&dns, &checks);
     TargetResult {
         host: t.host.clone(),
+        route: if proxies.iter().any(Option::is_some) {
+            Route::Proxy
+        } else {
+            Route::Direct
+        },
         verdict,
         cause,
         dns,
@@ -544,7 +583,12 @@ async fn probe_family(
                 ms,
                 Some(addr),
             );
-            c.tls = Some(out.info);
+            c.tls = Some(crate::trust::annotated(
+                shared.cfg.stores.as_deref(),
+                host,
+                &out.presented,
+                out.info,
+            ));
             checks.push(c);
             if let (Some(stream), Some(spec)) = (out.stream, &ep.http) {
                 let started = Instant::now();

@@ -146,6 +146,8 @@ impl ServerCertVerifier for Recorder {
 }
 
 pub struct TlsOutcome {
+    /// The chain the server presented (leaf first), verified or not; empty when none came.
+    pub presented: Vec<CertificateDer<'static>>,
     pub stream: Option<TlsStream<TcpStream>>,
     pub info: TlsInfo,
     /// `None` on success; plain words otherwise.
@@ -161,6 +163,7 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
                 stream: None,
                 info: empty_info(),
                 error: Some(why.clone()),
+                presented: Vec::new(),
             }
         }
     };
@@ -178,6 +181,7 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
             .with_no_client_auth(),
         Err(e) => {
             return TlsOutcome {
+                presented: Vec::new(),
                 stream: None,
                 info: empty_info(),
                 error: Some(format!("TLS configuration error: {e}")),
@@ -189,6 +193,7 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
         Ok(n) => n,
         Err(e) => {
             return TlsOutcome {
+                presented: Vec::new(),
                 stream: None,
                 info: empty_info(),
                 error: Some(format!("`{host}` cannot be used as a TLS server name: {e}")),
@@ -207,6 +212,7 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
                 "the handshake did not finish"
             };
             TlsOutcome {
+                presented: presented.clone(),
                 stream: None,
                 info,
                 error: Some(format!(
@@ -218,6 +224,7 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
         Ok(Err(e)) => {
             let error = classify_io(&e, host, &info);
             TlsOutcome {
+                presented: presented.clone(),
                 stream: None,
                 info,
                 error: Some(error),
@@ -234,6 +241,7 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned());
             TlsOutcome {
+                presented: presented.clone(),
                 stream: Some(stream),
                 info,
                 error: None,
@@ -260,6 +268,7 @@ fn empty_info() -> TlsInfo {
         alpn: None,
         leaf: None,
         chain_issuers: Vec::new(),
+        stores: None,
     }
 }
 

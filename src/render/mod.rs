@@ -2,6 +2,7 @@
 
 pub mod firewall;
 pub mod json;
+pub mod network;
 pub mod table;
 
 /// Output formats of `check`.

@@ -63,6 +63,7 @@ pub fn render(report: &Report, style: &Style) -> String {
     if !report.inactive.is_empty() {
         out.push('\n');
     }
+    out.push_str(&super::network::render(&report.network));
     out.push('\n');
     out.push_str(&summary(report));
     out
@@ -115,7 +116,10 @@ fn capability(cap: &CapabilityReport, style: &Style) -> String {
             let entry = if !e.wildcard { String::new() } else { entry };
             t.add_row(vec![
                 Cell::new(entry),
-                Cell::new(&tr.host),
+                Cell::new(match tr.route {
+                    crate::report::Route::Direct => tr.host.clone(),
+                    crate::report::Route::Proxy => format!("{}\nvia proxy", tr.host),
+                }),
                 verdict_cell(tr.verdict, style),
                 Cell::new(dns_cell(tr)),
                 Cell::new(phase_cell(tr, Phase::Tcp)),

@@ -92,6 +92,7 @@ pub struct RunInfo {
     pub settings: Settings,
     pub duration_ms: u64,
     pub throughput: Option<ThroughputReport>,
+    pub network: crate::network::NetworkReport,
 }
 
 /// Join the plan and the per-target results into the report.
@@ -203,5 +204,6 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
                 reason: reason.clone(),
             })
             .collect(),
+        network: run.network,
     }
 }

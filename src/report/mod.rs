@@ -127,6 +127,9 @@ pub struct TlsInfo {
     pub leaf: Option<CertSummary>,
     /// Issuer of each certificate presented, leaf first.
     pub chain_issuers: Vec<String>,
+    /// Which trust stores (runner, git, node) and the public set accept the presented chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stores: Option<crate::trust::StoreVerdicts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -157,10 +160,20 @@ pub struct Check {
     pub http: Option<HttpInfo>,
 }
 
+/// How a name is reached: directly, or through the proxy the runner would use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    #[default]
+    Direct,
+    Proxy,
+}
+
 /// Everything learned about one probed name.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetResult {
     pub host: String,
+    pub route: Route,
     pub verdict: Verdict,
     /// The first reason it does not pass, in plain words.
     pub cause: Option<String>,
@@ -243,6 +256,8 @@ pub struct Report {
     pub inactive: Vec<Inactive>,
     /// Upload and download rates against the floor; `null` with `--no-throughput`.
     pub throughput: Option<ThroughputReport>,
+    /// Proxy, trust stores, interception, clock and long-poll findings.
+    pub network: crate::network::NetworkReport,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,6 +3,8 @@
 
 mod check;
 mod firewall;
+mod proxy;
+mod proxy_server;
 mod throttle;
 mod throughput;
 mod world;
