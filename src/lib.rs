@@ -1,10 +1,12 @@
 //! runner-preflight: does this machine's network let a GitHub Actions self-hosted runner work?
 //!
 //! Pipeline: [`profile`] (data) → [`plan`] (targets) → [`probe`] (dns, tcp, tls, http) →
-//! [`report`] (verdicts) → [`render`] (table, json). [`cli`] maps flags onto that.
+//! [`report`] (verdicts) → [`render`] (table, json, junit, markdown, annotations). [`cli`] maps flags onto that.
 
+pub mod ci;
 pub mod cli;
 pub mod error;
+pub mod gate;
 pub mod hostname;
 pub mod plan;
 pub mod probe;

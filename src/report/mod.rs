@@ -210,6 +210,8 @@ pub struct Settings {
     pub concurrency: usize,
     pub dns_servers: Vec<String>,
     pub ca_files: Vec<String>,
+    /// `--fail-on`: the lowest overall verdict that makes the run exit 1.
+    pub fail_on: crate::gate::FailOn,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -2,4 +2,5 @@
 //! CLI against servers it starts on loopback. Nothing here contacts a non-loopback address.
 
 mod check;
+mod pipeline;
 mod world;
