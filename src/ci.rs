@@ -53,9 +53,41 @@ pub struct PipelineArgs {
     /// Also write the Markdown summary to FILE
     #[arg(long, value_name = "FILE", env = "RUNNER_PREFLIGHT_OUTPUT_MARKDOWN")]
     pub output_markdown: Option<PathBuf>,
+    /// Record KEY=VALUE in the report's `labels` (repeatable), e.g. node=worker-7, to tell a fleet's reports apart
+    #[arg(
+        long = "label",
+        value_name = "KEY=VALUE",
+        value_parser = parse_label,
+        value_delimiter = ',',
+        env = "RUNNER_PREFLIGHT_LABELS"
+    )]
+    pub labels: Vec<(String, String)>,
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))?;
+    let k = k.trim();
+    let ok = !k.is_empty()
+        && k.len() <= 63
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+    if !ok {
+        return Err(format!(
+            "label key `{k}`: use 1 to 63 letters, digits, `_`, `-`, `.` or `/`"
+        ));
+    }
+    Ok((k.to_string(), v.trim().to_string()))
 }
 
 impl PipelineArgs {
+    /// After the report is built: the exit code under `--fail-on`, and the labels.
+    pub fn apply(&self, report: &mut Report) {
+        crate::gate::apply(report, self.fail_on);
+        report.labels = self.labels.iter().cloned().collect();
+    }
+
     fn extra(&self) -> Vec<(&'static str, &Path, Format)> {
         let mut v = Vec::new();
         if let Some(p) = &self.output_json {

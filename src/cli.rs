@@ -489,7 +489,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
             duration_ms: started.elapsed().as_millis() as u64,
         },
     );
-    crate::gate::apply(&mut report, args.pipeline.fail_on);
+    args.pipeline.apply(&mut report);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),

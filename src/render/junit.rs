@@ -113,10 +113,11 @@ fn cases(cap: &CapabilityReport) -> Vec<Case> {
         for t in &e.targets {
             let n = seen.entry(t.host.as_str()).or_insert(0);
             *n += 1;
-            let name = if *n == 1 {
-                t.host.clone()
-            } else {
-                format!("{} #{n}", t.host)
+            // The same name twice in a capability differs by its HTTP check, when it got that far.
+            let name = match (*n, t.checks.iter().find_map(|c| c.http.as_ref())) {
+                (1, _) => t.host.clone(),
+                (_, Some(h)) => format!("{} ({} {})", t.host, h.method, h.path),
+                (_, None) => format!("{} #{n}", t.host),
             };
             let mut lines = target_lines(t);
             let cause = t.cause.clone().unwrap_or_default();
@@ -210,6 +211,12 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
                         if let Some(c) = &cap.cause {
                             props.push(("cause", c.clone()));
                         }
+                        let labels: Vec<(String, String)> = r
+                            .labels
+                            .iter()
+                            .map(|(k, v)| (format!("label.{k}"), v.clone()))
+                            .collect();
+                        props.extend(labels.iter().map(|(k, v)| (k.as_str(), v.clone())));
                         write_properties(w, &props)?;
                         let classname = attr(&format!("{}.{}", r.profile.name, cap.id));
                         for c in cs {

@@ -48,8 +48,13 @@ pub fn render(r: &Report) -> String {
         .iter()
         .map(|(k, v)| code(&format!("{k}={v}")))
         .collect();
+    let labels: Vec<String> = r
+        .labels
+        .iter()
+        .map(|(k, v)| code(&format!("{k}={v}")))
+        .collect();
     s.push_str(&format!(
-        "Profile {} — {}{} · host {} · {} · runner-preflight {}\n\n",
+        "Profile {} — {}{} · host {}{} · {} · runner-preflight {}\n\n",
         code(&r.profile.name),
         cell(&r.profile.title),
         if vars.is_empty() {
@@ -58,6 +63,11 @@ pub fn render(r: &Report) -> String {
             format!(" ({})", vars.join(", "))
         },
         code(&r.hostname),
+        if labels.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", labels.join(", "))
+        },
         cell(&r.generated_at),
         cell(&r.tool.version),
     ));

@@ -234,6 +234,8 @@ pub struct Report {
     pub tool: ToolInfo,
     pub generated_at: String,
     pub hostname: String,
+    /// `--label KEY=VALUE`: the caller's names for this run (node, cluster, pool), for fleets.
+    pub labels: std::collections::BTreeMap<String, String>,
     pub profile: ProfileInfo,
     pub settings: Settings,
     pub verdict: Verdict,

@@ -372,6 +372,32 @@ async fn junit_failure_type_follows_gating_and_inactive_capabilities_are_skipped
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junit_names_a_repeated_host_by_its_http_check() {
+    let w = World::new().await;
+    let port = w.srv.port();
+    let profile = w.path("twice.yaml");
+    std::fs::write(
+        &profile,
+        format!("schema_version: 1\nname: twice\ntitle: Twice\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n      - host: ok.test\n        ports: [{port}]\n        http: {{ path: /zen, expect_header: X-GitHub-Request-Id }}\n      - host: ok.test\n        ports: [{port}]\n        http: {{ path: /_apis/health, method: POST, expect_header: X-GitHub-Request-Id }}\n"),
+    )
+    .expect("profile");
+    let mut args = w.args(&["--format", "junit"]);
+    args[2] = profile.display().to_string();
+    let out = run_env(args, vec![]).await;
+    let xml = text(&out.stdout);
+    assert_eq!(code(&out), 0, "{xml}");
+    xmllint_validate(&xml, w.dir.path());
+    let root = parse_xml(&xml);
+    let names: Vec<&str> = root
+        .by_name("testsuite", "core")
+        .all("testcase")
+        .iter()
+        .map(|c| c.attr("name"))
+        .collect();
+    assert_eq!(names, ["ok.test", "ok.test (POST /_apis/health)"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markdown_summary_has_verdict_tables_and_causes() {
     let w = World::new().await;
     let out = run_env(w.args(&["--format", "markdown"]), vec![]).await;
@@ -569,6 +595,10 @@ async fn several_outputs_from_one_run_agree() {
             x.to_str().unwrap(),
             "--output-markdown",
             m.to_str().unwrap(),
+            "--label",
+            "node=worker-7",
+            "--label",
+            "pool=linux-x64",
         ]),
         vec![],
     )
@@ -593,6 +623,22 @@ async fn several_outputs_from_one_run_agree() {
     assert_eq!(json["tool"]["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(json["profile"]["name"], "pipe");
     assert_eq!(json["settings"]["fail_on"], "fail");
+    assert_eq!(
+        json["labels"],
+        serde_json::json!({"node": "worker-7", "pool": "linux-x64"})
+    );
+    let core_props = root
+        .by_name("testsuite", "core")
+        .child("properties")
+        .expect("properties");
+    assert_eq!(
+        core_props.by_name("property", "label.node").attr("value"),
+        "worker-7"
+    );
+    assert!(
+        md.contains("(`node=worker-7`, `pool=linux-x64`)"),
+        "labels in the summary: {md}"
+    );
     let host = json["hostname"].as_str().expect("hostname");
     assert!(!host.is_empty());
     let at = json["generated_at"].as_str().expect("generated_at");
@@ -609,7 +655,8 @@ async fn several_outputs_from_one_run_agree() {
         json["summary"]["fail"].to_string(),
         "failing names"
     );
-    assert!(md.contains(&format!("host `{host}` · {at}")), "{md}");
+    assert!(md.contains(&format!("host `{host}` (`node")), "{md}");
+    assert!(md.contains(&format!(" · {at} · runner-preflight")), "{md}");
     assert!(md.starts_with("## ⚠️ runner-preflight: WARN"));
     let json_caps: Vec<&str> = json["capabilities"]
         .as_array()
@@ -650,11 +697,20 @@ async fn several_outputs_from_one_run_agree() {
                 "RUNNER_PREFLIGHT_OUTPUT_JUNIT".into(),
                 x2.display().to_string(),
             ),
+            ("RUNNER_PREFLIGHT_LABELS".into(), "node=n1,zone=eu-1".into()),
         ],
     )
     .await;
     assert_eq!(code(&out), 0);
-    assert_eq!(json_of(&read(&j2))["verdict"], "warn");
+    let j = json_of(&read(&j2));
+    assert_eq!(j["verdict"], "warn");
+    assert_eq!(j["labels"]["zone"], "eu-1");
+    assert_eq!(j["labels"]["node"], "n1");
+    // A label without `=`, or with a bad key: usage error before probing.
+    for bad in ["node", "bad key=x", "=x"] {
+        let out = run_env(w.args(&["--label", bad]), vec![]).await;
+        assert_eq!(code(&out), 2, "--label {bad}");
+    }
     parse_xml(&read(&x2));
 }
 
@@ -1029,6 +1085,9 @@ fn kubernetes_manifests_parse_and_run_check() {
         "ARC's runner container"
     );
 
+    assert!(args
+        .windows(2)
+        .any(|a| a == ["--label", "node=$(NODE_NAME)"]));
     let ds = yaml("deploy/kubernetes/node-check-job.yaml");
     assert_eq!(ds["apiVersion"], "apps/v1");
     assert_eq!(ds["kind"], "DaemonSet");
@@ -1043,6 +1102,20 @@ fn kubernetes_manifests_parse_and_run_check() {
     assert_documented_flags("node-check-job.yaml", &args);
     let fmt = args.iter().position(|a| a == "--format").expect("--format");
     assert_eq!(args[fmt + 1], "json", "JSON reports to the logs");
+    // The node's name goes into the report's labels (the pod's host name is the pod's).
+    assert!(args
+        .windows(2)
+        .any(|a| a == ["--label", "node=$(NODE_NAME)"]));
+    let node_env = check["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .find(|e| e["name"] == "NODE_NAME")
+        .expect("NODE_NAME");
+    assert_eq!(
+        node_env["valueFrom"]["fieldRef"]["fieldPath"],
+        "spec.nodeName"
+    );
     assert!(pod["containers"][0]["image"].as_str().is_some());
     for c in [init, check] {
         assert_eq!(c["securityContext"]["runAsNonRoot"], true, "{c:#}");
@@ -1164,6 +1237,30 @@ async fn action_check_step_runs_the_binary_and_sets_outputs() {
         format!("schema_version: 1\nname: act\ntitle: Action test\nvariables:\n  okhost: {{ required: true }}\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n      - host: \"${{okhost}}\"\n        ports: [{port}]\n        http: {{ path: /zen, expect_header: X-GitHub-Request-Id }}\n  - id: extra\n    title: Extra\n    gating: false\n    entries:\n      - host: gone.test\n        ports: [{port}]\n"),
     )
     .expect("profile");
+    // The build step with the `binary` input: no build, the binary is checked and handed on.
+    let build = action_steps(&action)
+        .into_iter()
+        .find(|s| s.id == "build")
+        .expect("build step");
+    assert_eq!(build.env, ["RP_BINARY"]);
+    let build_output = w.path("build-output");
+    let bin = env!("CARGO_BIN_EXE_runner-preflight");
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&build.run)
+        .env("RP_BINARY", bin)
+        .env("GITHUB_OUTPUT", &build_output)
+        .env("GITHUB_ACTION_PATH", REPO)
+        .output()
+        .expect("bash");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("runner-preflight "),
+        "{}",
+        text(&o.stdout)
+    );
+    assert_eq!(read(&build_output), format!("bin={bin}\n"));
+
     let temp = w.path("runner-temp");
     std::fs::create_dir(&temp).expect("RUNNER_TEMP");
     let gh_output = w.path("github-output");
