@@ -126,17 +126,19 @@ impl PipelineArgs {
     /// Write `--output-json/-junit/-markdown`. Every file is attempted; the first error is returned.
     pub fn write_files(&self, report: &Report) -> Result<(), InputError> {
         let style = render::table::Style::default();
-        let mut first_err = None;
+        let mut errors = Vec::new();
         for (flag, path, format) in self.extra() {
             let text = render::render(report, format, &style);
             if let Err(e) = std::fs::write(path, text.as_bytes()) {
-                eprintln!("error: {flag} {}: {e}", path.display());
-                first_err
-                    .get_or_insert(InputError::usage(format!("{flag} {}: {e}", path.display())));
+                errors.push(format!("{flag} {}: {e}", path.display()));
             }
         }
-        match first_err {
-            Some(e) => Err(e),
+        // The caller prints the first error; the others are printed here.
+        for e in errors.iter().skip(1) {
+            eprintln!("error: {e}");
+        }
+        match errors.into_iter().next() {
+            Some(e) => Err(InputError::usage(e)),
             None => Ok(()),
         }
     }

@@ -749,7 +749,12 @@ async fn output_files_are_checked_before_probing() {
     )
     .await;
     assert_eq!(code(&out), 2, "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("--output-junit"));
+    assert_eq!(
+        text(&out.stderr).matches("error: --output-junit").count(),
+        1,
+        "said once: {}",
+        text(&out.stderr)
+    );
     assert_eq!(json_of(&read(&ok))["verdict"], "warn");
 }
 
