@@ -23,13 +23,16 @@ Examples:
   For GitHub Enterprise Server:
     runner-preflight check --profile ghes --var hostname=ghes.example.com
   In a provisioning pipeline, gate on warnings too and keep the reports:
-    runner-preflight check --profile dotcom --fail-on warn --output-json report.json --output-junit report.xml
+    runner-preflight check --profile dotcom --fail-on warn \\
+      --output-json report.json --output-junit report.xml
   Shell completions and the man page:
     runner-preflight completions bash > /etc/bash_completion.d/runner-preflight
     runner-preflight man > runner-preflight.1
 
-Exit codes: 0 every gating capability passes (warnings allowed), 1 a gating capability fails,
-2 usage, profile or input error.";
+More examples: runner-preflight check --help
+
+Exit codes: 0 every gating capability passes (warnings allowed unless --fail-on warn),
+1 a gating capability fails, 2 usage, profile or input error.";
 
 #[derive(Debug, Parser)]
 #[command(
