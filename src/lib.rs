@@ -1,7 +1,8 @@
 //! runner-preflight: does this machine's network let a GitHub Actions self-hosted runner work?
 //!
 //! Pipeline: [`profile`] (data) → [`plan`] (targets) → [`probe`] (dns, tcp, tls, http) →
-//! [`report`] (verdicts) → [`render`] (table, json, junit, markdown, annotations). [`cli`] maps flags onto that.
+//! [`report`] (verdicts) → [`render`] (table, json, junit, markdown, annotations). [`cli`] maps
+//! flags onto that; [`ci`] adds the pipeline outputs and [`gate`] the `--fail-on` exit code.
 
 pub mod ci;
 pub mod cli;
