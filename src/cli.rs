@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
+use crate::ci;
 use crate::error::{InputError, EXIT_INPUT};
 use crate::plan::{self, PlanOptions};
 use crate::probe::{self, overrides, DnsMode, ProbeConfig};
@@ -24,11 +25,17 @@ Examples:
     runner-preflight check --profile dotcom
   For GitHub Enterprise Server:
     runner-preflight check --profile ghes --var hostname=ghes.example.com
-  In a provisioning pipeline, keep the JSON report:
-    runner-preflight check --profile dotcom --format json --output report.json
+  In a provisioning pipeline, gate on warnings too and keep the reports:
+    runner-preflight check --profile dotcom --fail-on warn \\
+      --output-json report.json --output-junit report.xml
+  Shell completions and the man page:
+    runner-preflight completions bash > /etc/bash_completion.d/runner-preflight
+    runner-preflight man > runner-preflight.1
 
-Exit codes: 0 every gating capability passes (warnings allowed), 1 a gating capability fails,
-2 usage, profile or input error.";
+More examples: runner-preflight check --help
+
+Exit codes: 0 every gating capability passes (warnings allowed unless --fail-on warn),
+1 a gating capability fails, 2 usage, profile or input error.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,10 +50,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run: the size of `Check` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum Command {
     /// Probe every host of a profile: DNS (with CNAME chain), TCP, TLS, HTTP; verdict per capability
+    #[command(after_help = ci::CHECK_AFTER_HELP)]
     Check(CheckArgs),
     /// List the built-in profiles
     Profiles,
@@ -60,6 +70,17 @@ pub enum Command {
     /// The REST Meta API's domain lists (/meta)
     #[command(subcommand)]
     Meta(MetaCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of runner-preflight, or of one of its commands
+    Man {
+        /// A command, e.g. check (default: the whole program)
+        command: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,10 +165,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub max_time: Option<Duration>,
     /// How many names are probed at once
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
     pub concurrency: u16,
     /// Ask this DNS server instead of the system's (IP or IP:PORT; repeatable)
-    #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server)]
+    #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server, value_delimiter = ',', env = "RUNNER_PREFLIGHT_DNS_SERVER")]
     pub dns_servers: Vec<SocketAddr>,
     /// Use these addresses for HOST:PORT instead of DNS, as curl does (repeatable; PORT may be *)
     #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR…]")]
@@ -182,6 +203,8 @@ pub struct CheckArgs {
     /// Longest sample per direction; near the floor the measurement runs this long
     #[arg(long, value_name = "DURATION", default_value = "8s", value_parser = parse_duration)]
     pub throughput_time: Duration,
+    #[command(flatten)]
+    pub pipeline: ci::PipelineArgs,
     #[command(flatten)]
     pub network: Box<NetworkArgs>,
 }
@@ -327,6 +350,14 @@ fn run(cli: Cli) -> Result<u8, InputError> {
         Command::Firewall(args) => rules::firewall_cmd(args),
         Command::Audit(args) => rules::audit_cmd(args),
         Command::Meta(cmd) => rules::meta_cmd(cmd),
+        Command::Completions { shell } => {
+            print_out(&ci::completions(Cli::command(), shell));
+            Ok(0)
+        }
+        Command::Man { command } => {
+            print_out(&ci::man_page(Cli::command(), command.as_deref())?);
+            Ok(0)
+        }
     }
 }
 
@@ -489,14 +520,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         stores: Some(Arc::new(setup.stores.clone())),
     };
     // Refuse to overwrite a directory etc. before probing.
-    if let Some(path) = &args.output {
-        if path.is_dir() {
-            return Err(InputError::usage(format!(
-                "--output {}: is a directory",
-                path.display()
-            )));
-        }
-    }
+    args.pipeline.validate(args.output.as_deref())?;
     let targets = plan.targets();
     let stderr_tty = std::io::stderr().is_terminal();
     let display =
@@ -568,7 +592,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     if let Some(d) = &display {
         d.finish();
     }
-    let report = report::build(
+    let mut report = report::build(
         &plan,
         &results,
         RunInfo {
@@ -584,12 +608,14 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
                     .iter()
                     .map(|p| p.display().to_string())
                     .collect(),
+                fail_on: args.pipeline.fail_on,
             },
             duration_ms: started.elapsed().as_millis() as u64,
             throughput,
             network: setup.summarize(&results, long_poll.flatten(), probed_at),
         },
     );
+    args.pipeline.apply(&mut report);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
@@ -610,6 +636,9 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         }
         None => print_out(&text),
     }
+    args.pipeline.write_files(&report)?;
+    let stdout_is_data = args.output.is_none() && args.format != Format::Table;
+    ci::github_actions(&report, stdout_is_data);
     Ok(report.exit_code)
 }
 

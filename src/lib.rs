@@ -1,12 +1,15 @@
 //! runner-preflight: does this machine's network let a GitHub Actions self-hosted runner work?
 //!
 //! Pipeline: [`profile`] (data) → [`plan`] (targets) → [`probe`] (dns, tcp, tls, http) →
-//! [`report`] (verdicts) → [`render`] (table, json). [`cli`] maps flags onto that.
+//! [`report`] (verdicts) → [`render`] (table, json, junit, markdown, annotations). [`cli`] maps
+//! flags onto that; [`ci`] adds the pipeline outputs and [`gate`] the `--fail-on` exit code.
 
 pub mod audit;
+pub mod ci;
 pub mod cli;
 pub mod error;
 pub mod firewall;
+pub mod gate;
 pub mod hostname;
 pub mod meta;
 pub mod network;

@@ -1,7 +1,10 @@
 //! Renderers: a [`Report`](crate::report::Report) in, text out. No network I/O here.
 
+pub mod annotations;
 pub mod firewall;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod network;
 pub mod table;
 
@@ -12,6 +15,10 @@ pub enum Format {
     Table,
     /// Machine-readable JSON (schema in the README).
     Json,
+    /// JUnit XML: one testsuite per capability, one testcase per probed name.
+    Junit,
+    /// Markdown summary, e.g. for $GITHUB_STEP_SUMMARY.
+    Markdown,
 }
 
 /// Render a report in a format.
@@ -19,5 +26,7 @@ pub fn render(report: &crate::report::Report, format: Format, style: &table::Sty
     match format {
         Format::Table => table::render(report, style),
         Format::Json => json::render(report),
+        Format::Junit => junit::render(report),
+        Format::Markdown => markdown::render(report),
     }
 }

@@ -183,6 +183,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
         },
         generated_at: run.generated_at,
         hostname: run.hostname,
+        labels: BTreeMap::new(),
         profile: ProfileInfo {
             name: plan.profile_name.clone(),
             title: plan.profile_title.clone(),

@@ -223,6 +223,8 @@ pub struct Settings {
     pub concurrency: usize,
     pub dns_servers: Vec<String>,
     pub ca_files: Vec<String>,
+    /// `--fail-on`: the lowest overall verdict that makes the run exit 1.
+    pub fail_on: crate::gate::FailOn,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -245,6 +247,8 @@ pub struct Report {
     pub tool: ToolInfo,
     pub generated_at: String,
     pub hostname: String,
+    /// `--label KEY=VALUE`: the caller's names for this run (node, cluster, pool), for fleets.
+    pub labels: std::collections::BTreeMap<String, String>,
     pub profile: ProfileInfo,
     pub settings: Settings,
     pub verdict: Verdict,

@@ -3,6 +3,7 @@
 
 mod check;
 mod firewall;
+mod pipeline;
 mod proxy;
 mod proxy_server;
 mod throttle;

@@ -1010,7 +1010,7 @@ fn empty_trust_dir() -> &'static Path {
 }
 
 /// The CLI with a hermetic environment: empty `SSL_CERT_FILE`/`SSL_CERT_DIR`,
-/// `NO_COLOR=1`, no proxy variables, 60 s timeout.
+/// `NO_COLOR=1`, no proxy, GitHub Actions or `RUNNER_PREFLIGHT_*` variables, 60 s timeout.
 pub fn cli() -> assert_cmd::Command {
     let trust = empty_trust_dir();
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_runner-preflight"));
@@ -1026,8 +1026,17 @@ pub fn cli() -> assert_cmd::Command {
         "no_proxy",
         "ALL_PROXY",
         "all_proxy",
+        // Tests must not write annotations or job summaries of the CI job running them.
+        "GITHUB_ACTIONS",
+        "GITHUB_STEP_SUMMARY",
     ] {
         cmd.env_remove(var);
+    }
+    // Flags read from the environment (a developer's shell may set them).
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("RUNNER_PREFLIGHT_") {
+            cmd.env_remove(var);
+        }
     }
     cmd.timeout(Duration::from_secs(60));
     cmd

@@ -1,0 +1,72 @@
+//! `--fail-on`: which overall verdict makes the run exit 1.
+
+use serde::Serialize;
+
+use crate::error::EXIT_GATE;
+use crate::report::{Report, Verdict};
+
+/// The lowest overall verdict that fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// Exit 1 only when a gating capability fails (warnings allowed).
+    #[default]
+    Fail,
+    /// Also exit 1 when the overall verdict is WARN: a warning anywhere, or an informational
+    /// capability failing.
+    Warn,
+}
+
+impl FailOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Fail => "fail",
+            FailOn::Warn => "warn",
+        }
+    }
+
+    /// Does an overall verdict fail the run under this setting?
+    pub fn gates(self, overall: Verdict) -> bool {
+        match self {
+            FailOn::Fail => overall == Verdict::Fail,
+            FailOn::Warn => overall >= Verdict::Warn,
+        }
+    }
+
+    /// Does this capability, on its own, make the run fail?
+    pub fn gates_capability(self, gating: bool, verdict: Verdict) -> bool {
+        match self {
+            FailOn::Fail => gating && verdict == Verdict::Fail,
+            FailOn::Warn => verdict >= Verdict::Warn,
+        }
+    }
+}
+
+/// Set the report's exit code from its overall verdict and `fail_on`.
+pub fn apply(report: &mut Report, fail_on: FailOn) {
+    report.settings.fail_on = fail_on;
+    report.exit_code = if fail_on.gates(report.verdict) {
+        EXIT_GATE
+    } else {
+        0
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_on_levels() {
+        assert!(!FailOn::Fail.gates(Verdict::Warn));
+        assert!(FailOn::Fail.gates(Verdict::Fail));
+        assert!(FailOn::Warn.gates(Verdict::Warn));
+        assert!(FailOn::Warn.gates(Verdict::Fail));
+        assert!(!FailOn::Warn.gates(Verdict::Pass));
+        assert!(!FailOn::Warn.gates(Verdict::Skip));
+        assert!(!FailOn::Fail.gates_capability(false, Verdict::Fail));
+        assert!(FailOn::Warn.gates_capability(false, Verdict::Fail));
+        assert!(FailOn::Fail.gates_capability(true, Verdict::Fail));
+        assert!(!FailOn::Fail.gates_capability(true, Verdict::Warn));
+    }
+}

@@ -1,0 +1,330 @@
+//! JUnit XML (the Ant/Jenkins dialect that CI systems read): one `<testsuite>` per capability,
+//! one `<testcase>` per probed name.
+//!
+//! - FAIL → `<failure message="CAUSE" type="…">` whose text lists every phase. The type is `fail`
+//!   in a gating capability and `fail-informational` in an informational one.
+//! - WARN → a passing test case whose `<system-out>` starts with `WARN: CAUSE`.
+//! - A documented wildcard with no name to probe, and a capability not checked → `<skipped/>`.
+//!
+//! The phase details go in the failure's text, or in `<system-out>` for the other test cases.
+
+use std::collections::HashMap;
+use std::io;
+
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::Writer;
+
+use crate::report::{CapabilityReport, Report, TargetResult, Verdict};
+
+/// Render the report as JUnit XML.
+pub fn render(report: &Report) -> String {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    // Writing to a Vec cannot fail.
+    let _ = write_report(&mut w, report);
+    let mut s = String::from_utf8(w.into_inner()).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// XML 1.0 forbids most control characters even when escaped: replace them.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+/// Attribute values: also flatten line breaks (parsers would turn them into spaces anyway).
+fn attr(s: &str) -> String {
+    clean(s).replace(['\r', '\n', '\t'], " ")
+}
+
+fn secs(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+struct Case {
+    name: String,
+    ms: u64,
+    outcome: Outcome,
+    out: String,
+}
+
+enum Outcome {
+    Pass,
+    Failure { message: String, kind: &'static str },
+    Skipped(String),
+}
+
+/// Phase-by-phase account of one probed name, one line each.
+pub fn target_lines(t: &TargetResult) -> Vec<String> {
+    let mut lines = Vec::new();
+    let d = &t.dns;
+    let mut dns = format!("DNS {}", d.verdict.label());
+    if let Some(e) = &d.error {
+        dns.push_str(&format!(": {e}"));
+    } else {
+        let mut parts: Vec<String> = Vec::new();
+        for l in &d.chain {
+            parts.push(format!("{} CNAME {} (ttl {})", l.name, l.target, l.ttl));
+        }
+        let addrs: Vec<String> = d.addresses.iter().map(|a| a.address.to_string()).collect();
+        if !addrs.is_empty() {
+            parts.push(addrs.join(", "));
+        }
+        if !parts.is_empty() {
+            dns.push_str(&format!(": {}", parts.join("; ")));
+        }
+    }
+    if let Some(s) = &d.server {
+        dns.push_str(&format!(" [server {s}]"));
+    }
+    lines.push(dns);
+    for n in &d.notes {
+        lines.push(format!("  note: {n}"));
+    }
+    for c in &t.checks {
+        let phase = format!("{:?}", c.phase).to_uppercase();
+        lines.push(format!("{phase} {}: {}", c.verdict.label(), c.detail));
+    }
+    lines
+}
+
+fn cases(cap: &CapabilityReport) -> Vec<Case> {
+    let mut out = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for e in &cap.entries {
+        if e.targets.is_empty() {
+            out.push(Case {
+                name: e.pattern.clone(),
+                ms: 0,
+                outcome: Outcome::Skipped(
+                    e.note
+                        .clone()
+                        .unwrap_or_else(|| "no name to probe".to_string()),
+                ),
+                out: String::new(),
+            });
+            continue;
+        }
+        for t in &e.targets {
+            let n = seen.entry(t.host.as_str()).or_insert(0);
+            *n += 1;
+            // The same name twice in a capability differs by its HTTP check, when it got that far.
+            let name = match (*n, t.checks.iter().find_map(|c| c.http.as_ref())) {
+                (1, _) => t.host.clone(),
+                (_, Some(h)) => format!("{} ({} {})", t.host, h.method, h.path),
+                (_, None) => format!("{} #{n}", t.host),
+            };
+            let mut lines = target_lines(t);
+            let cause = t.cause.clone().unwrap_or_default();
+            let outcome = match t.verdict {
+                Verdict::Fail => Outcome::Failure {
+                    message: cause.clone(),
+                    kind: if cap.gating {
+                        "fail"
+                    } else {
+                        "fail-informational"
+                    },
+                },
+                Verdict::Warn => {
+                    lines.insert(0, format!("WARN: {cause}"));
+                    Outcome::Pass
+                }
+                Verdict::Skip => Outcome::Skipped(cause.clone()),
+                Verdict::Pass => Outcome::Pass,
+            };
+            if e.wildcard {
+                lines.insert(0, format!("probed for {}", e.pattern));
+            }
+            out.push(Case {
+                name,
+                ms: t.ms,
+                outcome,
+                out: lines.join("\n"),
+            });
+        }
+    }
+    out
+}
+
+fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let suites: Vec<(&CapabilityReport, Vec<Case>)> =
+        r.capabilities.iter().map(|c| (c, cases(c))).collect();
+    let count = |f: &dyn Fn(&Outcome) -> bool| -> usize {
+        suites
+            .iter()
+            .flat_map(|(_, cs)| cs.iter())
+            .filter(|c| f(&c.outcome))
+            .count()
+    };
+    let tests = count(&|_| true) + r.inactive.len();
+    let failures = count(&|o| matches!(o, Outcome::Failure { .. }));
+    let skipped = count(&|o| matches!(o, Outcome::Skipped(_))) + r.inactive.len();
+    let name = attr(&format!("runner-preflight {}", r.profile.name));
+    let timestamp = attr(&r.generated_at);
+    let hostname = attr(&r.hostname);
+    let package = attr(&r.profile.name);
+    w.create_element("testsuites")
+        .with_attribute(("name", name.as_str()))
+        .with_attribute(("tests", tests.to_string().as_str()))
+        .with_attribute(("failures", failures.to_string().as_str()))
+        .with_attribute(("errors", "0"))
+        .with_attribute(("skipped", skipped.to_string().as_str()))
+        .with_attribute(("time", secs(r.duration_ms).as_str()))
+        .with_attribute(("timestamp", timestamp.as_str()))
+        .write_inner_content(|w| {
+            let mut id = 0usize;
+            for (cap, cs) in &suites {
+                let fails = cs
+                    .iter()
+                    .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
+                    .count();
+                let skips = cs
+                    .iter()
+                    .filter(|c| matches!(c.outcome, Outcome::Skipped(_)))
+                    .count();
+                // Names are probed concurrently: the suite took as long as its slowest name.
+                let ms = cs.iter().map(|c| c.ms).max().unwrap_or(0);
+                let suite_name = attr(&cap.id);
+                w.create_element("testsuite")
+                    .with_attribute(("name", suite_name.as_str()))
+                    .with_attribute(("tests", cs.len().to_string().as_str()))
+                    .with_attribute(("failures", fails.to_string().as_str()))
+                    .with_attribute(("errors", "0"))
+                    .with_attribute(("skipped", skips.to_string().as_str()))
+                    .with_attribute(("time", secs(ms).as_str()))
+                    .with_attribute(("timestamp", timestamp.as_str()))
+                    .with_attribute(("hostname", hostname.as_str()))
+                    .with_attribute(("id", id.to_string().as_str()))
+                    .with_attribute(("package", package.as_str()))
+                    .write_inner_content(|w| {
+                        let mut props: Vec<(&str, String)> = vec![
+                            ("title", cap.title.clone()),
+                            ("gating", cap.gating.to_string()),
+                            ("verdict", cap.verdict.label().to_string()),
+                        ];
+                        if let Some(c) = &cap.cause {
+                            props.push(("cause", c.clone()));
+                        }
+                        let labels: Vec<(String, String)> = r
+                            .labels
+                            .iter()
+                            .map(|(k, v)| (format!("label.{k}"), v.clone()))
+                            .collect();
+                        props.extend(labels.iter().map(|(k, v)| (k.as_str(), v.clone())));
+                        write_properties(w, &props)?;
+                        let classname = attr(&format!("{}.{}", r.profile.name, cap.id));
+                        for c in cs {
+                            write_case(w, c, &classname)?;
+                        }
+                        Ok(())
+                    })?;
+                id += 1;
+            }
+            for i in &r.inactive {
+                let suite_name = attr(&i.id);
+                w.create_element("testsuite")
+                    .with_attribute(("name", suite_name.as_str()))
+                    .with_attribute(("tests", "1"))
+                    .with_attribute(("failures", "0"))
+                    .with_attribute(("errors", "0"))
+                    .with_attribute(("skipped", "1"))
+                    .with_attribute(("time", "0.000"))
+                    .with_attribute(("timestamp", timestamp.as_str()))
+                    .with_attribute(("hostname", hostname.as_str()))
+                    .with_attribute(("id", id.to_string().as_str()))
+                    .with_attribute(("package", package.as_str()))
+                    .write_inner_content(|w| {
+                        write_properties(w, &[("verdict", "not checked".to_string())])?;
+                        let classname = attr(&format!("{}.{}", r.profile.name, i.id));
+                        write_case(
+                            w,
+                            &Case {
+                                name: i.id.clone(),
+                                ms: 0,
+                                outcome: Outcome::Skipped(format!("not checked: {}", i.reason)),
+                                out: String::new(),
+                            },
+                            &classname,
+                        )
+                    })?;
+                id += 1;
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+fn write_properties(w: &mut Writer<Vec<u8>>, props: &[(&str, String)]) -> io::Result<()> {
+    w.create_element("properties").write_inner_content(|w| {
+        for (k, v) in props {
+            let v = attr(v);
+            w.create_element("property")
+                .with_attribute(("name", *k))
+                .with_attribute(("value", v.as_str()))
+                .write_empty()?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn write_case(w: &mut Writer<Vec<u8>>, c: &Case, classname: &str) -> io::Result<()> {
+    let name = attr(&c.name);
+    let el = w
+        .create_element("testcase")
+        .with_attribute(("name", name.as_str()))
+        .with_attribute(("classname", classname))
+        .with_attribute(("time", secs(c.ms).as_str()));
+    if matches!(c.outcome, Outcome::Pass) && c.out.is_empty() {
+        el.write_empty()?;
+        return Ok(());
+    }
+    el.write_inner_content(|w| {
+        match &c.outcome {
+            Outcome::Pass => {}
+            Outcome::Failure { message, kind } => {
+                let m = attr(message);
+                w.create_element("failure")
+                    .with_attribute(("message", m.as_str()))
+                    .with_attribute(("type", *kind))
+                    .write_text_content(BytesText::new(&clean(&c.out)))?;
+            }
+            Outcome::Skipped(message) => {
+                let m = attr(message);
+                w.create_element("skipped")
+                    .with_attribute(("message", m.as_str()))
+                    .write_empty()?;
+            }
+        }
+        if !c.out.is_empty() && !matches!(c.outcome, Outcome::Failure { .. }) {
+            w.create_element("system-out")
+                .write_text_content(BytesText::new(&clean(&c.out)))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_replaced() {
+        assert_eq!(clean("a\u{1}b\nc"), "a\u{FFFD}b\nc");
+        assert_eq!(attr("a\nb\tc"), "a b c");
+    }
+
+    #[test]
+    fn seconds_have_three_decimals() {
+        assert_eq!(secs(0), "0.000");
+        assert_eq!(secs(1234), "1.234");
+        assert_eq!(secs(5), "0.005");
+    }
+}
