@@ -53,7 +53,6 @@ pub struct Cli {
 // Parsed once per run: the size of `Check` does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum Command {
     /// Probe every host of a profile: DNS (with CNAME chain), TCP, TLS, HTTP; verdict per capability
     #[command(after_help = ci::CHECK_AFTER_HELP)]
