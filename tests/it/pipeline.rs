@@ -1000,7 +1000,7 @@ fn check_flags() -> BTreeSet<String> {
 /// Every `--flag` in `args` is a flag of `check`, and the docs mention it.
 fn assert_documented_flags(what: &str, words: &[String]) {
     let flags = check_flags();
-    let docs = repo_file("docs/readme-issue-6.md");
+    let docs = repo_file("README.md");
     for w in words.iter().filter(|w| w.starts_with("--")) {
         let f = w.split('=').next().unwrap_or("");
         assert!(
@@ -1009,18 +1009,18 @@ fn assert_documented_flags(what: &str, words: &[String]) {
         );
         assert!(
             docs.contains(f),
-            "{what} uses {f}, not in docs/readme-issue-6.md"
+            "{what} uses {f}, not in README.md"
         );
     }
 }
 
 /// The dist build command as the docs give it (the line in a code block starting with it).
 fn docs_dist_build() -> String {
-    let docs = repo_file("docs/readme-issue-6.md");
+    let docs = repo_file("README.md");
     let line = docs
         .lines()
         .find(|l| l.starts_with("cargo build --profile dist"))
-        .expect("docs/readme-issue-6.md has the dist build command at the start of a line");
+        .expect("README.md has the dist build command at the start of a line");
     line.split('#').next().unwrap_or("").trim().to_string()
 }
 
