@@ -164,7 +164,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub max_time: Option<Duration>,
     /// How many names are probed at once
-    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
     pub concurrency: u16,
     /// Ask this DNS server instead of the system's (IP or IP:PORT; repeatable)
     #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server, value_delimiter = ',', env = "RUNNER_PREFLIGHT_DNS_SERVER")]
