@@ -684,6 +684,10 @@ impl Dialer {
 }
 
 impl throughput::Dial for Dialer {
+    fn proxy(&self, host: &str, port: u16, tls: bool) -> Option<crate::proxy::ProxyUrl> {
+        self.cfg.proxy.route(host, port, tls).map(|p| p.url.clone())
+    }
+
     fn addresses<'a>(
         &'a self,
         host: &'a str,

@@ -109,6 +109,30 @@ pub trait Dial: Sync {
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<Vec<SocketAddr>, String>> + Send + 'a>,
     >;
+
+    /// The proxy the runner would use for host:port (`tls`: https_proxy, else http_proxy).
+    fn proxy(&self, _host: &str, _port: u16, _tls: bool) -> Option<crate::proxy::ProxyUrl> {
+        None
+    }
+}
+
+/// An open connection to measure over.
+struct Conn {
+    io: Box<dyn Io>,
+    /// Plain HTTP through an HTTP proxy: requests go in absolute form, with credentials.
+    via_http_proxy: Option<crate::proxy::ProxyUrl>,
+    /// The proxy used (masked when shown), if any.
+    proxy: Option<String>,
+}
+
+impl Conn {
+    /// The request target and any extra header for `t`.
+    fn request_target(&self, t: &Target) -> (String, Option<String>) {
+        match &self.via_http_proxy {
+            Some(p) => (t.to_string(), p.basic_auth()),
+            None => (t.path.clone(), None),
+        }
+    }
 }
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -120,8 +144,36 @@ async fn open(
     t: &Target,
     timeout: Duration,
     sndbuf: Option<u32>,
-) -> Result<(Box<dyn Io>, Duration), String> {
+) -> Result<(Conn, Duration), String> {
     let started = Instant::now();
+    if let Some(p) = dial.proxy(&t.host, t.port, t.tls) {
+        let shown = p.to_string();
+        if t.tls {
+            let tunnel = super::connect::open(&p, &t.host, t.port, timeout)
+                .await
+                .map_err(|f| f.detail)?;
+            let io = wrap(trust, t, tunnel.stream, timeout).await?;
+            return Ok((
+                Conn {
+                    io,
+                    via_http_proxy: None,
+                    proxy: Some(shown),
+                },
+                started.elapsed(),
+            ));
+        }
+        let (stream, _, _) = super::connect::connect_proxy(&p, timeout)
+            .await
+            .map_err(|f| f.detail)?;
+        return Ok((
+            Conn {
+                io: Box::new(stream),
+                via_http_proxy: Some(p),
+                proxy: Some(shown),
+            },
+            started.elapsed(),
+        ));
+    }
     let addrs = dial.addresses(&t.host, t.port).await?;
     let mut last = format!("no address for {}", t.host);
     for addr in addrs.iter().take(3) {
@@ -137,9 +189,16 @@ async fn open(
         match tokio::time::timeout(timeout, sock.connect(*addr)).await {
             Ok(Ok(tcp)) => {
                 let _ = tcp.set_nodelay(true);
-                return wrap(trust, t, tcp, timeout)
-                    .await
-                    .map(|s| (s, started.elapsed()));
+                return wrap(trust, t, tcp, timeout).await.map(|io| {
+                    (
+                        Conn {
+                            io,
+                            via_http_proxy: None,
+                            proxy: None,
+                        },
+                        started.elapsed(),
+                    )
+                });
             }
             Ok(Err(e)) => last = format!("TCP {addr}: {e}"),
             Err(_) => {
@@ -225,6 +284,7 @@ fn judge(dir: &str, url: String, s: &Settings, m: Sampled<'_>) -> DirectionResul
         bytes,
         sample_ms: sample.as_millis() as u64,
         elapsed_ms: 0,
+        via_proxy: None,
         ttfb_ms: ttfb.map(|d| d.as_millis() as u64),
         stopped: stopped.to_string(),
         detail,
@@ -241,6 +301,7 @@ fn failed(dir: &str, url: String, detail: String) -> DirectionResult {
         bytes: 0,
         sample_ms: 0,
         elapsed_ms: 0,
+        via_proxy: None,
         ttfb_ms: None,
         stopped: "error".into(),
         detail: format!("{dir} not measured: {detail}"),
@@ -250,24 +311,43 @@ fn failed(dir: &str, url: String, detail: String) -> DirectionResult {
 
 /// GET the URL (following up to three redirects) with a Range request for at most `max_bytes`.
 pub async fn download(dial: &dyn Dial, trust: &Trust, url: &str, s: &Settings) -> DirectionResult {
+    let mut via = None;
+    let mut r = download_inner(dial, trust, url, s, &mut via).await;
+    r.via_proxy = via;
+    r
+}
+
+async fn download_inner(
+    dial: &dyn Dial,
+    trust: &Trust,
+    url: &str,
+    s: &Settings,
+    via: &mut Option<String>,
+) -> DirectionResult {
     let mut target = match parse_url(url) {
         Ok(t) => t,
         Err(e) => return failed("download", url.to_string(), e),
     };
     for _ in 0..=MAX_REDIRECTS {
         let shown = target.to_string();
-        let (io, _setup) = match open(dial, trust, &target, s.timeout, None).await {
+        let (conn, _setup) = match open(dial, trust, &target, s.timeout, None).await {
             Ok(x) => x,
             Err(e) => return failed("download", shown, e),
         };
+        *via = conn.proxy.clone();
+        let (request_target, proxy_auth) = conn.request_target(&target);
         let asked = Instant::now();
         let resp = async {
-            let (mut sender, conn) =
-                hyper::client::conn::http1::handshake(TokioIo::new(io)).await?;
+            let (mut sender, driver) =
+                hyper::client::conn::http1::handshake(TokioIo::new(conn.io)).await?;
             tokio::spawn(async move {
-                let _ = conn.await;
+                let _ = driver.await;
             });
-            let req = Request::get(&target.path)
+            let mut req = Request::get(&request_target);
+            if let Some(a) = &proxy_auth {
+                req = req.header("proxy-authorization", a);
+            }
+            let req = req
                 .header("host", &target.host)
                 .header("user-agent", super::http::USER_AGENT)
                 .header("accept-encoding", "identity")
@@ -429,21 +509,46 @@ async fn sample_body(
 
 /// POST a body of at most `max_bytes` and time how fast the far end takes it.
 pub async fn upload(dial: &dyn Dial, trust: &Trust, url: &str, s: &Settings) -> DirectionResult {
+    let mut via = None;
+    let mut r = upload_inner(dial, trust, url, s, &mut via).await;
+    if via.is_some() && r.verdict == Verdict::Pass {
+        // A proxy's upstream socket can hold megabytes: what it accepted quickly may still
+        // crawl over the uplink behind it. Only a rate below the floor is conclusive.
+        r.verdict = Verdict::Warn;
+        r.detail = format!(
+            "{}; measured up to the proxy only: a proxy can buffer megabytes, so the uplink behind it is not confirmed",
+            r.detail
+        );
+    }
+    r.via_proxy = via;
+    r
+}
+
+async fn upload_inner(
+    dial: &dyn Dial,
+    trust: &Trust,
+    url: &str,
+    s: &Settings,
+    via: &mut Option<String>,
+) -> DirectionResult {
     let target = match parse_url(url) {
         Ok(t) => t,
         Err(e) => return failed("upload", url.to_string(), e),
     };
     let shown = target.to_string();
     // A small send buffer so that "written" is close to "sent".
-    let (mut io, _setup) = match open(dial, trust, &target, s.timeout, Some(4 * 1024)).await {
+    let (conn, _setup) = match open(dial, trust, &target, s.timeout, Some(4 * 1024)).await {
         Ok(x) => x,
         Err(e) => return failed("upload", shown, e),
     };
+    *via = conn.proxy.clone();
+    let (request_target, proxy_auth) = conn.request_target(&target);
+    let mut io = conn.io;
     let head = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        target.path,
+        "POST {request_target} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\n{}Content-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         target.host,
         super::http::USER_AGENT,
+        proxy_auth.map(|a| format!("Proxy-Authorization: {a}\r\n")).unwrap_or_default(),
         s.max_bytes
     );
     if let Err(e) = io.write_all(head.as_bytes()).await {
@@ -575,6 +680,7 @@ fn not_measured(dir: &str, why: &str) -> DirectionResult {
         bytes: 0,
         sample_ms: 0,
         elapsed_ms: 0,
+        via_proxy: None,
         ttfb_ms: None,
         stopped: "not measured".into(),
         detail: format!("{dir} not measured: {why}"),

@@ -173,8 +173,12 @@ fn throughput(tp: &crate::report::ThroughputReport, style: &Style) -> String {
             Cell::new(d.ttfb_ms.map(|m| format!("{m} ms")).unwrap_or_default()),
             Cell::new(&d.stopped),
             Cell::new(format!(
-                "{}{}",
+                "{}{}{}",
                 d.url.as_ref().map(|u| format!("{u}\n")).unwrap_or_default(),
+                d.via_proxy
+                    .as_ref()
+                    .map(|p| format!("via proxy {p}\n"))
+                    .unwrap_or_default(),
                 d.detail
             )),
         ]);

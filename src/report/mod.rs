@@ -288,6 +288,8 @@ pub struct DirectionResult {
     pub sample_ms: u64,
     /// From connecting to the verdict (set-up, TTFB and sample).
     pub elapsed_ms: u64,
+    /// The proxy the measurement went through (credentials masked), or `null` for direct.
+    pub via_proxy: Option<String>,
     /// Time to first byte (download), excluded from the rate.
     pub ttfb_ms: Option<u64>,
     /// Why sampling stopped: verdict certain, byte limit, time limit, transfer ended, …

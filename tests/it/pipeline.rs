@@ -1007,10 +1007,7 @@ fn assert_documented_flags(what: &str, words: &[String]) {
             flags.contains(f),
             "{what} uses {f}, not a flag of check: {flags:?}"
         );
-        assert!(
-            docs.contains(f),
-            "{what} uses {f}, not in README.md"
-        );
+        assert!(docs.contains(f), "{what} uses {f}, not in README.md");
     }
 }
 

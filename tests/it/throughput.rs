@@ -200,3 +200,72 @@ async fn no_throughput_leaves_it_out_and_bad_urls_are_input_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only http:// and https://"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn measured_through_the_proxy_when_one_applies() {
+    use crate::proxy_server::{ProxyMode, TestProxy};
+    let dir = tempfile::tempdir().expect("tmp");
+    let srv = download_server(kbps_to_bytes(140)).await;
+    let sink = upload_server(kbps_to_bytes(140)).await;
+    // The names exist only behind the proxy: local DNS is never asked for them.
+    let proxy = TestProxy::start(
+        ProxyMode::Auth {
+            user: "bob".into(),
+            pass: "s3cret-pw".into(),
+        },
+        &[
+            ("dl.example.com:80", srv.addr),
+            ("up.example.com:80", sink.addr),
+        ],
+    )
+    .await;
+    let args = vec![
+        "--throughput-url".to_string(),
+        "http://dl.example.com/asset.tar.gz".into(),
+        "--upload-url".into(),
+        "http://up.example.com/sink".into(),
+        "--proxy".into(),
+        proxy.url_with("bob", "s3cret-pw"),
+        "--no-proxy".into(),
+        "plain.example.com".into(),
+    ];
+    let (_code, json) = measure(&dir, srv.addr, &args).await;
+    let text = json.to_string();
+    assert!(!text.contains("s3cret-pw"), "credentials leaked: {text}");
+    for dir_name in ["download", "upload"] {
+        let d = direction(&json, dir_name);
+        let via = d["via_proxy"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not via proxy: {d:#}"));
+        assert!(via.contains(&proxy.addr.port().to_string()), "{via}");
+    }
+    // Download: the proxy relays at the server's pace; the rate is the real one.
+    let d = direction(&json, "download");
+    assert_eq!(d["verdict"], "warn", "{d:#}"); // 140 kbit/s: the 2 MB archive warning
+    let measured = d["kbps"].as_f64().expect("rate");
+    assert!(
+        (measured - 140.0).abs() / 140.0 <= TOLERANCE,
+        "download through the proxy: {measured}"
+    );
+    // Upload: the proxy buffers what it is sent, so a fast figure is not conclusive.
+    let u = direction(&json, "upload");
+    assert_eq!(u["verdict"], "warn", "{u:#}");
+    assert!(
+        u["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("measured up to the proxy only"),
+        "{u:#}"
+    );
+    let seen = proxy.requests();
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with("GET http://dl.example.com/asset.tar.gz")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with("POST http://up.example.com/sink")),
+        "{seen:?}"
+    );
+}
