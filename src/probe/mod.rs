@@ -561,16 +561,7 @@ async fn probe_family(
             let ms = started.elapsed().as_millis() as u64;
             let detail = match &out.error {
                 Some(e) => e.clone(),
-                None => format!(
-                    "{} {}, issued by {}",
-                    out.info.version.clone().unwrap_or_default(),
-                    out.info.cipher.clone().unwrap_or_default(),
-                    out.info
-                        .leaf
-                        .as_ref()
-                        .map(|l| l.issuer.clone())
-                        .unwrap_or_default()
-                ),
+                None => tls::success_detail(&out.info),
             };
             let mut c = check(
                 Phase::Tls,

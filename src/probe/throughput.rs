@@ -766,70 +766,20 @@ mod tests {
             max_time: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
         };
-        let d = Duration::from_secs(1);
-        assert_eq!(
-            judge(
-                "download",
-                "u".into(),
-                &s,
-                Sampled {
-                    rate: 60.0,
-                    bytes: 1,
-                    sample: d,
-                    ttfb: None,
-                    stopped: "x"
-                }
-            )
-            .verdict,
-            Verdict::Fail
-        );
-        assert_eq!(
-            judge(
-                "download",
-                "u".into(),
-                &s,
-                Sampled {
-                    rate: 100.0,
-                    bytes: 1,
-                    sample: d,
-                    ttfb: None,
-                    stopped: "x"
-                }
-            )
-            .verdict,
-            Verdict::Warn
-        );
-        assert_eq!(
-            judge(
-                "download",
-                "u".into(),
-                &s,
-                Sampled {
-                    rate: 500.0,
-                    bytes: 1,
-                    sample: d,
-                    ttfb: None,
-                    stopped: "x"
-                }
-            )
-            .verdict,
-            Verdict::Pass
-        );
-        assert_eq!(
-            judge(
-                "upload",
-                "u".into(),
-                &s,
-                Sampled {
-                    rate: 100.0,
-                    bytes: 1,
-                    sample: d,
-                    ttfb: None,
-                    stopped: "x"
-                }
-            )
-            .verdict,
-            Verdict::Pass
-        );
+        let verdict = |dir: &str, rate: f64| {
+            let m = Sampled {
+                rate,
+                bytes: 1,
+                sample: Duration::from_secs(1),
+                ttfb: None,
+                stopped: "x",
+            };
+            judge(dir, "u".into(), &s, m).verdict
+        };
+        assert_eq!(verdict("download", 60.0), Verdict::Fail);
+        assert_eq!(verdict("download", 100.0), Verdict::Warn);
+        assert_eq!(verdict("download", 500.0), Verdict::Pass);
+        assert_eq!(verdict("upload", 100.0), Verdict::Pass);
+        assert_eq!(verdict("upload", 60.0), Verdict::Fail);
     }
 }

@@ -250,6 +250,19 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
     }
 }
 
+/// "TLS 1.3 TLS13_AES_128_GCM_SHA256, issued by CN=…" for a handshake that succeeded.
+pub fn success_detail(info: &TlsInfo) -> String {
+    format!(
+        "{} {}, issued by {}",
+        info.version.clone().unwrap_or_default(),
+        info.cipher.clone().unwrap_or_default(),
+        info.leaf
+            .as_ref()
+            .map(|l| l.issuer.clone())
+            .unwrap_or_default()
+    )
+}
+
 fn version_name(v: rustls::ProtocolVersion) -> &'static str {
     match v {
         rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3",

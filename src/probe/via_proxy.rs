@@ -80,16 +80,7 @@ pub async fn probe_endpoint(
                     super::dns::fmt_duration(timeout)
                 ),
                 Some(e) => e.clone(),
-                None => format!(
-                    "{} {}, issued by {} (through the proxy)",
-                    out.info.version.clone().unwrap_or_default(),
-                    out.info.cipher.clone().unwrap_or_default(),
-                    out.info
-                        .leaf
-                        .as_ref()
-                        .map(|l| l.issuer.clone())
-                        .unwrap_or_default()
-                ),
+                None => format!("{} (through the proxy)", tls::success_detail(&out.info)),
             };
             let verdict = if out.error.is_some() {
                 Verdict::Fail
