@@ -19,7 +19,6 @@ mod world;
 
 use std::io::Read;
 use std::net::SocketAddr;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -195,8 +194,33 @@ struct Run {
     stdout: Vec<u8>,
 }
 
-/// Runs `cmd` to completion; wall time and the child's own peak RSS (wait4's rusage).
-fn measure(mut cmd: Command) -> Run {
+/// Runs `cmd` to completion: wall time and peak RSS.
+///
+/// The peak RSS comes from `/usr/bin/time -f %M` (GNU time, Debian package `time`) when present.
+/// Reading the rusage of a child we spawn directly would be wrong: Linux carries the parent's
+/// high-water mark over a vfork + exec into the child's `ru_maxrss`, so the benchmark's own memory
+/// (the test world) would be counted. GNU time forks from its own small image instead.
+fn measure(cmd: Command) -> Run {
+    let time = Path::new("/usr/bin/time");
+    let rss_file = tempfile::NamedTempFile::new().expect("temp file");
+    let mut cmd = if time.exists() {
+        let mut t = Command::new(time);
+        t.arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(rss_file.path())
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        for (k, v) in cmd.get_envs() {
+            match v {
+                Some(v) => t.env(k, v),
+                None => t.env_remove(k),
+            };
+        }
+        t
+    } else {
+        cmd
+    };
     cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     let started = Instant::now();
     let mut child = cmd.spawn().expect("spawn");
@@ -207,22 +231,16 @@ fn measure(mut cmd: Command) -> Run {
         .expect("stdout")
         .read_to_end(&mut stdout)
         .expect("read stdout");
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `child.id()` is our unwaited child; the pointers are to live locals.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let status = child.wait().expect("wait");
     let wall = started.elapsed();
-    assert_eq!(pid, child.id() as i32, "wait4");
-    let code = std::process::ExitStatus::from_raw(status)
-        .code()
+    let max_rss_kb = std::fs::read_to_string(rss_file.path())
+        .ok()
+        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()))
         .unwrap_or(-1);
-    // The child was reaped by wait4: forget it rather than have std wait again.
-    std::mem::forget(child);
     Run {
         wall,
-        max_rss_kb: usage.ru_maxrss,
-        code,
+        max_rss_kb,
+        code: status.code().unwrap_or(-1),
         stdout,
     }
 }
