@@ -53,18 +53,22 @@ fn args() -> Args {
     a
 }
 
-/// A coarse signature of an outcome: which kind of result and the first words of the error. Inputs
-/// that produce a signature never seen before join the corpus, so mutation goes deeper over time.
-fn signature(target: &str, text: &str) -> (bool, String) {
-    if target == "profile" {
-        match runner_preflight::profile::parse("f", text) {
-            Ok(p) => (true, format!("ok {}", p.capabilities.len())),
-            Err(e) => (false, e.message.chars().take(24).collect()),
-        }
-    } else {
-        match runner_preflight::audit::AllowList::parse("f", text) {
-            Ok(l) => (true, format!("ok {}", l.entries.len().min(8))),
-            Err(e) => (false, e.message.chars().take(24).collect()),
+/// A coarse signature of an outcome: Ok with how many capabilities (profiles) or entries
+/// (allow lists, capped), or the shape of the error message: its last plain words, without the
+/// quoted input (which may itself hold quotes). An input whose signature is new joins the corpus,
+/// so mutation reaches further over time.
+fn signature(outcome: &Outcome) -> (bool, String) {
+    match outcome {
+        Outcome::Ok(n) => (true, format!("ok {}", n.min(&8))),
+        Outcome::Rejected(m) => {
+            let words: Vec<&str> = m
+                .split_whitespace()
+                .filter(|w| {
+                    w.chars()
+                        .all(|c| c.is_ascii_alphabetic() || ",:;()".contains(c))
+                })
+                .collect();
+            (false, words[words.len().saturating_sub(6)..].join(" "))
         }
     }
 }
@@ -76,7 +80,7 @@ fn run(target: &'static str, seconds: u64, seed: u64) -> bool {
     } else {
         ALLOW_SEEDS.iter().map(|s| s.to_string()).collect()
     };
-    let check: fn(&str) -> Result<bool, String> = if target == "profile" {
+    let check: fn(&str) -> Result<Outcome, String> = if target == "profile" {
         check_profile
     } else {
         check_allow_list
@@ -100,9 +104,11 @@ fn run(target: &'static str, seconds: u64, seed: u64) -> bool {
             let outcome = catch_unwind(AssertUnwindSafe(|| check(&text)));
             slowest = slowest.max(t0.elapsed());
             execs += 1;
+            let mut sig = None;
             let failure = match outcome {
-                Ok(Ok(ok)) => {
-                    oks += ok as u64;
+                Ok(Ok(o)) => {
+                    oks += matches!(o, Outcome::Ok(_)) as u64;
+                    sig = Some(signature(&o));
                     None
                 }
                 Ok(Err(why)) => Some(why),
@@ -127,11 +133,9 @@ fn run(target: &'static str, seconds: u64, seed: u64) -> bool {
                 );
                 return false;
             }
-            if text.len() < 16 * 1024 {
-                if let Ok(sig) = catch_unwind(AssertUnwindSafe(|| signature(target, &text))) {
-                    if seen.insert(sig) && corpus.len() < 4096 {
-                        corpus.push(text);
-                    }
+            if let Some(sig) = sig.filter(|_| text.len() < 16 * 1024) {
+                if seen.insert(sig) && corpus.len() < 4096 {
+                    corpus.push(text);
                 }
             }
         }
@@ -139,7 +143,7 @@ fn run(target: &'static str, seconds: u64, seed: u64) -> bool {
     let _ = std::panic::take_hook();
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "{target}: {execs} executions in {secs:.0} s ({:.0}/s), {oks} parsed Ok, {} distinct outcomes, corpus {}, slowest input {:.1} ms, no failure (seed {seed})",
+        "{target}: {execs} executions in {secs:.0} s ({:.0}/s), {oks} parsed Ok, {} outcome shapes, corpus {}, slowest input {:.1} ms, no failure (seed {seed})",
         execs as f64 / secs,
         seen.len(),
         corpus.len(),

@@ -71,6 +71,18 @@ fn seeds_are_valid() {
         }
     }
     for s in ALLOW_SEEDS {
-        assert_eq!(check_allow_list(s), Ok(true), "{s}");
+        assert!(matches!(check_allow_list(s), Ok(Outcome::Ok(_))), "{s}");
     }
+}
+
+/// Found while writing the property: YAML counts a lone CR as a line break, `str::lines` does
+/// not, so the snippet under a profile error showed the wrong line (or none).
+#[test]
+fn profile_error_snippet_follows_lone_cr_line_breaks() {
+    let text = "schema_version: 1\rname: [oops\r";
+    let e = runner_preflight::profile::parse("cr.yaml", text).expect_err("invalid");
+    let pos = e.pos.expect("position");
+    assert_eq!(pos.line, 2, "{e}");
+    assert_eq!(e.source_line.as_deref(), Some("name: [oops"), "{e}");
+    assert!(matches!(check_profile(text), Ok(Outcome::Rejected(_))));
 }

@@ -250,10 +250,19 @@ pub fn token_soup(rng: &mut FuzzRng, max_parts: usize) -> String {
     s
 }
 
+/// What a parser said about one input (when the property holds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Parsed: how many capabilities (profile) or entries (allow list).
+    Ok(usize),
+    /// Rejected with this message.
+    Rejected(String),
+}
+
 /// The profile property. `Err(description)` when it does not hold.
-pub fn check_profile(text: &str) -> Result<bool, String> {
+pub fn check_profile(text: &str) -> Result<Outcome, String> {
     match runner_preflight::profile::parse("fuzz.yaml", text) {
-        Ok(_) => Ok(true),
+        Ok(p) => Ok(Outcome::Ok(p.capabilities.len())),
         Err(e) => {
             let shown = e.to_string();
             if shown.is_empty() || e.message.is_empty() {
@@ -280,13 +289,13 @@ pub fn check_profile(text: &str) -> Result<bool, String> {
                     ));
                 }
             }
-            Ok(false)
+            Ok(Outcome::Rejected(e.message))
         }
     }
 }
 
 /// The allow-list property. `Err(description)` when it does not hold.
-pub fn check_allow_list(text: &str) -> Result<bool, String> {
+pub fn check_allow_list(text: &str) -> Result<Outcome, String> {
     match runner_preflight::audit::AllowList::parse("fuzz.txt", text) {
         Ok(list) => {
             // Every entry points at a line of the text and the matcher answers.
@@ -302,7 +311,7 @@ pub fn check_allow_list(text: &str) -> Result<bool, String> {
             if let Ok(name) = runner_preflight::firewall::Name::new("api.github.com") {
                 let _ = list.covering_name(&name);
             }
-            Ok(true)
+            Ok(Outcome::Ok(list.entries.len()))
         }
         Err(e) => {
             let lines = text.lines().count();
@@ -315,7 +324,7 @@ pub fn check_allow_list(text: &str) -> Result<bool, String> {
             if e.message.is_empty() {
                 return Err(format!("empty error message for {text:?}"));
             }
-            Ok(false)
+            Ok(Outcome::Rejected(e.message))
         }
     }
 }
