@@ -415,7 +415,7 @@ impl Drop for Netns {
 /// the test says why it did not run (the full-backlog black hole above always runs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_black_hole_by_nftables_drop_in_a_namespace() {
-    // SAFETY-free check for root: the effective uid is readable from /proc.
+    // Root? The effective uid is the second field of the `Uid:` line in /proc/self/status.
     let root = std::fs::read_to_string("/proc/self/status")
         .map(|s| {
             s.lines()
