@@ -27,7 +27,9 @@ pub struct ProfileError {
 impl ProfileError {
     pub fn new(file: &str, src: &str, pos: Option<Pos>, message: impl Into<String>) -> Self {
         let source_line = pos.and_then(|p| {
-            src.lines()
+            // YAML's line breaks: CR LF, LF, or a lone CR (which `str::lines` does not split on).
+            src.replace("\r\n", "\n")
+                .split(['\n', '\r'])
                 .nth(p.line.saturating_sub(1) as usize)
                 .map(str::to_string)
         });

@@ -54,6 +54,11 @@ pub enum DnsFailure {
         server: SocketAddr,
         detail: String,
     },
+    /// The UDP answer was truncated and the retry over TCP failed.
+    TruncatedTcpFailed {
+        server: SocketAddr,
+        detail: String,
+    },
 }
 
 impl DnsFailure {
@@ -99,6 +104,10 @@ impl DnsFailure {
             DnsFailure::Malformed { server, detail } => {
                 format!("DNS: server {server} sent an answer that cannot be parsed: {detail}")
             }
+            DnsFailure::TruncatedTcpFailed { server, detail } => format!(
+                "DNS: server {server} answered {host} truncated over UDP, and the retry over TCP failed: {detail} (TCP port {} blocked by a firewall?)",
+                server.port()
+            ),
         }
     }
 
@@ -110,7 +119,7 @@ impl DnsFailure {
             DnsFailure::ServFail { .. }
             | DnsFailure::Refused { .. }
             | DnsFailure::OtherCode { .. } => 7,
-            DnsFailure::Malformed { .. } => 6,
+            DnsFailure::Malformed { .. } | DnsFailure::TruncatedTcpFailed { .. } => 6,
             DnsFailure::Timeout { .. } => 5,
             DnsFailure::Network { .. } | DnsFailure::NoServers => 4,
             DnsFailure::NoAddresses => 1,
@@ -363,12 +372,10 @@ impl DnsClient {
             let bytes = msg.to_vec().map_err(|e| DnsFailure::Network {
                 detail: e.to_string(),
             })?;
-            match tokio::time::timeout(self.timeout, exchange(server, &bytes, msg.metadata.id))
-                .await
-            {
-                Err(_) => timed_out.push(server),
-                Ok(Err(f)) => last_err = Some(f),
-                Ok(Ok(resp)) => match resp.metadata.response_code {
+            match exchange(server, &bytes, msg.metadata.id, self.timeout).await {
+                Ok(None) => timed_out.push(server),
+                Err(f) => last_err = Some(f),
+                Ok(Some(resp)) => match resp.metadata.response_code {
                     // A stub resolver moves on to the next server for these.
                     ResponseCode::ServFail | ResponseCode::Refused if self.servers.len() > 1 => {
                         last_err = Some(match resp.metadata.response_code {
@@ -394,8 +401,39 @@ fn name_str(n: &Name) -> String {
     n.to_ascii().trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// Send over UDP; on a truncated answer, ask again over TCP.
-async fn exchange(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, DnsFailure> {
+/// Send over UDP; on a truncated answer, ask again over TCP. The whole exchange is bounded by
+/// `timeout`: `Ok(None)` when no UDP answer came in time.
+async fn exchange(
+    server: SocketAddr,
+    bytes: &[u8],
+    id: u16,
+    timeout: Duration,
+) -> Result<Option<Message>, DnsFailure> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let Ok(resp) = tokio::time::timeout_at(deadline, exchange_udp(server, bytes, id)).await else {
+        return Ok(None);
+    };
+    let resp = resp?;
+    if !resp.metadata.truncation {
+        return Ok(Some(resp));
+    }
+    let tcp_failed = |detail: String| DnsFailure::TruncatedTcpFailed { server, detail };
+    match tokio::time::timeout_at(deadline, exchange_tcp(server, bytes)).await {
+        Err(_) => Err(tcp_failed(format!(
+            "no answer within {}",
+            fmt_duration(timeout)
+        ))),
+        Ok(Err(e)) => Err(tcp_failed(e.to_string())),
+        Ok(Ok(body)) => Message::from_vec(&body)
+            .map(Some)
+            .map_err(|e| DnsFailure::Malformed {
+                server,
+                detail: e.to_string(),
+            }),
+    }
+}
+
+async fn exchange_udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, DnsFailure> {
     let bind: SocketAddr = if server.is_ipv4() {
         "0.0.0.0:0".parse().expect("literal")
     } else {
@@ -408,10 +446,10 @@ async fn exchange(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, 
     sock.connect(server).await.map_err(net)?;
     sock.send(bytes).await.map_err(net)?;
     let mut buf = vec![0u8; 4096];
-    let resp = loop {
+    loop {
         let n = sock.recv(&mut buf).await.map_err(net)?;
         match Message::from_vec(&buf[..n]) {
-            Ok(m) if m.metadata.id == id => break m,
+            Ok(m) if m.metadata.id == id => return Ok(m),
             // A stray or spoofed datagram: keep waiting (bounded by the caller's timeout).
             Ok(_) => continue,
             Err(e) => {
@@ -421,20 +459,18 @@ async fn exchange(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, 
                 })
             }
         }
-    };
-    if !resp.metadata.truncation {
-        return Ok(resp);
     }
-    let mut tcp = TcpStream::connect(server).await.map_err(net)?;
+}
+
+/// The same question over TCP (RFC 7766 framing); the answer's bytes.
+async fn exchange_tcp(server: SocketAddr, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut tcp = TcpStream::connect(server).await?;
     let mut framed = Vec::with_capacity(bytes.len() + 2);
     framed.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
     framed.extend_from_slice(bytes);
-    tcp.write_all(&framed).await.map_err(net)?;
-    let len = tcp.read_u16().await.map_err(net)? as usize;
+    tcp.write_all(&framed).await?;
+    let len = tcp.read_u16().await? as usize;
     let mut body = vec![0u8; len];
-    tcp.read_exact(&mut body).await.map_err(net)?;
-    Message::from_vec(&body).map_err(|e| DnsFailure::Malformed {
-        server,
-        detail: e.to_string(),
-    })
+    tcp.read_exact(&mut body).await?;
+    Ok(body)
 }

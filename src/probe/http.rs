@@ -135,16 +135,24 @@ where
             }
         }
         Ok(Err(e)) => {
+            // hyper's `is_parse_too_large` needs its server feature; its message says the same.
+            let too_large = e
+                .downcast_ref::<hyper::Error>()
+                .is_some_and(|h| h.is_parse() && h.to_string().contains("too large"));
+            let why = if too_large {
+                "the answer's headers are too large or too many (not a normal GitHub answer: a proxy or middlebox?)".to_string()
+            } else {
+                error_chain(&*e)
+            };
             return HttpOutcome {
                 info,
                 verdict: Verdict::Fail,
                 detail: format!(
-                    "HTTP request {} {} failed: {}",
+                    "HTTP request {} {} failed: {why}",
                     spec.method.as_str(),
                     spec.path,
-                    error_chain(&*e)
                 ),
-            }
+            };
         }
         Ok(Ok(r)) => r,
     };

@@ -2,7 +2,10 @@
 //! CLI against servers it starts on loopback. Nothing here contacts a non-loopback address.
 
 mod check;
+mod faults;
 mod firewall;
+mod fuzz;
+mod fuzz_corpus;
 mod pipeline;
 mod proxy;
 mod proxy_server;

@@ -80,6 +80,7 @@ pub enum Behaviour {
 pub struct DnsWorld {
     names: HashMap<String, Behaviour>,
     chase: bool,
+    delay: Duration,
 }
 
 impl DnsWorld {
@@ -114,12 +115,20 @@ impl DnsWorld {
         self
     }
 
+    /// Delays every answer by `delay` (e.g. a round trip of an emulated link); queries are still
+    /// answered concurrently.
+    pub fn answer_delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
     /// Starts the server on `127.0.0.1` (UDP and TCP on the same port).
     pub async fn start(&self) -> DnsServer {
         let queries = Arc::new(AtomicUsize::new(0));
         let handler = DnsHandler {
             names: Arc::new(self.names.clone()),
             chase: self.chase,
+            delay: self.delay,
             queries: queries.clone(),
         };
         let (udp, tcp) = bind_udp_and_tcp().await;
@@ -206,6 +215,7 @@ impl Plan {
 struct DnsHandler {
     names: Arc<HashMap<String, Behaviour>>,
     chase: bool,
+    delay: Duration,
     queries: Arc<AtomicUsize>,
 }
 
@@ -317,6 +327,9 @@ impl DnsHandler {
                 authorities,
             } => (rcode, truncated, answers, authorities),
         };
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await; // emulated latency, not synchronisation
+        }
         metadata.response_code = rcode;
         metadata.truncation = truncated;
         let none: Vec<Record> = Vec::new();
