@@ -299,6 +299,9 @@ async fn runner_env_file_overrides_the_environment() {
     assert!(o.stderr.contains("--runner-dir"), "{}", o.stderr);
 }
 
+/// `--timeout 2s` (see `base_args`) plus one second.
+const PROXY_FAULT_BOUND: std::time::Duration = std::time::Duration::from_secs(3);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_answers_are_classified() {
     let fx = Fx::new(&[API]);
@@ -344,10 +347,17 @@ async fn proxy_answers_are_classified() {
     ];
     for (url, want) in cases {
         let args = s(&["--ca-file", &ca.display().to_string(), "--proxy", &url]);
+        let started = std::time::Instant::now();
         let o = run_env(base_args(&fx, &dns, "json", &args), vec![]).await;
+        let elapsed = started.elapsed();
         assert_eq!(o.code, 1, "{url}: {}", o.stdout);
         let c = cause(&o.json(), API);
         assert!(c.contains(want), "{url}: cause {c:?} lacks {want:?}");
+        // The fault matrix's bound: a proxy fault ends within its --timeout plus one second.
+        assert!(
+            elapsed < PROXY_FAULT_BOUND,
+            "{url}: took {elapsed:?}, more than --timeout + 1 s"
+        );
     }
     // The right credentials pass, sent as Basic.
     let args = s(&[
