@@ -334,12 +334,35 @@ fn summary(r: &Report) -> String {
     let gates = r.capabilities.iter().filter(|c| c.gating).count();
     let mut s = format!("Verdict: {}", r.verdict.label());
     match r.verdict {
-        Verdict::Fail if failing_gates.is_empty() => s.push_str(" — throughput is below the floor"),
-        Verdict::Fail => s.push_str(&format!(
-            " — {} of {gates} gating capabilities fail: {}",
-            failing_gates.len(),
-            failing_gates.join(", ")
-        )),
+        Verdict::Fail => {
+            let mut parts = Vec::new();
+            if !failing_gates.is_empty() {
+                parts.push(format!(
+                    "{} of {gates} gating capabilities fail: {}",
+                    failing_gates.len(),
+                    failing_gates.join(", ")
+                ));
+            }
+            if let Some(t) = r
+                .throughput
+                .as_ref()
+                .filter(|t| t.gating && t.verdict == Verdict::Fail)
+            {
+                let measured_low = t
+                    .directions
+                    .iter()
+                    .any(|d| d.verdict == Verdict::Fail && d.kbps.is_some());
+                parts.push(if measured_low {
+                    format!("throughput is below the {} kbit/s floor", t.min_kbps)
+                } else {
+                    "throughput could not be measured".to_string()
+                });
+            }
+            if parts.is_empty() {
+                parts.push("warnings fail the run (--fail-on warn)".to_string());
+            }
+            s.push_str(&format!(" — {}", parts.join("; ")));
+        }
         Verdict::Warn => s.push_str(" — gating capabilities pass, with warnings"),
         Verdict::Pass => s.push_str(" — every capability passes"),
         Verdict::Skip => s.push_str(" — nothing was probed"),
