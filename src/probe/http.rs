@@ -127,7 +127,7 @@ where
                 info,
                 verdict: Verdict::Fail,
                 detail: format!(
-                    "no HTTP response to {} {} within {}",
+                    "no complete HTTP response to {} {} within {} (the server is silent, or sends too slowly)",
                     spec.method.as_str(),
                     spec.path,
                     super::dns::fmt_duration(timeout)

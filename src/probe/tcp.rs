@@ -34,7 +34,10 @@ impl ConnectFailure {
         };
         let at = self.addr.map(|a| a.to_string()).unwrap_or_default();
         match &self.kind {
-            FailKind::Refused => format!("TCP {at}: connection refused{addrs} (nothing listening on port {port}, or a firewall rejecting it)"),
+            FailKind::Refused => format!(
+                "TCP {at}: connection refused{addrs} (nothing listening on port {}, or a firewall rejecting it)",
+                self.addr.map(|a| a.port()).unwrap_or(port)
+            ),
             FailKind::TimedOut(d) => format!(
                 "TCP {at}: no answer within {}{addrs} (packets dropped: a firewall?)",
                 super::dns::fmt_duration(*d)

@@ -623,7 +623,7 @@ async fn http_faults_are_named_and_bounded() {
         &o,
         "slowloris.example.com",
         "fail",
-        &["no HTTP response to GET /zen within 2 s"],
+        &["no complete HTTP response to GET /zen within 2 s"],
     );
     expect(
         &o,
