@@ -392,11 +392,18 @@ async fn download_inner(
             continue;
         }
         if !(200..300).contains(&status) {
-            return failed(
-                "download",
-                shown,
-                format!("the download source answered {status}"),
-            );
+            // The network worked; the source did not serve the file. No rate, but no proof of a
+            // slow link either: a warning, not a failure.
+            return DirectionResult {
+                verdict: Verdict::Warn,
+                ..failed(
+                    "download",
+                    shown,
+                    format!(
+                        "the download source answered {status} (the network path works, but there is nothing to measure; pass --throughput-url)"
+                    ),
+                )
+            };
         }
         return sample_body(resp.into_body(), shown, asked, s).await;
     }

@@ -269,3 +269,26 @@ async fn measured_through_the_proxy_when_one_applies() {
         "{seen:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_without_the_file_is_a_warning_not_a_slow_link() {
+    use crate::world::{HttpResponse, Mode, Routes, TestServer};
+    let dir = tempfile::tempdir().expect("tmp");
+    let srv = TestServer::start(Mode::Http {
+        routes: Routes::new(HttpResponse::status(404)),
+    })
+    .await;
+    let args = vec![
+        "--throughput-url".to_string(),
+        format!("http://127.0.0.1:{}/gone.tar.gz", srv.addr.port()),
+    ];
+    let (code, json) = measure(&dir, srv.addr, &args).await;
+    let d = direction(&json, "download");
+    assert_eq!(d["verdict"], "warn", "{d:#}");
+    assert!(
+        d["detail"].as_str().unwrap_or("").contains("answered 404"),
+        "{d:#}"
+    );
+    assert!(d["kbps"].is_null());
+    assert_eq!(code, 0, "{json:#}");
+}
