@@ -35,6 +35,8 @@ const CERTAIN_BELOW: f64 = 0.7;
 /// …over at least this much sustained sample.
 const MIN_SAMPLE: Duration = Duration::from_millis(1000);
 const MAX_REDIRECTS: usize = 3;
+/// Fewer bytes than this in a finished transfer cannot give a rate.
+const MIN_MEASURABLE_BYTES: u64 = 16 * 1024;
 /// Upload: completed window steps before the verdict may be taken as certain.
 const MIN_UPLOAD_STEPS: usize = 6;
 
@@ -479,6 +481,37 @@ async fn sample_body(
         );
     };
     let sample = last_at - t0;
+    let ended = matches!(stopped, "transfer ended" | "byte limit");
+    if !ended && (total - base == 0 || sample.is_zero()) {
+        // Data stopped coming: a stall is the slowest link of all.
+        let waited = Instant::now() - t0;
+        return DirectionResult {
+            verdict: Verdict::Fail,
+            kbps: Some(kbps(total - base, waited).min(1e9)),
+            bytes: total,
+            sample_ms: waited.as_millis() as u64,
+            ttfb_ms: Some((t0 - asked).as_millis() as u64),
+            stopped: stopped.to_string(),
+            detail: format!(
+                "download stalled: {total} bytes, then nothing for {} ({stopped})",
+                super::dns::fmt_duration(waited)
+            ),
+            ..failed("download", shown, String::new())
+        };
+    }
+    if total < MIN_MEASURABLE_BYTES && stopped == "transfer ended" {
+        // A small answer (a portal page, a tiny file) says nothing about the link's rate.
+        return DirectionResult {
+            verdict: Verdict::Warn,
+            bytes: total,
+            ttfb_ms: Some((t0 - asked).as_millis() as u64),
+            stopped: stopped.to_string(),
+            detail: format!(
+                "download: the source sent only {total} bytes, too few to measure a rate (at least {MIN_MEASURABLE_BYTES} are needed; pass --throughput-url with a larger file)"
+            ),
+            ..failed("download", shown, String::new())
+        };
+    }
     if total - base == 0 || sample.is_zero() {
         // Everything arrived in one piece: the link is faster than we can time.
         let r = judge(

@@ -292,3 +292,75 @@ async fn a_source_without_the_file_is_a_warning_not_a_slow_link() {
     assert!(d["kbps"].is_null());
     assert_eq!(code, 0, "{json:#}");
 }
+
+/// A server that answers, sends `body_now` bytes and then holds the connection silent.
+async fn stalling_server(
+    body_now: usize,
+    announced: usize,
+) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {announced}\r\n\r\n");
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(&vec![b'x'; body_now]).await;
+            if body_now == announced {
+                continue; // a complete (small) answer; the connection closes when dropped
+            }
+            held.push(s); // silent from here on
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_or_tiny_download_never_passes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // 100 bytes of an announced 2 MiB, then silence: a stall, FAIL.
+    let (addr, task) = stalling_server(100, 2 * 1024 * 1024).await;
+    let args = vec![
+        "--throughput-url".to_string(),
+        format!("http://127.0.0.1:{}/x", addr.port()),
+        "--throughput-time".into(),
+        "1s".into(),
+        "--timeout".into(),
+        "1s".into(),
+    ];
+    let probe = download_server(0).await;
+    let (code, json) = measure(&dir, probe.addr, &args).await;
+    let d = direction(&json, "download");
+    assert_eq!(d["verdict"], "fail", "{d:#}");
+    assert!(
+        d["detail"].as_str().unwrap_or("").contains("stalled"),
+        "{d:#}"
+    );
+    assert_eq!(code, 1);
+    task.abort();
+    // A complete but tiny answer (a portal page): no rate, a warning.
+    let (addr, task) = stalling_server(2000, 2000).await;
+    let args = vec![
+        "--throughput-url".to_string(),
+        format!("http://127.0.0.1:{}/x", addr.port()),
+    ];
+    let (_code, json) = measure(&dir, probe.addr, &args).await;
+    let d = direction(&json, "download");
+    assert_eq!(d["verdict"], "warn", "{d:#}");
+    assert!(
+        d["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("too few to measure"),
+        "{d:#}"
+    );
+    task.abort();
+}
