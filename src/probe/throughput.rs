@@ -337,6 +337,7 @@ async fn download_inner(
             Err(e) => return failed("download", shown, e),
         };
         *via = conn.proxy.clone();
+        let conn_proxy = conn.proxy.clone();
         let (request_target, proxy_auth) = conn.request_target(&target);
         let asked = Instant::now();
         let resp = async {
@@ -395,15 +396,29 @@ async fn download_inner(
         }
         if !(200..300).contains(&status) {
             // The network worked; the source did not serve the file. No rate, but no proof of a
-            // slow link either: a warning, not a failure.
+            // slow link either: a warning, not a failure. Through a proxy, these statuses are
+            // the proxy refusing or failing: a failure.
+            let proxy_refusal =
+                conn_proxy.is_some() && matches!(status, 403 | 407 | 502 | 503 | 504);
             return DirectionResult {
-                verdict: Verdict::Warn,
+                verdict: if proxy_refusal {
+                    Verdict::Fail
+                } else {
+                    Verdict::Warn
+                },
                 ..failed(
                     "download",
                     shown,
-                    format!(
-                        "the download source answered {status} (the network path works, but there is nothing to measure; pass --throughput-url)"
-                    ),
+                    if proxy_refusal {
+                        format!(
+                            "{status} through the proxy {}: the proxy refuses or cannot reach the download source",
+                            conn_proxy.as_deref().unwrap_or("")
+                        )
+                    } else {
+                        format!(
+                            "the download source answered {status} (the network path works, but there is nothing to measure; pass --throughput-url)"
+                        )
+                    },
                 )
             };
         }

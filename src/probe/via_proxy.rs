@@ -149,6 +149,15 @@ pub async fn probe_endpoint(
                 timeout,
             )
             .await;
+            // Without a fingerprint, these statuses are the proxy's own refusals far more often
+            // than the server's: they must not pass.
+            let proxy_refusal = h.info.header_present != Some(true)
+                && matches!(h.info.status, Some(403 | 407 | 502 | 503 | 504));
+            let verdict = if proxy_refusal {
+                Verdict::Fail
+            } else {
+                h.verdict
+            };
             let detail = match h.info.status {
                 Some(407) => format!(
                     "proxy {} answered 407: {}",
@@ -159,12 +168,16 @@ pub async fn probe_endpoint(
                         "it requires authentication; put user:password@ in the proxy URL"
                     }
                 ),
+                Some(s) if proxy_refusal => format!(
+                    "{}: {s} through proxy {}, most likely the proxy refusing or failing to reach {host} (no fingerprint header proves otherwise)",
+                    h.detail, proxy.url
+                ),
                 _ => format!("{} (through proxy {})", h.detail, proxy.url),
             };
             let mut c = check(
                 ep,
                 Phase::Http,
-                h.verdict,
+                verdict,
                 detail,
                 started.elapsed().as_millis() as u64,
             );

@@ -849,3 +849,47 @@ async fn plain_http_goes_through_http_proxy_in_absolute_form() {
         .iter()
         .any(|r| r == "GET http://ghes.example.com/status HTTP/1.1"));
 }
+
+/// Without a fingerprint, a proxy's own 403/407/502 on plain HTTP must not pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_refused_by_the_proxy_fails_without_a_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(
+        &profile,
+        "schema_version: 1\nname: t\ntitle: t\ncapabilities:\n  - id: essential\n    title: E\n    gating: true\n    entries:\n      - host: ghes.example.com\n        scheme: http\n",
+    )
+    .unwrap();
+    let ca = write_pem(dir.path(), "ca.pem", &Pki::new("Unused Root").ca_pem);
+    let dns = DnsWorld::new().start().await;
+    for status in [403u16, 407, 502] {
+        let proxy = TestProxy::start(ProxyMode::Status(status), &[]).await;
+        let args = vec![
+            "check".to_string(),
+            "--profile".into(),
+            profile.display().to_string(),
+            "--format".into(),
+            "json".into(),
+            "--quiet".into(),
+            "--no-throughput".into(),
+            "--dns-server".into(),
+            dns.addr.to_string(),
+            "--timeout".into(),
+            "2s".into(),
+            "--ca-file".into(),
+            ca.display().to_string(),
+        ];
+        let o = run_env(args, vec![("http_proxy", proxy.url())]).await;
+        let j = o.json();
+        assert_eq!(o.code, 1, "{status}: {j:#}");
+        let t = target(&j, "ghes.example.com");
+        assert_eq!(t["verdict"], "fail", "{status}: {t:#}");
+        assert!(
+            t["cause"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&status.to_string()),
+            "{t:#}"
+        );
+    }
+}
