@@ -155,7 +155,10 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
             ));
             continue;
         }
-        if !opts.only.is_empty() && !opts.only.contains(&cap.id) {
+        // A capability the user requires is always probed, even when --capability leaves it out:
+        // dropping a gate silently would pass a run that should fail.
+        if !opts.only.is_empty() && !opts.only.contains(&cap.id) && !opts.require.contains(&cap.id)
+        {
             inactive.push((cap.id.clone(), "not selected (--capability)".to_string()));
             continue;
         }

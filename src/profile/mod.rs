@@ -623,8 +623,18 @@ pub fn substitute(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<St
 
 /// Expand numeric ranges `{A..B}` (at most 1000 names in all).
 pub fn expand_ranges(s: &str) -> Result<Vec<String>, String> {
-    // Find a `{` that is not part of `${`.
+    const MAX_RANGES: usize = 4;
     let bytes = s.as_bytes();
+    let ranges = (0..bytes.len())
+        .filter(|&i| bytes[i] == b'{' && (i == 0 || bytes[i - 1] != b'$'))
+        .count();
+    if ranges > MAX_RANGES {
+        return Err(format!(
+            "`{}…` has {ranges} `{{A..B}}` ranges; at most {MAX_RANGES} are allowed in one name",
+            s.chars().take(40).collect::<String>()
+        ));
+    }
+    // Find a `{` that is not part of `${`.
     let mut start = None;
     for (i, b) in bytes.iter().enumerate() {
         if *b == b'{' && (i == 0 || bytes[i - 1] != b'$') {

@@ -103,6 +103,9 @@ fn ranges_expand() {
     assert!(expand_ranges("a{3..1}.b").is_err());
     assert!(expand_ranges("a{x..y}.b").is_err());
     assert_eq!(expand_ranges("r{1..2}-{1..2}.x").unwrap().len(), 4);
+    // Deeply nested ranges are refused instead of recursing without bound.
+    let many = format!("x{}.a.b", "{0..0}".repeat(5000));
+    assert!(expand_ranges(&many).unwrap_err().contains("at most 4"));
 }
 
 #[test]

@@ -491,6 +491,17 @@ async fn gating_decides_the_exit_code() {
     assert_eq!(o.json["verdict"], "pass");
     assert_eq!(o.json["capabilities"].as_array().map(Vec::len), Some(1));
     assert_eq!(o.json["inactive"][0]["id"], "extra");
+    // A required capability is probed even when --capability leaves it out.
+    let mut args = base.clone();
+    args.extend([
+        "--capability".to_string(),
+        "core".to_string(),
+        "--require".to_string(),
+        "extra".to_string(),
+    ]);
+    let o = check_json(&profile, &dns, &fx, &args).await;
+    assert_eq!(o.code, 1, "{:#}", o.json);
+    assert_eq!(o.json["capabilities"].as_array().map(Vec::len), Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
