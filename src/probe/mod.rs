@@ -175,15 +175,21 @@ fn empty_dns(verdict: Verdict, error: Option<String>) -> DnsOutcome {
 
 async fn probe_target(shared: &Shared, t: &Target) -> TargetResult {
     let started = Instant::now();
-    let cell = {
-        let mut cache = shared.dns_cache.lock().expect("dns cache lock");
-        cache.entry(t.host.clone()).or_default().clone()
-    };
     let ports: Vec<u16> = t.endpoints.iter().map(|e| e.port).collect();
-    let mut dns = cell
-        .get_or_init(|| resolve_name(shared, &t.host, &ports))
-        .await
-        .clone();
+    // --resolve covering every port of this target: DNS is not needed for it (as in curl).
+    // Otherwise DNS is asked once per name (cached), and covered ports still use --resolve.
+    let mut dns = match override_outcome(&shared.cfg, &t.host, &ports) {
+        Some(o) => o,
+        None => {
+            let cell = {
+                let mut cache = shared.dns_cache.lock().expect("dns cache lock");
+                cache.entry(t.host.clone()).or_default().clone()
+            };
+            cell.get_or_init(|| resolve_name(shared, &t.host))
+                .await
+                .clone()
+        }
+    };
     let proxies: Vec<_> = t
         .endpoints
         .iter()
@@ -249,47 +255,43 @@ fn resolve_override(cfg: &ProbeConfig, host: &str, port: u16) -> Vec<IpAddr> {
         .collect()
 }
 
-async fn resolve_name(shared: &Shared, host: &str, ports: &[u16]) -> DnsOutcome {
-    let started = Instant::now();
-    // --resolve wins, as in curl, when it covers every port probed for this name.
+/// The DNS outcome when `--resolve` covers every port probed for `host`.
+fn override_outcome(cfg: &ProbeConfig, host: &str, ports: &[u16]) -> Option<DnsOutcome> {
     let covered = !ports.is_empty()
         && ports
             .iter()
-            .all(|p| !resolve_override(&shared.cfg, host, *p).is_empty());
-    let overridden: Vec<IpAddr> = if covered {
-        ports
-            .iter()
-            .flat_map(|p| resolve_override(&shared.cfg, host, *p))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if !overridden.is_empty() {
-        let mut addrs: Vec<IpAddr> = Vec::new();
-        for a in overridden {
-            if !addrs.contains(&a) {
-                addrs.push(a);
-            }
-        }
-        return DnsOutcome {
-            verdict: Verdict::Pass,
-            source: DnsSource::Override,
-            server: None,
-            chain: vec![],
-            addresses: addrs
-                .iter()
-                .map(|a| AddressRecord {
-                    address: *a,
-                    family: Family::of(a),
-                    ttl: None,
-                })
-                .collect(),
-            min_ttl: None,
-            error: None,
-            notes: vec!["addresses given by --resolve; DNS not asked".into()],
-            ms: 0,
-        };
+            .all(|p| !resolve_override(cfg, host, *p).is_empty());
+    if !covered {
+        return None;
     }
+    let mut addrs: Vec<IpAddr> = Vec::new();
+    for a in ports.iter().flat_map(|p| resolve_override(cfg, host, *p)) {
+        if !addrs.contains(&a) {
+            addrs.push(a);
+        }
+    }
+    Some(DnsOutcome {
+        verdict: Verdict::Pass,
+        source: DnsSource::Override,
+        server: None,
+        chain: vec![],
+        addresses: addrs
+            .iter()
+            .map(|a| AddressRecord {
+                address: *a,
+                family: Family::of(a),
+                ttl: None,
+            })
+            .collect(),
+        min_ttl: None,
+        error: None,
+        notes: vec!["addresses given by --resolve; DNS not asked".into()],
+        ms: 0,
+    })
+}
+
+async fn resolve_name(shared: &Shared, host: &str) -> DnsOutcome {
+    let started = Instant::now();
     let ours = async {
         match &shared.dns_client {
             Some(c) => c.resolve(host).await,
@@ -414,12 +416,14 @@ async fn destinations(
     dns: &DnsOutcome,
 ) -> (Vec<SocketAddr>, Option<String>) {
     let rule = shared.cfg.connect_to.iter().find(|c| c.matches(host, port));
+    // --resolve for this port wins over DNS.
+    let own: Vec<IpAddr> = match resolve_override(&shared.cfg, host, port) {
+        v if !v.is_empty() => v,
+        _ => dns.addresses.iter().map(|a| a.address).collect(),
+    };
     let Some(rule) = rule else {
         return (
-            dns.addresses
-                .iter()
-                .map(|a| SocketAddr::new(a.address, port))
-                .collect(),
+            own.iter().map(|a| SocketAddr::new(*a, port)).collect(),
             None,
         );
     };
@@ -429,11 +433,7 @@ async fn destinations(
         rule.to_host.clone().unwrap_or_else(|| host.to_string())
     );
     let addrs = match &rule.to_host {
-        None => dns
-            .addresses
-            .iter()
-            .map(|a| SocketAddr::new(a.address, to_port))
-            .collect(),
+        None => own.iter().map(|a| SocketAddr::new(*a, to_port)).collect(),
         Some(h) => match h.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, to_port)],
             Err(_) => match tokio::time::timeout(

@@ -862,3 +862,75 @@ async fn full_dotcom_profile_passes_against_a_loopback_github() {
         .any(|r| r.method == "POST" && r.path == "/_apis/health"));
     assert!(o.elapsed < Duration::from_secs(20), "took {:?}", o.elapsed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_overrides_are_per_port_as_in_curl() {
+    let fx = Fixture::new();
+    let dns = DnsWorld::new()
+        .name(
+            "mirror.example.com",
+            Behaviour::Records(vec![(Answer::A(LO), 60)]),
+        )
+        .start()
+        .await;
+    let a443 = TestServer::start(Mode::Https {
+        cert: fx.pki.leaf(&["mirror.example.com"]),
+        routes: gh_routes(),
+    })
+    .await;
+    let a8443 = TestServer::start(Mode::Https {
+        cert: fx.pki.leaf(&["mirror.example.com"]),
+        routes: gh_routes(),
+    })
+    .await;
+    let profile = fx.profile(
+        "      - host: mirror.example.com\n        ports: [443, 8443]\n",
+        None,
+    );
+    // Port 443 is pinned by --resolve to 127.0.0.2 (--connect-to keeps that address, changes the
+    // port); port 8443 still needs DNS, which answers 127.0.0.1.
+    let args = vec![
+        "--resolve".to_string(),
+        "mirror.example.com:443:127.0.0.2".to_string(),
+        "--connect-to".to_string(),
+        format!("mirror.example.com:443::{}", a443.port()),
+        "--connect-to".to_string(),
+        format!("mirror.example.com:8443::{}", a8443.port()),
+    ];
+    let o = check_json(&profile, &dns, &fx, &args).await;
+    let t = target(&o.json, "mirror.example.com");
+    assert!(
+        dns.queries() > 0,
+        "port 8443 is not covered: DNS must be asked"
+    );
+    assert_eq!(t["dns"]["source"], "dns");
+    let tcp: Vec<(u64, String)> = t["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["phase"] == "tcp")
+        .map(|c| {
+            (
+                c["port"].as_u64().unwrap_or(0),
+                c["address"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        tcp.contains(&(443, format!("127.0.0.2:{}", a443.port()))),
+        "{tcp:?}"
+    );
+    assert!(
+        tcp.contains(&(8443, format!("127.0.0.1:{}", a8443.port()))),
+        "{tcp:?}"
+    );
+    // 8443 (DNS) gets through; 443 went to the pinned 127.0.0.2, where nothing listens.
+    let passed: Vec<u64> = t["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["phase"] == "tls" && c["verdict"] == "pass")
+        .map(|c| c["port"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(passed, vec![8443], "{t:#}");
+}
