@@ -82,6 +82,28 @@ pub fn render(r: &Report) -> String {
         out.push_str(&command(level, &title, &msg));
         out.push('\n');
     }
+    if let Some(tp) = r.throughput.as_ref().filter(|t| t.verdict >= Verdict::Warn) {
+        let level = if fail_on.gates_capability(tp.gating, tp.verdict) {
+            "error"
+        } else {
+            "warning"
+        };
+        let title = format!("runner-preflight: throughput {}", tp.verdict.label());
+        let mut msg = format!(
+            "throughput — at least {} kbit/s up and down (profile {}, host {})",
+            tp.min_kbps, r.profile.name, r.hostname
+        );
+        for d in tp.directions.iter().filter(|d| d.verdict >= Verdict::Warn) {
+            msg.push_str(&format!(
+                "\n{} {}: {}",
+                d.verdict.label(),
+                d.direction,
+                d.detail
+            ));
+        }
+        out.push_str(&command(level, &title, &msg));
+        out.push('\n');
+    }
     out
 }
 

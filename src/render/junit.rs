@@ -155,10 +155,16 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let suites: Vec<(&CapabilityReport, Vec<Case>)> =
         r.capabilities.iter().map(|c| (c, cases(c))).collect();
+    let tp_cases = r
+        .throughput
+        .as_ref()
+        .map(throughput_cases)
+        .unwrap_or_default();
     let count = |f: &dyn Fn(&Outcome) -> bool| -> usize {
         suites
             .iter()
             .flat_map(|(_, cs)| cs.iter())
+            .chain(tp_cases.iter())
             .filter(|c| f(&c.outcome))
             .count()
     };
@@ -226,6 +232,44 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
                     })?;
                 id += 1;
             }
+            if let Some(tp) = &r.throughput {
+                let fails = tp_cases
+                    .iter()
+                    .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
+                    .count();
+                let skips = tp_cases
+                    .iter()
+                    .filter(|c| matches!(c.outcome, Outcome::Skipped(_)))
+                    .count();
+                let ms: u64 = tp_cases.iter().map(|c| c.ms).sum();
+                w.create_element("testsuite")
+                    .with_attribute(("name", "throughput"))
+                    .with_attribute(("tests", tp_cases.len().to_string().as_str()))
+                    .with_attribute(("failures", fails.to_string().as_str()))
+                    .with_attribute(("errors", "0"))
+                    .with_attribute(("skipped", skips.to_string().as_str()))
+                    .with_attribute(("time", secs(ms).as_str()))
+                    .with_attribute(("timestamp", timestamp.as_str()))
+                    .with_attribute(("hostname", hostname.as_str()))
+                    .with_attribute(("id", id.to_string().as_str()))
+                    .with_attribute(("package", package.as_str()))
+                    .write_inner_content(|w| {
+                        write_properties(
+                            w,
+                            &[
+                                ("min_kbps", tp.min_kbps.to_string()),
+                                ("gating", tp.gating.to_string()),
+                                ("verdict", tp.verdict.label().to_string()),
+                            ],
+                        )?;
+                        let classname = attr(&format!("{}.throughput", r.profile.name));
+                        for c in &tp_cases {
+                            write_case(w, c, &classname)?;
+                        }
+                        Ok(())
+                    })?;
+                id += 1;
+            }
             for i in &r.inactive {
                 let suite_name = attr(&i.id);
                 w.create_element("testsuite")
@@ -258,6 +302,52 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
             Ok(())
         })?;
     Ok(())
+}
+
+/// One test case per direction of the throughput measurement.
+fn throughput_cases(tp: &crate::report::ThroughputReport) -> Vec<Case> {
+    tp.directions
+        .iter()
+        .map(|d| {
+            let out = format!(
+                "{}{}stopped: {}; bytes {}; sample {} ms",
+                d.url
+                    .as_ref()
+                    .map(|u| format!("url: {u}\n"))
+                    .unwrap_or_default(),
+                d.via_proxy
+                    .as_ref()
+                    .map(|p| format!("via proxy: {p}\n"))
+                    .unwrap_or_default(),
+                d.stopped,
+                d.bytes,
+                d.sample_ms
+            );
+            let outcome = match d.verdict {
+                Verdict::Fail => Outcome::Failure {
+                    message: d.detail.clone(),
+                    kind: if tp.gating {
+                        "fail"
+                    } else {
+                        "fail-informational"
+                    },
+                },
+                Verdict::Skip => Outcome::Skipped(d.detail.clone()),
+                Verdict::Warn | Verdict::Pass => Outcome::Pass,
+            };
+            let out = match d.verdict {
+                Verdict::Warn => format!("WARN: {}\n{out}", d.detail),
+                Verdict::Pass => format!("{}\n{out}", d.detail),
+                _ => out,
+            };
+            Case {
+                name: d.direction.clone(),
+                ms: d.elapsed_ms,
+                outcome,
+                out,
+            }
+        })
+        .collect()
 }
 
 fn write_properties(w: &mut Writer<Vec<u8>>, props: &[(&str, String)]) -> io::Result<()> {

@@ -85,6 +85,23 @@ pub fn render(r: &Report) -> String {
             cell(c.cause.as_deref().unwrap_or("")),
         ));
     }
+    if let Some(tp) = &r.throughput {
+        let cause = tp
+            .directions
+            .iter()
+            .filter(|d| d.verdict == tp.verdict && tp.verdict >= Verdict::Warn)
+            .map(|d| d.detail.clone())
+            .next()
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "| {} at least {} kbit/s up and down | {} | {} | | {} |\n",
+            code("throughput"),
+            tp.min_kbps,
+            if tp.gating { "gating" } else { "informational" },
+            badge(tp.verdict),
+            cell(&cause),
+        ));
+    }
     for i in &r.inactive {
         s.push_str(&format!(
             "| {} | | not checked | | {} |\n",
@@ -95,6 +112,25 @@ pub fn render(r: &Report) -> String {
     for c in &r.capabilities {
         s.push('\n');
         s.push_str(&capability(c));
+    }
+    if let Some(tp) = &r.throughput {
+        s.push_str(&format!(
+            "\n### {} `throughput` (at least {} kbit/s)\n\n| direction | verdict | kbit/s | bytes | detail |\n|---|---|---|---|---|\n",
+            badge(tp.verdict).split(' ').next().unwrap_or(""),
+            tp.min_kbps
+        ));
+        for d in &tp.directions {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                d.direction,
+                badge(d.verdict),
+                d.kbps
+                    .map(|k| format!("{k:.0}"))
+                    .unwrap_or_else(|| "—".into()),
+                d.bytes,
+                cell(&d.detail)
+            ));
+        }
     }
     s
 }
@@ -107,11 +143,23 @@ fn headline(r: &Report) -> String {
         .filter(|c| c.gating && c.verdict == Verdict::Fail)
         .map(|c| code(&c.id))
         .collect();
+    let tp_fails = r
+        .throughput
+        .as_ref()
+        .is_some_and(|t| t.gating && t.verdict == Verdict::Fail);
     let what = match r.verdict {
+        Verdict::Fail if failing.is_empty() && tp_fails => {
+            "**Throughput fails** (below the floor, or not measurable).".to_string()
+        }
         Verdict::Fail => format!(
-            "**{} of {gates} gating capabilities fail:** {}.",
+            "**{} of {gates} gating capabilities fail:** {}{}.",
             failing.len(),
-            failing.join(", ")
+            failing.join(", "),
+            if tp_fails {
+                "; **throughput fails**"
+            } else {
+                ""
+            }
         ),
         Verdict::Warn => "Gating capabilities pass, with warnings.".to_string(),
         Verdict::Pass => "Every capability passes.".to_string(),

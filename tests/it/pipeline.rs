@@ -80,6 +80,8 @@ impl World {
             "2s".into(),
             "--resolve".into(),
             format!("dual.test:{}:127.0.0.1,[::1]", self.srv.port()),
+            // Throughput has its own pipeline-output test (tests/it/throughput.rs).
+            "--no-throughput".into(),
         ];
         a.extend(extra.iter().map(|s| s.to_string()));
         a

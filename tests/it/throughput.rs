@@ -364,3 +364,65 @@ async fn a_stalled_or_tiny_download_never_passes() {
     );
     task.abort();
 }
+
+/// A failing throughput shows in JUnit, the step summary and the annotations, not only in JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throughput_failure_reaches_every_pipeline_output() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let probe = download_server(0).await;
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(
+        &profile,
+        "schema_version: 1\nname: tp\ntitle: Throughput test\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n      - host: plain.example.com\n        scheme: http\n",
+    )
+    .expect("profile");
+    let md = dir.path().join("summary.md");
+    let closed = crate::world::closed_port();
+    let args: Vec<String> = vec![
+        "check".into(),
+        "-q".into(),
+        "--format".into(),
+        "junit".into(),
+        "-p".into(),
+        profile.display().to_string(),
+        "--resolve".into(),
+        "plain.example.com:*:127.0.0.1".into(),
+        "--connect-to".into(),
+        format!("plain.example.com:80::{}", probe.addr.port()),
+        "--upload-url".into(),
+        format!("http://127.0.0.1:{closed}/sink"),
+        "--output-markdown".into(),
+        md.display().to_string(),
+    ];
+    let out = run(args.clone()).await;
+    assert_eq!(out.status.code(), Some(1));
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.contains("<testsuite name=\"throughput\""), "{xml}");
+    assert!(xml.contains("upload not measured"), "{xml}");
+    assert!(
+        xml.contains("<testsuites name=\"runner-preflight tp\" tests=\"3\" failures=\"1\""),
+        "the failure must be counted: {xml}"
+    );
+    let summary = std::fs::read_to_string(&md).expect("markdown written");
+    assert!(
+        summary.contains("`throughput`") && summary.contains("Throughput fails"),
+        "{summary}"
+    );
+    // Inside GitHub Actions (table to stdout): an ::error annotation for the throughput.
+    let mut table_args = args.clone();
+    table_args[3] = "table".into();
+    let out = tokio::task::spawn_blocking(move || {
+        crate::world::cli()
+            .args(&table_args)
+            .env("GITHUB_ACTIONS", "true")
+            .output()
+            .expect("run")
+    })
+    .await
+    .expect("join");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("::error title=runner-preflight%3A throughput FAIL::"),
+        "{text}"
+    );
+}
