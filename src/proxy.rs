@@ -159,7 +159,8 @@ impl fmt::Display for ProxyUrl {
         write!(f, "{}://", self.scheme)?;
         match (&self.user, &self.password) {
             (Some(u), Some(_)) => write!(f, "{u}:***@")?,
-            (Some(u), None) => write!(f, "{u}@")?,
+            // A user without a password is often a token: never shown.
+            (Some(_), None) => write!(f, "***@")?,
             (None, Some(_)) => write!(f, ":***@")?,
             (None, None) => {}
         }
@@ -217,9 +218,11 @@ pub fn mask(raw: &str) -> String {
     match rest.rfind('@') {
         Some(at) => {
             let (userinfo, host) = (&rest[..at], &rest[at..]);
+            // A user name is shown only when a literal `:` separates it from a password; a lone
+            // user part may be a token, and `%3A` may hide a `user:password`: both are masked.
             let user = match userinfo.split_once(':') {
-                Some((u, _)) => format!("{u}:***"),
-                None => userinfo.to_string(),
+                Some((u, _)) if !u.contains('%') => format!("{u}:***"),
+                _ => "***".to_string(),
             };
             format!("{prefix}{user}{host}")
         }
@@ -836,6 +839,11 @@ mod tests {
         let mut e = RunnerEnv::default();
         e.set("https_proxy", "http://u:topsecret@h:1", Origin::Environment);
         assert!(!format!("{e:?}").contains("topsecret"));
+        // A percent-encoded `:` and a lone token are masked whole.
+        assert_eq!(mask("http://user%3Asecret@p:1"), "http://***@p:1");
+        assert_eq!(mask("http://ghp_token123@p:1"), "http://***@p:1");
+        let t = ProxyUrl::parse("http://ghp_token123@proxy:3128").unwrap();
+        assert_eq!(t.to_string(), "http://***@proxy:3128");
     }
 
     #[test]
