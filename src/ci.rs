@@ -119,6 +119,25 @@ impl PipelineArgs {
                     path.display()
                 )));
             }
+            // Find an unwritable path now, not after the whole probe, without creating anything:
+            // an existing file must open for appending, a new one needs its folder.
+            let problem = if path.exists() {
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(path)
+                    .err()
+                    .map(|e| e.to_string())
+            } else {
+                match path.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+                        Some(format!("the folder {} does not exist", dir.display()))
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(p) = problem {
+                return Err(InputError::usage(format!("{flag} {}: {p}", path.display())));
+            }
         }
         Ok(())
     }

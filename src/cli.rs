@@ -245,9 +245,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     let v: f64 = num.trim().parse().map_err(|_| {
         format!("`{s}` is not a duration: use seconds (5, 2.5s) or milliseconds (800ms)")
     })?;
-    if !(v > 0.0 && v * mult <= 3600.0) {
+    if !(v * mult >= 0.001 && v * mult <= 3600.0) {
         return Err(format!(
-            "`{s}` is out of range: more than 0 and at most an hour"
+            "`{s}` is out of range: at least 1 ms and at most an hour"
         ));
     }
     Ok(Duration::from_secs_f64(v * mult))

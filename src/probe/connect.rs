@@ -155,19 +155,36 @@ pub async fn open(
         Ok(Ok(Err(detail))) => return Err(fail(detail)),
         Ok(Ok(Ok(head))) => head,
     };
-    let text = String::from_utf8_lossy(&head);
+    // Whatever the proxy says goes into reports and terminals: no control characters (escape
+    // sequences), and no more than a line's worth per field.
+    let text: String = String::from_utf8_lossy(&head)
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\r' && c != '\n' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect();
     let mut lines = text.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
     let mut parts = status_line.splitn(3, ' ');
     let version = parts.next().unwrap_or_default();
     let code = parts.next().and_then(|c| c.parse::<u16>().ok());
-    let reason = parts.next().unwrap_or_default().trim();
+    let reason: String = parts
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(120)
+        .collect();
     let header = |name: &str| {
         text.split("\r\n")
             .skip(1)
             .filter_map(|l| l.split_once(':'))
             .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().to_string())
+            .map(|(_, v)| v.trim().chars().take(200).collect::<String>())
     };
     let Some(code) = code.filter(|_| version.starts_with("HTTP/")) else {
         return Err(fail(format!(

@@ -452,6 +452,8 @@ async fn exchange_udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Messa
             Ok(m) if m.metadata.id == id => return Ok(m),
             // A stray or spoofed datagram: keep waiting (bounded by the caller's timeout).
             Ok(_) => continue,
+            // Unparsable, and not even our query id: stray too.
+            Err(_) if n < 2 || u16::from_be_bytes([buf[0], buf[1]]) != id => continue,
             Err(e) => {
                 return Err(DnsFailure::Malformed {
                     server,

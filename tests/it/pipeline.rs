@@ -737,7 +737,7 @@ async fn output_files_are_checked_before_probing() {
         "{}",
         text(&out.stderr)
     );
-    // A file that cannot be written after probing: exit 2, the other outputs still written.
+    // A file that cannot be written is found before probing: exit 2, nothing probed, nothing written.
     let ok = w.path("ok.json");
     let bad = w.path("missing-dir/r.xml");
     let out = run_env(
@@ -757,7 +757,16 @@ async fn output_files_are_checked_before_probing() {
         "said once: {}",
         text(&out.stderr)
     );
-    assert_eq!(json_of(&read(&ok))["verdict"], "warn");
+    assert!(
+        text(&out.stderr).contains("does not exist"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !ok.exists(),
+        "no output is written when the run cannot start"
+    );
+    assert_eq!(w.srv.connections(), 0, "nothing probed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
