@@ -226,6 +226,16 @@ pub struct Audit {
     pub resolved_at: String,
     pub capabilities: Vec<CapabilityAudit>,
     pub gaps: usize,
+    /// Names DNS could not resolve: their CNAME targets could not be checked, so the audit is
+    /// incomplete (exit 1) until they resolve, or use `--offline`.
+    pub unresolved: Vec<String>,
+}
+
+impl Audit {
+    /// Exit status: 0 only when every name is covered and nothing was left unchecked.
+    pub fn complete_and_covered(&self) -> bool {
+        self.gaps == 0 && self.unresolved.is_empty()
+    }
 }
 
 /// Audit the names of a firewall model (documented patterns; probed names and CNAME targets when
@@ -251,7 +261,17 @@ pub fn audit(model: &Model, list: &AllowList) -> Audit {
         })
         .collect();
     let gaps = capabilities.iter().map(|c| c.gaps()).sum();
+    let mut unresolved: Vec<String> = model
+        .capabilities
+        .iter()
+        .flat_map(|c| c.resolutions.iter())
+        .filter(|r| !r.resolved)
+        .map(|r| r.name.to_string())
+        .collect();
+    unresolved.sort();
+    unresolved.dedup();
     Audit {
+        unresolved,
         generated_by: model.generated_by.clone(),
         allowlist: list.origin.clone(),
         profile: model.profile.clone(),
@@ -312,7 +332,16 @@ pub fn render_text(a: &Audit) -> String {
             }
         }
     }
-    s.push_str(&if a.gaps == 0 {
+    if !a.unresolved.is_empty() {
+        s.push_str(&format!(
+            "\nnot resolved ({}): {}\n  their CNAME targets could not be checked; this audit is incomplete (use --offline for documented names only)\n",
+            a.unresolved.len(),
+            a.unresolved.join(", ")
+        ));
+    }
+    s.push_str(&if a.gaps == 0 && !a.unresolved.is_empty() {
+        "\nresult: every name checked is covered, but the audit is incomplete (DNS failed for some names)\n".to_string()
+    } else if a.gaps == 0 {
         "\nresult: the allow list covers every required name\n".to_string()
     } else {
         format!(

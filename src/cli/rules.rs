@@ -233,7 +233,11 @@ pub(super) fn audit_cmd(args: AuditArgs) -> Result<u8, InputError> {
         TextFormat::Text => audit::render_text(&a),
         TextFormat::Json => audit::render_json(&a),
     });
-    Ok(if a.gaps == 0 { 0 } else { EXIT_GATE })
+    Ok(if a.complete_and_covered() {
+        0
+    } else {
+        EXIT_GATE
+    })
 }
 
 pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, InputError> {

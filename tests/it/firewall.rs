@@ -700,6 +700,25 @@ async fn audit_reports_uncovered_names_per_capability() {
     .await;
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 
+    // DNS down: the CNAME targets cannot be checked, so even the full list is not "complete".
+    let dead = DnsWorld::new().start().await;
+    let out = cli_run(&[
+        "audit",
+        "--profile",
+        &fx.profile,
+        "--dns-server",
+        &dead.addr_string(),
+        "--allowlist",
+        full.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("the audit is incomplete"),
+        "{}",
+        out.stdout
+    );
+
     let bad = fx.file("bad.txt", "github.com\nevil.com; rm -rf /\n");
     let out = cli_run(&["audit", "--offline", "--allowlist", bad.to_str().unwrap()]).await;
     assert_eq!(out.code, 2);
