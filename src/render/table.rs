@@ -367,6 +367,17 @@ fn summary(r: &Report) -> String {
         Verdict::Pass => s.push_str(" — every capability passes"),
         Verdict::Skip => s.push_str(" — nothing was probed"),
     }
+    let network_warnings = r
+        .network
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::network::Severity::Warn)
+        .count();
+    if network_warnings > 0 {
+        s.push_str(&format!(
+            "; {network_warnings} network warning(s) above (trust stores, interception, clock, long poll) that the verdict does not count: read them"
+        ));
+    }
     s.push('\n');
     let names = r.summary.pass + r.summary.warn + r.summary.fail + r.summary.skip;
     s.push_str(&format!(
