@@ -62,12 +62,23 @@ fn strip_comment(line: &str) -> &str {
     line
 }
 
-/// The host part of `scheme://host[:port]/...`.
+/// The host part of `scheme://[user[:pw]@]host[:port]/...` (an IPv6 literal keeps its brackets,
+/// which the glob check then refuses as not a host name).
 fn url_host(s: &str) -> &str {
     match s.split_once("://") {
         Some((_, rest)) => {
-            let end = rest.find(['/', ':', '?']).unwrap_or(rest.len());
-            &rest[..end]
+            let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+            let host_port = match authority.rfind('@') {
+                Some(at) => &authority[at + 1..],
+                None => authority,
+            };
+            if host_port.starts_with('[') {
+                return &host_port[..host_port
+                    .find(']')
+                    .map(|i| i + 1)
+                    .unwrap_or(host_port.len())];
+            }
+            &host_port[..host_port.find(':').unwrap_or(host_port.len())]
         }
         None => s,
     }
@@ -361,6 +372,18 @@ pub fn render_json(a: &Audit) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_hosts() {
+        assert_eq!(url_host("https://ghcr.io/v2/"), "ghcr.io");
+        assert_eq!(
+            url_host("http://user:pw@proxy.example:3128/"),
+            "proxy.example"
+        );
+        assert_eq!(url_host("https://api.github.com:443?x"), "api.github.com");
+        assert_eq!(url_host("https://[::1]:8443/"), "[::1]");
+        assert_eq!(url_host("plain.example"), "plain.example");
+    }
 
     fn n(s: &str) -> Name {
         Name::new(s).unwrap()
