@@ -62,7 +62,7 @@ pub fn render(n: &NetworkReport) -> String {
     }
     if warnings > 0 {
         s.push_str(&format!(
-            "  ({warnings} network warning{} above: they do not change the capability verdicts, because the runner itself connects, but each names what breaks git, JavaScript actions, long polls or tokens)\n",
+            "  ({warnings} network warning{} above: the capability verdicts stand, because the runner itself connects, but each names what breaks git, JavaScript actions, long polls or tokens, so the overall verdict is at least WARN)\n",
             if warnings == 1 { "" } else { "s" }
         ));
     }

@@ -375,7 +375,7 @@ fn summary(r: &Report) -> String {
         .count();
     if network_warnings > 0 {
         s.push_str(&format!(
-            "; {network_warnings} network warning(s) above (trust stores, interception, clock, long poll) that the verdict does not count: read them"
+            "; {network_warnings} network warning(s) in the Network section (trust stores, interception, clock, long poll, proxy settings)"
         ));
     }
     s.push('\n');

@@ -155,8 +155,17 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
         .iter()
         .any(|c| c.gating && c.verdict == Verdict::Fail)
         || tp.is_some_and(|t| t.gating && t.verdict == Verdict::Fail);
+    // A network warning (a trust store that would reject what the runner accepts, interception,
+    // clock skew, a cut long poll, a proxy setting the runner reads differently) means something
+    // of the runner's breaks even when every probe passed: never an unqualified PASS.
+    let network_warning = run
+        .network
+        .findings
+        .iter()
+        .any(|f| f.severity == crate::network::Severity::Warn);
     let any_problem = capabilities.iter().any(|c| c.verdict >= Verdict::Warn)
-        || tp.is_some_and(|t| t.verdict >= Verdict::Warn);
+        || tp.is_some_and(|t| t.verdict >= Verdict::Warn)
+        || network_warning;
     let verdict = if gating_fail {
         Verdict::Fail
     } else if any_problem {

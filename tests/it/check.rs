@@ -31,7 +31,19 @@ impl Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         let pki = Pki::new("Preflight Test Root CA");
         let ca = write_pem(dir.path(), "ca.pem", &pki.ca_pem);
+        consistent_stores(dir.path(), &ca);
         Fixture { dir, pki, ca }
+    }
+
+    /// The flags that make this machine's trust consistent for the test CA (see
+    /// [`consistent_stores`]).
+    fn trust_args(&self) -> Vec<String> {
+        vec![
+            "--runner-dir".into(),
+            self.dir.path().display().to_string(),
+            "--public-roots".into(),
+            self.ca.display().to_string(),
+        ]
     }
 
     /// Write a profile: `core` (gating) with `core_entries`, `extra` (not gating) with `extra_entries`.
@@ -48,6 +60,18 @@ impl Fixture {
         std::fs::write(&path, s).expect("write profile");
         path.display().to_string()
     }
+}
+
+/// A machine whose three trust stores agree on the test CA, as a well-set-up runner host's do:
+/// the runner's `.env` points git (GIT_SSL_CAINFO) and node (NODE_EXTRA_CA_CERTS) at the CA that
+/// `--ca-file` gives the runner itself, and `--public-roots` makes it "public" (no interception).
+/// Without this, every TLS test would rightly report a trust-store warning.
+fn consistent_stores(dir: &std::path::Path, ca: &std::path::Path) {
+    let env = format!(
+        "NODE_EXTRA_CA_CERTS={0}\nGIT_SSL_CAINFO={0}\n",
+        ca.display()
+    );
+    std::fs::write(dir.join(".env"), env).expect("write .env");
 }
 
 struct Outcome {
@@ -72,6 +96,7 @@ async fn check_json(profile: &str, dns: &DnsServer, fx: &Fixture, extra: &[Strin
         "--timeout".into(),
         "2s".into(),
     ];
+    args.extend(fx.trust_args());
     args.extend(extra.iter().cloned());
     let started = Instant::now();
     let out = run(args).await;
@@ -636,6 +661,7 @@ async fn output_file_receives_the_report() {
     let report = fx.dir.path().join("report.json");
     let mut args = connect_to("ok.example.com", 443, &srv);
     args.extend(["--output".to_string(), report.display().to_string()]);
+    args.extend(fx.trust_args());
     let out = run([
         vec![
             "check".to_string(),

@@ -52,6 +52,11 @@ impl World {
         );
         let path = dir.path().join("pipe.yaml");
         std::fs::write(&path, profile).expect("write profile");
+        let env = format!(
+            "NODE_EXTRA_CA_CERTS={0}\nGIT_SSL_CAINFO={0}\n",
+            ca.display()
+        );
+        std::fs::write(dir.path().join(".env"), env).expect("write .env");
         World {
             profile: path.display().to_string(),
             dir,
@@ -82,6 +87,12 @@ impl World {
             format!("dual.test:{}:127.0.0.1,[::1]", self.srv.port()),
             // Throughput has its own pipeline-output test (tests/it/throughput.rs).
             "--no-throughput".into(),
+            // Trust stores that agree on the test CA (runner .env for git and node; the CA as the
+            // public roots), so the only warnings are the ones the world plants.
+            "--runner-dir".into(),
+            self.dir.path().display().to_string(),
+            "--public-roots".into(),
+            self.ca.display().to_string(),
         ];
         a.extend(extra.iter().map(|s| s.to_string()));
         a
@@ -825,6 +836,11 @@ async fn fail_on_decides_whether_warnings_gate() {
         "core".into(),
         "--fail-on".into(),
         "warn".into(),
+        "--no-throughput".into(),
+        "--runner-dir".into(),
+        w.dir.path().display().to_string(),
+        "--public-roots".into(),
+        w.ca.display().to_string(),
     ];
     let o = run_env(args, vec![]).await;
     let j = json_of(&text(&o.stdout));

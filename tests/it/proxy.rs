@@ -524,6 +524,8 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
     .await;
     let j = o.json();
     assert_eq!(o.code, 0, "the runner itself connects: {j:#}");
+    // …but JavaScript actions would not: never an unqualified PASS.
+    assert_eq!(j["verdict"], "warn", "{j:#}");
     let tls = target(&j, API)["checks"]
         .as_array()
         .unwrap()
