@@ -313,11 +313,24 @@ pub fn default_url(plan: &Plan) -> Option<String> {
     }
 }
 
-/// GET an https URL through our TLS code; the body as text. Every step bounded by `timeout`.
+/// Host and port of an https URL.
+pub fn url_host_port(url: &str) -> Option<(String, u16)> {
+    let uri: hyper::Uri = url.parse().ok()?;
+    let host = uri
+        .host()?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    Some((host, uri.port_u16().unwrap_or(443)))
+}
+
+/// GET an https URL through our TLS code (through `proxy` with CONNECT when given); the body as
+/// text. Every step bounded by `timeout`.
 pub async fn fetch(
     url: &str,
     trust: &Trust,
     dns: Option<&DnsClient>,
+    proxy: Option<&crate::proxy::ProxyUrl>,
     timeout: Duration,
 ) -> Result<String, String> {
     let uri: hyper::Uri = url
@@ -333,6 +346,32 @@ pub async fn fetch(
         .trim_end_matches(']')
         .to_string();
     let port = uri.port_u16().unwrap_or(443);
+    let tcp = match proxy {
+        Some(p) => {
+            crate::probe::connect::open(p, &host, port, timeout)
+                .await
+                .map_err(|f| f.detail)?
+                .stream
+        }
+        None => direct(&host, port, dns, timeout, url).await?,
+    };
+    let hs = tls::handshake(trust, &host, tcp, timeout).await;
+    let stream = match (hs.stream, hs.error) {
+        (Some(s), None) => s,
+        (_, Some(e)) => return Err(format!("TLS to {host}:{port}: {e}")),
+        (None, None) => return Err(format!("TLS to {host}:{port}: no connection")),
+    };
+    fetch_over(stream, &uri, &host, port, timeout).await
+}
+
+async fn direct(
+    host: &str,
+    port: u16,
+    dns: Option<&DnsClient>,
+    timeout: Duration,
+    url: &str,
+) -> Result<tokio::net::TcpStream, String> {
+    let host = host.to_string();
     let addrs: Vec<SocketAddr> = if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         vec![SocketAddr::new(ip, port)]
     } else {
@@ -367,12 +406,19 @@ pub async fn fetch(
                 .unwrap_or(crate::report::Family::Ipv4);
             f.describe(port, fam)
         })?;
-    let hs = tls::handshake(trust, &host, tcp, timeout).await;
-    let stream = match (hs.stream, hs.error) {
-        (Some(s), None) => s,
-        (_, Some(e)) => return Err(format!("TLS to {host}:{port}: {e}")),
-        (None, None) => return Err(format!("TLS to {host}:{port}: no connection")),
-    };
+    Ok(tcp)
+}
+
+/// The GET over an established TLS stream, bounded by twice `timeout`.
+async fn fetch_over(
+    stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    uri: &hyper::Uri,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<String, String> {
+    let url = uri.to_string();
+    let host = host.to_string();
     let path = uri
         .path_and_query()
         .map(|p| p.as_str().to_string())

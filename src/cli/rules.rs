@@ -117,6 +117,12 @@ pub struct MetaDiffArgs {
     /// Time limit for each phase of the fetch
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Fetch through this proxy instead of https_proxy ("" for none), as `check` does
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Use this no_proxy list instead of no_proxy / NO_PROXY
+    #[arg(long = "no-proxy", value_name = "LIST")]
+    pub no_proxy: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: TextFormat,
@@ -270,8 +276,24 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, InputError> {
             } else {
                 Some(dns_client(&args.dns_servers, args.timeout)?)
             };
+            // The same proxy rules as the runner and `check`.
+            let env = crate::proxy::RunnerEnv::load(None).map_err(InputError::usage)?;
+            let proxies = crate::proxy::ProxySettings::resolve(
+                &env,
+                args.proxy.as_deref(),
+                args.no_proxy.as_deref(),
+            )
+            .map_err(InputError::usage)?;
+            let proxy = meta::url_host_port(&url)
+                .and_then(|(h, p)| proxies.route(&h, p, true).map(|s| s.url.clone()));
             let rt = runtime()?;
-            let fetched = rt.block_on(meta::fetch(&url, &trust, client.as_ref(), args.timeout));
+            let fetched = rt.block_on(meta::fetch(
+                &url,
+                &trust,
+                client.as_ref(),
+                proxy.as_ref(),
+                args.timeout,
+            ));
             rt.shutdown_timeout(Duration::from_millis(50));
             let body = fetched
                 .map_err(|e| InputError::usage(format!("meta diff: cannot fetch {url}: {e}")))?;

@@ -822,6 +822,37 @@ async fn meta_diff_from_a_file_and_over_tls() {
     let req = srv.seen_requests();
     assert_eq!(req.len(), 1);
     assert_eq!(req[0].path, "/meta");
+    // Behind a proxy (and with no local DNS at all), as the runner would be.
+    let proxy = crate::proxy_server::TestProxy::start(
+        crate::proxy_server::ProxyMode::Forward,
+        &[(
+            format!("meta.test.example:{}", srv.port()).as_str(),
+            srv.addr,
+        )],
+    )
+    .await;
+    let dead = DnsWorld::new().start().await;
+    let out = cli_run(&[
+        "meta",
+        "diff",
+        "--profile",
+        &fx.profile,
+        "--meta-url",
+        &url,
+        "--dns-server",
+        &dead.addr_string(),
+        "--ca-file",
+        ca.to_str().unwrap(),
+        "--proxy",
+        &proxy.url(),
+    ])
+    .await;
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(proxy
+        .requests()
+        .iter()
+        .any(|r| r.starts_with("CONNECT meta.test.example:")));
+    assert_eq!(srv.seen_requests().len(), 2);
     // Trusting another CA, the fetch fails on verification: exit 2, no output.
     let other = fx.file("other.pem", &Pki::new("Some Other Root CA").ca_pem);
     let out = cli_run(&[
@@ -846,7 +877,7 @@ async fn meta_diff_from_a_file_and_over_tls() {
     );
     assert_eq!(
         srv.seen_requests().len(),
-        1,
+        2,
         "no request without a verified connection"
     );
 }
