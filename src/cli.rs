@@ -253,8 +253,11 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(v * mult))
 }
 
-fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
     if let Ok(sa) = s.parse::<SocketAddr>() {
+        if sa.port() == 0 {
+            return Err(format!("`{s}`: port 0 is not a DNS server's port"));
+        }
         return Ok(sa);
     }
     let bare = s.trim_start_matches('[').trim_end_matches(']');

@@ -45,7 +45,13 @@ fn split_colons(s: &str) -> Vec<String> {
 }
 
 fn parse_ip(s: &str) -> Option<IpAddr> {
-    s.trim_start_matches('[').trim_end_matches(']').parse().ok()
+    // `[v6]` or a bare address; a lone bracket is a typo, not an address.
+    let inner = match (s.strip_prefix('['), s.ends_with(']')) {
+        (Some(rest), true) => rest.strip_suffix(']')?,
+        (None, false) => s,
+        _ => return None,
+    };
+    inner.parse().ok()
 }
 
 fn parse_port(s: &str, what: &str) -> Result<Option<u16>, String> {
@@ -131,6 +137,8 @@ mod tests {
         assert!("github.com:443".parse::<Resolve>().is_err());
         assert!("github.com:x:1.2.3.4".parse::<Resolve>().is_err());
         assert!("github.com:443:nope".parse::<Resolve>().is_err());
+        assert!("a.b:443:[::1".parse::<Resolve>().is_err());
+        assert!("a.b:443:[::1]".parse::<Resolve>().is_ok());
     }
 
     #[test]
