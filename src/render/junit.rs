@@ -173,8 +173,11 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
     let skipped = count(&|o| matches!(o, Outcome::Skipped(_))) + r.inactive.len();
     let name = attr(&format!("runner-preflight {}", r.profile.name));
     let timestamp = attr(&r.generated_at);
-    let hostname = attr(&r.hostname);
-    let package = attr(&r.profile.name);
+    let head = SuiteHead {
+        timestamp: timestamp.clone(),
+        hostname: attr(&r.hostname),
+        package: attr(&r.profile.name),
+    };
     w.create_element("testsuites")
         .with_attribute(("name", name.as_str()))
         .with_attribute(("tests", tests.to_string().as_str()))
@@ -186,28 +189,11 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
         .write_inner_content(|w| {
             let mut id = 0usize;
             for (cap, cs) in &suites {
-                let fails = cs
-                    .iter()
-                    .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
-                    .count();
-                let skips = cs
-                    .iter()
-                    .filter(|c| matches!(c.outcome, Outcome::Skipped(_)))
-                    .count();
                 // Names are probed concurrently: the suite took as long as its slowest name.
                 let ms = cs.iter().map(|c| c.ms).max().unwrap_or(0);
-                let suite_name = attr(&cap.id);
+                let a = suite_attributes(&cap.id, cs, ms, id, &head);
                 w.create_element("testsuite")
-                    .with_attribute(("name", suite_name.as_str()))
-                    .with_attribute(("tests", cs.len().to_string().as_str()))
-                    .with_attribute(("failures", fails.to_string().as_str()))
-                    .with_attribute(("errors", "0"))
-                    .with_attribute(("skipped", skips.to_string().as_str()))
-                    .with_attribute(("time", secs(ms).as_str()))
-                    .with_attribute(("timestamp", timestamp.as_str()))
-                    .with_attribute(("hostname", hostname.as_str()))
-                    .with_attribute(("id", id.to_string().as_str()))
-                    .with_attribute(("package", package.as_str()))
+                    .with_attributes(a.iter().map(|(k, v)| (*k, v.as_str())))
                     .write_inner_content(|w| {
                         let mut props: Vec<(&str, String)> = vec![
                             ("title", cap.title.clone()),
@@ -233,26 +219,10 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
                 id += 1;
             }
             if let Some(tp) = &r.throughput {
-                let fails = tp_cases
-                    .iter()
-                    .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
-                    .count();
-                let skips = tp_cases
-                    .iter()
-                    .filter(|c| matches!(c.outcome, Outcome::Skipped(_)))
-                    .count();
                 let ms: u64 = tp_cases.iter().map(|c| c.ms).sum();
+                let a = suite_attributes("throughput", &tp_cases, ms, id, &head);
                 w.create_element("testsuite")
-                    .with_attribute(("name", "throughput"))
-                    .with_attribute(("tests", tp_cases.len().to_string().as_str()))
-                    .with_attribute(("failures", fails.to_string().as_str()))
-                    .with_attribute(("errors", "0"))
-                    .with_attribute(("skipped", skips.to_string().as_str()))
-                    .with_attribute(("time", secs(ms).as_str()))
-                    .with_attribute(("timestamp", timestamp.as_str()))
-                    .with_attribute(("hostname", hostname.as_str()))
-                    .with_attribute(("id", id.to_string().as_str()))
-                    .with_attribute(("package", package.as_str()))
+                    .with_attributes(a.iter().map(|(k, v)| (*k, v.as_str())))
                     .write_inner_content(|w| {
                         write_properties(
                             w,
@@ -271,37 +241,62 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
                 id += 1;
             }
             for i in &r.inactive {
-                let suite_name = attr(&i.id);
+                let case = Case {
+                    name: i.id.clone(),
+                    ms: 0,
+                    outcome: Outcome::Skipped(format!("not checked: {}", i.reason)),
+                    out: String::new(),
+                };
+                let a = suite_attributes(&i.id, std::slice::from_ref(&case), 0, id, &head);
                 w.create_element("testsuite")
-                    .with_attribute(("name", suite_name.as_str()))
-                    .with_attribute(("tests", "1"))
-                    .with_attribute(("failures", "0"))
-                    .with_attribute(("errors", "0"))
-                    .with_attribute(("skipped", "1"))
-                    .with_attribute(("time", "0.000"))
-                    .with_attribute(("timestamp", timestamp.as_str()))
-                    .with_attribute(("hostname", hostname.as_str()))
-                    .with_attribute(("id", id.to_string().as_str()))
-                    .with_attribute(("package", package.as_str()))
+                    .with_attributes(a.iter().map(|(k, v)| (*k, v.as_str())))
                     .write_inner_content(|w| {
                         write_properties(w, &[("verdict", "not checked".to_string())])?;
                         let classname = attr(&format!("{}.{}", r.profile.name, i.id));
-                        write_case(
-                            w,
-                            &Case {
-                                name: i.id.clone(),
-                                ms: 0,
-                                outcome: Outcome::Skipped(format!("not checked: {}", i.reason)),
-                                out: String::new(),
-                            },
-                            &classname,
-                        )
+                        write_case(w, &case, &classname)
                     })?;
                 id += 1;
             }
             Ok(())
         })?;
     Ok(())
+}
+
+/// What every `<testsuite>` carries beside its own counts.
+struct SuiteHead {
+    timestamp: String,
+    hostname: String,
+    package: String,
+}
+
+/// The attributes of a `<testsuite>` holding `cases`.
+fn suite_attributes(
+    name: &str,
+    cases: &[Case],
+    ms: u64,
+    id: usize,
+    head: &SuiteHead,
+) -> Vec<(&'static str, String)> {
+    let fails = cases
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Failure { .. }))
+        .count();
+    let skips = cases
+        .iter()
+        .filter(|c| matches!(c.outcome, Outcome::Skipped(_)))
+        .count();
+    vec![
+        ("name", attr(name)),
+        ("tests", cases.len().to_string()),
+        ("failures", fails.to_string()),
+        ("errors", "0".to_string()),
+        ("skipped", skips.to_string()),
+        ("time", secs(ms)),
+        ("timestamp", head.timestamp.clone()),
+        ("hostname", head.hostname.clone()),
+        ("id", id.to_string()),
+        ("package", head.package.clone()),
+    ]
 }
 
 /// One test case per direction of the throughput measurement.
