@@ -237,6 +237,62 @@ fn min_ttl(chain: &[crate::report::ChainLink], addrs: &[AddressRecord]) -> Optio
         .min()
 }
 
+/// TLS over an open connection (direct, or a CONNECT tunnel when `through_proxy`), then the
+/// endpoint's HTTP check over the verified stream. `base` carries the port, family and address
+/// the checks are about.
+async fn tls_then_http(
+    cfg: &ProbeConfig,
+    host: &str,
+    ep: &Endpoint,
+    tcp: tokio::net::TcpStream,
+    base: &Check,
+    through_proxy: bool,
+) -> Vec<Check> {
+    let timeout = cfg.timeout;
+    let started = Instant::now();
+    let out = tls::handshake(&cfg.trust, host, tcp, timeout).await;
+    let ms = started.elapsed().as_millis() as u64;
+    let detail = match &out.error {
+        Some(e) if through_proxy && out.presented.is_empty() && e.contains("timed out") => format!(
+            "the proxy accepted CONNECT but no TLS handshake came back through the tunnel within {} (the proxy holds the tunnel open without relaying)",
+            dns::fmt_duration(timeout)
+        ),
+        Some(e) => e.clone(),
+        None if through_proxy => format!("{} (through the proxy)", tls::success_detail(&out.info)),
+        None => tls::success_detail(&out.info),
+    };
+    let mut checks = vec![Check {
+        phase: Phase::Tls,
+        verdict: if out.error.is_some() {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        },
+        detail,
+        ms,
+        tls: Some(crate::trust::annotated(
+            cfg.stores.as_deref(),
+            host,
+            &out.presented,
+            out.info,
+        )),
+        ..base.clone()
+    }];
+    if let (Some(stream), Some(spec)) = (out.stream, &ep.http) {
+        let started = Instant::now();
+        let h = http::request(stream, host, ep.port, true, spec, timeout).await;
+        checks.push(Check {
+            phase: Phase::Http,
+            verdict: h.verdict,
+            detail: h.detail,
+            ms: started.elapsed().as_millis() as u64,
+            http: Some(h.info),
+            ..base.clone()
+        });
+    }
+    checks
+}
+
 /// `--resolve` addresses for host:port (an entry for that port, else one for `*`).
 fn resolve_override(cfg: &ProbeConfig, host: &str, port: u16) -> Vec<IpAddr> {
     let exact: Vec<IpAddr> = cfg
@@ -556,44 +612,8 @@ async fn probe_family(
     };
     match ep.proto {
         Proto::Https => {
-            let started = Instant::now();
-            let out = tls::handshake(&shared.cfg.trust, host, stream, timeout).await;
-            let ms = started.elapsed().as_millis() as u64;
-            let detail = match &out.error {
-                Some(e) => e.clone(),
-                None => tls::success_detail(&out.info),
-            };
-            let mut c = check(
-                Phase::Tls,
-                if out.error.is_some() {
-                    Verdict::Fail
-                } else {
-                    Verdict::Pass
-                },
-                detail,
-                ms,
-                Some(addr),
-            );
-            c.tls = Some(crate::trust::annotated(
-                shared.cfg.stores.as_deref(),
-                host,
-                &out.presented,
-                out.info,
-            ));
-            checks.push(c);
-            if let (Some(stream), Some(spec)) = (out.stream, &ep.http) {
-                let started = Instant::now();
-                let h = http::request(stream, host, ep.port, true, spec, timeout).await;
-                let mut c = check(
-                    Phase::Http,
-                    h.verdict,
-                    h.detail,
-                    started.elapsed().as_millis() as u64,
-                    Some(addr),
-                );
-                c.http = Some(h.info);
-                checks.push(c);
-            }
+            let base = check(Phase::Tls, Verdict::Pass, String::new(), 0, Some(addr));
+            checks.extend(tls_then_http(&shared.cfg, host, ep, stream, &base, false).await);
         }
         Proto::Http => {
             let spec = ep.http.clone().unwrap_or(crate::profile::HttpSpec {

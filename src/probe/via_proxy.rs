@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{connect, http, tls, ProbeConfig};
+use super::{connect, http, ProbeConfig};
 use crate::plan::{Endpoint, Proto};
 use crate::proxy::ProxySetting;
 use crate::report::{Check, DnsOutcome, Family, Phase, Verdict};
@@ -71,47 +71,10 @@ pub async fn probe_endpoint(
             c.family = Some(Family::of(&addr.ip()));
             let family = c.family;
             checks.push(c);
-            let started = Instant::now();
-            let out = tls::handshake(&cfg.trust, host, tunnel.stream, timeout).await;
-            let ms = started.elapsed().as_millis() as u64;
-            let detail = match &out.error {
-                Some(e) if out.presented.is_empty() && e.contains("timed out") => format!(
-                    "the proxy accepted CONNECT but no TLS handshake came back through the tunnel within {} (the proxy holds the tunnel open without relaying)",
-                    super::dns::fmt_duration(timeout)
-                ),
-                Some(e) => e.clone(),
-                None => format!("{} (through the proxy)", tls::success_detail(&out.info)),
-            };
-            let verdict = if out.error.is_some() {
-                Verdict::Fail
-            } else {
-                Verdict::Pass
-            };
-            let mut c = check(ep, Phase::Tls, verdict, detail, ms);
-            c.address = Some(addr.to_string());
-            c.family = family;
-            c.tls = Some(crate::trust::annotated(
-                cfg.stores.as_deref(),
-                host,
-                &out.presented,
-                out.info,
-            ));
-            checks.push(c);
-            if let (Some(stream), Some(spec)) = (out.stream, &ep.http) {
-                let started = Instant::now();
-                let h = http::request(stream, host, ep.port, true, spec, timeout).await;
-                let mut c = check(
-                    ep,
-                    Phase::Http,
-                    h.verdict,
-                    h.detail,
-                    started.elapsed().as_millis() as u64,
-                );
-                c.address = Some(addr.to_string());
-                c.family = family;
-                c.http = Some(h.info);
-                checks.push(c);
-            }
+            let mut base = check(ep, Phase::Tls, Verdict::Pass, String::new(), 0);
+            base.address = Some(addr.to_string());
+            base.family = family;
+            checks.extend(super::tls_then_http(cfg, host, ep, tunnel.stream, &base, true).await);
         }
         Proto::Http => {
             let (stream, addr, ms) = match connect::connect_proxy(&proxy.url, timeout).await {
