@@ -5,7 +5,6 @@
 //! Fetching goes through our own TLS code ([`crate::probe::tls`]) and hyper, with the same trust
 //! decision as `check`.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -371,32 +370,10 @@ async fn direct(
     timeout: Duration,
     url: &str,
 ) -> Result<tokio::net::TcpStream, String> {
-    let host = host.to_string();
-    let addrs: Vec<SocketAddr> = if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        vec![SocketAddr::new(ip, port)]
-    } else {
-        Name::new(&host).map_err(|e| format!("`{url}`: {e}"))?;
-        match dns {
-            Some(c) => {
-                let r = c.resolve(&host).await;
-                if r.addresses.is_empty() {
-                    return Err(r
-                        .failure
-                        .map(|f| f.cause(&host))
-                        .unwrap_or_else(|| format!("DNS: no address for {host}")));
-                }
-                r.addresses
-                    .iter()
-                    .map(|a| SocketAddr::new(a.address, port))
-                    .collect()
-            }
-            None => tokio::time::timeout(timeout, tokio::net::lookup_host((host.as_str(), port)))
-                .await
-                .map_err(|_| format!("DNS: no answer for {host} within {timeout:?}"))?
-                .map_err(|e| format!("DNS: {host}: {e}"))?
-                .collect(),
-        }
-    };
+    if host.parse::<std::net::IpAddr>().is_err() {
+        Name::new(host).map_err(|e| format!("`{url}`: {e}"))?;
+    }
+    let addrs = crate::probe::lookup_addrs(dns, host, port, timeout).await?;
     let (tcp, _addr, _ms) = crate::probe::tcp::connect_any(&addrs, timeout)
         .await
         .map_err(|f| {

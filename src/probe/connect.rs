@@ -30,33 +30,9 @@ pub struct TunnelFailure {
 
 /// The proxy's addresses (an IP, or the system resolver's answer for its name).
 pub async fn proxy_addrs(proxy: &ProxyUrl, timeout: Duration) -> Result<Vec<SocketAddr>, String> {
-    if let Ok(ip) = proxy.host.parse::<std::net::IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, proxy.port)]);
-    }
-    match tokio::time::timeout(
-        timeout,
-        tokio::net::lookup_host((proxy.host.as_str(), proxy.port)),
-    )
-    .await
-    {
-        Err(_) => Err(format!(
-            "the proxy's name {} does not resolve within {}",
-            proxy.host,
-            fmt_duration(timeout)
-        )),
-        Ok(Err(e)) => Err(format!(
-            "the proxy's name {} does not resolve: {e}",
-            proxy.host
-        )),
-        Ok(Ok(it)) => {
-            let v: Vec<SocketAddr> = it.collect();
-            if v.is_empty() {
-                Err(format!("the proxy's name {} has no address", proxy.host))
-            } else {
-                Ok(v)
-            }
-        }
-    }
+    super::lookup_addrs(None, &proxy.host, proxy.port, timeout)
+        .await
+        .map_err(|e| format!("the proxy's name does not resolve ({e})"))
 }
 
 /// Connect to the proxy (TCP), bounded by `timeout`; the failure names the proxy (masked).

@@ -637,6 +637,53 @@ async fn probe_family(
     checks
 }
 
+/// Addresses of `host:port` for a connection outside the probes (throughput, /meta, a proxy's
+/// name): an IP literal as it is, else the given DNS servers, else the system resolver, bounded
+/// by `timeout`. Failures are in words.
+pub async fn lookup_addrs(
+    dns_client: Option<&dns::DnsClient>,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, String> {
+    if let Ok(ip) = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let addrs: Vec<SocketAddr> = match dns_client {
+        Some(c) => {
+            let r = c.resolve(host).await;
+            if r.addresses.is_empty() {
+                return Err(r
+                    .failure
+                    .map(|f| f.cause(host))
+                    .unwrap_or_else(|| format!("DNS: no address for {host}")));
+            }
+            r.addresses
+                .iter()
+                .map(|a| SocketAddr::new(a.address, port))
+                .collect()
+        }
+        None => match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
+            Ok(Ok(it)) => it.collect(),
+            Ok(Err(e)) => return Err(format!("DNS: cannot resolve {host}: {e}")),
+            Err(_) => {
+                return Err(format!(
+                    "DNS: no answer for {host} within {}",
+                    dns::fmt_duration(timeout)
+                ))
+            }
+        },
+    };
+    if addrs.is_empty() {
+        return Err(format!("DNS: no address for {host}"));
+    }
+    Ok(addrs)
+}
+
 /// Addresses for host:port the way the prober finds them: `--connect-to`, `--resolve`, then
 /// DNS (`--dns-server`) or the system resolver. Used by the throughput measurement.
 pub struct Dialer {
@@ -664,33 +711,7 @@ impl Dialer {
         if !own.is_empty() {
             return Ok(own.into_iter().map(|a| SocketAddr::new(a, port)).collect());
         }
-        match &self.dns_client {
-            Some(c) => {
-                let r = c.resolve(host).await;
-                if r.addresses.is_empty() {
-                    return Err(r
-                        .failure
-                        .map(|f| f.cause(host))
-                        .unwrap_or_else(|| format!("DNS: no address for {host}")));
-                }
-                Ok(r.addresses
-                    .iter()
-                    .map(|a| SocketAddr::new(a.address, port))
-                    .collect())
-            }
-            None => {
-                match tokio::time::timeout(self.cfg.timeout, tokio::net::lookup_host((host, port)))
-                    .await
-                {
-                    Ok(Ok(it)) => Ok(it.collect()),
-                    Ok(Err(e)) => Err(format!("DNS: cannot resolve {host}: {e}")),
-                    Err(_) => Err(format!(
-                        "DNS: no answer for {host} within {}",
-                        dns::fmt_duration(self.cfg.timeout)
-                    )),
-                }
-            }
-        }
+        lookup_addrs(self.dns_client.as_ref(), host, port, self.cfg.timeout).await
     }
 }
 
