@@ -2,7 +2,7 @@
 //! HTTPS connection to the long-poll host for that long, through the same route (direct or the
 //! proxy), and report whether something cut it.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
@@ -99,7 +99,7 @@ pub async fn run(
             Err(f) => return report(false, format!("long poll not tested: {}", f.detail)),
         },
         None => {
-            let dests = direct_destinations(cfg, host, port, &addrs).await;
+            let (dests, _) = super::apply_connect_to(cfg, host, port, &addrs).await;
             if dests.is_empty() {
                 return report(
                     false,
@@ -187,38 +187,5 @@ pub async fn run(
                 h.detail
             ),
         ),
-    }
-}
-
-async fn direct_destinations(
-    cfg: &ProbeConfig,
-    host: &str,
-    port: u16,
-    addrs: &[IpAddr],
-) -> Vec<SocketAddr> {
-    match cfg.connect_to.iter().find(|c| c.matches(host, port)) {
-        None => addrs.iter().map(|a| SocketAddr::new(*a, port)).collect(),
-        Some(rule) => {
-            let to_port = rule.to_port.unwrap_or(port);
-            match &rule.to_host {
-                None => addrs.iter().map(|a| SocketAddr::new(*a, to_port)).collect(),
-                Some(h) => match h
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<IpAddr>()
-                {
-                    Ok(ip) => vec![SocketAddr::new(ip, to_port)],
-                    Err(_) => tokio::time::timeout(
-                        cfg.timeout,
-                        tokio::net::lookup_host((h.as_str(), to_port)),
-                    )
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .map(|it| it.collect())
-                    .unwrap_or_default(),
-                },
-            }
-        }
     }
 }

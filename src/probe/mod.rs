@@ -471,13 +471,24 @@ async fn destinations(
     port: u16,
     dns: &DnsOutcome,
 ) -> (Vec<SocketAddr>, Option<String>) {
-    let rule = shared.cfg.connect_to.iter().find(|c| c.matches(host, port));
     // --resolve for this port wins over DNS.
     let own: Vec<IpAddr> = match resolve_override(&shared.cfg, host, port) {
         v if !v.is_empty() => v,
         _ => dns.addresses.iter().map(|a| a.address).collect(),
     };
-    let Some(rule) = rule else {
+    apply_connect_to(&shared.cfg, host, port, &own).await
+}
+
+/// `--connect-to` applied to host:port whose own addresses are `own`: the addresses to dial, and
+/// a note naming the rule when one applied. A CONNECT_HOST that is a name is looked up with the
+/// system resolver.
+pub(crate) async fn apply_connect_to(
+    cfg: &ProbeConfig,
+    host: &str,
+    port: u16,
+    own: &[IpAddr],
+) -> (Vec<SocketAddr>, Option<String>) {
+    let Some(rule) = cfg.connect_to.iter().find(|c| c.matches(host, port)) else {
         return (
             own.iter().map(|a| SocketAddr::new(*a, port)).collect(),
             None,
@@ -490,18 +501,9 @@ async fn destinations(
     );
     let addrs = match &rule.to_host {
         None => own.iter().map(|a| SocketAddr::new(*a, to_port)).collect(),
-        Some(h) => match h.parse::<IpAddr>() {
-            Ok(ip) => vec![SocketAddr::new(ip, to_port)],
-            Err(_) => match tokio::time::timeout(
-                shared.cfg.timeout,
-                tokio::net::lookup_host((h.as_str(), to_port)),
-            )
+        Some(h) => lookup_addrs(None, h, to_port, cfg.timeout)
             .await
-            {
-                Ok(Ok(it)) => it.collect(),
-                _ => vec![],
-            },
-        },
+            .unwrap_or_default(),
     };
     (addrs, Some(note))
 }
@@ -728,16 +730,25 @@ impl throughput::Dial for Dialer {
         Box<dyn std::future::Future<Output = Result<Vec<SocketAddr>, String>> + Send + 'a>,
     > {
         Box::pin(async move {
-            match self.cfg.connect_to.iter().find(|c| c.matches(host, port)) {
-                None => self.lookup(host, port).await,
-                Some(rule) => {
-                    let to_port = rule.to_port.unwrap_or(port);
-                    match &rule.to_host {
-                        Some(h) => self.lookup(h, to_port).await,
-                        None => self.lookup(host, to_port).await,
-                    }
-                }
+            // The name's own addresses are needed unless a --connect-to rule names the host.
+            let rule = self.cfg.connect_to.iter().find(|c| c.matches(host, port));
+            let own: Vec<IpAddr> = match rule.and_then(|r| r.to_host.as_ref()) {
+                Some(_) => Vec::new(),
+                None => self
+                    .lookup(host, port)
+                    .await?
+                    .iter()
+                    .map(|a| a.ip())
+                    .collect(),
+            };
+            let (addrs, note) = apply_connect_to(&self.cfg, host, port, &own).await;
+            if addrs.is_empty() {
+                return Err(format!(
+                    "no address to connect to for {host}:{port}{}",
+                    note.map(|n| format!(" ({n})")).unwrap_or_default()
+                ));
             }
+            Ok(addrs)
         })
     }
 }
