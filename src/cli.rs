@@ -621,7 +621,6 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        width: None,
     };
     let text = render::render(&report, args.format, &style);
     match &args.output {

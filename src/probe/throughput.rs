@@ -753,24 +753,27 @@ pub async fn measure(
     upload_url: Option<&str>,
     note: Option<String>,
 ) -> ThroughputReport {
-    let t = Instant::now();
-    let mut down = match download_url {
-        Some(u) => download(dial, trust, u, s).await,
+    /// Run one direction and note how long it took, set-up included.
+    async fn timed(f: impl std::future::Future<Output = DirectionResult>) -> DirectionResult {
+        let t = Instant::now();
+        let mut r = f.await;
+        r.elapsed_ms = t.elapsed().as_millis() as u64;
+        r
+    }
+    let down = match download_url {
+        Some(u) => timed(download(dial, trust, u, s)).await,
         None => not_measured(
             "download",
             "the profile names no download source; pass --throughput-url URL",
         ),
     };
-    down.elapsed_ms = t.elapsed().as_millis() as u64;
-    let t = Instant::now();
-    let mut up = match upload_url {
-        Some(u) => upload(dial, trust, u, s).await,
+    let up = match upload_url {
+        Some(u) => timed(upload(dial, trust, u, s)).await,
         None => not_measured(
             "upload",
             "the profile names no upload sink that takes data without a token (a figure would be made up); pass --upload-url URL of an endpoint that accepts a POST",
         ),
     };
-    up.elapsed_ms = t.elapsed().as_millis() as u64;
     let directions = vec![down, up];
     let verdict = directions
         .iter()

@@ -8,8 +8,28 @@ use crate::report::{CapabilityReport, Check, Family, Phase, Report, TargetResult
 pub struct Style {
     /// ANSI colours (only on a terminal without NO_COLOR).
     pub color: bool,
-    /// A fixed table width; `None` lets comfy-table use the terminal's (or no limit).
-    pub width: Option<u16>,
+}
+
+/// `FAIL  essential — Essential operations  [gating]`
+fn section_title(verdict: Verdict, name: &str, title: &str, gating: bool) -> String {
+    format!(
+        "{}  {name} — {title}{}\n",
+        verdict.label(),
+        if gating {
+            "  [gating]"
+        } else {
+            "  [informational]"
+        }
+    )
+}
+
+/// A table in the house style; comfy-table fits it to the terminal when there is one.
+fn new_table(header: Vec<&str>) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_header(header);
+    t
 }
 
 fn verdict_cell(v: Verdict, style: &Style) -> Cell {
@@ -70,24 +90,8 @@ pub fn render(report: &Report, style: &Style) -> String {
 }
 
 fn capability(cap: &CapabilityReport, style: &Style) -> String {
-    let mut s = format!(
-        "{}  {} — {}{}\n",
-        cap.verdict.label(),
-        cap.id,
-        cap.title,
-        if cap.gating {
-            "  [gating]"
-        } else {
-            "  [informational]"
-        }
-    );
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED);
-    t.set_content_arrangement(ContentArrangement::Dynamic);
-    if let Some(w) = style.width {
-        t.set_width(w);
-    }
-    t.set_header(vec![
+    let mut s = section_title(cap.verdict, &cap.id, &cap.title, cap.gating);
+    let mut t = new_table(vec![
         "entry", "name", "verdict", "DNS", "TCP", "TLS", "HTTP", "ms", "cause",
     ]);
     for e in &cap.entries {
@@ -136,20 +140,9 @@ fn capability(cap: &CapabilityReport, style: &Style) -> String {
 }
 
 fn throughput(tp: &crate::report::ThroughputReport, style: &Style) -> String {
-    let mut s = format!(
-        "{}  throughput — at least {} kbit/s up and down{}\n",
-        tp.verdict.label(),
-        tp.min_kbps,
-        if tp.gating {
-            "  [gating]"
-        } else {
-            "  [informational]"
-        }
-    );
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED);
-    t.set_content_arrangement(ContentArrangement::Dynamic);
-    t.set_header(vec![
+    let title = format!("at least {} kbit/s up and down", tp.min_kbps);
+    let mut s = section_title(tp.verdict, "throughput", &title, tp.gating);
+    let mut t = new_table(vec![
         "direction",
         "verdict",
         "kbit/s",
