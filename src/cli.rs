@@ -129,8 +129,9 @@ pub struct SelectArgs {
     pub require: Vec<String>,
 }
 
+/// `--profile`, shared by `check`, `firewall`, `audit` and `meta diff`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub struct ProfileArg {
     /// Built-in profile (dotcom, ghes, ghecom) or path of a YAML profile
     #[arg(
         long,
@@ -139,6 +140,12 @@ pub struct CheckArgs {
         env = "RUNNER_PREFLIGHT_PROFILE"
     )]
     pub profile: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
     #[command(flatten)]
     pub select: SelectArgs,
     /// Output format
@@ -485,7 +492,7 @@ fn now_rfc3339() -> String {
 }
 
 fn check(args: CheckArgs) -> Result<u8, InputError> {
-    let p = profile::resolve(&args.profile)?;
+    let p = profile::resolve(&args.profile.profile)?;
     let plan = plan::build(&p, &plan_options(&args.select))?;
     let net = &args.network;
     let setup = crate::network::Setup::load(

@@ -20,14 +20,8 @@ use crate::render::firewall::FirewallFormat;
 /// Which profile and which part of it.
 #[derive(Debug, Args)]
 pub struct ProfileSelect {
-    /// Built-in profile (dotcom, ghes, ghecom) or path of a YAML profile
-    #[arg(
-        long,
-        short = 'p',
-        default_value = "dotcom",
-        env = "RUNNER_PREFLIGHT_PROFILE"
-    )]
-    pub profile: String,
+    #[command(flatten)]
+    pub profile: super::ProfileArg,
     /// Profile variable, NAME=VALUE (repeatable), e.g. hostname=ghes.example.com
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = plan::parse_var)]
     pub vars: Vec<(String, String)>,
@@ -129,7 +123,7 @@ pub struct MetaDiffArgs {
 }
 
 fn load_plan(s: &ProfileSelect) -> Result<plan::Plan, InputError> {
-    let p = profile::resolve(&s.profile)?;
+    let p = profile::resolve(&s.profile.profile)?;
     plan::build(
         &p,
         &PlanOptions {
