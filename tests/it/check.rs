@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::json::{cause, target};
 use crate::world::*;
 
 const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
@@ -118,25 +119,6 @@ fn connect_to(host: &str, port: u16, server: &TestServer) -> Vec<String> {
         "--connect-to".into(),
         format!("{host}:{port}:127.0.0.1:{}", server.port()),
     ]
-}
-
-/// The target object for `host` (first occurrence).
-fn target<'a>(json: &'a Value, host: &str) -> &'a Value {
-    json["capabilities"]
-        .as_array()
-        .expect("capabilities")
-        .iter()
-        .flat_map(|c| c["entries"].as_array().expect("entries").iter())
-        .flat_map(|e| e["targets"].as_array().expect("targets").iter())
-        .find(|t| t["host"] == host)
-        .unwrap_or_else(|| panic!("no target {host} in {json:#}"))
-}
-
-fn cause(json: &Value, host: &str) -> String {
-    target(json, host)["cause"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
 }
 
 fn gh_routes() -> Routes {

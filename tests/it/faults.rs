@@ -21,6 +21,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::json::target;
 use crate::world::*;
 
 const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
@@ -124,17 +125,6 @@ fn connect_to(host: &str, port: u16) -> Vec<String> {
         "--connect-to".into(),
         format!("{host}:443:127.0.0.1:{port}"),
     ]
-}
-
-fn target<'a>(json: &'a Value, host: &str) -> &'a Value {
-    json["capabilities"]
-        .as_array()
-        .expect("capabilities")
-        .iter()
-        .flat_map(|c| c["entries"].as_array().expect("entries").iter())
-        .flat_map(|e| e["targets"].as_array().expect("targets").iter())
-        .find(|t| t["host"] == host)
-        .unwrap_or_else(|| panic!("no target {host} in {json:#}"))
 }
 
 /// Asserts the verdict, that the cause contains every one of `words`, and the time bound of the
@@ -435,7 +425,6 @@ async fn tcp_black_hole_by_nftables_drop_in_a_namespace() {
     );
     let fx = Fixture::new();
     let profile = fx.profile(&["dropped.example.com"]);
-    let empty = write_pem(fx.dir.path(), "empty.pem", "");
     let mut args = fx.args(
         &profile,
         None,
@@ -452,29 +441,10 @@ async fn tcp_black_hole_by_nftables_drop_in_a_namespace() {
     ];
     cmd.append(&mut args);
     let started = Instant::now();
-    let out = tokio::task::spawn_blocking(move || {
-        let mut c = Command::new("ip");
-        c.args(cmd)
-            .env("SSL_CERT_FILE", &empty)
-            .env("SSL_CERT_DIR", empty.with_extension("d"))
-            .env("NO_COLOR", "1");
-        for var in [
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "NO_PROXY",
-            "no_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ] {
-            c.env_remove(var);
-        }
-        c.output()
-    })
-    .await
-    .expect("thread")
-    .expect("run ip netns exec");
+    let out = tokio::task::spawn_blocking(move || hermetic("ip").args(cmd).output())
+        .await
+        .expect("thread")
+        .expect("run ip netns exec");
     let o = parse(out, started.elapsed());
     assert_eq!(o.code, 1, "{:#}", o.json);
     expect(

@@ -6,6 +6,7 @@ mod faults;
 mod firewall;
 mod fuzz;
 mod fuzz_corpus;
+mod json;
 mod pipeline;
 mod proxy;
 mod proxy_server;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::json::{cause, target};
 use crate::proxy_server::{ProxyMode, TestProxy};
 use crate::world::*;
 
@@ -104,24 +105,6 @@ fn base_args(fx: &Fx, dns: &DnsServer, format: &str, extra: &[String]) -> Vec<St
 
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
-}
-
-fn target<'a>(json: &'a Value, host: &str) -> &'a Value {
-    json["capabilities"]
-        .as_array()
-        .expect("capabilities")
-        .iter()
-        .flat_map(|c| c["entries"].as_array().expect("entries").iter())
-        .flat_map(|e| e["targets"].as_array().expect("targets").iter())
-        .find(|t| t["host"] == host)
-        .unwrap_or_else(|| panic!("no target {host} in {json:#}"))
-}
-
-fn cause(json: &Value, host: &str) -> String {
-    target(json, host)["cause"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
 }
 
 fn findings(json: &Value, topic: &str) -> Vec<Value> {

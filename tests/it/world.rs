@@ -1022,11 +1022,12 @@ fn empty_trust_dir() -> &'static Path {
         .path()
 }
 
-/// The CLI with a hermetic environment: empty `SSL_CERT_FILE`/`SSL_CERT_DIR`,
-/// `NO_COLOR=1`, no proxy, GitHub Actions or `RUNNER_PREFLIGHT_*` variables, 60 s timeout.
-pub fn cli() -> assert_cmd::Command {
+/// `program` with a hermetic environment for the CLI: empty `SSL_CERT_FILE`/`SSL_CERT_DIR`,
+/// `NO_COLOR=1`, and no proxy, GitHub Actions or `RUNNER_PREFLIGHT_*` variables. For running the
+/// CLI through a wrapper (`ip netns exec …`) as well as directly.
+pub fn hermetic(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
     let trust = empty_trust_dir();
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_runner-preflight"));
+    let mut cmd = std::process::Command::new(program);
     cmd.env("SSL_CERT_FILE", trust.join("empty.pem"))
         .env("SSL_CERT_DIR", trust.join("certs"))
         .env("NO_COLOR", "1");
@@ -1051,6 +1052,12 @@ pub fn cli() -> assert_cmd::Command {
             cmd.env_remove(var);
         }
     }
+    cmd
+}
+
+/// The CLI with a hermetic environment (see [`hermetic`]) and a 60 s timeout.
+pub fn cli() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::from_std(hermetic(env!("CARGO_BIN_EXE_runner-preflight")));
     cmd.timeout(Duration::from_secs(60));
     cmd
 }
