@@ -503,7 +503,8 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         net.public_roots.as_deref(),
     )
     .map_err(InputError::usage)?;
-    let trust = probe::tls::Trust::system_plus(&args.ca_files).map_err(InputError::usage)?;
+    // The runner's store, read once: the TLS checks verify against it.
+    let trust = setup.stores.runner.trust();
     for r in &args.resolve {
         crate::hostname::check_hostname(&r.host)
             .map_err(|m| InputError::usage(format!("--resolve: {m}")))?;

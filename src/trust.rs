@@ -47,6 +47,12 @@ impl Store {
         }
     }
 
+    /// This store as the prober's trust decision (the runner's store is what the TLS checks
+    /// verify against), sharing its verifier.
+    pub fn trust(&self) -> crate::probe::tls::Trust {
+        crate::probe::tls::Trust::from_verifier(self.verifier.clone(), self.description.clone())
+    }
+
     /// Does this store accept `chain` (leaf first) for `host` now?
     pub fn accepts(&self, host: &str, chain: &[CertificateDer<'static>]) -> bool {
         self.check(host, chain).is_ok()
@@ -163,6 +169,13 @@ impl Stores {
         for path in ca_files {
             let certs = read_pem_certs(path)?;
             let k = add(&mut roots, certs.clone());
+            if k == 0 {
+                return Err(format!(
+                    "--ca-file {}: none of its {} certificates can be used as a trust anchor",
+                    path.display(),
+                    certs.len()
+                ));
+            }
             description.push_str(&format!(" + {k} from {}", path.display()));
             sources.push(source(path, certs));
         }

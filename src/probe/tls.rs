@@ -61,19 +61,32 @@ impl Trust {
     }
 
     pub fn from_roots(roots: RootCertStore, description: String) -> Result<Trust, String> {
-        let provider = provider();
-        let verifier = match WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build() {
-            Ok(v) => Ok(v),
-            Err(rustls::client::VerifierBuilderError::NoRootAnchors) => Err(
-                "no trusted root certificates on this machine: the system store is empty (check SSL_CERT_FILE / SSL_CERT_DIR, or install ca-certificates) and no --ca-file was given, so no TLS connection can be verified".to_string(),
-            ),
+        let verifier = match WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider(),
+        )
+        .build()
+        {
+            Ok(v) => Some(v),
+            Err(rustls::client::VerifierBuilderError::NoRootAnchors) => None,
             Err(other) => return Err(format!("cannot build the certificate verifier: {other}")),
         };
-        Ok(Trust {
-            provider,
-            verifier,
+        Ok(Self::from_verifier(verifier, description))
+    }
+
+    /// A trust decision from an already built verifier (`None`: no roots at all, so every TLS
+    /// check fails saying so).
+    pub fn from_verifier(
+        verifier: Option<Arc<WebPkiServerVerifier>>,
+        description: String,
+    ) -> Trust {
+        Trust {
+            provider: provider(),
+            verifier: verifier.ok_or_else(|| {
+                "no trusted root certificates on this machine: the system store is empty (check SSL_CERT_FILE / SSL_CERT_DIR, or install ca-certificates) and no --ca-file was given, so no TLS connection can be verified".to_string()
+            }),
             description,
-        })
+        }
     }
 }
 
