@@ -19,6 +19,12 @@ pub struct HttpOutcome {
     pub detail: String,
 }
 
+/// Statuses an HTTP proxy gives on its own behalf (refusal, authentication, upstream failure):
+/// through a proxy, without a fingerprint header, they must never count as the server's answer.
+pub fn proxy_refusal(status: u16) -> bool {
+    matches!(status, 403 | 407 | 502 | 503 | 504)
+}
+
 /// Send one request and judge the answer.
 pub async fn request<S>(
     stream: S,

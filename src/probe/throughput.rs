@@ -398,8 +398,7 @@ async fn download_inner(
             // The network worked; the source did not serve the file. No rate, but no proof of a
             // slow link either: a warning, not a failure. Through a proxy, these statuses are
             // the proxy refusing or failing: a failure.
-            let proxy_refusal =
-                conn_proxy.is_some() && matches!(status, 403 | 407 | 502 | 503 | 504);
+            let proxy_refusal = conn_proxy.is_some() && super::http::proxy_refusal(status);
             return DirectionResult {
                 verdict: if proxy_refusal {
                     Verdict::Fail

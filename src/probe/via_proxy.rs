@@ -115,7 +115,7 @@ pub async fn probe_endpoint(
             // Without a fingerprint, these statuses are the proxy's own refusals far more often
             // than the server's: they must not pass.
             let proxy_refusal = h.info.header_present != Some(true)
-                && matches!(h.info.status, Some(403 | 407 | 502 | 503 | 504));
+                && h.info.status.is_some_and(http::proxy_refusal);
             let verdict = if proxy_refusal {
                 Verdict::Fail
             } else {
