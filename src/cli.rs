@@ -14,6 +14,7 @@ use crate::plan::{self, PlanOptions};
 use crate::probe::{self, overrides, DnsMode, ProbeConfig};
 use crate::render::{self, table::Style, Format};
 use crate::report::{self, RunInfo, Settings, Verdict};
+use crate::words::plural;
 use crate::{profile, profile::BUILTIN_NAMES};
 
 mod rules;
@@ -649,14 +650,6 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     let stdout_is_data = args.output.is_none() && args.format != Format::Table;
     ci::github_actions(&report, stdout_is_data);
     Ok(report.exit_code)
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 /// Progress on stderr: a bar on a terminal, two plain lines otherwise.

@@ -20,3 +20,4 @@ pub mod proxy;
 pub mod render;
 pub mod report;
 pub mod trust;
+pub mod words;

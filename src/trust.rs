@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::probe::tls::{provider, read_pem_certs};
 use crate::proxy::RunnerEnv;
+use crate::words::plural;
 
 /// One trust store, ready to check chains.
 #[derive(Clone)]
@@ -306,14 +307,6 @@ impl Stores {
             top_issuer,
             anchor_file,
         })
-    }
-}
-
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
     }
 }
 

@@ -374,8 +374,8 @@ fn summary(r: &Report) -> String {
     s.push('\n');
     let names = r.summary.pass + r.summary.warn + r.summary.fail + r.summary.skip;
     s.push_str(&format!(
-        "{names} {} probed: {} pass, {} warn, {} fail, in {:.1} s (exit code {})\n",
-        if names == 1 { "name" } else { "names" },
+        "{} probed: {} pass, {} warn, {} fail, in {:.1} s (exit code {})\n",
+        crate::words::plural(names, "name"),
         r.summary.pass,
         r.summary.warn,
         r.summary.fail,
