@@ -372,21 +372,7 @@ fn run(cli: Cli) -> Result<u8, InputError> {
 }
 
 fn plan_options(s: &SelectArgs) -> PlanOptions {
-    PlanOptions {
-        vars: s.vars.clone(),
-        only: s
-            .capability
-            .iter()
-            .filter(|c| !c.is_empty())
-            .cloned()
-            .collect(),
-        require: s
-            .require
-            .iter()
-            .filter(|c| !c.is_empty())
-            .cloned()
-            .collect(),
-    }
+    PlanOptions::new(&s.vars, &s.capability, &s.require)
 }
 
 fn print_out(s: &str) {

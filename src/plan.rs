@@ -18,6 +18,18 @@ pub struct PlanOptions {
     pub require: Vec<String>,
 }
 
+impl PlanOptions {
+    /// Options from flags; empty capability ids (`--capability a,,b`) are dropped.
+    pub fn new(vars: &[(String, String)], only: &[String], require: &[String]) -> PlanOptions {
+        let ids = |v: &[String]| v.iter().filter(|c| !c.is_empty()).cloned().collect();
+        PlanOptions {
+            vars: vars.to_vec(),
+            only: ids(only),
+            require: ids(require),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub profile_name: String,

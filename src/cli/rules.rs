@@ -124,19 +124,7 @@ pub struct MetaDiffArgs {
 
 fn load_plan(s: &ProfileSelect) -> Result<plan::Plan, InputError> {
     let p = profile::resolve(&s.profile.profile)?;
-    plan::build(
-        &p,
-        &PlanOptions {
-            vars: s.vars.clone(),
-            only: s
-                .capability
-                .iter()
-                .filter(|c| !c.is_empty())
-                .cloned()
-                .collect(),
-            require: vec![],
-        },
-    )
+    plan::build(&p, &PlanOptions::new(&s.vars, &s.capability, &[]))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, InputError> {

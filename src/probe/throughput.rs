@@ -727,18 +727,10 @@ fn filler(n: usize) -> Vec<u8> {
 
 fn not_measured(dir: &str, why: &str) -> DirectionResult {
     DirectionResult {
-        direction: dir.to_string(),
         url: None,
         verdict: Verdict::Skip,
-        kbps: None,
-        bytes: 0,
-        sample_ms: 0,
-        elapsed_ms: 0,
-        via_proxy: None,
-        ttfb_ms: None,
         stopped: "not measured".into(),
-        detail: format!("{dir} not measured: {why}"),
-        archive_warning: None,
+        ..failed(dir, String::new(), why.to_string())
     }
 }
 
