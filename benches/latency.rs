@@ -438,7 +438,7 @@ fn main() {
         .filter_map(|t| {
             let ep = t.endpoints.first()?;
             let h = ep.http.as_ref()?;
-            (h.method == runner_preflight::profile::Method::Get)
+            (h.method == runner_preflight::model::Method::Get)
                 .then(|| (t.host.clone(), h.path.clone()))
         })
         .collect();

@@ -8,7 +8,8 @@
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-use crate::firewall::{Model, Name, Origin, Pattern};
+use crate::firewall::{Model, Origin};
+use crate::model::{Name, Pattern};
 
 /// One entry of an allow list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

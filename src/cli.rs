@@ -493,7 +493,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     // The runner's store, read once: the TLS checks verify against it.
     let trust = setup.stores.runner.trust();
     for r in &args.resolve {
-        crate::hostname::check_hostname(&r.host)
+        crate::model::host::check_hostname(&r.host)
             .map_err(|m| InputError::usage(format!("--resolve: {m}")))?;
     }
     let dns_servers = match &args.dns_servers {
@@ -530,8 +530,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         .into_iter()
         .flatten()
     {
-        probe::throughput::parse_url(u)
-            .map_err(|m| InputError::usage(format!("throughput URL {m}")))?;
+        crate::model::parse_url(u).map_err(|m| InputError::usage(format!("throughput URL {m}")))?;
     }
     let started = Instant::now();
     let generated_at = now_rfc3339();

@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::firewall::{Name, Pattern};
+use crate::model::{Name, Pattern};
 use crate::plan::Plan;
 use crate::probe::dns::DnsClient;
 use crate::probe::tls::{self, Trust};

@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::InputError;
-use crate::hostname::{check_hostname, check_pattern};
-use crate::profile::{substitute, EntryKind, HttpSpec, Profile};
+use crate::model::host::{check_hostname, check_pattern};
+use crate::model::HttpSpec;
+use crate::profile::{substitute, EntryKind, Profile};
 
 /// What the user chose on top of the profile.
 #[derive(Debug, Clone, Default)]

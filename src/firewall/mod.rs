@@ -3,7 +3,7 @@
 //! name met in every chain, and the final addresses with the smallest TTL along the chain.
 //!
 //! Every name in the model is a [`Name`], which can only be made by passing
-//! [`check_hostname`]: a hostile DNS answer (newline, quote, semicolon, space, over-long label,
+//! [`crate::model::check_hostname`]: a hostile DNS answer (newline, quote, semicolon, space, over-long label,
 //! non-ASCII) never reaches a renderer. Such names are skipped and described in
 //! [`Model::warnings`] for standard error.
 
@@ -14,77 +14,10 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::hostname::{check_hostname, check_pattern};
+use crate::model::Family;
+use crate::model::{Name, Pattern};
 use crate::plan::Plan;
 use crate::probe::dns::{DnsClient, Resolution};
-use crate::report::Family;
-
-/// A host name that passed [`check_hostname`] (lower case, no trailing dot).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(String);
-
-impl Name {
-    pub fn new(s: &str) -> Result<Name, String> {
-        let s = s.strip_suffix('.').unwrap_or(s);
-        check_hostname(s)?;
-        Ok(Name(s.to_string()))
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// Is `self` equal to `suffix` or below it?
-    pub fn is_at_or_below(&self, suffix: &Name) -> bool {
-        self.0 == suffix.0 || self.is_below(suffix)
-    }
-    /// Is `self` strictly below `suffix` (at any depth)?
-    pub fn is_below(&self, suffix: &Name) -> bool {
-        self.0.len() > suffix.0.len() + 1
-            && self.0.ends_with(&suffix.0)
-            && self.0.as_bytes()[self.0.len() - suffix.0.len() - 1] == b'.'
-    }
-}
-
-impl std::fmt::Display for Name {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A documented entry of the profile.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Pattern {
-    /// Exactly this name.
-    Exact(Name),
-    /// `*.suffix`: any name below `suffix` (at any depth), not `suffix` itself.
-    Wildcard(Name),
-}
-
-impl Pattern {
-    /// Parse a profile entry (`name` or `*.name`).
-    pub fn parse(s: &str) -> Result<Pattern, String> {
-        if let Some(rest) = s.strip_prefix("*.") {
-            check_pattern(s)?;
-            Ok(Pattern::Wildcard(Name::new(rest)?))
-        } else {
-            Ok(Pattern::Exact(Name::new(s)?))
-        }
-    }
-    pub fn covers(&self, n: &Name) -> bool {
-        match self {
-            Pattern::Exact(e) => e == n,
-            Pattern::Wildcard(s) => n.is_below(s),
-        }
-    }
-}
-
-impl std::fmt::Display for Pattern {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Pattern::Exact(n) => write!(f, "{n}"),
-            Pattern::Wildcard(n) => write!(f, "*.{n}"),
-        }
-    }
-}
 
 /// Why a name is in the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

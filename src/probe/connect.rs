@@ -8,8 +8,8 @@ use tokio::net::TcpStream;
 
 use super::dns::fmt_duration;
 use super::tcp;
+use crate::model::Family;
 use crate::proxy::ProxyUrl;
-use crate::report::Family;
 
 /// Longest proxy response head we read.
 const MAX_HEAD: usize = 16 * 1024;

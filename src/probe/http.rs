@@ -8,7 +8,7 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::profile::{HttpSpec, Method};
+use crate::model::{HttpSpec, Method};
 use crate::report::{HttpInfo, Verdict};
 
 pub const USER_AGENT: &str = concat!("runner-preflight/", env!("CARGO_PKG_VERSION"));

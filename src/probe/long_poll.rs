@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
 use super::{connect, http, tcp, tls, ProbeConfig};
+use crate::model::{HttpSpec, Method};
 use crate::network::LongPollReport;
 use crate::plan::{Plan, Proto};
-use crate::profile::{HttpSpec, Method};
 use crate::report::Route;
 
 /// The runner's long poll lasts 50 s.

@@ -618,8 +618,8 @@ async fn probe_family(
             checks.extend(tls_then_http(&shared.cfg, host, ep, stream, &base, false).await);
         }
         Proto::Http => {
-            let spec = ep.http.clone().unwrap_or(crate::profile::HttpSpec {
-                method: crate::profile::Method::Get,
+            let spec = ep.http.clone().unwrap_or(crate::model::HttpSpec {
+                method: crate::model::Method::Get,
                 path: "/".into(),
                 expect_header: None,
             });

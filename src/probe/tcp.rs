@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
-use crate::report::Family;
+use crate::model::Family;
 
 #[derive(Debug)]
 pub struct ConnectFailure {

@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
-use hyper::{Request, Uri};
+use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::tls::{self, Trust};
+use crate::model::{parse_url, HttpUrl};
 use crate::report::{DirectionResult, ThroughputReport, Verdict};
 
 /// A typical action archive the runner downloads, bytes (issue #2470: 100 s HttpClient timeout).
@@ -49,59 +50,6 @@ pub struct Settings {
     pub timeout: Duration,
 }
 
-/// A URL we can measure against: http or https, a host name, an optional port and a path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub tls: bool,
-    pub host: String,
-    pub port: u16,
-    pub path: String,
-}
-
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let scheme = if self.tls { "https" } else { "http" };
-        let default = if self.tls { 443 } else { 80 };
-        if self.port == default {
-            write!(f, "{scheme}://{}{}", self.host, self.path)
-        } else {
-            write!(f, "{scheme}://{}:{}{}", self.host, self.port, self.path)
-        }
-    }
-}
-
-pub fn parse_url(s: &str) -> Result<Target, String> {
-    let uri: Uri = s.parse().map_err(|e| format!("`{s}` is not a URL: {e}"))?;
-    let tls = match uri.scheme_str() {
-        Some("https") => true,
-        Some("http") => false,
-        _ => {
-            return Err(format!(
-                "`{s}`: only http:// and https:// URLs can be measured"
-            ))
-        }
-    };
-    let host = uri
-        .host()
-        .ok_or_else(|| format!("`{s}` has no host"))?
-        .to_ascii_lowercase();
-    if host.parse::<std::net::IpAddr>().is_err() {
-        crate::hostname::check_hostname(&host).map_err(|m| format!("`{s}`: {m}"))?;
-    }
-    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-        return Err(format!("`{s}`: credentials in the URL are not supported"));
-    }
-    Ok(Target {
-        tls,
-        port: uri.port_u16().unwrap_or(if tls { 443 } else { 80 }),
-        path: uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into()),
-        host,
-    })
-}
-
 /// Something that can give addresses for host:port (the prober's resolution and overrides).
 pub trait Dial: Sync {
     fn addresses<'a>(
@@ -129,7 +77,7 @@ struct Conn {
 
 impl Conn {
     /// The request target and any extra header for `t`.
-    fn request_target(&self, t: &Target) -> (String, Option<String>) {
+    fn request_target(&self, t: &HttpUrl) -> (String, Option<String>) {
         match &self.via_http_proxy {
             Some(p) => (t.to_string(), p.basic_auth()),
             None => (t.path.clone(), None),
@@ -143,7 +91,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 async fn open(
     dial: &dyn Dial,
     trust: &Trust,
-    t: &Target,
+    t: &HttpUrl,
     timeout: Duration,
     sndbuf: Option<u32>,
 ) -> Result<(Conn, Duration), String> {
@@ -216,7 +164,7 @@ async fn open(
 
 async fn wrap(
     trust: &Trust,
-    t: &Target,
+    t: &HttpUrl,
     tcp: TcpStream,
     timeout: Duration,
 ) -> Result<Box<dyn Io>, String> {
@@ -383,7 +331,7 @@ async fn download_inner(
                 );
             };
             target = match loc.starts_with('/') {
-                true => Target {
+                true => HttpUrl {
                     path: loc.to_string(),
                     ..target
                 },

@@ -97,8 +97,8 @@ pub async fn probe_endpoint(
             c.address = Some(addr.to_string());
             c.family = family;
             checks.push(c);
-            let spec = ep.http.clone().unwrap_or(crate::profile::HttpSpec {
-                method: crate::profile::Method::Get,
+            let spec = ep.http.clone().unwrap_or(crate::model::HttpSpec {
+                method: crate::model::Method::Get,
                 path: "/".into(),
                 expect_header: None,
             });

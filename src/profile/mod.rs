@@ -11,7 +11,7 @@ pub use builtin::{builtin, builtins, BUILTIN_NAMES};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Pos, ProfileError};
-use crate::hostname::{check_hostname, check_pattern};
+use crate::model::{check_hostname, check_pattern, HttpSpec, Method};
 
 /// A validated profile.
 #[derive(Debug, Clone)]
@@ -124,30 +124,6 @@ pub struct ProbeName {
     pub host: String,
     pub http: Option<HttpSpec>,
     pub ports: Option<Vec<u16>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Method {
-    Get,
-    Head,
-    Post,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct HttpSpec {
-    pub method: Method,
-    pub path: String,
-    pub expect_header: Option<String>,
 }
 
 impl Profile {
@@ -338,8 +314,7 @@ impl Validator<'_> {
                     self.vars_in(u, &var_names)?;
                     let probe = substitute(&u.value, &|_| Some("placeholder.example".to_string()))
                         .map_err(|m| self.err(&u.referenced, m))?;
-                    crate::probe::throughput::parse_url(&probe)
-                        .map_err(|m| self.err(&u.referenced, m))?;
+                    crate::model::parse_url(&probe).map_err(|m| self.err(&u.referenced, m))?;
                 }
                 Throughput {
                     min_kbps: t.min_kbps.map(|m| m.value).unwrap_or(DEFAULT_MIN_KBPS),
@@ -456,7 +431,7 @@ impl Validator<'_> {
                     if let EntryKind::Pattern(p) = &kind {
                         if !name.contains("${")
                             && !p.contains("${")
-                            && !crate::hostname::pattern_covers(p, &name)
+                            && !crate::model::host::pattern_covers(p, &name)
                         {
                             return Err(self.err(
                                 &at,

@@ -11,60 +11,10 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+pub use crate::model::{Family, Phase, Route, Verdict};
+
 /// JSON schema version of [`Report`]; bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Skip,
-    Pass,
-    Warn,
-    Fail,
-}
-
-impl Verdict {
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Skip => "SKIP",
-            Verdict::Pass => "PASS",
-            Verdict::Warn => "WARN",
-            Verdict::Fail => "FAIL",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Family {
-    Ipv4,
-    Ipv6,
-}
-
-impl Family {
-    pub fn of(ip: &IpAddr) -> Family {
-        match ip {
-            IpAddr::V4(_) => Family::Ipv4,
-            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => Family::Ipv4,
-            IpAddr::V6(_) => Family::Ipv6,
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Family::Ipv4 => "IPv4",
-            Family::Ipv6 => "IPv6",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Phase {
-    Dns,
-    Tcp,
-    Tls,
-    Http,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainLink {
@@ -158,15 +108,6 @@ pub struct Check {
     pub tls: Option<TlsInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpInfo>,
-}
-
-/// How a name is reached: directly, or through the proxy the runner would use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Route {
-    #[default]
-    Direct,
-    Proxy,
 }
 
 /// Everything learned about one probed name.

@@ -308,7 +308,7 @@ pub fn check_allow_list(text: &str) -> Result<Outcome, String> {
                     ));
                 }
             }
-            if let Ok(name) = runner_preflight::firewall::Name::new("api.github.com") {
+            if let Ok(name) = runner_preflight::model::Name::new("api.github.com") {
                 let _ = list.covering_name(&name);
             }
             Ok(Outcome::Ok(list.entries.len()))

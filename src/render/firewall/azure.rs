@@ -2,7 +2,8 @@
 //! itself, so a documented `*.x` is listed as both `*.x` and `x`.
 
 use super::hash_header;
-use crate::firewall::{Model, Pattern};
+use crate::firewall::Model;
+use crate::model::Pattern;
 
 pub fn render(model: &Model) -> String {
     let mut s = hash_header(

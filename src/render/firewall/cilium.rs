@@ -3,7 +3,8 @@
 //! Cilium's `*` matches within one label, so `*.x` covers `a.x` but not `a.b.x` and not `x`.
 
 use super::hash_header;
-use crate::firewall::{Model, Pattern};
+use crate::firewall::Model;
+use crate::model::Pattern;
 
 pub fn render(model: &Model) -> String {
     let mut s = hash_header(

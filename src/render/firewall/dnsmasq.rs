@@ -3,7 +3,8 @@
 //! `x` and every name below it, so `*.x` becomes `/x/`, and names below an emitted domain are left out.
 
 use super::{hash_header, IPSET_V4, IPSET_V6, NFT_SET_V4, NFT_SET_V6, NFT_TABLE};
-use crate::firewall::{Model, Name, Pattern};
+use crate::firewall::Model;
+use crate::model::{Name, Pattern};
 
 pub fn render(model: &Model) -> String {
     let mut s = hash_header(

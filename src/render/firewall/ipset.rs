@@ -3,7 +3,7 @@
 
 use super::{hash_header, IPSET_V4, IPSET_V6};
 use crate::firewall::Model;
-use crate::report::Family;
+use crate::model::Family;
 
 pub fn render(model: &Model) -> String {
     let mut s = hash_header(

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::firewall::{Address, Model};
-use crate::report::Family;
+use crate::model::Family;
 
 const NOTE: &str = "IP addresses behind these names change (CDNs, CNAME targets, short TTLs): prefer name-based rules; regenerate address lists often.";
 

@@ -13,7 +13,8 @@ pub mod nftables;
 pub mod plain;
 pub mod squid;
 
-use crate::firewall::{Model, Name, Pattern, Rule};
+use crate::firewall::{Model, Rule};
+use crate::model::{Name, Pattern};
 
 /// nftables table and set names (shared with the dnsmasq `nftset=` lines).
 pub const NFT_TABLE: &str = "runner_preflight";

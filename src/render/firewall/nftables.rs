@@ -4,7 +4,7 @@
 
 use super::{hash_header, NFT_SET_V4, NFT_SET_V6, NFT_TABLE};
 use crate::firewall::{Address, Model};
-use crate::report::Family;
+use crate::model::Family;
 
 fn elements(list: &[Address]) -> String {
     list.iter()

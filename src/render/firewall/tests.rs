@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::firewall::{Address, CapabilityRules, Link, Model, Name, Pattern, Resolved};
+use crate::firewall::{Address, CapabilityRules, Link, Model, Resolved};
+use crate::model::{Name, Pattern};
 
 fn n(s: &str) -> Name {
     Name::new(s).unwrap()

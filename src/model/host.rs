@@ -1,4 +1,5 @@
-//! Host name syntax: LDH labels (RFC 1123), length limits, and `*.` wildcard patterns.
+//! Host names and patterns: LDH labels (RFC 1123), length limits, `*.` wildcards, and the
+//! validated [`Name`] / [`Pattern`] types every layer passes around.
 //!
 //! Every name that reaches a probe, a report or a generated config passes through here first.
 
@@ -80,6 +81,73 @@ fn describe_char(c: char) -> String {
         ' ' => "a space".into(),
         c if c.is_control() => format!("U+{:04X}", c as u32),
         c => format!("`{c}`"),
+    }
+}
+
+/// A host name that passed [`check_hostname`] (lower case, no trailing dot).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(String);
+
+impl Name {
+    pub fn new(s: &str) -> Result<Name, String> {
+        let s = s.strip_suffix('.').unwrap_or(s);
+        check_hostname(s)?;
+        Ok(Name(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Is `self` equal to `suffix` or below it?
+    pub fn is_at_or_below(&self, suffix: &Name) -> bool {
+        self.0 == suffix.0 || self.is_below(suffix)
+    }
+    /// Is `self` strictly below `suffix` (at any depth)?
+    pub fn is_below(&self, suffix: &Name) -> bool {
+        self.0.len() > suffix.0.len() + 1
+            && self.0.ends_with(&suffix.0)
+            && self.0.as_bytes()[self.0.len() - suffix.0.len() - 1] == b'.'
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A documented entry of the profile.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Pattern {
+    /// Exactly this name.
+    Exact(Name),
+    /// `*.suffix`: any name below `suffix` (at any depth), not `suffix` itself.
+    Wildcard(Name),
+}
+
+impl Pattern {
+    /// Parse a profile entry (`name` or `*.name`).
+    pub fn parse(s: &str) -> Result<Pattern, String> {
+        if let Some(rest) = s.strip_prefix("*.") {
+            check_pattern(s)?;
+            Ok(Pattern::Wildcard(Name::new(rest)?))
+        } else {
+            Ok(Pattern::Exact(Name::new(s)?))
+        }
+    }
+    pub fn covers(&self, n: &Name) -> bool {
+        match self {
+            Pattern::Exact(e) => e == n,
+            Pattern::Wildcard(s) => n.is_below(s),
+        }
+    }
+}
+
+impl std::fmt::Display for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pattern::Exact(n) => write!(f, "{n}"),
+            Pattern::Wildcard(n) => write!(f, "*.{n}"),
+        }
     }
 }
 

@@ -1,0 +1,39 @@
+//! What an HTTP check asks: the method, the path and the header that proves GitHub answered.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HttpSpec {
+    pub method: Method,
+    pub path: String,
+    pub expect_header: Option<String>,
+}
+
+impl HttpSpec {
+    /// `GET /` with no fingerprint: what a plain-HTTP endpoint without a profile check gets.
+    pub fn plain_get() -> HttpSpec {
+        HttpSpec {
+            method: Method::Get,
+            path: "/".into(),
+            expect_header: None,
+        }
+    }
+}
