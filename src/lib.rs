@@ -19,5 +19,6 @@ pub mod profile;
 pub mod proxy;
 pub mod render;
 pub mod report;
+pub mod textfile;
 pub mod trust;
 pub mod words;
