@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::json::{cause, target};
 use crate::world::*;
 
 const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;

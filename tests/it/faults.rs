@@ -21,7 +21,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::json::target;
 use crate::world::*;
 
 const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;

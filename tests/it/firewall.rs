@@ -823,8 +823,8 @@ async fn meta_diff_from_a_file_and_over_tls() {
     assert_eq!(req.len(), 1);
     assert_eq!(req[0].path, "/meta");
     // Behind a proxy (and with no local DNS at all), as the runner would be.
-    let proxy = crate::proxy_server::TestProxy::start(
-        crate::proxy_server::ProxyMode::Forward,
+    let proxy = crate::world::TestProxy::start(
+        crate::world::ProxyMode::Forward,
         &[(
             format!("meta.test.example:{}", srv.port()).as_str(),
             srv.addr,

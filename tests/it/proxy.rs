@@ -5,8 +5,6 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::json::{cause, target};
-use crate::proxy_server::{ProxyMode, TestProxy};
 use crate::world::*;
 
 const FINGERPRINT: &str = "X-GitHub-Request-Id";

@@ -203,7 +203,7 @@ async fn no_throughput_leaves_it_out_and_bad_urls_are_input_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn measured_through_the_proxy_when_one_applies() {
-    use crate::proxy_server::{ProxyMode, TestProxy};
+    use crate::world::{ProxyMode, TestProxy};
     let dir = tempfile::tempdir().expect("tmp");
     let srv = download_server(kbps_to_bytes(140)).await;
     let sink = upload_server(kbps_to_bytes(140)).await;
