@@ -13,7 +13,9 @@
 //! - [`pki`]: certificates ([`Pki`], [`CertKey`]);
 //! - [`http`]: TLS/HTTP servers ([`TestServer`], [`Routes`], [`HttpResponse`]);
 //! - [`proxy`]: CONNECT and intercepting proxies ([`TestProxy`]);
-//! - [`cli`]: running the CLI ([`hermetic`], [`cli`](cli::cli), [`run`]);
+//! - [`cli`]: running the CLI ([`hermetic`], [`cli`](cli::cli), [`run`], [`run_json`]);
+//! - [`fixture`]: a test's files ([`Fixture`], [`Profile`]);
+//! - [`netns`]: network namespaces for tests that need root ([`Netns`]);
 //! - [`report`]: lookups in the JSON report ([`target`], [`cause`]).
 //!
 //! `benches/latency.rs` includes this file by `#[path]`; the explicit `#[path]`s below make the
@@ -26,8 +28,12 @@
 pub mod cli;
 #[path = "world/dns.rs"]
 pub mod dns;
+#[path = "world/fixture.rs"]
+pub mod fixture;
 #[path = "world/http.rs"]
 pub mod http;
+#[path = "world/netns.rs"]
+pub mod netns;
 #[path = "world/pki.rs"]
 pub mod pki;
 #[path = "world/proxy.rs"]
@@ -40,4 +46,4 @@ pub use http::*;
 pub use pki::*;
 // Used by the test modules, not by benches/latency.rs.
 #[allow(unused_imports)]
-pub use {cli::*, proxy::*, report::*};
+pub use {cli::*, fixture::*, netns::*, proxy::*, report::*};

@@ -352,3 +352,18 @@ impl RequestHandler for DnsHandler {
         Box::pin(self.respond(request, response_handle))
     }
 }
+
+/// The name exists with one A record of `127.0.0.1`.
+pub fn loopback(ttl: u32) -> Behaviour {
+    Behaviour::Records(vec![(Answer::A(Ipv4Addr::LOCALHOST), ttl)])
+}
+
+/// The name is a CNAME to `target`.
+pub fn cname(target: &str, ttl: u32) -> Behaviour {
+    Behaviour::Records(vec![(Answer::Cname(target.into()), ttl)])
+}
+
+/// One A record of `ip`, for [`Behaviour::Records`].
+pub fn a(ip: [u8; 4], ttl: u32) -> (Answer, u32) {
+    (Answer::A(Ipv4Addr::from(ip)), ttl)
+}
