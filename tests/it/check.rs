@@ -46,10 +46,6 @@ async fn check_json(profile: &str, dns: &DnsServer, fx: &Fixture, extra: &[Strin
     run_json(args).await
 }
 
-fn gh_routes() -> Routes {
-    github_routes("ABCD:1234")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passes_through_cross_zone_cname_chain_with_fingerprint() {
     let fx = Fixture::new(CA);
@@ -61,7 +57,7 @@ async fn passes_through_cross_zone_cname_chain_with_fingerprint() {
         .await;
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["api.github.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
     let profile = write_profile(&fx,
@@ -240,7 +236,7 @@ async fn truncated_udp_answer_is_retried_over_tcp() {
         .await;
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["big.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
     let profile = write_profile(&fx, "      - host: big.example.com\n", None);
@@ -267,32 +263,28 @@ async fn tls_failures_name_what_was_presented() {
         "inspected.example.com",
         "selfsigned.example.com",
     ];
-    let mut world = DnsWorld::new();
-    for h in hosts {
-        world.set(h, loopback(60));
-    }
-    let dns = world.start().await;
+    let dns = DnsWorld::at_loopback(&hosts).start().await;
     let evil = Pki::new("Evil Corp Inspection CA");
     let expired_cert = fx.pki.leaf_expired(&["expired.example.com"]);
     let servers = [
         TestServer::start(Mode::Https {
             cert: expired_cert.clone(),
-            routes: gh_routes(),
+            routes: github_routes(),
         })
         .await,
         TestServer::start(Mode::Https {
             cert: fx.pki.leaf(&["other.example.org", "www.other.example.org"]),
-            routes: gh_routes(),
+            routes: github_routes(),
         })
         .await,
         TestServer::start(Mode::Https {
             cert: evil.leaf(&["inspected.example.com"]),
-            routes: gh_routes(),
+            routes: github_routes(),
         })
         .await,
         TestServer::start(Mode::Https {
             cert: Pki::self_signed(&["selfsigned.example.com"]),
-            routes: gh_routes(),
+            routes: github_routes(),
         })
         .await,
     ];
@@ -350,11 +342,7 @@ async fn closed_silent_and_alerting_ports() {
         "alert.example.com",
         "oldtls.example.com",
     ];
-    let mut world = DnsWorld::new();
-    for h in hosts {
-        world.set(h, loopback(60));
-    }
-    let dns = world.start().await;
+    let dns = DnsWorld::at_loopback(&hosts).start().await;
     let silent = TestServer::start(Mode::SilentAfterAccept).await;
     let alert = TestServer::start(Mode::TlsAlert).await;
     let old = TestServer::start(Mode::ProtocolVersionAlert).await;
@@ -401,7 +389,7 @@ async fn gating_decides_the_exit_code() {
         .await;
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["ok.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
     let profile = write_profile(
@@ -459,7 +447,7 @@ async fn ipv6_failing_while_ipv4_works_is_a_warning() {
     // Listens on 127.0.0.1 only: [::1] on the same port refuses.
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["dual.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
     let profile = write_profile(&fx, "      - host: dual.example.com\n", None);
@@ -572,7 +560,7 @@ async fn output_file_receives_the_report() {
         .await;
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["ok.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
     let profile = write_profile(&fx, "      - host: ok.example.com\n", None);
@@ -819,12 +807,12 @@ async fn resolve_overrides_are_per_port_as_in_curl() {
         .await;
     let a443 = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["mirror.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
     let a8443 = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["mirror.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
     let profile = write_profile(

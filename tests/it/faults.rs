@@ -280,11 +280,7 @@ async fn tcp_faults_are_named_and_bounded() {
         "blackhole.example.com",
         "reset.example.com",
     ];
-    let mut world = DnsWorld::new();
-    for h in hosts {
-        world.set(h, loopback(60));
-    }
-    let dns = world.start().await;
+    let dns = DnsWorld::at_loopback(&hosts).start().await;
     let (hole, _fill) = full_backlog().await;
     let reset = FaultServer::start(None, Fault::ResetAfterHello).await;
     let mut args = connect_to("refused.example.com", 443, closed_port());
@@ -380,11 +376,7 @@ async fn tls_faults_are_bounded_together() {
         "untrusted.example.com",
         "oldtls.example.com",
     ];
-    let mut world = DnsWorld::new();
-    for h in hosts {
-        world.set(h, loopback(60));
-    }
-    let dns = world.start().await;
+    let dns = DnsWorld::at_loopback(&hosts).start().await;
     let routes = || Routes::new(HttpResponse::ok_with("X-GitHub-Request-Id", "1"));
     let servers = [
         TestServer::start(Mode::SilentAfterAccept).await,
@@ -447,11 +439,7 @@ async fn http_faults_are_named_and_bounded() {
     ];
     let mut hosts: Vec<&str> = cases.iter().map(|c| c.0).collect();
     hosts.extend(["error503.example.com", "proxy502.example.com"]);
-    let mut world = DnsWorld::new();
-    for h in &hosts {
-        world.set(h, loopback(60));
-    }
-    let dns = world.start().await;
+    let dns = DnsWorld::at_loopback(&hosts).start().await;
     let cert = fx.pki.leaf(&hosts);
     let mut servers = Vec::new();
     let mut args = Vec::new();

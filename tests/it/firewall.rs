@@ -73,7 +73,7 @@ fn with_profile(profile_text: &str) -> (Fixture, String) {
 
 /// Runs the CLI with `args`.
 async fn cli_run(args: &[&str]) -> Ran {
-    run_text(strings(args), Vec::<(String, String)>::new()).await
+    run_text(strings(args), Vec::new()).await
 }
 
 async fn firewall(profile: &str, dns: &DnsServer, format: &str, extra: &[&str]) -> Ran {

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use serde_json::Value;
 
 use crate::throttle::{download_server, kbps_to_bytes, upload_server};
-use crate::world::run;
+use crate::world::{run, run_json};
 
 /// Measured rates must be within this fraction of the configured rate.
 const TOLERANCE: f64 = 0.15;
@@ -37,15 +37,8 @@ async fn measure(dir: &tempfile::TempDir, probe_to: SocketAddr, extra: &[String]
         "3s".into(),
     ];
     args.extend(extra.iter().cloned());
-    let out = run(args).await;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().expect("code"), json)
+    let o = run_json(args).await;
+    (o.code, o.json)
 }
 
 fn direction<'a>(json: &'a Value, dir: &str) -> &'a Value {

@@ -68,15 +68,12 @@ pub fn cli() -> assert_cmd::Command {
 /// Runs the CLI with `args` on a blocking thread (servers keep running on the
 /// test's runtime meanwhile).
 pub async fn run(args: Vec<String>) -> Output {
-    run_with(args, Vec::<(String, String)>::new()).await
+    run_with(args, Vec::new()).await
 }
 
 /// [`run`] with extra environment variables.
-pub async fn run_with<K, V>(args: Vec<String>, envs: Vec<(K, V)>) -> Output
-where
-    K: AsRef<std::ffi::OsStr> + Send + 'static,
-    V: AsRef<std::ffi::OsStr> + Send + 'static,
-{
+pub async fn run_with(args: Vec<String>, envs: Vec<(&str, String)>) -> Output {
+    let envs: Vec<(String, String)> = envs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     tokio::task::spawn_blocking(move || cli().args(args).envs(envs).output())
         .await
         .expect("CLI thread panicked")
@@ -113,11 +110,7 @@ impl Ran {
 }
 
 /// [`run_with`] as text.
-pub async fn run_text<K, V>(args: Vec<String>, envs: Vec<(K, V)>) -> Ran
-where
-    K: AsRef<std::ffi::OsStr> + Send + 'static,
-    V: AsRef<std::ffi::OsStr> + Send + 'static,
-{
+pub async fn run_text(args: Vec<String>, envs: Vec<(&str, String)>) -> Ran {
     run_with(args, envs).await.into()
 }
 

@@ -71,6 +71,15 @@ impl DnsWorld {
         self
     }
 
+    /// A world where each of `hosts` has one A record of `127.0.0.1` (TTL 60).
+    pub fn at_loopback(hosts: &[&str]) -> Self {
+        let mut world = Self::new();
+        for h in hosts {
+            world.set(h, loopback(60));
+        }
+        world
+    }
+
     /// By-value form of [`DnsWorld::set`], for builder chains.
     pub fn name(mut self, name: &str, b: Behaviour) -> Self {
         self.set(name, b);
