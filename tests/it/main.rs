@@ -6,10 +6,11 @@ mod faults;
 mod firewall;
 mod fuzz;
 mod fuzz_corpus;
-mod json;
 mod pipeline;
 mod proxy;
-mod proxy_server;
 mod throttle;
 mod throughput;
 mod world;
+/// The harness's own smoke tests, beside `world` (which benches/latency.rs also compiles).
+#[path = "world/smoke.rs"]
+mod world_smoke;
