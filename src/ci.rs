@@ -82,9 +82,9 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
 }
 
 impl PipelineArgs {
-    /// After the report is built: the exit code under `--fail-on`, and the labels.
+    /// After the report is built: the labels. (The exit code under `--fail-on` is decided by
+    /// `report::build`, from the settings it is given.)
     pub fn apply(&self, report: &mut Report) {
-        crate::gate::apply(report, self.fail_on);
         report.labels = self.labels.iter().cloned().collect();
     }
 

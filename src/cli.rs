@@ -478,18 +478,35 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
+/// An environment error in our words, naming the flag it came from.
+pub(crate) fn env_error_words(e: &crate::env::EnvError) -> String {
+    match e {
+        crate::env::EnvError::Trust(t) => trust_error_words(t),
+        other => other.to_string(),
+    }
+}
+
+/// A trust-store input error, naming the flag the file came from.
+pub(crate) fn trust_error_words(e: &crate::env::trust::TrustError) -> String {
+    let flag = match e.input {
+        crate::env::trust::PemInput::CaFile => "--ca-file",
+        crate::env::trust::PemInput::PublicRoots => "--public-roots",
+    };
+    format!("{flag} {}", e.error)
+}
+
 fn check(args: CheckArgs) -> Result<u8, InputError> {
     let p = profile::resolve(&args.profile.profile)?;
     let plan = plan::build(&p, &plan_options(&args.select))?;
     let net = &args.network;
-    let setup = crate::network::Setup::load(
-        net.runner_dir.as_deref(),
-        net.proxy.as_deref(),
-        net.no_proxy.as_deref(),
-        &args.ca_files,
-        net.public_roots.as_deref(),
-    )
-    .map_err(InputError::usage)?;
+    let setup = crate::env::Environment::load(&crate::env::EnvOptions {
+        runner_dir: net.runner_dir.clone(),
+        proxy: net.proxy.clone(),
+        no_proxy: net.no_proxy.clone(),
+        ca_files: args.ca_files.clone(),
+        public_roots: net.public_roots.clone(),
+    })
+    .map_err(|e| InputError::usage(env_error_words(&e)))?;
     // The runner's store, read once: the TLS checks verify against it.
     let trust = setup.stores.runner.trust();
     for r in &args.resolve {
@@ -539,7 +556,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         .worker_threads(2)
         .build()
         .map_err(|e| InputError::usage(format!("cannot start the async runtime: {e}")))?;
-    let results = rt.block_on(probe::run(targets, cfg.clone(), progress.clone()));
+    let outcomes = rt.block_on(probe::run(targets, cfg.clone(), progress.clone()));
     let throughput = if args.no_throughput {
         None
     } else {
@@ -581,13 +598,14 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
                 hold.as_secs()
             );
         }
-        rt.block_on(probe::long_poll::for_plan(&cfg, &plan, &results, hold))
+        rt.block_on(probe::long_poll::for_plan(&cfg, &plan, &outcomes, hold))
     });
     // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
     rt.shutdown_timeout(Duration::from_millis(50));
     if let Some(d) = &display {
         d.finish();
     }
+    let results = report::judge_all(&outcomes);
     let mut report = report::build(
         &plan,
         &results,
@@ -608,7 +626,12 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
             },
             duration_ms: started.elapsed().as_millis() as u64,
             throughput,
-            network: setup.summarize(&results, long_poll.flatten(), probed_at),
+            network: report::findings::summarize(
+                Some(&setup),
+                &results.values().collect::<Vec<_>>(),
+                long_poll.flatten(),
+                probed_at,
+            ),
         },
     );
     args.pipeline.apply(&mut report);
@@ -699,7 +722,9 @@ impl probe::Progress for ProgressDisplay {
             ),
         }
     }
-    fn done(&self, host: &str, verdict: Verdict) {
+    fn done(&self, outcome: &probe::outcome::TargetOutcome) {
+        let verdict = report::judge_target(outcome.clone()).verdict;
+        let host = &outcome.host;
         if verdict == Verdict::Fail {
             self.failed
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

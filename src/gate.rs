@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 
-use crate::error::EXIT_GATE;
-use crate::report::{Report, Verdict};
+use crate::model::Verdict;
 
 /// The lowest overall verdict that fails the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
@@ -40,16 +39,6 @@ impl FailOn {
             FailOn::Warn => verdict >= Verdict::Warn,
         }
     }
-}
-
-/// Set the report's exit code from its overall verdict and `fail_on`.
-pub fn apply(report: &mut Report, fail_on: FailOn) {
-    report.settings.fail_on = fail_on;
-    report.exit_code = if fail_on.gates(report.verdict) {
-        EXIT_GATE
-    } else {
-        0
-    };
 }
 
 #[cfg(test)]

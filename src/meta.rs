@@ -13,10 +13,11 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::env::trust::Trust;
 use crate::model::{Name, Pattern};
 use crate::plan::Plan;
 use crate::probe::dns::DnsClient;
-use crate::probe::tls::{self, Trust};
+use crate::probe::tls;
 
 /// Largest /meta document accepted.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -349,15 +350,20 @@ pub async fn fetch(
         Some(p) => {
             crate::probe::connect::open(p, &host, port, timeout)
                 .await
-                .map_err(|f| f.detail)?
+                .map_err(|f| crate::render::words::proxy_failure(&f.failure))?
                 .stream
         }
         None => direct(&host, port, dns, timeout, url).await?,
     };
     let hs = tls::handshake(trust, &host, tcp, timeout).await;
-    let stream = match (hs.stream, hs.error) {
+    let stream = match (hs.stream, hs.failure) {
         (Some(s), None) => s,
-        (_, Some(e)) => return Err(format!("TLS to {host}:{port}: {e}")),
+        (_, Some(e)) => {
+            return Err(format!(
+                "TLS to {host}:{port}: {}",
+                crate::render::words::tls_failure(&e, &host, false)
+            ))
+        }
         (None, None) => return Err(format!("TLS to {host}:{port}: no connection")),
     };
     fetch_over(stream, &uri, &host, port, timeout).await
@@ -373,16 +379,12 @@ async fn direct(
     if host.parse::<std::net::IpAddr>().is_err() {
         Name::new(host).map_err(|e| format!("`{url}`: {e}"))?;
     }
-    let addrs = crate::probe::lookup_addrs(dns, host, port, timeout).await?;
+    let addrs = crate::probe::lookup_addrs(dns, host, port, timeout)
+        .await
+        .map_err(|f| crate::render::words::lookup_failure(&f))?;
     let (tcp, _addr, _ms) = crate::probe::tcp::connect_any(&addrs, timeout)
         .await
-        .map_err(|f| {
-            let fam = f
-                .addr
-                .map(|a| crate::report::Family::of(&a.ip()))
-                .unwrap_or(crate::report::Family::Ipv4);
-            f.describe(port, fam)
-        })?;
+        .map_err(|(f, _)| crate::render::words::tcp_failure(&f, None))?;
     Ok(tcp)
 }
 

@@ -180,6 +180,15 @@ impl Serialize for ProxyUrl {
     }
 }
 
+/// From the (masked) text a report holds: saved reports and scenario files are read back with
+/// the credentials they never contained.
+impl<'de> serde::Deserialize<'de> for ProxyUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ProxyUrl, D::Error> {
+        let s = String::deserialize(d)?;
+        ProxyUrl::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A raw string that may hold a proxy URL, shown with its password masked.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Masked(String);

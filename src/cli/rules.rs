@@ -13,7 +13,6 @@ use crate::firewall::{self, CollectOptions, Model};
 use crate::meta;
 use crate::plan::{self, PlanOptions};
 use crate::probe::dns::{self, DnsClient};
-use crate::probe::tls::Trust;
 use crate::profile;
 use crate::render::firewall::FirewallFormat;
 
@@ -184,7 +183,7 @@ fn collect_model(plan: &plan::Plan, r: &ResolveArgs) -> Result<Model, InputError
         rt.shutdown_timeout(Duration::from_millis(50));
         m
     };
-    warn_all(&model.warnings);
+    warn_all(&crate::render::firewall::warnings(&model));
     Ok(model)
 }
 
@@ -252,7 +251,15 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, InputError> {
                     )))
                 }
             };
-            let trust = Trust::system_plus(&args.ca_files).map_err(InputError::usage)?;
+            // One trust-store loader for every command: the runner's store as `check` reads it.
+            let trust = crate::env::trust::Stores::load(
+                &crate::proxy::RunnerEnv::load(None).map_err(InputError::usage)?,
+                &args.ca_files,
+                None,
+            )
+            .map_err(|e| InputError::usage(crate::cli::trust_error_words(&e)))?
+            .runner
+            .trust();
             let client = if args.dns_servers.is_empty() {
                 None
             } else {

@@ -130,7 +130,7 @@ fn capability(cap: &CapabilityReport, style: &Style) -> String {
                 Cell::new(phase_cell(tr, Phase::Tls)),
                 Cell::new(phase_cell(tr, Phase::Http)),
                 Cell::new(tr.ms.to_string()),
-                Cell::new(tr.cause.clone().unwrap_or_default()),
+                Cell::new(super::words::target_cause(tr).unwrap_or_default()),
             ]);
         }
     }
@@ -190,17 +190,24 @@ fn dns_cell(t: &TargetResult) -> String {
         return "failed".into();
     }
     let mut parts = Vec::new();
-    if !d.chain.is_empty() {
-        let last = d.chain.last().map(|l| l.target.clone()).unwrap_or_default();
-        parts.push(format!("CNAME×{} → {last}", d.chain.len()));
+    if !d.obs.chain.is_empty() {
+        let last = d
+            .obs
+            .chain
+            .last()
+            .map(|l| l.target.clone())
+            .unwrap_or_default();
+        parts.push(format!("CNAME×{} → {last}", d.obs.chain.len()));
     }
     let v4: Vec<String> = d
+        .obs
         .addresses
         .iter()
         .filter(|a| a.family == Family::Ipv4)
         .map(|a| a.address.to_string())
         .collect();
     let v6: Vec<String> = d
+        .obs
         .addresses
         .iter()
         .filter(|a| a.family == Family::Ipv6)
@@ -215,10 +222,10 @@ fn dns_cell(t: &TargetResult) -> String {
             }
         }
     }
-    match d.source {
-        crate::report::DnsSource::Override => parts.push("(--resolve)".into()),
-        crate::report::DnsSource::System => parts.push("(system resolver)".into()),
-        crate::report::DnsSource::Dns => {}
+    match d.obs.source {
+        crate::probe::outcome::DnsSource::Override => parts.push("(--resolve)".into()),
+        crate::probe::outcome::DnsSource::System => parts.push("(system resolver)".into()),
+        crate::probe::outcome::DnsSource::Dns => {}
     }
     parts.join("\n")
 }
@@ -252,13 +259,13 @@ fn phase_cell(t: &TargetResult, phase: Phase) -> String {
         };
     }
     let multi_port = {
-        let mut ports: Vec<u16> = t.checks.iter().filter_map(|c| c.port).collect();
+        let mut ports: Vec<u16> = t.checks.iter().map(|c| c.obs.port).collect();
         ports.dedup();
         ports.len() > 1
     };
     let fams = checks
         .iter()
-        .filter_map(|c| c.family)
+        .filter_map(|c| c.obs.family)
         .collect::<std::collections::BTreeSet<_>>()
         .len()
         > 1;
@@ -267,13 +274,16 @@ fn phase_cell(t: &TargetResult, phase: Phase) -> String {
         .map(|c| {
             let mut prefix = String::new();
             if multi_port {
-                prefix.push_str(&format!(":{} ", c.port.unwrap_or(0)));
+                prefix.push_str(&format!(":{} ", c.obs.port));
             }
             if fams {
-                prefix.push_str(&format!("{} ", c.family.map(|f| f.label()).unwrap_or("")));
+                prefix.push_str(&format!(
+                    "{} ",
+                    c.obs.family.map(|f| f.label()).unwrap_or("")
+                ));
             }
             let body = match (phase, c.verdict) {
-                (Phase::Http, Verdict::Fail) => match &c.http {
+                (Phase::Http, Verdict::Fail) => match c.obs.http() {
                     Some(h) => format!(
                         "{} {}\n{} FAIL",
                         h.method,
@@ -284,7 +294,7 @@ fn phase_cell(t: &TargetResult, phase: Phase) -> String {
                 },
                 (_, Verdict::Fail) => "FAIL".to_string(),
                 (Phase::Tcp, _) => "ok".to_string(),
-                (Phase::Tls, _) => match &c.tls {
+                (Phase::Tls, _) => match c.obs.tls() {
                     Some(i) => format!(
                         "{}\n{}",
                         i.version.clone().unwrap_or_default(),
@@ -295,7 +305,7 @@ fn phase_cell(t: &TargetResult, phase: Phase) -> String {
                     ),
                     None => "ok".into(),
                 },
-                (Phase::Http, v) => match &c.http {
+                (Phase::Http, v) => match c.obs.http() {
                     Some(h) => format!(
                         "{} {}\n{}{}",
                         h.method,
@@ -364,7 +374,7 @@ fn summary(r: &Report) -> String {
         .network
         .findings
         .iter()
-        .filter(|f| f.severity == crate::network::Severity::Warn)
+        .filter(|f| f.severity == crate::report::findings::Severity::Warn)
         .count();
     if network_warnings > 0 {
         s.push_str(&format!(

@@ -106,3 +106,20 @@ pub(crate) fn suffix_reduce(rules: &[Rule]) -> Vec<(Name, bool)> {
 
 #[cfg(test)]
 mod tests;
+
+/// Everything to say on standard error about a model: names skipped, names not resolved.
+pub fn warnings(m: &Model) -> Vec<String> {
+    let mut out = m.warnings.clone();
+    for u in &m.unresolved {
+        out.push(format!(
+            "{}{}",
+            crate::firewall::comment_safe(&super::words::dns_failure(&u.failure, &u.host)),
+            if u.usable {
+                " (the addresses found are still used)"
+            } else {
+                " (only the name is used)"
+            }
+        ));
+    }
+    out
+}
