@@ -63,9 +63,8 @@ fn parse_host(flag: &str, whole: &str, s: &str) -> Result<String, String> {
     let lower = s.to_ascii_lowercase();
     crate::model::check_hostname(&lower).map_err(|m| {
         format!(
-            "{flag} `{}`: `{}` is not a host name or an IP address: {m}",
-            whole.escape_debug(),
-            s.escape_debug()
+            "{flag} `{}`: {m} (expected a host name or an IP address)",
+            whole.escape_debug()
         )
     })?;
     Ok(lower)
@@ -180,7 +179,7 @@ mod tests {
         }
         let e = "h:8444:a;b:8444".parse::<ConnectTo>().unwrap_err();
         assert!(
-            e.contains("`a;b` is not a host name or an IP address"),
+            e.contains("`a;b` is not a host name: character `;` is not allowed"),
             "{e}"
         );
         // The whole value with no colons is still a usage error.
