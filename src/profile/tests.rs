@@ -374,13 +374,13 @@ fn unknown_key_and_missing_key_in_our_words() {
     let e = err(&src);
     assert!(
         e.message
-            .starts_with("unknown key `hots`: expected one of host, pattern"),
+            .starts_with("unknown field `hots`: expected one of host, pattern"),
         "{e}"
     );
     let e = err(&format!(
         "{HEAD}capabilities:\n  - id: a\n    gating: true\n    entries: [{{host: a.example}}]\n"
     ));
-    assert_eq!(e.message, "missing key `title`");
+    assert_eq!(e.message, "missing field `title`");
     assert!(e.pos.is_some(), "{e}");
 }
 
@@ -388,7 +388,7 @@ fn unknown_key_and_missing_key_in_our_words() {
 fn probe_list_errors_keep_their_words() {
     let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - pattern: \"*.a.example\"\n        probe: [{{host: x.a.example, nope: 1}}]\n");
     let e = err(&src);
-    assert!(e.message.starts_with("unknown key `nope`"), "{e}");
+    assert!(e.message.starts_with("unknown field `nope`"), "{e}");
     assert_our_words(&e);
     let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - pattern: \"*.a.example\"\n        probe: [x.a.example, {{host: y.a.example, ports: [8443]}}]\n");
     let p = parse("t.yaml", &src).unwrap();

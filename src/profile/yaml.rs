@@ -96,15 +96,15 @@ fn message(e: &Error) -> String {
         } => {
             let field = super::clip(field, 80);
             if expected.is_empty() {
-                format!("unknown key `{field}`: no keys are allowed here")
+                format!("unknown field `{field}`: no keys are allowed here")
             } else {
                 format!(
-                    "unknown key `{field}`: expected one of {}",
+                    "unknown field `{field}`: expected one of {}",
                     expected.join(", ")
                 )
             }
         }
-        Error::SerdeMissingField { field, .. } => format!("missing key `{field}`"),
+        Error::SerdeMissingField { field, .. } => format!("missing field `{field}`"),
         Error::SerdeUnknownVariant {
             variant, expected, ..
         } => format!(
