@@ -6,6 +6,7 @@ mod faults;
 mod firewall;
 mod fuzz;
 mod fuzz_corpus;
+mod hostile;
 mod pipeline;
 mod proxy;
 mod throttle;
