@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::model::Verdict;
 
 /// The lowest overall verdict that fails the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
     /// Exit 1 only when a gating capability fails (warnings allowed).

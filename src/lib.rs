@@ -2,10 +2,9 @@
 //!
 //! Pipeline: [`profile`] (data) → [`plan`] (targets) → [`probe`] (dns, tcp, tls, http) →
 //! [`report`] (verdicts) → [`render`] (table, json, junit, markdown, annotations). [`cli`] maps
-//! flags onto that; [`ci`] adds the pipeline outputs and [`gate`] the `--fail-on` exit code.
+//! flags onto that (and adds the pipeline outputs); [`gate`] decides the `--fail-on` exit code.
 
 pub mod audit;
-pub mod ci;
 pub mod cli;
 pub mod env;
 pub mod error;

@@ -10,7 +10,7 @@ pub mod table;
 pub mod words;
 
 /// Output formats of `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable tables, grouped by capability.
     Table,

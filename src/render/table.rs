@@ -8,6 +8,8 @@ use crate::report::{CapabilityReport, Check, Family, Phase, Report, TargetResult
 pub struct Style {
     /// ANSI colours (only on a terminal without NO_COLOR).
     pub color: bool,
+    /// Width to fit the tables to, in columns; 0: no limit (not a terminal). The CLI decides it.
+    pub width: u16,
 }
 
 /// `FAIL  essential — Essential operations  [gating]`
@@ -23,11 +25,16 @@ fn section_title(verdict: Verdict, name: &str, title: &str, gating: bool) -> Str
     )
 }
 
-/// A table in the house style; comfy-table fits it to the terminal when there is one.
-fn new_table(header: Vec<&str>) -> Table {
+/// A table in the house style, fitted to `style.width` (never to what comfy-table would guess).
+fn new_table(header: Vec<&str>, style: &Style) -> Table {
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED);
-    t.set_content_arrangement(ContentArrangement::Dynamic);
+    if style.width > 0 {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(style.width);
+    } else {
+        t.set_content_arrangement(ContentArrangement::Disabled);
+    }
     t.set_header(header);
     t
 }
@@ -91,9 +98,12 @@ pub fn render(report: &Report, style: &Style) -> String {
 
 fn capability(cap: &CapabilityReport, style: &Style) -> String {
     let mut s = section_title(cap.verdict, &cap.id, &cap.title, cap.gating);
-    let mut t = new_table(vec![
-        "entry", "name", "verdict", "DNS", "TCP", "TLS", "HTTP", "ms", "cause",
-    ]);
+    let mut t = new_table(
+        vec![
+            "entry", "name", "verdict", "DNS", "TCP", "TLS", "HTTP", "ms", "cause",
+        ],
+        style,
+    );
     for e in &cap.entries {
         if e.targets.is_empty() {
             t.add_row(vec![
@@ -142,16 +152,19 @@ fn capability(cap: &CapabilityReport, style: &Style) -> String {
 fn throughput(tp: &crate::report::ThroughputReport, style: &Style) -> String {
     let title = format!("at least {} kbit/s up and down", tp.min_kbps);
     let mut s = section_title(tp.verdict, "throughput", &title, tp.gating);
-    let mut t = new_table(vec![
-        "direction",
-        "verdict",
-        "kbit/s",
-        "bytes",
-        "sample",
-        "TTFB",
-        "stopped",
-        "detail",
-    ]);
+    let mut t = new_table(
+        vec![
+            "direction",
+            "verdict",
+            "kbit/s",
+            "bytes",
+            "sample",
+            "TTFB",
+            "stopped",
+            "detail",
+        ],
+        style,
+    );
     for d in &tp.directions {
         t.add_row(vec![
             Cell::new(&d.direction),

@@ -2,6 +2,7 @@
 //! CLI against servers it starts on loopback. Nothing here contacts a non-loopback address.
 
 mod check;
+mod cli_edge;
 mod faults;
 mod firewall;
 mod fuzz;

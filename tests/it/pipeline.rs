@@ -511,13 +511,27 @@ async fn github_actions_annotations_and_step_summary() {
     );
     assert_eq!(read(&summary).matches("runner-preflight: WARN").count(), 2);
 
-    // JSON on stdout stays JSON: no workflow commands there; the summary is still written.
-    let out = run_with(w.args(&["--format", "json"]), gh(vec![])).await;
+    // JSON on stdout stays JSON: no workflow commands there, they go to stderr (the runner reads
+    // workflow commands there too); the summary is still written.
+    let copy = w.path("copy.json");
+    let out = run_with(
+        w.args(&["--format", "json", "--output-json", copy.to_str().unwrap()]),
+        gh(vec![]),
+    )
+    .await;
     let stdout = text(&out.stdout);
     json_of(&stdout);
     assert!(annotation_lines(&stdout).is_empty());
+    assert_eq!(stdout, read(&copy), "stdout is the report and nothing else");
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("annotations not printed"), "{stderr}");
+    let ann = annotation_lines(&stderr);
+    assert_eq!(ann.len(), 2, "{stderr}");
+    assert!(
+        ann.iter()
+            .any(|l| l.starts_with("::warning title=runner-preflight%3A core WARN (gating)::")),
+        "{ann:#?}"
+    );
+    assert!(!stderr.contains("annotations not printed"), "{stderr}");
     assert_eq!(read(&summary).matches("runner-preflight: WARN").count(), 3);
 
     // JSON to a file: stdout is free for the workflow commands.
@@ -1319,4 +1333,245 @@ async fn action_check_step_runs_the_binary_and_sets_outputs() {
         read(&summary).starts_with("## ⚠️ runner-preflight: WARN"),
         "job summary written"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile environments: full disks, file size limits, outputs that are inputs, GitHub Actions
+// annotations when stdout carries the report.
+// ---------------------------------------------------------------------------------------------
+
+const BIN: &str = env!("CARGO_BIN_EXE_runner-preflight");
+
+/// The CLI (hermetic) with stdout on `/dev/full`: every write to it fails with ENOSPC.
+async fn run_to_dev_full(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full");
+        hermetic(BIN)
+            .args(args)
+            .stdout(std::process::Stdio::from(full))
+            .output()
+            .expect("spawn runner-preflight")
+    })
+    .await
+    .expect("CLI thread panicked")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_report_to_a_full_stdout_is_an_error() {
+    let w = World::new().await;
+    for format in ["json", "table", "markdown"] {
+        let out = run_to_dev_full(w.args(&["--format", format])).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(code(&out), 2, "--format {format}: {stderr}");
+        assert!(
+            stderr.contains("cannot write the report to standard output: no space left on device"),
+            "--format {format}: {stderr}"
+        );
+        assert!(!stderr.contains("os error"), "{stderr}");
+    }
+}
+
+/// `check` under a file size limit of 1 KiB with SIGXFSZ ignored (so a write past it fails with
+/// EFBIG instead of killing the process), as `(ulimit -f 1; trap '' XFSZ; runner-preflight …)`.
+async fn run_under_fsize_limit(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        hermetic("bash")
+            .arg("-c")
+            .arg("ulimit -f 1 && trap '' XFSZ && exec \"$@\"")
+            .arg("bash")
+            .arg(BIN)
+            .args(args)
+            .output()
+            .expect("spawn bash")
+    })
+    .await
+    .expect("CLI thread panicked")
+}
+
+fn dir_entries(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_write_leaves_the_previous_report_whole() {
+    let w = World::new().await;
+    let old = "{\"verdict\": \"pass\", \"previous\": true}\n";
+    for flag in ["--output", "--output-json", "--output-junit"] {
+        let prev = w.path("prev.report");
+        std::fs::write(&prev, old).expect("seed previous report");
+        let before = dir_entries(w.dir.path());
+        let mut args = vec![flag, prev.to_str().unwrap()];
+        if flag == "--output" {
+            args.extend(["--format", "json"]);
+        }
+        let out = run_under_fsize_limit(w.args(&args)).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(code(&out), 2, "{flag}: {stderr}");
+        assert!(stderr.contains(&format!("error: {flag} ")), "{stderr}");
+        assert!(stderr.contains("file too large"), "{stderr}");
+        assert!(stderr.contains("nothing was replaced"), "{stderr}");
+        assert_eq!(read(&prev), old, "{flag}: the previous file is intact");
+        assert_eq!(
+            dir_entries(w.dir.path()),
+            before,
+            "{flag}: no temporary file left behind"
+        );
+    }
+    // Without the limit the same run replaces the file with the whole report.
+    let prev = w.path("prev.report");
+    let out = run_with(
+        w.args(&["--format", "json", "--output", prev.to_str().unwrap()]),
+        vec![],
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(json_of(&read(&prev))["verdict"], "warn");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_that_is_an_input_is_refused_before_probing() {
+    let w = World::new().await;
+    let profile_before = read(Path::new(&w.profile));
+    let ca_before = read(&w.ca);
+    // The same file under another spelling: a `..` detour.
+    let detour = w.dir.path().join("sub");
+    std::fs::create_dir(&detour).expect("mkdir");
+    let profile_detour = detour.join("..").join("pipe.yaml");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--output".into(), w.profile.clone()], "--output"),
+        (
+            vec!["--output-json".into(), profile_detour.display().to_string()],
+            "--output-json",
+        ),
+        (
+            vec!["--output-junit".into(), w.ca.display().to_string()],
+            "--output-junit",
+        ),
+        (
+            vec![
+                "--output-markdown".into(),
+                w.path(".env").display().to_string(),
+            ],
+            "--output-markdown",
+        ),
+    ];
+    for (extra, flag) in cases {
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let out = run_with(w.args(&extra), vec![]).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(code(&out), 2, "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("error: {flag} ")) && stderr.contains("input"),
+            "{extra:?}: {stderr}"
+        );
+        assert!(stderr.contains("refusing to overwrite"), "{stderr}");
+    }
+    assert_eq!(w.srv.connections(), 0, "nothing probed");
+    assert_eq!(w.dns.queries(), 0, "nothing resolved");
+    assert_eq!(read(Path::new(&w.profile)), profile_before);
+    assert_eq!(read(&w.ca), ca_before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_actions_annotations_go_to_stderr_when_stdout_is_the_report() {
+    let w = World::new().await;
+    for (format, flag) in [
+        ("markdown", "--output-markdown"),
+        ("junit", "--output-junit"),
+    ] {
+        let copy = w.path(&format!("copy.{format}"));
+        let args = w.args(&["--format", format, flag, copy.to_str().unwrap()]);
+        let plain = run_with(args.clone(), vec![]).await;
+        assert_eq!(
+            text(&plain.stdout),
+            read(&copy),
+            "{format} without GitHub Actions"
+        );
+        assert!(annotation_lines(&text(&plain.stderr)).is_empty());
+        let gh = run_with(args, vec![("GITHUB_ACTIONS".into(), "true".into())]).await;
+        assert_eq!(code(&gh), code(&plain));
+        let stdout = text(&gh.stdout);
+        assert_eq!(
+            stdout,
+            read(&copy),
+            "{format}: stdout is the report, byte for byte"
+        );
+        assert!(annotation_lines(&stdout).is_empty(), "{stdout}");
+        let stderr = text(&gh.stderr);
+        let ann = annotation_lines(&stderr);
+        assert_eq!(ann.len(), 2, "{format}: {stderr}");
+        assert!(
+            ann.iter().any(|l| l
+                .starts_with("::warning title=runner-preflight%3A extra FAIL (informational)::")),
+            "{ann:#?}"
+        );
+    }
+}
+
+/// `check` on a pseudo-terminal made by `script`, which reports 0 columns (what a pty without a
+/// size says); returns the table lines.
+async fn table_on_a_zero_column_pty(w: &World, env: Vec<(String, String)>) -> Vec<String> {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut line = format!("stty cols 0 rows 0; exec {}", quote(BIN));
+    for a in w.args(&["--format", "table"]) {
+        line.push(' ');
+        line.push_str(&quote(&a));
+    }
+    let out = tokio::task::spawn_blocking(move || {
+        let mut c = hermetic("script");
+        c.args(["-q", "-e", "-c", &line, "/dev/null"]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.stdin(std::process::Stdio::null())
+            .output()
+            .expect("spawn script (util-linux)")
+    })
+    .await
+    .expect("script thread panicked");
+    let stdout = text(&out.stdout).replace('\r', "");
+    assert_eq!(code(&out), 0, "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("Verdict: WARN"), "{stdout}");
+    stdout
+        .lines()
+        .filter(|l| l.starts_with('│') || l.starts_with('┌') || l.starts_with('╞'))
+        .map(str::to_string)
+        .collect()
+}
+
+fn widest(lines: &[String]) -> usize {
+    lines.iter().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_of_zero_columns_gets_a_readable_table() {
+    let w = World::new().await;
+    let lines = table_on_a_zero_column_pty(&w, vec![]).await;
+    assert!(!lines.is_empty());
+    let header = lines
+        .iter()
+        .find(|l| l.contains("verdict"))
+        .unwrap_or_else(|| panic!("no header line with `verdict` in one piece: {lines:#?}"));
+    assert!(
+        header.contains("entry") && header.contains("cause"),
+        "{header}"
+    );
+    let width = widest(&lines);
+    assert!(
+        (60..=100).contains(&width),
+        "width {width}, fallback 100: {lines:#?}"
+    );
+    // COLUMNS is honoured when the terminal does not tell.
+    let lines = table_on_a_zero_column_pty(&w, vec![("COLUMNS".into(), "70".into())]).await;
+    assert!(widest(&lines) <= 70, "{lines:#?}");
+    assert!(widest(&lines) >= 60, "{lines:#?}");
+    // … but never below the readable minimum.
+    let lines = table_on_a_zero_column_pty(&w, vec![("COLUMNS".into(), "5".into())]).await;
+    assert!((55..=60).contains(&widest(&lines)), "{lines:#?}");
 }

@@ -25,7 +25,7 @@ pub const IPSET_V4: &str = "runner-preflight-v4";
 pub const IPSET_V6: &str = "runner-preflight-v6";
 
 /// Output formats of `firewall`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FirewallFormat {
     /// One name or pattern per line (`*.x` as documented)
     Plain,
