@@ -561,15 +561,20 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
             ));
         }
         let dialer = probe::Dialer::new(cfg.clone());
-        Some(rt.block_on(probe::throughput::measure(
+        let measured = rt.block_on(probe::throughput::measure(
             &dialer,
             &cfg.trust,
             &settings,
-            tp.gating,
             down.as_deref(),
             up.as_deref(),
+        ));
+        Some(report::throughput::judge(
+            measured,
+            settings.min_kbps,
+            settings.max_bytes,
+            tp.gating,
             tp.note.clone(),
-        )))
+        ))
     };
     // Date headers are compared with the clock as it was when they arrived (before a long poll).
     let probed_at = std::time::SystemTime::now();
@@ -581,7 +586,15 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
                 hold.as_secs()
             );
         }
-        rt.block_on(probe::long_poll::for_plan(&cfg, &plan, &results, hold))
+        // The long-poll name's addresses as the probe found them.
+        let addresses = |host: &str| {
+            results
+                .iter()
+                .find(|(t, _)| t.host == host)
+                .map(|(_, r)| r.dns.addresses.iter().map(|a| a.address).collect())
+                .unwrap_or_default()
+        };
+        rt.block_on(probe::long_poll::for_plan(&cfg, &plan, addresses, hold))
     });
     // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
     rt.shutdown_timeout(Duration::from_millis(50));

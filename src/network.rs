@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+pub use crate::probe::long_poll::{Cut, LongPoll, LongPollFailure, LongPollOutcome};
 use crate::proxy::{ProxySettings, RunnerEnv};
 use crate::report::{Phase, Route, TargetResult, Verdict};
 use crate::trust::{StoreVerdicts, Stores};
@@ -42,12 +43,32 @@ pub enum Severity {
 pub struct Finding {
     pub severity: Severity,
     pub topic: Topic,
-    pub message: String,
+    pub message: Text,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<String>,
     /// What to do, when there is something to do.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<Text>,
+}
+
+/// What a finding says. Most findings are still written here; the long poll's words are
+/// `render`'s, from the typed report (`Display` and `Serialize` are in `render::words_throughput`:
+/// a string either way).
+#[derive(Debug, Clone)]
+pub enum Text {
+    Written(String),
+    /// The long poll's outcome.
+    LongPoll(Box<LongPollReport>),
+    /// What to do about a cut long poll to `host`.
+    LongPollFix {
+        host: String,
+    },
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::Written(s)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,14 +88,31 @@ pub struct ClockReport {
     pub skew_seconds: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The long poll, judged. Its JSON form (`{host, route, hold_seconds, survived, detail,
+/// failure}`) is written in `render::words_throughput`.
+#[derive(Debug, Clone)]
 pub struct LongPollReport {
     pub host: String,
     pub route: Route,
     /// How long the idle connection was to be held.
     pub hold_seconds: u64,
+    /// The connection was still answering after the hold.
     pub survived: bool,
-    pub detail: String,
+    pub observed: LongPoll,
+}
+
+impl LongPollReport {
+    /// Survived means: held the full time and still answered. Cut, silent, or never opened
+    /// (nothing tested) do not survive.
+    pub fn judge(observed: LongPoll) -> LongPollReport {
+        LongPollReport {
+            host: observed.host.clone(),
+            route: observed.route,
+            hold_seconds: observed.hold.as_secs(),
+            survived: matches!(observed.outcome, LongPollOutcome::Answered { .. }),
+            observed,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -127,7 +165,7 @@ impl Setup {
     pub fn summarize<K>(
         &self,
         results: &std::collections::HashMap<K, TargetResult>,
-        long_poll: Option<LongPollReport>,
+        long_poll: Option<LongPoll>,
         now: SystemTime,
     ) -> NetworkReport {
         summarize(
@@ -145,7 +183,7 @@ fn finding(severity: Severity, topic: Topic, message: String) -> Finding {
     Finding {
         severity,
         topic,
-        message,
+        message: Text::Written(message),
         hosts: vec![],
         fix: None,
     }
@@ -166,9 +204,10 @@ pub fn summarize(
     env: &RunnerEnv,
     stores: Option<&Stores>,
     results: &[&TargetResult],
-    long_poll: Option<LongPollReport>,
+    long_poll: Option<LongPoll>,
     now: SystemTime,
 ) -> NetworkReport {
+    let long_poll = long_poll.map(LongPollReport::judge);
     let mut findings = Vec::new();
     for w in &proxy.warnings {
         findings.push(finding(Severity::Warn, Topic::Proxy, w.clone()));
@@ -224,29 +263,27 @@ pub fn summarize(
                 ),
             );
             f.hosts = vec![c.host.clone()];
-            f.fix = Some("synchronise the clock (NTP: systemd-timesyncd, chrony)".into());
+            f.fix = Some(Text::Written(
+                "synchronise the clock (NTP: systemd-timesyncd, chrony)".into(),
+            ));
             findings.push(f);
         }
     }
 
     if let Some(lp) = &long_poll {
-        let mut f = finding(
-            if lp.survived {
+        findings.push(Finding {
+            severity: if lp.survived {
                 Severity::Note
             } else {
                 Severity::Warn
             },
-            Topic::LongPoll,
-            lp.detail.clone(),
-        );
-        f.hosts = vec![lp.host.clone()];
-        if !lp.survived {
-            f.fix = Some(format!(
-                "let idle HTTPS connections to {} live at least 60 s in the proxy or firewall (the runner's long poll lasts 50 s)",
-                lp.host
-            ));
-        }
-        findings.push(f);
+            topic: Topic::LongPoll,
+            message: Text::LongPoll(Box::new(lp.clone())),
+            hosts: vec![lp.host.clone()],
+            fix: (!lp.survived).then(|| Text::LongPollFix {
+                host: lp.host.clone(),
+            }),
+        });
     }
 
     NetworkReport {
@@ -314,9 +351,9 @@ fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec
                 }
             ),
         );
-        f.fix = Some(format!(
+        f.fix = Some(Text::Written(format!(
             "if \"{issuer}\" is your organisation's inspecting proxy, its CA certificate must be in all three trust stores (the OS store, git's, node's); otherwise find out who re-signs this traffic"
-        ));
+        )));
         f.hosts = hosts;
         findings.push(f);
     }
@@ -413,7 +450,7 @@ fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec
             ),
         };
         let mut f = finding(Severity::Warn, Topic::TrustStore, message);
-        f.fix = Some(fix);
+        f.fix = Some(Text::Written(fix));
         f.hosts = hosts;
         findings.push(f);
     }

@@ -7,5 +7,5 @@ pub mod verdict;
 
 pub use host::{check_hostname, check_pattern, pattern_covers, Name, Pattern};
 pub use http::{HttpSpec, Method};
-pub use url::{parse_url, HttpUrl};
+pub use url::{parse_url, HttpUrl, UrlError};
 pub use verdict::{Family, Phase, Route, Verdict};

@@ -641,13 +641,49 @@ async fn probe_family(
 
 /// Addresses of `host:port` for a connection outside the probes (throughput, /meta, a proxy's
 /// name): an IP literal as it is, else the given DNS servers, else the system resolver, bounded
-/// by `timeout`. Failures are in words.
+/// by `timeout`. Failures are in words ([`resolve_addrs`] gives them typed).
 pub async fn lookup_addrs(
     dns_client: Option<&dns::DnsClient>,
     host: &str,
     port: u16,
     timeout: Duration,
 ) -> Result<Vec<SocketAddr>, String> {
+    resolve_addrs(dns_client, host, port, timeout)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Why [`resolve_addrs`] found no address. `Display` is the message [`lookup_addrs`] gives.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// The DNS servers (`--dns-server`) gave no address.
+    #[error("{}", failure.cause(host))]
+    Dns {
+        host: String,
+        failure: dns::DnsFailure,
+    },
+    /// An answer without addresses.
+    #[error("DNS: no address for {host}")]
+    NoAddress { host: String },
+    /// The system resolver failed.
+    #[error("DNS: cannot resolve {host}: {source}")]
+    System {
+        host: String,
+        source: Arc<std::io::Error>,
+    },
+    /// The system resolver did not answer in time.
+    #[error("DNS: no answer for {host} within {}", dns::fmt_duration(*after))]
+    SystemTimeout { host: String, after: Duration },
+}
+
+/// [`lookup_addrs`] with the failure typed.
+pub async fn resolve_addrs(
+    dns_client: Option<&dns::DnsClient>,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, LookupError> {
     if let Ok(ip) = host
         .trim_start_matches('[')
         .trim_end_matches(']')
@@ -655,14 +691,18 @@ pub async fn lookup_addrs(
     {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
+    let host_s = || host.to_string();
     let addrs: Vec<SocketAddr> = match dns_client {
         Some(c) => {
             let r = c.resolve(host).await;
             if r.addresses.is_empty() {
-                return Err(r
-                    .failure
-                    .map(|f| f.cause(host))
-                    .unwrap_or_else(|| format!("DNS: no address for {host}")));
+                return Err(match r.failure {
+                    Some(failure) => LookupError::Dns {
+                        host: host_s(),
+                        failure,
+                    },
+                    None => LookupError::NoAddress { host: host_s() },
+                });
             }
             r.addresses
                 .iter()
@@ -671,17 +711,22 @@ pub async fn lookup_addrs(
         }
         None => match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
             Ok(Ok(it)) => it.collect(),
-            Ok(Err(e)) => return Err(format!("DNS: cannot resolve {host}: {e}")),
+            Ok(Err(e)) => {
+                return Err(LookupError::System {
+                    host: host_s(),
+                    source: Arc::new(e),
+                })
+            }
             Err(_) => {
-                return Err(format!(
-                    "DNS: no answer for {host} within {}",
-                    dns::fmt_duration(timeout)
-                ))
+                return Err(LookupError::SystemTimeout {
+                    host: host_s(),
+                    after: timeout,
+                })
             }
         },
     };
     if addrs.is_empty() {
-        return Err(format!("DNS: no address for {host}"));
+        return Err(LookupError::NoAddress { host: host_s() });
     }
     Ok(addrs)
 }
@@ -705,7 +750,7 @@ impl Dialer {
         Dialer { cfg, dns_client }
     }
 
-    async fn lookup(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+    async fn lookup(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, LookupError> {
         if let Ok(ip) = host.parse::<IpAddr>() {
             return Ok(vec![SocketAddr::new(ip, port)]);
         }
@@ -713,7 +758,7 @@ impl Dialer {
         if !own.is_empty() {
             return Ok(own.into_iter().map(|a| SocketAddr::new(a, port)).collect());
         }
-        lookup_addrs(self.dns_client.as_ref(), host, port, self.cfg.timeout).await
+        resolve_addrs(self.dns_client.as_ref(), host, port, self.cfg.timeout).await
     }
 }
 
@@ -727,7 +772,11 @@ impl throughput::Dial for Dialer {
         host: &'a str,
         port: u16,
     ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Vec<SocketAddr>, String>> + Send + 'a>,
+        Box<
+            dyn std::future::Future<Output = Result<Vec<SocketAddr>, throughput::AddressError>>
+                + Send
+                + 'a,
+        >,
     > {
         Box::pin(async move {
             // The name's own addresses are needed unless a --connect-to rule names the host.
@@ -743,10 +792,11 @@ impl throughput::Dial for Dialer {
             };
             let (addrs, note) = apply_connect_to(&self.cfg, host, port, &own).await;
             if addrs.is_empty() {
-                return Err(format!(
-                    "no address to connect to for {host}:{port}{}",
-                    note.map(|n| format!(" ({n})")).unwrap_or_default()
-                ));
+                return Err(throughput::AddressError::NoneToConnect {
+                    host: host.to_string(),
+                    port,
+                    connect_to: note,
+                });
             }
             Ok(addrs)
         })

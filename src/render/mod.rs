@@ -7,6 +7,7 @@ pub mod junit;
 pub mod markdown;
 pub mod network;
 pub mod table;
+pub mod words_throughput;
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

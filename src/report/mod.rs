@@ -4,8 +4,10 @@
 //! Renderers read a `Report` and do no network I/O.
 
 mod aggregate;
+pub mod throughput;
 
 pub use aggregate::{build, target_verdict, RunInfo};
+pub use throughput::{DirectionResult, ThroughputReport};
 
 use std::net::IpAddr;
 
@@ -199,42 +201,9 @@ pub struct Report {
     pub summary: Summary,
     pub capabilities: Vec<CapabilityReport>,
     pub inactive: Vec<Inactive>,
-    /// Upload and download rates against the floor; `null` with `--no-throughput`.
+    /// Upload and download rates against the floor; `null` with `--no-throughput`. Its JSON
+    /// form (words included) is written in `render::words_throughput`.
     pub throughput: Option<ThroughputReport>,
     /// Proxy, trust stores, interception, clock and long-poll findings.
     pub network: crate::network::NetworkReport,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ThroughputReport {
-    pub verdict: Verdict,
-    pub gating: bool,
-    pub min_kbps: u32,
-    /// Bytes moved per direction at most.
-    pub max_bytes: u64,
-    pub directions: Vec<DirectionResult>,
-    pub notes: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DirectionResult {
-    /// `download` or `upload`.
-    pub direction: String,
-    pub url: Option<String>,
-    pub verdict: Verdict,
-    /// Sustained rate; `null` when not measured.
-    pub kbps: Option<f64>,
-    pub bytes: u64,
-    /// Length of the sustained sample the rate is computed over.
-    pub sample_ms: u64,
-    /// From connecting to the verdict (set-up, TTFB and sample).
-    pub elapsed_ms: u64,
-    /// The proxy the measurement went through (credentials masked), or `null` for direct.
-    pub via_proxy: Option<String>,
-    /// Time to first byte (download), excluded from the rate.
-    pub ttfb_ms: Option<u64>,
-    /// Why sampling stopped: verdict certain, byte limit, time limit, transfer ended, …
-    pub stopped: String,
-    pub detail: String,
-    pub archive_warning: Option<String>,
 }
