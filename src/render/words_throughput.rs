@@ -499,3 +499,480 @@ impl Serialize for Text {
         ser.collect_str(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::probe::long_poll::LongPoll;
+    use crate::probe::throughput::DirectionSample;
+    use crate::proxy::ProxyUrl;
+    use crate::report::throughput::{judge, judge_direction, Direction, Measurement};
+
+    fn sample(direction: Direction, rate: Option<f64>) -> DirectionSample {
+        DirectionSample {
+            direction,
+            url: "http://x.example/f".into(),
+            bytes: 5,
+            sample: Duration::from_millis(1500),
+            elapsed: Duration::from_millis(2500),
+            ttfb: Some(Duration::from_millis(12)),
+            via_proxy: None,
+            stopped: Some(StopReason::Certain),
+            rate,
+            failure: None,
+        }
+    }
+
+    fn failed(direction: Direction, f: ThroughputFailure) -> DirectionResult {
+        judge_direction(
+            DirectionSample {
+                failure: Some(f),
+                stopped: None,
+                ttfb: None,
+                bytes: 0,
+                ..sample(direction, None)
+            },
+            70,
+        )
+    }
+
+    fn proxy() -> ProxyUrl {
+        ProxyUrl::parse("http://bob:pw@proxy.example:3128").unwrap()
+    }
+
+    #[test]
+    fn judged_rates() {
+        let d = |dir, rate| detail(&judge_direction(sample(dir, Some(rate)), 70));
+        assert_eq!(
+            d(Direction::Upload, 100.4),
+            "upload 100 kbit/s ≥ 70 kbit/s floor"
+        );
+        assert_eq!(
+            d(Direction::Download, 60.0),
+            "download 60 kbit/s is below the 70 kbit/s floor GitHub requires"
+        );
+        assert_eq!(
+            d(Direction::Download, 80.0),
+            "download 80 kbit/s ≥ 70 kbit/s floor; at 80 kbit/s a 2 MB action archive takes 200 s, longer than the runner's 100 s HTTP timeout: downloads of larger actions will fail"
+        );
+        // Below the floor the archive warning is its own field, not in the detail.
+        let slow = judge_direction(sample(Direction::Download, Some(60.0)), 70);
+        assert_eq!(
+            archive_warning(&slow).as_deref(),
+            Some("at 60 kbit/s a 2 MB action archive takes 267 s, longer than the runner's 100 s HTTP timeout: downloads of larger actions will fail")
+        );
+        let through = judge_direction(
+            DirectionSample {
+                via_proxy: Some(proxy()),
+                ..sample(Direction::Upload, Some(500.0))
+            },
+            70,
+        );
+        assert_eq!(
+            detail(&through),
+            "upload 500 kbit/s ≥ 70 kbit/s floor; measured up to the proxy only: a proxy can buffer megabytes, so the uplink behind it is not confirmed"
+        );
+        assert_eq!(
+            detail(&judge_direction(sample(Direction::Download, None), 70)),
+            "download: all 5 bytes arrived at once (faster than can be timed; above the floor)"
+        );
+    }
+
+    #[test]
+    fn stopped_words() {
+        for (r, w) in [
+            (StopReason::Certain, "verdict certain"),
+            (StopReason::ByteBound, "byte limit"),
+            (StopReason::TimeBound, "time limit"),
+            (StopReason::TransferEnded, "transfer ended"),
+            (StopReason::ConnectionClosed, "connection closed"),
+        ] {
+            let d = judge_direction(
+                DirectionSample {
+                    stopped: Some(r),
+                    ..sample(Direction::Upload, Some(100.0))
+                },
+                70,
+            );
+            assert_eq!(stopped(&d), w);
+        }
+        let nx = failed(
+            Direction::Download,
+            ThroughputFailure::NoResponse(Duration::from_secs(5)),
+        );
+        assert_eq!(stopped(&nx), "error");
+        let none = judge(
+            Measurement {
+                download: None,
+                upload: None,
+            },
+            70,
+            1,
+            true,
+            None,
+        );
+        assert_eq!(stopped(&none.directions[0]), "not measured");
+    }
+
+    #[test]
+    fn not_measured_and_failures() {
+        let none = judge(
+            Measurement {
+                download: None,
+                upload: None,
+            },
+            70,
+            1,
+            true,
+            None,
+        );
+        assert_eq!(
+            detail(&none.directions[0]),
+            "download not measured: the profile names no download source; pass --throughput-url URL"
+        );
+        assert_eq!(
+            detail(&none.directions[1]),
+            "upload not measured: the profile names no upload sink that takes data without a token (a figure would be made up); pass --upload-url URL of an endpoint that accepts a POST"
+        );
+        let d = |dir, f| detail(&failed(dir, f));
+        assert_eq!(
+            d(Direction::Download, ThroughputFailure::SourceStatus { status: 404 }),
+            "download not measured: the download source answered 404 (the network path works, but there is nothing to measure; pass --throughput-url)"
+        );
+        assert_eq!(
+            d(
+                Direction::Download,
+                ThroughputFailure::ProxyRefused {
+                    status: 403,
+                    proxy: proxy()
+                }
+            ),
+            "download not measured: 403 through the proxy http://bob:***@proxy.example:3128: the proxy refuses or cannot reach the download source"
+        );
+        assert_eq!(
+            d(
+                Direction::Download,
+                ThroughputFailure::Stalled {
+                    bytes: 100,
+                    waited: Duration::from_secs(1),
+                    stopped: StopReason::TimeBound
+                }
+            ),
+            "download stalled: 100 bytes, then nothing for 1 s (time limit)"
+        );
+        assert_eq!(
+            d(
+                Direction::Download,
+                ThroughputFailure::TooFewBytes {
+                    bytes: 2000,
+                    needed: 16384
+                }
+            ),
+            "download: the source sent only 2000 bytes, too few to measure a rate (at least 16384 are needed; pass --throughput-url with a larger file)"
+        );
+        assert_eq!(
+            d(
+                Direction::Upload,
+                ThroughputFailure::UploadRejected {
+                    after: 0,
+                    error: Arc::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
+                    answer: Some("HTTP/1.1 413 Payload Too Large".into()),
+                }
+            ),
+            "upload not measured: the server stopped taking the upload after 0 bytes (broken pipe); it answered `HTTP/1.1 413 Payload Too Large`"
+        );
+        assert_eq!(
+            d(
+                Direction::Upload,
+                ThroughputFailure::Connect {
+                    addr: "127.0.0.1:9".parse().unwrap(),
+                    error: ConnectError::TimedOut(Duration::from_millis(2500)),
+                }
+            ),
+            "upload not measured: TCP 127.0.0.1:9: no answer within 2.5 s"
+        );
+        assert_eq!(
+            d(
+                Direction::Download,
+                ThroughputFailure::Address(AddressError::NoneToConnect {
+                    host: "dl.example".into(),
+                    port: 80,
+                    connect_to: Some("--connect-to other.example:80".into()),
+                })
+            ),
+            "download not measured: no address to connect to for dl.example:80 (--connect-to other.example:80)"
+        );
+        assert_eq!(
+            d(
+                Direction::Download,
+                ThroughputFailure::Address(AddressError::Lookup(LookupError::SystemTimeout {
+                    host: "dl.example".into(),
+                    after: Duration::from_secs(5),
+                }))
+            ),
+            "download not measured: DNS: no answer for dl.example within 5 s"
+        );
+        assert_eq!(
+            d(
+                Direction::Download,
+                ThroughputFailure::TooManyRedirects { max: 3 }
+            ),
+            "download not measured: more than 3 redirects"
+        );
+    }
+
+    /// The words of the typed lookup failure are the ones `lookup_addrs` gives as text.
+    #[test]
+    fn lookup_words_match_the_text_api() {
+        let all = [
+            LookupError::Dns {
+                host: "h.example".into(),
+                failure: DnsFailure::NoServers,
+            },
+            LookupError::NoAddress {
+                host: "h.example".into(),
+            },
+            LookupError::System {
+                host: "h.example".into(),
+                source: Arc::new(std::io::Error::other("no such name")),
+            },
+            LookupError::SystemTimeout {
+                host: "h.example".into(),
+                after: Duration::from_millis(1500),
+            },
+        ];
+        for e in all {
+            assert_eq!(lookup_cause(&e), e.to_string());
+        }
+    }
+
+    #[test]
+    fn json_keeps_every_field_and_adds_failure() {
+        let tp = judge(
+            Measurement {
+                download: Some(sample(Direction::Download, Some(500.0))),
+                upload: Some(DirectionSample {
+                    failure: Some(ThroughputFailure::SourceStatus { status: 404 }),
+                    ..sample(Direction::Upload, None)
+                }),
+            },
+            70,
+            2048,
+            true,
+            Some("a note".into()),
+        );
+        let v = serde_json::to_value(&tp).unwrap();
+        let keys = |o: &Value| -> Vec<String> {
+            o.as_object().unwrap().keys().cloned().collect::<Vec<_>>()
+        };
+        let mut top = keys(&v);
+        top.sort();
+        assert_eq!(
+            top,
+            [
+                "directions",
+                "gating",
+                "max_bytes",
+                "min_kbps",
+                "notes",
+                "verdict"
+            ]
+        );
+        let mut dir = keys(&v["directions"][0]);
+        dir.sort();
+        assert_eq!(
+            dir,
+            [
+                "archive_warning",
+                "bytes",
+                "detail",
+                "direction",
+                "elapsed_ms",
+                "failure",
+                "kbps",
+                "sample_ms",
+                "stopped",
+                "ttfb_ms",
+                "url",
+                "verdict",
+                "via_proxy"
+            ]
+        );
+        let down = &v["directions"][0];
+        assert_eq!(down["direction"], "download");
+        assert_eq!(down["verdict"], "pass");
+        assert_eq!(down["kbps"], 500.0);
+        assert_eq!(down["sample_ms"], 1500);
+        assert_eq!(down["elapsed_ms"], 2500);
+        assert_eq!(down["ttfb_ms"], 12);
+        assert_eq!(down["stopped"], "verdict certain");
+        assert!(down["failure"].is_null());
+        let up = &v["directions"][1];
+        assert_eq!(up["verdict"], "warn");
+        assert_eq!(up["failure"]["kind"], "http_status");
+        assert_eq!(up["failure"]["status"], 404);
+        assert!(up["kbps"].is_null());
+        assert_eq!(v["notes"][0], "a note");
+        assert_eq!(v["verdict"], "warn");
+        // Not measured: the same fields, zero and null, and a failure saying what is missing.
+        let none = judge(
+            Measurement {
+                download: None,
+                upload: None,
+            },
+            70,
+            1,
+            true,
+            None,
+        );
+        let v = serde_json::to_value(&none).unwrap();
+        let up = &v["directions"][1];
+        assert!(up["url"].is_null() && up["via_proxy"].is_null() && up["ttfb_ms"].is_null());
+        assert_eq!(
+            (up["bytes"].as_u64(), up["sample_ms"].as_u64()),
+            (Some(0), Some(0))
+        );
+        assert_eq!(up["failure"]["kind"], "not_measured");
+        assert_eq!(up["failure"]["missing"], "sink");
+        // Below the floor is a failure with its numbers.
+        let slow = judge_direction(sample(Direction::Upload, Some(33.33)), 70);
+        assert_eq!(
+            failure_json(&slow),
+            Some(json!({"kind": "below_floor", "kbps": 33.3, "min_kbps": 70.0}))
+        );
+        // The proxy is shown masked.
+        let through = judge_direction(
+            DirectionSample {
+                via_proxy: Some(proxy()),
+                ..sample(Direction::Upload, Some(500.0))
+            },
+            70,
+        );
+        assert_eq!(
+            view(&through).via_proxy.as_deref(),
+            Some("http://bob:***@proxy.example:3128")
+        );
+    }
+
+    fn long_poll(proxy: Option<ProxyUrl>, outcome: LongPollOutcome) -> LongPollReport {
+        LongPollReport::judge(LongPoll {
+            host: "broker.example".into(),
+            route: if proxy.is_some() {
+                Route::Proxy
+            } else {
+                Route::Direct
+            },
+            proxy,
+            hold: Duration::from_secs(4),
+            outcome,
+        })
+    }
+
+    #[test]
+    fn long_poll_words() {
+        let cut = long_poll(
+            Some(proxy()),
+            LongPollOutcome::Cut {
+                after: Duration::from_millis(1004),
+                how: Cut::Closed,
+            },
+        );
+        assert!(!cut.survived);
+        assert_eq!(
+            long_poll_detail(&cut),
+            "the idle HTTPS connection to broker.example through proxy http://bob:***@proxy.example:3128 was closed after 1.0 s of the 4.0 s hold (by a middlebox or the server); the runner's long poll keeps a connection idle for 50 s"
+        );
+        let reset = long_poll(
+            None,
+            LongPollOutcome::Cut {
+                after: Duration::from_secs(2),
+                how: Cut::Reset,
+            },
+        );
+        assert!(long_poll_detail(&reset).contains(" was reset after 2.0 s of the 4.0 s hold"));
+        let ok = long_poll(
+            None,
+            LongPollOutcome::Answered {
+                held: Duration::from_secs(4),
+                path: "/".into(),
+                status: 200,
+            },
+        );
+        assert!(ok.survived);
+        assert_eq!(
+            long_poll_detail(&ok),
+            "an idle HTTPS connection to broker.example survived 4.0 s and still answered (GET / → 200)"
+        );
+        let silent = long_poll(
+            None,
+            LongPollOutcome::Unanswered {
+                held: Duration::from_secs(4),
+                path: "/".into(),
+                reason: "no response within 5 s".into(),
+            },
+        );
+        assert!(!silent.survived);
+        assert_eq!(
+            long_poll_detail(&silent),
+            "the idle HTTPS connection to broker.example stayed open 4.0 s but no longer answers (no response within 5 s): a middlebox dropped it silently"
+        );
+        let never = long_poll(
+            None,
+            LongPollOutcome::NotStarted(LongPollFailure::NoAddress {
+                host: "broker.example".into(),
+            }),
+        );
+        assert!(!never.survived);
+        assert_eq!(
+            long_poll_detail(&never),
+            "long poll not tested: broker.example has no address to connect to"
+        );
+        assert_eq!(
+            Text::LongPollFix {
+                host: "broker.example".into()
+            }
+            .to_string(),
+            "let idle HTTPS connections to broker.example live at least 60 s in the proxy or firewall (the runner's long poll lasts 50 s)"
+        );
+        assert_eq!(
+            Text::LongPoll(Box::new(ok.clone())).to_string(),
+            long_poll_detail(&ok)
+        );
+    }
+
+    #[test]
+    fn long_poll_json() {
+        let cut = long_poll(
+            Some(proxy()),
+            LongPollOutcome::Cut {
+                after: Duration::from_millis(1004),
+                how: Cut::Reset,
+            },
+        );
+        let v = serde_json::to_value(&cut).unwrap();
+        assert_eq!(v["host"], "broker.example");
+        assert_eq!(v["route"], "proxy");
+        assert_eq!(v["hold_seconds"], 4);
+        assert_eq!(v["survived"], false);
+        assert_eq!(v["detail"], long_poll_detail(&cut));
+        assert_eq!(
+            v["failure"],
+            json!({"kind": "cut", "after_ms": 1004, "how": "reset"})
+        );
+        let f = crate::network::Finding {
+            severity: crate::network::Severity::Warn,
+            topic: crate::network::Topic::LongPoll,
+            message: Text::LongPoll(Box::new(cut.clone())),
+            hosts: vec![],
+            fix: Some(Text::LongPollFix {
+                host: "broker.example".into(),
+            }),
+        };
+        let v = serde_json::to_value(&f).unwrap();
+        assert_eq!(v["message"], long_poll_detail(&cut));
+        assert!(v["fix"].as_str().unwrap().starts_with("let idle HTTPS"));
+    }
+}

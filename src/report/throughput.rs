@@ -1,8 +1,6 @@
 //! Throughput verdicts: each direction's observation judged against the floor, the archive
 //! warning, the proxied-upload rule and the overall verdict. No words: `render` writes them.
 
-use std::time::Duration;
-
 pub use crate::probe::throughput::{
     Direction, DirectionSample, Measurement, StopReason, ThroughputFailure,
 };
@@ -219,13 +217,10 @@ fn archive_seconds(rate: f64) -> f64 {
     ARCHIVE_BYTES as f64 * 8.0 / 1000.0 / rate.max(0.001)
 }
 
-/// The time a sample covers, in whole milliseconds (for reports).
-pub fn millis(d: Duration) -> u64 {
-    d.as_millis() as u64
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::probe::throughput::AddressError;
 
