@@ -42,18 +42,21 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
                     probe::dns::fmt_duration(settings.max_time)
                 ));
                 let dialer = probe::Dialer::new(cfg.clone());
-                Some(
-                    probe::throughput::measure(
-                        &dialer,
-                        &cfg.trust,
-                        settings,
-                        tp.gating,
-                        t.download.as_deref(),
-                        t.upload.as_deref(),
-                        tp.note.clone(),
-                    )
-                    .await,
+                let measured = probe::throughput::measure(
+                    &dialer,
+                    &cfg.trust,
+                    settings,
+                    t.download.as_deref(),
+                    t.upload.as_deref(),
                 )
+                .await;
+                Some(report::throughput::judge(
+                    measured,
+                    settings.min_kbps,
+                    settings.max_bytes,
+                    tp.gating,
+                    tp.note.clone(),
+                ))
             }
         };
         // Date headers are compared with the clock as it was when they arrived (before a long poll).
@@ -68,7 +71,15 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
                         hold.as_secs()
                     ));
                 }
-                Some(probe::long_poll::for_plan(cfg, plan, &outcomes, hold).await)
+                // The long-poll name's addresses as the probe found them.
+                let addresses = |host: &str| {
+                    outcomes
+                        .iter()
+                        .find(|(t, _)| t.host == host)
+                        .map(|(_, o)| o.dns.addresses.iter().map(|a| a.address).collect())
+                        .unwrap_or_default()
+                };
+                Some(probe::long_poll::for_plan(cfg, plan, addresses, hold).await)
             }
         };
         (outcomes, throughput, probed_at, long_poll)

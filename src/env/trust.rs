@@ -191,6 +191,17 @@ pub struct Trust {
     pub description: String,
 }
 
+impl Trust {
+    /// A trust decision with no roots at all: every TLS check fails saying so.
+    pub fn none() -> Trust {
+        Trust {
+            provider: provider(),
+            verifier: None,
+            description: "no roots".into(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Trust {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.description)

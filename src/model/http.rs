@@ -37,3 +37,9 @@ impl HttpSpec {
         }
     }
 }
+
+/// Statuses an HTTP proxy gives on its own behalf (refusal, authentication, upstream failure):
+/// through a proxy, without a fingerprint header, they must never count as the server's answer.
+pub fn proxy_own_status(status: u16) -> bool {
+    matches!(status, 403 | 407 | 502 | 503 | 504)
+}

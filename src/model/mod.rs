@@ -7,7 +7,7 @@ pub mod verdict;
 
 pub use host::{check_hostname, check_pattern, pattern_covers, Name, Pattern};
 pub use http::{HttpSpec, Method};
-pub use url::{parse_url, HttpUrl};
+pub use url::{parse_url, HttpUrl, UrlError};
 pub use verdict::{Family, Phase, Route, Verdict};
 
 /// `Duration` as whole milliseconds in JSON (`"after": 5000`), for the typed failure objects.

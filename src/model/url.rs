@@ -21,26 +21,52 @@ impl std::fmt::Display for HttpUrl {
     }
 }
 
-pub fn parse_url(s: &str) -> Result<HttpUrl, String> {
-    let uri: hyper::Uri = s.parse().map_err(|e| format!("`{s}` is not a URL: {e}"))?;
+/// Why a string is not an HTTP URL the tool can request. `Display` is the message shown today.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UrlError {
+    #[error("`{url}` is not a URL: {reason}")]
+    NotAUrl { url: String, reason: String },
+    #[error("`{url}`: only http:// and https:// URLs can be measured")]
+    Scheme { url: String },
+    #[error("`{url}` has no host")]
+    NoHost { url: String },
+    /// The host is not a valid name (the reason is the host check's).
+    #[error("`{url}`: {reason}")]
+    BadHost { url: String, reason: String },
+    #[error("`{url}`: credentials in the URL are not supported")]
+    Credentials { url: String },
+}
+
+impl From<UrlError> for String {
+    fn from(e: UrlError) -> String {
+        e.to_string()
+    }
+}
+
+pub fn parse_url(s: &str) -> Result<HttpUrl, UrlError> {
+    let url = || s.to_string();
+    let uri: hyper::Uri =
+        s.parse()
+            .map_err(|e: hyper::http::uri::InvalidUri| UrlError::NotAUrl {
+                url: url(),
+                reason: e.to_string(),
+            })?;
     let tls = match uri.scheme_str() {
         Some("https") => true,
         Some("http") => false,
-        _ => {
-            return Err(format!(
-                "`{s}`: only http:// and https:// URLs can be measured"
-            ))
-        }
+        _ => return Err(UrlError::Scheme { url: url() }),
     };
     let host = uri
         .host()
-        .ok_or_else(|| format!("`{s}` has no host"))?
+        .ok_or_else(|| UrlError::NoHost { url: url() })?
         .to_ascii_lowercase();
     if host.parse::<std::net::IpAddr>().is_err() {
-        super::host::check_hostname(&host).map_err(|m| format!("`{s}`: {m}"))?;
+        super::host::check_hostname(&host)
+            .map_err(|reason| UrlError::BadHost { url: url(), reason })?;
     }
     if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-        return Err(format!("`{s}`: credentials in the URL are not supported"));
+        return Err(UrlError::Credentials { url: url() });
     }
     Ok(HttpUrl {
         tls,

@@ -1,18 +1,18 @@
 //! Long-poll survival: the runner holds an HTTPS request open for 50 s and re-polls. Hold an idle
 //! HTTPS connection to the long-poll host for that long, through the same route (direct or the
-//! proxy), and report whether something cut it.
+//! proxy), and observe what happened to it: held, cut (and how), or never started. Whether it
+//! survived is the report's call (`network`); the words are `render`'s.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
 
 use super::{connect, http, tcp, tls, ProbeConfig};
-use crate::model::Route;
-use crate::model::{HttpSpec, Method};
+use crate::model::{HttpSpec, Method, Route};
 use crate::plan::{Plan, Proto};
-use crate::render::words;
-use crate::report::findings::LongPollReport;
+use crate::proxy::ProxyUrl;
 
 /// The runner's long poll lasts 50 s.
 pub const HOLD: Duration = Duration::from_secs(50);
@@ -50,20 +50,75 @@ pub fn target(plan: &Plan) -> Option<(String, u16, Option<HttpSpec>)> {
         .next()
 }
 
-/// The long poll for a plan: its [`target`], on the addresses the probe found for it.
-/// `None` when the plan has no HTTPS name.
+/// What holding the idle connection showed.
+#[derive(Debug, Clone)]
+pub struct LongPoll {
+    pub host: String,
+    pub route: Route,
+    /// The proxy the connection went through.
+    pub proxy: Option<ProxyUrl>,
+    /// How long the idle connection was to be held.
+    pub hold: Duration,
+    pub outcome: LongPollOutcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum LongPollOutcome {
+    /// The connection could not be opened: nothing was tested.
+    NotStarted(LongPollFailure),
+    /// Something ended the idle connection after `after`.
+    Cut { after: Duration, how: Cut },
+    /// Held for `held`, then a request on it was answered.
+    Answered {
+        held: Duration,
+        path: String,
+        status: u16,
+    },
+    /// Held for `held`, still open, but a request on it got no answer.
+    Unanswered {
+        held: Duration,
+        path: String,
+        /// Why the request got no answer.
+        failure: Option<super::http::HttpFailure>,
+    },
+}
+
+/// How an idle connection was ended.
+#[derive(Debug, Clone)]
+pub enum Cut {
+    /// Closed (FIN, or a TLS close without notify).
+    Closed,
+    /// Reset (RST).
+    Reset,
+    /// Another read error.
+    Broken(Arc<std::io::Error>),
+}
+
+/// Why the idle connection could not be opened.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum LongPollFailure {
+    #[error("proxy: {0}")]
+    Proxy(super::connect::ProxyFailure),
+    #[error("{host} has no address to connect to")]
+    NoAddress { host: String },
+    #[error("TCP connect to port {port} failed: {failure}")]
+    Tcp { port: u16, failure: tcp::TcpFailure },
+    /// The TLS handshake failed.
+    #[error("TLS: {failure}")]
+    Tls { failure: tls::TlsFailure },
+}
+
+/// The long poll for a plan: its [`target`], on the addresses `addresses` gives for its name
+/// (the ones the probe found). `None` when the plan has no HTTPS name.
 pub async fn for_plan(
     cfg: &ProbeConfig,
     plan: &Plan,
-    results: &std::collections::HashMap<crate::plan::Target, super::outcome::TargetOutcome>,
+    addresses: impl FnOnce(&str) -> Vec<IpAddr>,
     hold: Duration,
-) -> Option<LongPollReport> {
+) -> Option<LongPoll> {
     let (host, port, spec) = target(plan)?;
-    let addrs = results
-        .iter()
-        .find(|(t, _)| t.host == host)
-        .map(|(_, r)| r.dns.addresses.iter().map(|a| a.address).collect())
-        .unwrap_or_default();
+    let addrs = addresses(&host);
     Some(run(cfg, &host, port, spec, addrs, hold).await)
 }
 
@@ -76,64 +131,46 @@ pub async fn run(
     spec: Option<HttpSpec>,
     addrs: Vec<IpAddr>,
     hold: Duration,
-) -> LongPollReport {
+) -> LongPoll {
     let proxy = cfg.proxy.route(host, port, true);
     let route = if proxy.is_some() {
         Route::Proxy
     } else {
         Route::Direct
     };
-    let report = |survived: bool, detail: String| LongPollReport {
+    let observed = |outcome: LongPollOutcome| LongPoll {
         host: host.to_string(),
         route,
-        hold_seconds: hold.as_secs(),
-        survived,
-        detail,
+        proxy: proxy.map(|p| p.url.clone()),
+        hold,
+        outcome,
     };
-    let via = match proxy {
-        Some(p) => format!(" through proxy {}", p.url),
-        None => String::new(),
-    };
+    let not_started = |f: LongPollFailure| observed(LongPollOutcome::NotStarted(f));
     let stream = match proxy {
         Some(p) => match connect::open(&p.url, host, port, cfg.timeout).await {
             Ok(t) => t.stream,
-            Err(f) => {
-                return report(
-                    false,
-                    format!("long poll not tested: {}", words::proxy_failure(&f.failure)),
-                )
-            }
+            Err(f) => return not_started(LongPollFailure::Proxy(f.failure)),
         },
         None => {
             let (dests, _) = super::apply_connect_to(cfg, host, port, &addrs).await;
             if dests.is_empty() {
-                return report(
-                    false,
-                    format!("long poll not tested: {host} has no address to connect to"),
-                );
+                return not_started(LongPollFailure::NoAddress {
+                    host: host.to_string(),
+                });
             }
             match tcp::connect_any(&dests, cfg.timeout).await {
                 Ok((s, _, _)) => s,
-                Err(f) => {
-                    return report(
-                        false,
-                        format!("long poll not tested: {}", words::tcp_failure(&f.0, None)),
-                    )
-                }
+                Err((failure, _)) => return not_started(LongPollFailure::Tcp { port, failure }),
             }
         }
     };
     let out = tls::handshake(&cfg.trust, host, stream, cfg.timeout).await;
     let Some(mut stream) = out.stream else {
-        return report(
-            false,
-            format!(
-                "long poll not tested: {}",
-                out.failure
-                    .map(|f| words::tls_failure(&f, host, false))
-                    .unwrap_or_else(|| "TLS failed".into())
-            ),
-        );
+        return not_started(LongPollFailure::Tls {
+            failure: out.failure.unwrap_or(tls::TlsFailure::Other {
+                detail: "no connection".into(),
+            }),
+        });
     };
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + hold;
@@ -141,29 +178,18 @@ pub async fn run(
     let cut = loop {
         match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
             Err(_) => break None,
-            Ok(Ok(0)) => break Some("closed".to_string()),
+            Ok(Ok(0)) => break Some(Cut::Closed),
             Ok(Ok(_)) => continue,
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                break Some("closed".to_string())
-            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break Some(Cut::Closed),
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {
-                break Some("reset".to_string())
+                break Some(Cut::Reset)
             }
-            Ok(Err(e)) => break Some(format!("broken ({e})")),
+            Ok(Err(e)) => break Some(Cut::Broken(Arc::new(e))),
         }
     };
     let held = started.elapsed();
-    let secs = |d: Duration| format!("{:.1} s", d.as_secs_f64());
     if let Some(how) = cut {
-        return report(
-            false,
-            format!(
-                "the idle HTTPS connection to {host}{via} was {how} after {} of the {} hold (by a middlebox or the server); the runner's long poll keeps a connection idle for {} s",
-                secs(held),
-                secs(hold),
-                HOLD.as_secs()
-            ),
-        );
+        return observed(LongPollOutcome::Cut { after: held, how });
     }
     let spec = spec.unwrap_or(HttpSpec {
         method: Method::Get,
@@ -175,24 +201,16 @@ pub async fn run(
         ..spec
     };
     let h = http::request(stream, host, port, true, &spec, cfg.timeout).await;
-    match h.info.status {
-        Some(status) => report(
-            true,
-            format!(
-                "an idle HTTPS connection to {host}{via} survived {} and still answered (GET {} → {status})",
-                secs(held),
-                spec.path
-            ),
-        ),
-        None => report(
-            false,
-            format!(
-                "the idle HTTPS connection to {host}{via} stayed open {} but no longer answers ({}): a middlebox dropped it silently",
-                secs(held),
-                h.failure
-                    .map(|f| words::http_failure(&f, "GET", &spec.path))
-                    .unwrap_or_default()
-            ),
-        ),
-    }
+    observed(match h.info.status {
+        Some(status) => LongPollOutcome::Answered {
+            held,
+            path: spec.path,
+            status,
+        },
+        None => LongPollOutcome::Unanswered {
+            held,
+            path: spec.path,
+            failure: h.failure,
+        },
+    })
 }

@@ -575,7 +575,7 @@ impl Dialer {
         Dialer { cfg, dns_client }
     }
 
-    async fn lookup(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+    async fn lookup(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, LookupFailure> {
         if let Ok(ip) = host.parse::<IpAddr>() {
             return Ok(vec![SocketAddr::new(ip, port)]);
         }
@@ -583,9 +583,7 @@ impl Dialer {
         if !own.is_empty() {
             return Ok(own.into_iter().map(|a| SocketAddr::new(a, port)).collect());
         }
-        lookup_addrs(self.dns_client.as_ref(), host, port, self.cfg.timeout)
-            .await
-            .map_err(|f| crate::render::words::lookup_failure(&f))
+        lookup_addrs(self.dns_client.as_ref(), host, port, self.cfg.timeout).await
     }
 }
 
@@ -599,7 +597,11 @@ impl throughput::Dial for Dialer {
         host: &'a str,
         port: u16,
     ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Vec<SocketAddr>, String>> + Send + 'a>,
+        Box<
+            dyn std::future::Future<Output = Result<Vec<SocketAddr>, throughput::AddressError>>
+                + Send
+                + 'a,
+        >,
     > {
         Box::pin(async move {
             // The name's own addresses are needed unless a --connect-to rule names the host.
@@ -615,15 +617,11 @@ impl throughput::Dial for Dialer {
             };
             let (addrs, note) = apply_connect_to(&self.cfg, host, port, &own).await;
             if addrs.is_empty() {
-                return Err(format!(
-                    "no address to connect to for {host}:{port}{}",
-                    note.map(|n| format!(
-                        " (--connect-to {}:{})",
-                        n.host.as_deref().unwrap_or(host),
-                        n.port
-                    ))
-                    .unwrap_or_default()
-                ));
+                return Err(throughput::AddressError::NoneToConnect {
+                    host: host.to_string(),
+                    port,
+                    connect_to: note,
+                });
             }
             Ok(addrs)
         })

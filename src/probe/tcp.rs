@@ -62,9 +62,8 @@ pub async fn connect_any(
 ) -> Result<(TcpStream, SocketAddr, u64), (TcpFailure, u64)> {
     let started = Instant::now();
     let mut last = None;
-    let mut tried = 0;
-    for &addr in addrs.iter().take(3) {
-        tried += 1;
+    for (i, &addr) in addrs.iter().take(3).enumerate() {
+        let tried = i + 1;
         let failure = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);

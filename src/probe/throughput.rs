@@ -8,8 +8,13 @@
 //!   a minimum sample), at the byte bound, or at the time bound; near the floor it samples up
 //!   to the time bound so the verdict is right;
 //! - it never moves more than `max_bytes` per direction.
+//!
+//! It returns what it observed ([`DirectionSample`]): bytes, times, the rate as a number, how
+//! sampling stopped and, when something went wrong, a typed [`ThroughputFailure`]. The verdict
+//! is `report::throughput`'s; the words are `render`'s.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -19,36 +24,205 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::tls;
+use super::connect::{ProxyFailure, TunnelFailure};
+use super::lookup::LookupFailure;
+use super::outcome::Redirected;
+use super::tls::{self, TlsFailure};
 use crate::env::trust::Trust;
-use crate::model::{parse_url, HttpUrl};
-use crate::report::{DirectionResult, ThroughputReport, Verdict};
-
-/// A typical action archive the runner downloads, bytes (issue #2470: 100 s HttpClient timeout).
-pub const ARCHIVE_BYTES: u64 = 2 * 1000 * 1000;
-/// The runner's HTTP timeout, seconds.
-pub const RUNNER_HTTP_TIMEOUT_S: f64 = 100.0;
-/// Below this many kbit/s a 2 MB archive does not arrive within 100 s.
-pub const ARCHIVE_KBPS: f64 = ARCHIVE_BYTES as f64 * 8.0 / 1000.0 / RUNNER_HTTP_TIMEOUT_S;
+use crate::model::{parse_url, HttpUrl, UrlError};
+use crate::proxy::ProxyUrl;
 
 /// The verdict is taken as certain once the rate is this far from the floor…
 const CERTAIN_ABOVE: f64 = 1.3;
 const CERTAIN_BELOW: f64 = 0.7;
 /// …over at least this much sustained sample.
 const MIN_SAMPLE: Duration = Duration::from_millis(1000);
-const MAX_REDIRECTS: usize = 3;
+pub const MAX_REDIRECTS: usize = 3;
 /// Fewer bytes than this in a finished transfer cannot give a rate.
-const MIN_MEASURABLE_BYTES: u64 = 16 * 1024;
+pub const MIN_MEASURABLE_BYTES: u64 = 16 * 1024;
 /// Upload: completed window steps before the verdict may be taken as certain.
 const MIN_UPLOAD_STEPS: usize = 6;
+/// Upload: a connection cut before this many bytes (and before the buffers filled) is the
+/// server refusing the upload, not a measurement.
+const EARLY_REJECT_BYTES: u64 = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The floor, used only to stop sampling once the rate is clearly on one side of it.
     pub min_kbps: u32,
     pub max_bytes: u64,
     pub max_time: Duration,
     /// Bound for connecting, TLS and the first byte.
     pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Download,
+    Upload,
+}
+
+impl Direction {
+    /// The identifier used in reports (`download`, `upload`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Direction::Download => "download",
+            Direction::Upload => "upload",
+        }
+    }
+}
+
+/// Why sampling stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// The rate was clearly above or below the floor after the minimum sample.
+    Certain,
+    /// `max_bytes` moved.
+    ByteBound,
+    /// `max_time` of sample, or the overall deadline.
+    TimeBound,
+    /// The source sent everything it had.
+    TransferEnded,
+    /// The connection broke after data had moved.
+    ConnectionClosed,
+}
+
+/// What one direction's measurement observed. No verdict, no words.
+#[derive(Debug, Clone)]
+pub struct DirectionSample {
+    pub direction: Direction,
+    /// The URL measured (after redirects), as given when it did not parse.
+    pub url: String,
+    /// Bytes moved.
+    pub bytes: u64,
+    /// The sustained sample the rate is computed over.
+    pub sample: Duration,
+    /// From connecting to the end (set-up, TTFB and sample).
+    pub elapsed: Duration,
+    /// Time to first byte (download), excluded from the rate.
+    pub ttfb: Option<Duration>,
+    /// The proxy the measurement went through.
+    pub via_proxy: Option<ProxyUrl>,
+    /// Why sampling stopped; `None` when it never started.
+    pub stopped: Option<StopReason>,
+    /// Sustained rate in kbit/s; `None` when there is none (a failure, or a download that
+    /// arrived in one piece, faster than can be timed).
+    pub rate: Option<f64>,
+    pub failure: Option<ThroughputFailure>,
+}
+
+impl DirectionSample {
+    fn new(direction: Direction, url: String) -> DirectionSample {
+        DirectionSample {
+            direction,
+            url,
+            bytes: 0,
+            sample: Duration::ZERO,
+            elapsed: Duration::ZERO,
+            ttfb: None,
+            via_proxy: None,
+            stopped: None,
+            rate: None,
+            failure: None,
+        }
+    }
+
+    fn failed(direction: Direction, url: String, f: ThroughputFailure) -> DirectionSample {
+        DirectionSample {
+            failure: Some(f),
+            ..DirectionSample::new(direction, url)
+        }
+    }
+}
+
+/// Why no address was found to connect to.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddressError {
+    #[error(transparent)]
+    Lookup(#[from] LookupFailure),
+    /// Nothing to dial (a `--connect-to` rule whose host has no address).
+    #[error("no address to connect to for {host}:{port}")]
+    NoneToConnect {
+        host: String,
+        port: u16,
+        /// The `--connect-to` rule that applied.
+        connect_to: Option<Redirected>,
+    },
+}
+
+/// How a TCP connect to the source failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    #[error("{0}")]
+    Io(Arc<std::io::Error>),
+    #[error("no answer within {0:?}")]
+    TimedOut(Duration),
+}
+
+/// Why a direction could not be measured, or gave no rate.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ThroughputFailure {
+    #[error("bad URL: {0}")]
+    Url(UrlError),
+    #[error("address lookup failed: {0}")]
+    Address(#[from] AddressError),
+    #[error("no address for {host}")]
+    NoAddress { host: String },
+    #[error("cannot create a socket: {0}")]
+    Socket(Arc<std::io::Error>),
+    #[error("TCP {addr}: {error}")]
+    Connect {
+        addr: SocketAddr,
+        error: ConnectError,
+    },
+    /// The proxy could not be reached or refused the tunnel.
+    #[error("proxy: {0}")]
+    Proxy(ProxyFailure),
+    /// The TLS handshake failed.
+    #[error("TLS with {host}: {failure}")]
+    Tls { host: String, failure: TlsFailure },
+    #[error("no response within {0:?}")]
+    NoResponse(Duration),
+    #[error("request failed: {0}")]
+    Request(Arc<dyn std::error::Error + Send + Sync>),
+    #[error("redirect {status} without Location")]
+    RedirectWithoutLocation { status: u16 },
+    #[error("redirect to a bad URL: {0}")]
+    BadRedirect(UrlError),
+    #[error("more than {max} redirects")]
+    TooManyRedirects { max: usize },
+    /// Through a proxy, a status the proxy gives on its own behalf (403, 407, 502–504).
+    #[error("the proxy {proxy} answered {status}")]
+    ProxyRefused { status: u16, proxy: ProxyUrl },
+    /// The source answered, but not with the file (404, 500, …).
+    #[error("the source answered {status}")]
+    SourceStatus { status: u16 },
+    #[error("body failed: {0}")]
+    Body(Arc<hyper::Error>),
+    #[error("no body bytes arrived ({stopped:?})")]
+    NoBody { stopped: StopReason },
+    /// Data stopped coming after `bytes`, for `waited`.
+    #[error("stalled after {bytes} bytes for {waited:?}")]
+    Stalled {
+        bytes: u64,
+        waited: Duration,
+        stopped: StopReason,
+    },
+    /// A complete answer too small to give a rate.
+    #[error("only {bytes} bytes, fewer than {needed}")]
+    TooFewBytes { bytes: u64, needed: u64 },
+    #[error("write failed: {0}")]
+    Write(Arc<std::io::Error>),
+    /// The server stopped taking the upload early; `answer` is its status line, if it sent one.
+    #[error("upload rejected after {after} bytes: {error}")]
+    UploadRejected {
+        after: u64,
+        error: Arc<std::io::Error>,
+        answer: Option<String>,
+    },
 }
 
 /// Something that can give addresses for host:port (the prober's resolution and overrides).
@@ -58,11 +232,11 @@ pub trait Dial: Sync {
         host: &'a str,
         port: u16,
     ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Vec<SocketAddr>, String>> + Send + 'a>,
+        Box<dyn std::future::Future<Output = Result<Vec<SocketAddr>, AddressError>> + Send + 'a>,
     >;
 
     /// The proxy the runner would use for host:port (`tls`: https_proxy, else http_proxy).
-    fn proxy(&self, _host: &str, _port: u16, _tls: bool) -> Option<crate::proxy::ProxyUrl> {
+    fn proxy(&self, _host: &str, _port: u16, _tls: bool) -> Option<ProxyUrl> {
         None
     }
 }
@@ -71,9 +245,9 @@ pub trait Dial: Sync {
 struct Conn {
     io: Box<dyn Io>,
     /// Plain HTTP through an HTTP proxy: requests go in absolute form, with credentials.
-    via_http_proxy: Option<crate::proxy::ProxyUrl>,
-    /// The proxy used (masked when shown), if any.
-    proxy: Option<String>,
+    via_http_proxy: Option<ProxyUrl>,
+    /// The proxy used, if any.
+    proxy: Option<ProxyUrl>,
 }
 
 impl Conn {
@@ -89,76 +263,64 @@ impl Conn {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
+/// Open a connection for `t`.
 async fn open(
     dial: &dyn Dial,
     trust: &Trust,
     t: &HttpUrl,
     timeout: Duration,
     sndbuf: Option<u32>,
-) -> Result<(Conn, Duration), String> {
-    let started = Instant::now();
+) -> Result<Conn, ThroughputFailure> {
     if let Some(p) = dial.proxy(&t.host, t.port, t.tls) {
-        let shown = p.to_string();
+        let fail = |f: TunnelFailure| ThroughputFailure::Proxy(f.failure);
         if t.tls {
             let tunnel = super::connect::open(&p, &t.host, t.port, timeout)
                 .await
-                .map_err(|f| crate::render::words::proxy_failure(&f.failure))?;
+                .map_err(fail)?;
             let io = wrap(trust, t, tunnel.stream, timeout).await?;
-            return Ok((
-                Conn {
-                    io,
-                    via_http_proxy: None,
-                    proxy: Some(shown),
-                },
-                started.elapsed(),
-            ));
+            return Ok(Conn {
+                io,
+                via_http_proxy: None,
+                proxy: Some(p),
+            });
         }
         let (stream, _, _) = super::connect::connect_proxy(&p, timeout)
             .await
-            .map_err(|f| crate::render::words::proxy_failure(&f.failure))?;
-        return Ok((
-            Conn {
-                io: Box::new(stream),
-                via_http_proxy: Some(p),
-                proxy: Some(shown),
-            },
-            started.elapsed(),
-        ));
+            .map_err(fail)?;
+        return Ok(Conn {
+            io: Box::new(stream),
+            via_http_proxy: Some(p.clone()),
+            proxy: Some(p),
+        });
     }
     let addrs = dial.addresses(&t.host, t.port).await?;
-    let mut last = format!("no address for {}", t.host);
+    let mut last = ThroughputFailure::NoAddress {
+        host: t.host.clone(),
+    };
     for addr in addrs.iter().take(3) {
         let sock = if addr.is_ipv4() {
             tokio::net::TcpSocket::new_v4()
         } else {
             tokio::net::TcpSocket::new_v6()
         };
-        let sock = sock.map_err(|e| e.to_string())?;
+        let sock = sock.map_err(|e| ThroughputFailure::Socket(Arc::new(e)))?;
         if let Some(b) = sndbuf {
             let _ = sock.set_send_buffer_size(b);
         }
-        match tokio::time::timeout(timeout, sock.connect(*addr)).await {
+        let error = match tokio::time::timeout(timeout, sock.connect(*addr)).await {
             Ok(Ok(tcp)) => {
                 let _ = tcp.set_nodelay(true);
-                return wrap(trust, t, tcp, timeout).await.map(|io| {
-                    (
-                        Conn {
-                            io,
-                            via_http_proxy: None,
-                            proxy: None,
-                        },
-                        started.elapsed(),
-                    )
+                let io = wrap(trust, t, tcp, timeout).await?;
+                return Ok(Conn {
+                    io,
+                    via_http_proxy: None,
+                    proxy: None,
                 });
             }
-            Ok(Err(e)) => last = format!("TCP {addr}: {e}"),
-            Err(_) => {
-                last = format!(
-                    "TCP {addr}: no answer within {}",
-                    super::dns::fmt_duration(timeout)
-                )
-            }
-        }
+            Ok(Err(e)) => ConnectError::Io(Arc::new(e)),
+            Err(_) => ConnectError::TimedOut(timeout),
+        };
+        last = ThroughputFailure::Connect { addr: *addr, error };
     }
     Err(last)
 }
@@ -168,16 +330,19 @@ async fn wrap(
     t: &HttpUrl,
     tcp: TcpStream,
     timeout: Duration,
-) -> Result<Box<dyn Io>, String> {
+) -> Result<Box<dyn Io>, ThroughputFailure> {
     if !t.tls {
         return Ok(Box::new(tcp));
     }
     let out = tls::handshake(trust, &t.host, tcp, timeout).await;
     match (out.stream, out.failure) {
         (Some(s), _) => Ok(Box::new(s)),
-        (None, e) => Err(e
-            .map(|f| crate::render::words::tls_failure(&f, &t.host, false))
-            .unwrap_or_else(|| "TLS handshake failed".into())),
+        (None, e) => Err(ThroughputFailure::Tls {
+            host: t.host.clone(),
+            failure: e.unwrap_or(TlsFailure::Other {
+                detail: "no connection".into(),
+            }),
+        }),
     }
 }
 
@@ -188,82 +353,8 @@ fn kbps(bytes: u64, d: Duration) -> f64 {
     bytes as f64 * 8.0 / 1000.0 / d.as_secs_f64()
 }
 
-/// What a direction's sampling produced.
-struct Sampled<'a> {
-    rate: f64,
-    bytes: u64,
-    sample: Duration,
-    ttfb: Option<Duration>,
-    stopped: &'a str,
-}
-
-fn judge(dir: &str, url: String, s: &Settings, m: Sampled<'_>) -> DirectionResult {
-    let Sampled {
-        rate,
-        bytes,
-        sample,
-        ttfb,
-        stopped,
-    } = m;
-    let floor = s.min_kbps as f64;
-    let (mut verdict, mut detail) = if rate >= floor {
-        (
-            Verdict::Pass,
-            format!("{dir} {rate:.0} kbit/s ≥ {floor:.0} kbit/s floor"),
-        )
-    } else {
-        (
-            Verdict::Fail,
-            format!("{dir} {rate:.0} kbit/s is below the {floor:.0} kbit/s floor GitHub requires"),
-        )
-    };
-    let mut archive_warning = None;
-    if dir == "download" && rate < ARCHIVE_KBPS {
-        let secs = ARCHIVE_BYTES as f64 * 8.0 / 1000.0 / rate.max(0.001);
-        let w = format!(
-            "at {rate:.0} kbit/s a 2 MB action archive takes {secs:.0} s, longer than the runner's {RUNNER_HTTP_TIMEOUT_S:.0} s HTTP timeout: downloads of larger actions will fail"
-        );
-        if verdict == Verdict::Pass {
-            verdict = Verdict::Warn;
-            detail = format!("{detail}; {w}");
-        }
-        archive_warning = Some(w);
-    }
-    DirectionResult {
-        direction: dir.to_string(),
-        url: Some(url),
-        verdict,
-        kbps: Some((rate * 10.0).round() / 10.0),
-        bytes,
-        sample_ms: sample.as_millis() as u64,
-        elapsed_ms: 0,
-        via_proxy: None,
-        ttfb_ms: ttfb.map(|d| d.as_millis() as u64),
-        stopped: stopped.to_string(),
-        detail,
-        archive_warning,
-    }
-}
-
-fn failed(dir: &str, url: String, detail: String) -> DirectionResult {
-    DirectionResult {
-        direction: dir.to_string(),
-        url: Some(url),
-        verdict: Verdict::Fail,
-        kbps: None,
-        bytes: 0,
-        sample_ms: 0,
-        elapsed_ms: 0,
-        via_proxy: None,
-        ttfb_ms: None,
-        stopped: "error".into(),
-        detail: format!("{dir} not measured: {detail}"),
-        archive_warning: None,
-    }
-}
-
 /// GET the URL (following up to three redirects) with a Range request for at most `max_bytes`.
-pub async fn download(dial: &dyn Dial, trust: &Trust, url: &str, s: &Settings) -> DirectionResult {
+pub async fn download(dial: &dyn Dial, trust: &Trust, url: &str, s: &Settings) -> DirectionSample {
     let mut via = None;
     let mut r = download_inner(dial, trust, url, s, &mut via).await;
     r.via_proxy = via;
@@ -275,17 +366,19 @@ async fn download_inner(
     trust: &Trust,
     url: &str,
     s: &Settings,
-    via: &mut Option<String>,
-) -> DirectionResult {
+    via: &mut Option<ProxyUrl>,
+) -> DirectionSample {
+    let failed =
+        |url: String, f: ThroughputFailure| DirectionSample::failed(Direction::Download, url, f);
     let mut target = match parse_url(url) {
         Ok(t) => t,
-        Err(e) => return failed("download", url.to_string(), e),
+        Err(e) => return failed(url.to_string(), ThroughputFailure::Url(e)),
     };
     for _ in 0..=MAX_REDIRECTS {
         let shown = target.to_string();
-        let (conn, _setup) = match open(dial, trust, &target, s.timeout, None).await {
-            Ok(x) => x,
-            Err(e) => return failed("download", shown, e),
+        let conn = match open(dial, trust, &target, s.timeout, None).await {
+            Ok(c) => c,
+            Err(f) => return failed(shown, f),
         };
         *via = conn.proxy.clone();
         let conn_proxy = conn.proxy.clone();
@@ -314,24 +407,14 @@ async fn download_inner(
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(sender.send_request(req).await?)
         };
         let resp = match tokio::time::timeout(s.timeout, resp).await {
-            Err(_) => {
-                return failed(
-                    "download",
-                    shown,
-                    format!("no response within {}", super::dns::fmt_duration(s.timeout)),
-                )
-            }
-            Ok(Err(e)) => return failed("download", shown, format!("request failed: {e}")),
+            Err(_) => return failed(shown, ThroughputFailure::NoResponse(s.timeout)),
+            Ok(Err(e)) => return failed(shown, ThroughputFailure::Request(Arc::from(e))),
             Ok(Ok(r)) => r,
         };
         let status = resp.status().as_u16();
         if (300..400).contains(&status) {
             let Some(loc) = resp.headers().get("location").and_then(|v| v.to_str().ok()) else {
-                return failed(
-                    "download",
-                    shown,
-                    format!("redirect {status} without Location"),
-                );
+                return failed(shown, ThroughputFailure::RedirectWithoutLocation { status });
             };
             target = match loc.starts_with('/') {
                 true => HttpUrl {
@@ -340,44 +423,27 @@ async fn download_inner(
                 },
                 false => match parse_url(loc) {
                     Ok(t) => t,
-                    Err(e) => return failed("download", shown, format!("redirect to {e}")),
+                    Err(e) => return failed(shown, ThroughputFailure::BadRedirect(e)),
                 },
             };
             continue;
         }
         if !(200..300).contains(&status) {
-            // The network worked; the source did not serve the file. No rate, but no proof of a
-            // slow link either: a warning, not a failure. Through a proxy, these statuses are
-            // the proxy refusing or failing: a failure.
-            let proxy_refusal = conn_proxy.is_some() && crate::report::proxy_refusal(status);
-            return DirectionResult {
-                verdict: if proxy_refusal {
-                    Verdict::Fail
-                } else {
-                    Verdict::Warn
-                },
-                ..failed(
-                    "download",
-                    shown,
-                    if proxy_refusal {
-                        format!(
-                            "{status} through the proxy {}: the proxy refuses or cannot reach the download source",
-                            conn_proxy.as_deref().unwrap_or("")
-                        )
-                    } else {
-                        format!(
-                            "the download source answered {status} (the network path works, but there is nothing to measure; pass --throughput-url)"
-                        )
-                    },
-                )
+            // Through a proxy, the statuses a proxy gives on its own behalf are the proxy
+            // refusing or failing; otherwise the source did not serve the file.
+            let f = match conn_proxy {
+                Some(proxy) if crate::model::http::proxy_own_status(status) => {
+                    ThroughputFailure::ProxyRefused { status, proxy }
+                }
+                _ => ThroughputFailure::SourceStatus { status },
             };
+            return failed(shown, f);
         }
         return sample_body(resp.into_body(), shown, asked, s).await;
     }
     failed(
-        "download",
         url.to_string(),
-        format!("more than {MAX_REDIRECTS} redirects"),
+        ThroughputFailure::TooManyRedirects { max: MAX_REDIRECTS },
     )
 }
 
@@ -386,7 +452,7 @@ async fn sample_body(
     shown: String,
     asked: Instant,
     s: &Settings,
-) -> DirectionResult {
+) -> DirectionSample {
     let floor = s.min_kbps as f64;
     let mut total: u64 = 0;
     let mut first: Option<(Instant, u64)> = None;
@@ -396,19 +462,23 @@ async fn sample_body(
         let now = Instant::now();
         if now >= deadline {
             last_at = now;
-            break "time limit";
+            break StopReason::TimeBound;
         }
         let frame = match tokio::time::timeout(deadline - now, body.frame()).await {
             Err(_) => {
                 last_at = Instant::now();
-                break "time limit";
+                break StopReason::TimeBound;
             }
-            Ok(None) => break "transfer ended",
+            Ok(None) => break StopReason::TransferEnded,
             Ok(Some(Err(e))) => {
                 if first.is_none() {
-                    return failed("download", shown, format!("body failed: {e}"));
+                    return DirectionSample::failed(
+                        Direction::Download,
+                        shown,
+                        ThroughputFailure::Body(Arc::new(e)),
+                    );
                 }
-                break "connection closed";
+                break StopReason::ConnectionClosed;
             }
             Ok(Some(Ok(f))) => f,
         };
@@ -428,103 +498,67 @@ async fn sample_body(
         let sample = t - t0;
         let rate = kbps(total - base, sample);
         if total >= s.max_bytes {
-            break "byte limit";
+            break StopReason::ByteBound;
         }
         if sample >= MIN_SAMPLE && (rate >= floor * CERTAIN_ABOVE || rate <= floor * CERTAIN_BELOW)
         {
-            break "verdict certain";
+            break StopReason::Certain;
         }
         if sample >= s.max_time {
-            break "time limit";
+            break StopReason::TimeBound;
         }
     };
     let Some((t0, base)) = first else {
-        return failed(
-            "download",
+        return DirectionSample::failed(
+            Direction::Download,
             shown,
-            format!("no body bytes arrived ({stopped})"),
+            ThroughputFailure::NoBody { stopped },
         );
     };
+    let measured = DirectionSample {
+        bytes: total,
+        ttfb: Some(t0 - asked),
+        stopped: Some(stopped),
+        ..DirectionSample::new(Direction::Download, shown)
+    };
     let sample = last_at - t0;
-    let ended = matches!(stopped, "transfer ended" | "byte limit");
+    let ended = matches!(stopped, StopReason::TransferEnded | StopReason::ByteBound);
     if !ended && (total - base == 0 || sample.is_zero()) {
         // Data stopped coming: a stall is the slowest link of all.
         let waited = Instant::now() - t0;
-        return DirectionResult {
-            verdict: Verdict::Fail,
-            kbps: Some(kbps(total - base, waited).min(1e9)),
-            bytes: total,
-            sample_ms: waited.as_millis() as u64,
-            ttfb_ms: Some((t0 - asked).as_millis() as u64),
-            stopped: stopped.to_string(),
-            detail: format!(
-                "download stalled: {total} bytes, then nothing for {} ({stopped})",
-                super::dns::fmt_duration(waited)
-            ),
-            ..failed("download", shown, String::new())
-        };
-    }
-    if total < MIN_MEASURABLE_BYTES && stopped == "transfer ended" {
-        // A small answer (a portal page, a tiny file) says nothing about the link's rate.
-        return DirectionResult {
-            verdict: Verdict::Warn,
-            bytes: total,
-            ttfb_ms: Some((t0 - asked).as_millis() as u64),
-            stopped: stopped.to_string(),
-            detail: format!(
-                "download: the source sent only {total} bytes, too few to measure a rate (at least {MIN_MEASURABLE_BYTES} are needed; pass --throughput-url with a larger file)"
-            ),
-            ..failed("download", shown, String::new())
-        };
-    }
-    if total - base == 0 || sample.is_zero() {
-        // Everything arrived in one piece: the link is faster than we can time.
-        let r = judge(
-            "download",
-            shown,
-            s,
-            Sampled {
-                rate: 1e9,
+        return DirectionSample {
+            rate: Some(kbps(total - base, waited).min(1e9)),
+            sample: waited,
+            failure: Some(ThroughputFailure::Stalled {
                 bytes: total,
-                sample,
-                ttfb: Some(t0 - asked),
+                waited,
                 stopped,
-            },
-        );
-        return DirectionResult {
-            kbps: None,
-            detail: format!("download: all {total} bytes arrived at once (faster than can be timed; above the floor)"),
-            verdict: Verdict::Pass,
-            ..r
+            }),
+            ..measured
         };
     }
-    judge(
-        "download",
-        shown,
-        s,
-        Sampled {
-            rate: kbps(total - base, sample),
-            bytes: total,
-            sample,
-            ttfb: Some(t0 - asked),
-            stopped,
-        },
-    )
+    if total < MIN_MEASURABLE_BYTES && stopped == StopReason::TransferEnded {
+        // A small answer (a portal page, a tiny file) says nothing about the link's rate.
+        return DirectionSample {
+            failure: Some(ThroughputFailure::TooFewBytes {
+                bytes: total,
+                needed: MIN_MEASURABLE_BYTES,
+            }),
+            ..measured
+        };
+    }
+    DirectionSample {
+        sample,
+        // Everything arrived in one piece: the link is faster than can be timed (no rate).
+        rate: (total - base != 0 && !sample.is_zero()).then(|| kbps(total - base, sample)),
+        ..measured
+    }
 }
 
 /// POST a body of at most `max_bytes` and time how fast the far end takes it.
-pub async fn upload(dial: &dyn Dial, trust: &Trust, url: &str, s: &Settings) -> DirectionResult {
+pub async fn upload(dial: &dyn Dial, trust: &Trust, url: &str, s: &Settings) -> DirectionSample {
     let mut via = None;
     let mut r = upload_inner(dial, trust, url, s, &mut via).await;
-    if via.is_some() && r.verdict == Verdict::Pass {
-        // A proxy's upstream socket can hold megabytes: what it accepted quickly may still
-        // crawl over the uplink behind it. Only a rate below the floor is conclusive.
-        r.verdict = Verdict::Warn;
-        r.detail = format!(
-            "{}; measured up to the proxy only: a proxy can buffer megabytes, so the uplink behind it is not confirmed",
-            r.detail
-        );
-    }
     r.via_proxy = via;
     r
 }
@@ -534,17 +568,19 @@ async fn upload_inner(
     trust: &Trust,
     url: &str,
     s: &Settings,
-    via: &mut Option<String>,
-) -> DirectionResult {
+    via: &mut Option<ProxyUrl>,
+) -> DirectionSample {
+    let failed =
+        |url: String, f: ThroughputFailure| DirectionSample::failed(Direction::Upload, url, f);
     let target = match parse_url(url) {
         Ok(t) => t,
-        Err(e) => return failed("upload", url.to_string(), e),
+        Err(e) => return failed(url.to_string(), ThroughputFailure::Url(e)),
     };
     let shown = target.to_string();
     // A small send buffer so that "written" is close to "sent".
-    let (conn, _setup) = match open(dial, trust, &target, s.timeout, Some(4 * 1024)).await {
-        Ok(x) => x,
-        Err(e) => return failed("upload", shown, e),
+    let conn = match open(dial, trust, &target, s.timeout, Some(4 * 1024)).await {
+        Ok(c) => c,
+        Err(f) => return failed(shown, f),
     };
     *via = conn.proxy.clone();
     let (request_target, proxy_auth) = conn.request_target(&target);
@@ -557,7 +593,7 @@ async fn upload_inner(
         s.max_bytes
     );
     if let Err(e) = io.write_all(head.as_bytes()).await {
-        return failed("upload", shown, format!("write failed: {e}"));
+        return failed(shown, ThroughputFailure::Write(Arc::new(e)));
     }
     let floor = s.min_kbps as f64;
     let chunk = filler(1024);
@@ -576,7 +612,7 @@ async fn upload_inner(
         let now = Instant::now();
         if now >= deadline {
             last_at = now;
-            break "time limit";
+            break StopReason::TimeBound;
         }
         let n = chunk.len().min((s.max_bytes - total) as usize);
         let before = Instant::now();
@@ -589,15 +625,22 @@ async fn upload_inner(
         match w {
             Err(_) => {
                 last_at = after;
-                break "time limit";
+                break StopReason::TimeBound;
             }
             Ok(Err(e)) => {
-                if steady.is_none() && total < 64 * 1024 {
+                if steady.is_none() && total < EARLY_REJECT_BYTES {
                     let answer = read_status(&mut io, s.timeout).await;
-                    return failed("upload", shown, format!("the server stopped taking the upload after {total} bytes ({e}){answer}"));
+                    return failed(
+                        shown,
+                        ThroughputFailure::UploadRejected {
+                            after: total,
+                            error: Arc::new(e),
+                            answer,
+                        },
+                    );
                 }
                 last_at = after;
-                break "connection closed";
+                break StopReason::ConnectionClosed;
             }
             Ok(Ok(())) => {}
         }
@@ -615,7 +658,7 @@ async fn upload_inner(
             }
         }
         if total >= s.max_bytes {
-            break "byte limit";
+            break StopReason::ByteBound;
         }
         if let (Some((t0, base)), Some((t, b))) = (steady, last_jump) {
             let sample = t - t0;
@@ -625,11 +668,11 @@ async fn upload_inner(
                 && jumps >= MIN_UPLOAD_STEPS
                 && (rate >= floor * CERTAIN_ABOVE || rate <= floor * CERTAIN_BELOW)
             {
-                break "verdict certain";
+                break StopReason::Certain;
             }
         }
         if steady.is_some_and(|(t0, _)| after - t0 >= s.max_time) {
-            break "time limit";
+            break StopReason::TimeBound;
         }
     };
     let (rate, sample) = match (steady, last_jump) {
@@ -637,29 +680,24 @@ async fn upload_inner(
         // Never had to wait: everything went as fast as we could write it.
         _ => (kbps(total, last_at - started), last_at - started),
     };
-    judge(
-        "upload",
-        shown,
-        s,
-        Sampled {
-            rate,
-            bytes: total,
-            sample,
-            ttfb: None,
-            stopped,
-        },
-    )
+    DirectionSample {
+        bytes: total,
+        sample,
+        stopped: Some(stopped),
+        rate: Some(rate),
+        ..DirectionSample::new(Direction::Upload, shown)
+    }
 }
 
-async fn read_status(io: &mut Box<dyn Io>, timeout: Duration) -> String {
+/// The first line of whatever the server answered, if it answered within `timeout`.
+async fn read_status(io: &mut Box<dyn Io>, timeout: Duration) -> Option<String> {
     let mut buf = [0u8; 256];
     match tokio::time::timeout(timeout, io.read(&mut buf)).await {
         Ok(Ok(n)) if n > 0 => {
             let text = String::from_utf8_lossy(&buf[..n]);
-            let line = text.lines().next().unwrap_or("").trim().to_string();
-            format!("; it answered `{}`", line.escape_debug())
+            Some(text.lines().next().unwrap_or("").trim().to_string())
         }
-        _ => String::new(),
+        _ => None,
     }
 }
 
@@ -676,13 +714,11 @@ fn filler(n: usize) -> Vec<u8> {
         .collect()
 }
 
-fn not_measured(dir: &str, why: &str) -> DirectionResult {
-    DirectionResult {
-        url: None,
-        verdict: Verdict::Skip,
-        stopped: "not measured".into(),
-        ..failed(dir, String::new(), why.to_string())
-    }
+/// Both directions' observations; `None` where no URL was given.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    pub download: Option<DirectionSample>,
+    pub upload: Option<DirectionSample>,
 }
 
 /// Download, then upload (never both at once: they would share the link).
@@ -690,47 +726,25 @@ pub async fn measure(
     dial: &dyn Dial,
     trust: &Trust,
     s: &Settings,
-    gating: bool,
     download_url: Option<&str>,
     upload_url: Option<&str>,
-    note: Option<String>,
-) -> ThroughputReport {
+) -> Measurement {
     /// Run one direction and note how long it took, set-up included.
-    async fn timed(f: impl std::future::Future<Output = DirectionResult>) -> DirectionResult {
+    async fn timed(f: impl std::future::Future<Output = DirectionSample>) -> DirectionSample {
         let t = Instant::now();
         let mut r = f.await;
-        r.elapsed_ms = t.elapsed().as_millis() as u64;
+        r.elapsed = t.elapsed();
         r
     }
-    let down = match download_url {
-        Some(u) => timed(download(dial, trust, u, s)).await,
-        None => not_measured(
-            "download",
-            "the profile names no download source; pass --throughput-url URL",
-        ),
+    let download = match download_url {
+        Some(u) => Some(timed(download(dial, trust, u, s)).await),
+        None => None,
     };
-    let up = match upload_url {
-        Some(u) => timed(upload(dial, trust, u, s)).await,
-        None => not_measured(
-            "upload",
-            "the profile names no upload sink that takes data without a token (a figure would be made up); pass --upload-url URL of an endpoint that accepts a POST",
-        ),
+    let upload = match upload_url {
+        Some(u) => Some(timed(upload(dial, trust, u, s)).await),
+        None => None,
     };
-    let directions = vec![down, up];
-    let verdict = directions
-        .iter()
-        .map(|d| d.verdict)
-        .filter(|v| *v != Verdict::Skip)
-        .max()
-        .unwrap_or(Verdict::Skip);
-    ThroughputReport {
-        verdict,
-        gating,
-        min_kbps: s.min_kbps,
-        max_bytes: s.max_bytes,
-        directions,
-        notes: note.into_iter().collect(),
-    }
+    Measurement { download, upload }
 }
 
 #[cfg(test)]
@@ -748,38 +762,78 @@ mod tests {
         );
         let t = parse_url("http://127.0.0.1:8080/up").unwrap();
         assert_eq!((t.tls, t.port, t.path.as_str()), (false, 8080, "/up"));
-        assert!(parse_url("ftp://x.example/").is_err());
-        assert!(parse_url("https://user:pw@x.example/").is_err());
+        assert!(matches!(
+            parse_url("ftp://x.example/"),
+            Err(UrlError::Scheme { .. })
+        ));
+        assert!(matches!(
+            parse_url("https://user:pw@x.example/"),
+            Err(UrlError::Credentials { .. })
+        ));
         assert!(parse_url("not a url").is_err());
     }
 
-    #[test]
-    fn archive_threshold_is_160_kbps() {
-        assert!((ARCHIVE_KBPS - 160.0).abs() < 1e-9);
+    struct NoAddress;
+    impl Dial for NoAddress {
+        fn addresses<'a>(
+            &'a self,
+            host: &'a str,
+            port: u16,
+        ) -> std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = Result<Vec<SocketAddr>, AddressError>> + Send + 'a,
+            >,
+        > {
+            Box::pin(async move {
+                Err(AddressError::NoneToConnect {
+                    host: host.to_string(),
+                    port,
+                    connect_to: None,
+                })
+            })
+        }
     }
 
-    #[test]
-    fn judging() {
-        let s = Settings {
+    fn settings() -> Settings {
+        Settings {
             min_kbps: 70,
-            max_bytes: 1,
+            max_bytes: 1024,
             max_time: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
-        };
-        let verdict = |dir: &str, rate: f64| {
-            let m = Sampled {
-                rate,
-                bytes: 1,
-                sample: Duration::from_secs(1),
-                ttfb: None,
-                stopped: "x",
-            };
-            judge(dir, "u".into(), &s, m).verdict
-        };
-        assert_eq!(verdict("download", 60.0), Verdict::Fail);
-        assert_eq!(verdict("download", 100.0), Verdict::Warn);
-        assert_eq!(verdict("download", 500.0), Verdict::Pass);
-        assert_eq!(verdict("upload", 100.0), Verdict::Pass);
-        assert_eq!(verdict("upload", 60.0), Verdict::Fail);
+        }
+    }
+
+    /// Failures come back typed, with no verdict and no words.
+    #[tokio::test]
+    async fn failures_are_typed() {
+        let trust = Trust::none();
+        let s = settings();
+        let m = measure(
+            &NoAddress,
+            &trust,
+            &s,
+            Some("http://dl.example/x"),
+            Some("ftp://up.example/"),
+        )
+        .await;
+        let d = m.download.unwrap();
+        assert_eq!(d.direction, Direction::Download);
+        assert_eq!(d.url, "http://dl.example/x");
+        assert!(matches!(
+            d.failure,
+            Some(ThroughputFailure::Address(AddressError::NoneToConnect {
+                port: 80,
+                ..
+            }))
+        ));
+        assert_eq!((d.rate, d.stopped, d.bytes), (None, None, 0));
+        let u = m.upload.unwrap();
+        assert_eq!(u.url, "ftp://up.example/");
+        assert!(matches!(
+            u.failure,
+            Some(ThroughputFailure::Url(UrlError::Scheme { .. }))
+        ));
+        let none = measure(&NoAddress, &trust, &s, None, None).await;
+        assert!(none.download.is_none() && none.upload.is_none());
     }
 }

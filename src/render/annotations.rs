@@ -99,8 +99,8 @@ pub fn render(r: &Report) -> String {
             msg.push_str(&format!(
                 "\n{} {}: {}",
                 d.verdict.label(),
-                d.direction,
-                d.detail
+                d.direction.id(),
+                super::words_throughput::detail(d)
             ));
         }
         out.push_str(&command(level, &title, &msg));

@@ -312,6 +312,7 @@ fn suite_attributes(
 fn throughput_cases(tp: &crate::report::ThroughputReport) -> Vec<Case> {
     tp.directions
         .iter()
+        .map(super::words_throughput::view)
         .map(|d| {
             let out = format!(
                 "{}{}stopped: {}; bytes {}; sample {} ms",
@@ -345,7 +346,7 @@ fn throughput_cases(tp: &crate::report::ThroughputReport) -> Vec<Case> {
                 _ => out,
             };
             Case {
-                name: d.direction.clone(),
+                name: d.direction.to_string(),
                 ms: d.elapsed_ms,
                 outcome,
                 out,

@@ -90,7 +90,7 @@ pub fn render(r: &Report) -> String {
             .directions
             .iter()
             .filter(|d| d.verdict == tp.verdict && tp.verdict >= Verdict::Warn)
-            .map(|d| d.detail.clone())
+            .map(super::words_throughput::detail)
             .next()
             .unwrap_or_default();
         s.push_str(&format!(
@@ -119,7 +119,7 @@ pub fn render(r: &Report) -> String {
             badge(tp.verdict).split(' ').next().unwrap_or(""),
             tp.min_kbps
         ));
-        for d in &tp.directions {
+        for d in tp.directions.iter().map(super::words_throughput::view) {
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
                 d.direction,

@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod network;
 pub mod table;
 pub mod words;
+pub mod words_throughput;
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -165,9 +165,9 @@ fn throughput(tp: &crate::report::ThroughputReport, style: &Style) -> String {
         ],
         style,
     );
-    for d in &tp.directions {
+    for d in tp.directions.iter().map(super::words_throughput::view) {
         t.add_row(vec![
-            Cell::new(&d.direction),
+            Cell::new(d.direction),
             verdict_cell(d.verdict, style),
             Cell::new(
                 d.kbps
@@ -177,7 +177,7 @@ fn throughput(tp: &crate::report::ThroughputReport, style: &Style) -> String {
             Cell::new(d.bytes.to_string()),
             Cell::new(format!("{:.1} s", d.sample_ms as f64 / 1000.0)),
             Cell::new(d.ttfb_ms.map(|m| format!("{m} ms")).unwrap_or_default()),
-            Cell::new(&d.stopped),
+            Cell::new(d.stopped),
             Cell::new(format!(
                 "{}{}{}",
                 d.url.as_ref().map(|u| format!("{u}\n")).unwrap_or_default(),
@@ -359,16 +359,8 @@ fn summary(r: &Report) -> String {
                     failing_gates.join(", ")
                 ));
             }
-            if let Some(t) = r
-                .throughput
-                .as_ref()
-                .filter(|t| t.gating && t.verdict == Verdict::Fail)
-            {
-                let measured_low = t
-                    .directions
-                    .iter()
-                    .any(|d| d.verdict == Verdict::Fail && d.kbps.is_some());
-                parts.push(if measured_low {
+            if let Some(t) = r.throughput.as_ref().filter(|t| t.gating_failure()) {
+                parts.push(if t.measured_below_floor() {
                     format!("throughput is below the {} kbit/s floor", t.min_kbps)
                 } else {
                     "throughput could not be measured".to_string()

@@ -715,7 +715,7 @@ pub fn finding_message(f: &Finding) -> String {
             clock.host,
             clock.server_date
         ),
-        FindingKind::LongPoll { report } => report.detail.clone(),
+        FindingKind::LongPoll { report } => super::words_throughput::long_poll_detail(report),
     }
 }
 
@@ -749,10 +749,9 @@ pub fn finding_fix(f: &Finding) -> Option<String> {
         FindingKind::ClockSkew { .. } => {
             Some("synchronise the clock (NTP: systemd-timesyncd, chrony)".into())
         }
-        FindingKind::LongPoll { report } if !report.survived => Some(format!(
-            "let idle HTTPS connections to {} live at least 60 s in the proxy or firewall (the runner's long poll lasts 50 s)",
-            report.host
-        )),
+        FindingKind::LongPoll { report } if !report.survived => {
+            Some(super::words_throughput::long_poll_fix(&report.host))
+        }
         _ => None,
     }
 }

@@ -17,6 +17,8 @@ use crate::model::{Phase, Route, Verdict};
 use crate::proxy::{ProxySettings, RunnerEnv};
 use crate::report::TargetResult;
 
+pub use crate::probe::long_poll::{Cut, LongPoll, LongPollFailure, LongPollOutcome};
+
 /// Skew beyond which the clock is reported (token validation fails).
 pub const CLOCK_SKEW_LIMIT_SECS: i64 = 300;
 
@@ -63,7 +65,7 @@ pub enum StoreName {
     Node,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum FindingKind {
     /// A proxy setting the runner reads differently (the environment reader's words).
@@ -94,7 +96,7 @@ pub enum FindingKind {
     /// The clock differs from a server's Date by more than the limit.
     ClockSkew { clock: ClockReport },
     /// The idle long-poll connection survived or was cut.
-    LongPoll { report: LongPollReport },
+    LongPoll { report: Box<LongPollReport> },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -114,14 +116,31 @@ pub struct ClockReport {
     pub skew_seconds: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The long poll, judged. Its JSON form (`{host, route, hold_seconds, survived, detail,
+/// failure}`) is written in `render::words_throughput`.
+#[derive(Debug, Clone)]
 pub struct LongPollReport {
     pub host: String,
     pub route: Route,
     /// How long the idle connection was to be held.
     pub hold_seconds: u64,
+    /// The connection was still answering after the hold.
     pub survived: bool,
-    pub detail: String,
+    pub observed: LongPoll,
+}
+
+impl LongPollReport {
+    /// Survived means: held the full time and still answered. Cut, silent, or never opened
+    /// (nothing tested) do not survive.
+    pub fn judge(observed: LongPoll) -> LongPollReport {
+        LongPollReport {
+            host: observed.host.clone(),
+            route: observed.route,
+            hold_seconds: observed.hold.as_secs(),
+            survived: matches!(observed.outcome, LongPollOutcome::Answered { .. }),
+            observed,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -144,9 +163,10 @@ pub struct NetworkReport {
 pub fn summarize(
     environment: Option<&Environment>,
     results: &[&TargetResult],
-    long_poll: Option<LongPollReport>,
+    long_poll: Option<LongPoll>,
     now: SystemTime,
 ) -> NetworkReport {
+    let long_poll = long_poll.map(LongPollReport::judge);
     let default_proxy = ProxySettings::default();
     let default_env = RunnerEnv::default();
     let proxy = environment.map(|e| &e.proxy).unwrap_or(&default_proxy);
@@ -216,7 +236,9 @@ pub fn summarize(
                 Severity::Warn
             },
             Topic::LongPoll,
-            FindingKind::LongPoll { report: lp.clone() },
+            FindingKind::LongPoll {
+                report: Box::new(lp.clone()),
+            },
         );
         f.hosts = vec![lp.host.clone()];
         findings.push(f);

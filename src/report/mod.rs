@@ -7,12 +7,12 @@
 mod aggregate;
 pub mod findings;
 
+pub mod throughput;
 mod verdict;
 
 pub use aggregate::{build, judge_all, RunInfo};
-pub use verdict::{
-    judge_check, judge_dns, judge_http, judge_target, proxy_refusal, target_verdict,
-};
+pub use throughput::{DirectionResult, ThroughputReport};
+pub use verdict::{judge_check, judge_dns, judge_http, judge_target, target_verdict};
 
 use std::net::IpAddr;
 
@@ -236,42 +236,9 @@ pub struct Report {
     pub summary: Summary,
     pub capabilities: Vec<CapabilityReport>,
     pub inactive: Vec<Inactive>,
-    /// Upload and download rates against the floor; `null` with `--no-throughput`.
+    /// Upload and download rates against the floor; `null` with `--no-throughput`. Its JSON
+    /// form (words included) is written in `render::words_throughput`.
     pub throughput: Option<ThroughputReport>,
     /// Proxy, trust stores, interception, clock and long-poll findings.
     pub network: findings::NetworkReport,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ThroughputReport {
-    pub verdict: Verdict,
-    pub gating: bool,
-    pub min_kbps: u32,
-    /// Bytes moved per direction at most.
-    pub max_bytes: u64,
-    pub directions: Vec<DirectionResult>,
-    pub notes: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DirectionResult {
-    /// `download` or `upload`.
-    pub direction: String,
-    pub url: Option<String>,
-    pub verdict: Verdict,
-    /// Sustained rate; `null` when not measured.
-    pub kbps: Option<f64>,
-    pub bytes: u64,
-    /// Length of the sustained sample the rate is computed over.
-    pub sample_ms: u64,
-    /// From connecting to the verdict (set-up, TTFB and sample).
-    pub elapsed_ms: u64,
-    /// The proxy the measurement went through (credentials masked), or `null` for direct.
-    pub via_proxy: Option<String>,
-    /// Time to first byte (download), excluded from the rate.
-    pub ttfb_ms: Option<u64>,
-    /// Why sampling stopped: verdict certain, byte limit, time limit, transfer ended, …
-    pub stopped: String,
-    pub detail: String,
-    pub archive_warning: Option<String>,
 }

@@ -10,11 +10,7 @@ use crate::probe::outcome::{
     CheckObservation, DnsObservation, DnsSource, HttpInfo, Step, SystemLookup, TargetOutcome,
 };
 
-/// Statuses an HTTP proxy gives on its own behalf (refusal, authentication, upstream failure):
-/// through a proxy, without a fingerprint header, they must never count as the server's answer.
-pub fn proxy_refusal(status: u16) -> bool {
-    matches!(status, 403 | 407 | 502 | 503 | 504)
-}
+use crate::model::http::proxy_own_status as proxy_refusal;
 
 /// How an HTTP answer reads: did GitHub answer, and how; `through_proxy` for a plain-HTTP
 /// request to a proxy.

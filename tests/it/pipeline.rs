@@ -1494,7 +1494,7 @@ async fn github_actions_annotations_go_to_stderr_when_stdout_is_the_report() {
             "{format} without GitHub Actions"
         );
         assert!(annotation_lines(&text(&plain.stderr)).is_empty());
-        let gh = run_with(args, vec![("GITHUB_ACTIONS".into(), "true".into())]).await;
+        let gh = run_with(args, vec![("GITHUB_ACTIONS", "true".into())]).await;
         assert_eq!(code(&gh), code(&plain));
         let stdout = text(&gh.stdout);
         assert_eq!(

@@ -64,6 +64,11 @@ async fn download_case(kbps: u64, expect: &str, expect_code: i32) {
     let d = direction(&json, "download");
     assert_eq!(d["verdict"], expect, "{kbps} kbit/s: {d:#}");
     assert_eq!(code, expect_code, "{json:#}");
+    // A failed direction says why in `failure.kind`; a measured warning has none.
+    match expect {
+        "fail" => assert_eq!(d["failure"]["kind"], "below_floor", "{d:#}"),
+        _ => assert!(d["failure"].is_null(), "{d:#}"),
+    }
     let measured = d["kbps"]
         .as_f64()
         .unwrap_or_else(|| panic!("no rate: {d:#}"));
@@ -282,6 +287,8 @@ async fn a_source_without_the_file_is_a_warning_not_a_slow_link() {
         d["detail"].as_str().unwrap_or("").contains("answered 404"),
         "{d:#}"
     );
+    assert_eq!(d["failure"]["kind"], "http_status", "{d:#}");
+    assert_eq!(d["failure"]["status"], 404, "{d:#}");
     assert!(d["kbps"].is_null());
     assert_eq!(code, 0, "{json:#}");
 }
@@ -337,6 +344,8 @@ async fn a_stalled_or_tiny_download_never_passes() {
         d["detail"].as_str().unwrap_or("").contains("stalled"),
         "{d:#}"
     );
+    assert_eq!(d["failure"]["kind"], "stalled", "{d:#}");
+    assert_eq!(d["failure"]["bytes"], 100, "{d:#}");
     assert_eq!(code, 1);
     task.abort();
     // A complete but tiny answer (a portal page): no rate, a warning.
@@ -355,6 +364,8 @@ async fn a_stalled_or_tiny_download_never_passes() {
             .contains("too few to measure"),
         "{d:#}"
     );
+    assert_eq!(d["failure"]["kind"], "too_few_bytes", "{d:#}");
+    assert_eq!(d["failure"]["bytes"], 2000, "{d:#}");
     task.abort();
 }
 
@@ -418,4 +429,35 @@ async fn throughput_failure_reaches_every_pipeline_output() {
         text.contains("::error title=runner-preflight%3A throughput FAIL::"),
         "{text}"
     );
+}
+
+/// An unreachable sink and a missing source: typed failures in JSON next to the words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmeasured_directions_carry_a_typed_failure() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let probe = download_server(0).await;
+    let closed = crate::world::closed_port();
+    let args = vec![
+        "--upload-url".to_string(),
+        format!("http://127.0.0.1:{closed}/sink"),
+    ];
+    let (code, json) = measure(&dir, probe.addr, &args).await;
+    assert_eq!(code, 1, "{json:#}");
+    let u = direction(&json, "upload");
+    assert_eq!(u["verdict"], "fail", "{u:#}");
+    assert_eq!(u["stopped"], "error", "{u:#}");
+    assert!(
+        u["detail"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("upload not measured: TCP 127.0.0.1:{closed}: ")),
+        "{u:#}"
+    );
+    assert_eq!(u["failure"]["kind"], "tcp", "{u:#}");
+    assert_eq!(u["failure"]["address"], format!("127.0.0.1:{closed}"));
+    let d = direction(&json, "download");
+    assert_eq!(d["verdict"], "skip", "{d:#}");
+    assert_eq!(d["stopped"], "not measured", "{d:#}");
+    assert_eq!(d["failure"]["kind"], "not_measured", "{d:#}");
+    assert_eq!(d["failure"]["missing"], "source", "{d:#}");
 }
