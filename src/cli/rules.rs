@@ -218,8 +218,8 @@ pub(super) fn audit_cmd(args: AuditArgs) -> Result<u8, InputError> {
     let model = collect_model(&plan, &args.resolve)?;
     let a = audit::audit(&model, &list);
     print_out(&match args.format {
-        TextFormat::Text => audit::render_text(&a),
-        TextFormat::Json => audit::render_json(&a),
+        TextFormat::Text => crate::render::audit::text(&a),
+        TextFormat::Json => crate::render::audit::json(&a),
     });
     Ok(if a.complete_and_covered() {
         0
@@ -288,8 +288,8 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, InputError> {
     let (d, warnings) = meta::diff(&plan, &domains, &source);
     warn_all(&warnings);
     print_out(&match args.format {
-        TextFormat::Text => meta::render_text(&d),
-        TextFormat::Json => meta::render_json(&d),
+        TextFormat::Text => crate::render::meta::text(&d),
+        TextFormat::Json => crate::render::meta::json(&d),
     });
     Ok(if d.drift() == 0 { 0 } else { EXIT_GATE })
 }

@@ -4,11 +4,15 @@
 //! not `x`), `.x` (`x` and any name below it, as in Squid and AWS Network Firewall), or another
 //! glob (`*` and `?`, matched with globset). `#` starts a comment (at the start of a line or after
 //! white space); blank lines are ignored; a URL (`https://host/...`) counts as its host name.
+//!
+//! Parsing, the matcher and the audit live here; the text and JSON output in
+//! [`crate::render::audit`].
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-use crate::firewall::{Model, Origin};
+use crate::firewall::Model;
+pub use crate::firewall::Origin;
 use crate::model::{Name, Pattern};
 
 /// One entry of an allow list.
@@ -46,7 +50,8 @@ pub struct AllowList {
 }
 
 /// What is wrong with an allow list line (for exit code 2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
 pub struct ParseError {
     pub line: usize,
     pub message: String,
@@ -292,82 +297,6 @@ pub fn audit(model: &Model, list: &AllowList) -> Audit {
         capabilities,
         gaps,
     }
-}
-
-fn origin_label(o: Origin) -> &'static str {
-    match o {
-        Origin::Documented => "documented",
-        Origin::Probed => "probed name",
-        Origin::CnameTarget => "CNAME target",
-    }
-}
-
-/// Plain-text report.
-pub fn render_text(a: &Audit) -> String {
-    let mut s = format!(
-        "allow list {} against profile {}{}\n",
-        crate::firewall::comment_safe(&a.allowlist),
-        a.profile,
-        if a.offline {
-            " (offline: documented names only)"
-        } else {
-            ""
-        }
-    );
-    for c in &a.capabilities {
-        let gaps = c.gaps();
-        s.push_str(&format!(
-            "\n{} — {}: {}\n",
-            c.id,
-            c.title,
-            if gaps == 0 {
-                format!("all {} names covered", c.items.len())
-            } else {
-                format!("{gaps} of {} names NOT covered", c.items.len())
-            }
-        ));
-        let width = c.items.iter().map(|i| i.name.len()).max().unwrap_or(0);
-        for i in &c.items {
-            match &i.covered_by {
-                Some(e) => s.push_str(&format!(
-                    "  covered  {:width$}  {} · line {}: {}\n",
-                    i.name,
-                    origin_label(i.origin),
-                    e.line,
-                    crate::firewall::comment_safe(&e.text)
-                )),
-                None => s.push_str(&format!(
-                    "  MISSING  {:width$}  {}\n",
-                    i.name,
-                    origin_label(i.origin)
-                )),
-            }
-        }
-    }
-    if !a.unresolved.is_empty() {
-        s.push_str(&format!(
-            "\nnot resolved ({}): {}\n  their CNAME targets could not be checked; this audit is incomplete (use --offline for documented names only)\n",
-            a.unresolved.len(),
-            a.unresolved.join(", ")
-        ));
-    }
-    s.push_str(&if a.gaps == 0 && !a.unresolved.is_empty() {
-        "\nresult: every name checked is covered, but the audit is incomplete (DNS failed for some names)\n".to_string()
-    } else if a.gaps == 0 {
-        "\nresult: the allow list covers every required name\n".to_string()
-    } else {
-        format!(
-            "\nresult: {} required name(s) not covered by the allow list\n",
-            a.gaps
-        )
-    });
-    s
-}
-
-pub fn render_json(a: &Audit) -> String {
-    let mut s = serde_json::to_string_pretty(a).unwrap_or_default();
-    s.push('\n');
-    s
 }
 
 #[cfg(test)]

@@ -2,24 +2,32 @@
 //! wildcard_domains} and `domains.actions`) against a profile's documented names, including which
 //! names are covered by a wildcard of the other side.
 //!
-//! Fetching goes through our own TLS code ([`crate::probe::tls`]) and hyper, with the same trust
-//! decision as `check`.
+//! Types, parsing and the diff live here; fetching is in [`fetch`], the text and JSON output in
+//! [`crate::render::meta`].
 
-use std::time::Duration;
+pub mod fetch;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{Name, Pattern};
+use crate::model::Pattern;
 use crate::plan::Plan;
-use crate::probe::dns::DnsClient;
-use crate::probe::tls::{self, Trust};
 
-/// Largest /meta document accepted.
-pub const MAX_BODY: usize = 16 * 1024 * 1024;
+pub use fetch::{fetch, url_host_port, FetchError};
+
+/// Why a text is not a /meta document we can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetaError {
+    #[error("not valid JSON: {0}")]
+    NotJson(String),
+    #[error("not a /meta document: it has no `domains` object (GitHub's REST Meta API answers with one)")]
+    NoDomains,
+    #[error("the /meta document has neither `domains.actions_inbound` nor `domains.actions`")]
+    NoLists,
+    #[error("`domains.{0}` is not a list")]
+    NotAList(&'static str),
+}
 
 /// One name or wildcard of /meta, with the lists it appears in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +60,10 @@ impl MetaDomains {
 }
 
 /// Parse a /meta JSON document.
-pub fn parse(text: &str) -> Result<MetaDomains, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+pub fn parse(text: &str) -> Result<MetaDomains, MetaError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| MetaError::NotJson(e.to_string()))?;
     let Some(domains) = v.get("domains").and_then(Value::as_object) else {
-        return Err(
-            "not a /meta document: it has no `domains` object (GitHub's REST Meta API answers with one)"
-                .into(),
-        );
+        return Err(MetaError::NoDomains);
     };
     let inbound = domains.get("actions_inbound");
     let lists: [(&'static str, Option<&Value>); 3] = [
@@ -73,9 +78,7 @@ pub fn parse(text: &str) -> Result<MetaDomains, String> {
         ("actions", domains.get("actions")),
     ];
     if lists.iter().all(|(_, l)| l.is_none()) {
-        return Err(
-            "the /meta document has neither `domains.actions_inbound` nor `domains.actions`".into(),
-        );
+        return Err(MetaError::NoLists);
     }
     let mut out = MetaDomains::default();
     for (source, list) in lists {
@@ -85,7 +88,7 @@ pub fn parse(text: &str) -> Result<MetaDomains, String> {
             continue;
         };
         let Some(items) = list.as_array() else {
-            return Err(format!("`domains.{source}` is not a list"));
+            return Err(MetaError::NotAList(source));
         };
         for item in items {
             let Some(s) = item.as_str() else {
@@ -227,75 +230,6 @@ pub fn diff(plan: &Plan, meta: &MetaDomains, meta_source: &str) -> (Diff, Vec<St
     )
 }
 
-fn pick(side: &[DiffItem], f: fn(&Relation) -> bool) -> Vec<&DiffItem> {
-    side.iter().filter(|i| f(&i.relation)).collect()
-}
-
-pub fn render_text(d: &Diff) -> String {
-    let mut s = format!(
-        "profile {} against /meta from {}\n",
-        d.profile,
-        crate::firewall::comment_safe(&d.meta_source)
-    );
-    let section = |s: &mut String, title: &str, items: Vec<&DiffItem>| {
-        if items.is_empty() {
-            return;
-        }
-        s.push_str(&format!("\n{title} ({}):\n", items.len()));
-        let width = items.iter().map(|i| i.name.len()).max().unwrap_or(0);
-        for i in items {
-            let by = match &i.relation {
-                Relation::CoveredBy(w) => format!("covered by {w}; "),
-                _ => String::new(),
-            };
-            s.push_str(&format!(
-                "  {:width$}  ({by}{})\n",
-                i.name,
-                i.in_.join(", ")
-            ));
-        }
-    };
-    section(
-        &mut s,
-        "in both",
-        pick(&d.profile_side, |r| *r == Relation::Both),
-    );
-    section(
-        &mut s,
-        "only in the profile, covered by a /meta wildcard",
-        pick(&d.profile_side, |r| matches!(r, Relation::CoveredBy(_))),
-    );
-    section(
-        &mut s,
-        "only in the profile, NOT in /meta",
-        pick(&d.profile_side, |r| *r == Relation::Missing),
-    );
-    section(
-        &mut s,
-        "only in /meta, covered by a profile wildcard",
-        pick(&d.meta_side, |r| matches!(r, Relation::CoveredBy(_))),
-    );
-    section(
-        &mut s,
-        "only in /meta, NOT in the profile",
-        pick(&d.meta_side, |r| *r == Relation::Missing),
-    );
-    let drift = d.drift();
-    s.push_str(&if drift == 0 {
-        "\nresult: no drift — every name of each side is listed or covered on the other\n"
-            .to_string()
-    } else {
-        format!("\nresult: {drift} name(s) neither listed nor covered on the other side\n")
-    });
-    s
-}
-
-pub fn render_json(d: &Diff) -> String {
-    let mut s = serde_json::to_string_pretty(d).unwrap_or_default();
-    s.push('\n');
-    s
-}
-
 /// The /meta URL of a built-in profile, from its name and variables.
 pub fn default_url(plan: &Plan) -> Option<String> {
     match plan.profile_name.as_str() {
@@ -310,137 +244,6 @@ pub fn default_url(plan: &Plan) -> Option<String> {
             .map(|s| format!("https://api.{s}.ghe.com/meta")),
         _ => None,
     }
-}
-
-/// Host and port of an https URL.
-pub fn url_host_port(url: &str) -> Option<(String, u16)> {
-    let uri: hyper::Uri = url.parse().ok()?;
-    let host = uri
-        .host()?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    Some((host, uri.port_u16().unwrap_or(443)))
-}
-
-/// GET an https URL through our TLS code (through `proxy` with CONNECT when given); the body as
-/// text. Every step bounded by `timeout`.
-pub async fn fetch(
-    url: &str,
-    trust: &Trust,
-    dns: Option<&DnsClient>,
-    proxy: Option<&crate::proxy::ProxyUrl>,
-    timeout: Duration,
-) -> Result<String, String> {
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
-    if uri.scheme_str() != Some("https") {
-        return Err(format!("`{url}`: only https:// URLs are fetched"));
-    }
-    let host = uri
-        .host()
-        .ok_or_else(|| format!("`{url}` has no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = uri.port_u16().unwrap_or(443);
-    let tcp = match proxy {
-        Some(p) => {
-            crate::probe::connect::open(p, &host, port, timeout)
-                .await
-                .map_err(|f| f.detail)?
-                .stream
-        }
-        None => direct(&host, port, dns, timeout, url).await?,
-    };
-    let hs = tls::handshake(trust, &host, tcp, timeout).await;
-    let stream = match (hs.stream, hs.error) {
-        (Some(s), None) => s,
-        (_, Some(e)) => return Err(format!("TLS to {host}:{port}: {e}")),
-        (None, None) => return Err(format!("TLS to {host}:{port}: no connection")),
-    };
-    fetch_over(stream, &uri, &host, port, timeout).await
-}
-
-async fn direct(
-    host: &str,
-    port: u16,
-    dns: Option<&DnsClient>,
-    timeout: Duration,
-    url: &str,
-) -> Result<tokio::net::TcpStream, String> {
-    if host.parse::<std::net::IpAddr>().is_err() {
-        Name::new(host).map_err(|e| format!("`{url}`: {e}"))?;
-    }
-    let addrs = crate::probe::lookup_addrs(dns, host, port, timeout).await?;
-    let (tcp, _addr, _ms) = crate::probe::tcp::connect_any(&addrs, timeout)
-        .await
-        .map_err(|f| {
-            let fam = f
-                .addr
-                .map(|a| crate::report::Family::of(&a.ip()))
-                .unwrap_or(crate::report::Family::Ipv4);
-            f.describe(port, fam)
-        })?;
-    Ok(tcp)
-}
-
-/// The GET over an established TLS stream, bounded by twice `timeout`.
-async fn fetch_over(
-    stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
-    uri: &hyper::Uri,
-    host: &str,
-    port: u16,
-    timeout: Duration,
-) -> Result<String, String> {
-    let url = uri.to_string();
-    let host = host.to_string();
-    let path = uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "/".into());
-    let authority = if port == 443 {
-        host.clone()
-    } else {
-        format!("{host}:{port}")
-    };
-    let fut = async {
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("HTTP: {e}"))?;
-        let driver = tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        let req = hyper::Request::builder()
-            .method("GET")
-            .uri(path.as_str())
-            .header("host", authority)
-            .header("user-agent", crate::probe::http::USER_AGENT)
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28")
-            .header("connection", "close")
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| format!("HTTP: {e}"))?;
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| format!("HTTP: {e}"))?;
-        let status = resp.status();
-        let body = Limited::new(resp.into_body(), MAX_BODY)
-            .collect()
-            .await
-            .map_err(|e| format!("HTTP: reading the body: {e}"))?
-            .to_bytes();
-        driver.abort();
-        if !status.is_success() {
-            return Err(format!("HTTP: GET {url} answered {status}"));
-        }
-        String::from_utf8(body.to_vec()).map_err(|_| format!("GET {url}: the body is not UTF-8"))
-    };
-    tokio::time::timeout(timeout * 2, fut)
-        .await
-        .map_err(|_| format!("HTTP: no complete answer from {url} within {timeout:?}"))?
 }
 
 #[cfg(test)]
@@ -520,7 +323,7 @@ mod tests {
             Some(Relation::Missing)
         );
         assert_eq!(find(&d.profile_side, "ghcr.io"), Some(Relation::Missing));
-        let text = render_text(&d);
+        let text = crate::render::meta::text(&d);
         assert!(text.contains("only in /meta, NOT in the profile"));
         assert!(d.drift() > 0);
     }
