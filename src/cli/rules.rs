@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{now_rfc3339, parse_dns_server, parse_duration, print_out};
-use crate::audit::{self, AllowList};
+use crate::audit;
 use crate::error::{InputError, EXIT_GATE};
 use crate::firewall::{self, CollectOptions, Model};
 use crate::meta;
@@ -209,11 +209,7 @@ pub(super) fn firewall_cmd(args: FirewallArgs) -> Result<u8, InputError> {
 }
 
 pub(super) fn audit_cmd(args: AuditArgs) -> Result<u8, InputError> {
-    let path = &args.allowlist;
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::usage(format!("--allowlist {}: {e}", path.display())))?;
-    let list = AllowList::parse(&path.display().to_string(), &text)
-        .map_err(|e| InputError::usage(format!("{}:{}: {}", path.display(), e.line, e.message)))?;
+    let list = audit::load(&args.allowlist).map_err(|e| InputError::usage(e.to_string()))?;
     let plan = load_plan(&args.select)?;
     let model = collect_model(&plan, &args.resolve)?;
     let a = audit::audit(&model, &list);
