@@ -229,8 +229,7 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, InputError> {
     let plan = load_plan(&args.select)?;
     let (text, source) = match (&args.meta, args.offline) {
         (Some(path), _) => (
-            std::fs::read_to_string(path)
-                .map_err(|e| InputError::usage(format!("--meta {}: {e}", path.display())))?,
+            meta::read_file(path).map_err(|e| InputError::usage(format!("meta diff: {e}")))?,
             path.display().to_string(),
         ),
         (None, true) => {

@@ -1,4 +1,5 @@
-//! Fetching a /meta document: our own TLS code ([`crate::probe::tls`]) and hyper, with the same
+//! Getting a /meta document: a saved file ([`read_file`], capped like every input file), or the
+//! network ([`fetch`]): our own TLS code ([`crate::probe::tls`]) and hyper, with the same
 //! trust decision (and proxy route) as `check`. Parsing and diffing are in [`crate::meta`].
 
 use std::time::Duration;
@@ -48,6 +49,11 @@ pub enum FetchError {
     NotUtf8 { url: String },
     #[error("HTTP: no complete answer from {url} within {timeout:?}")]
     Timeout { url: String, timeout: Duration },
+}
+
+/// A saved /meta document: at most [`crate::textfile::limit::META`], UTF-8 checked.
+pub fn read_file(path: &std::path::Path) -> Result<String, crate::textfile::ReadError> {
+    crate::textfile::read_text(path, crate::textfile::limit::META, "a /meta document")
 }
 
 /// Host and port of an https URL.

@@ -1,11 +1,14 @@
 //! `meta diff`: the REST Meta API's domain lists (`domains.actions_inbound` {full_domains,
-//! wildcard_domains} and `domains.actions`) against a profile's documented names, including which
-//! names are covered by a wildcard of the other side.
+//! wildcard_domains}, `domains.actions` and `domains.artifact_attestations.services`) against a
+//! profile's documented names, including which names are covered by a wildcard of the other side.
 //!
-//! Types, parsing and the diff live here; fetching is in [`fetch`], the text and JSON output in
+//! Types, parsing and the diff live here; getting the document (a saved file or the network) is
+//! in [`fetch`], the text and JSON output in
 //! [`crate::render::meta`].
 
 pub mod fetch;
+
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -13,7 +16,7 @@ use serde_json::Value;
 use crate::model::Pattern;
 use crate::plan::Plan;
 
-pub use fetch::{fetch, url_host_port, FetchError};
+pub use fetch::{fetch, read_file, url_host_port, FetchError};
 
 /// Why a text is not a /meta document we can use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,26 +44,37 @@ pub struct MetaDomains {
     pub entries: Vec<MetaEntry>,
     /// Items left out (not strings, not host names), in words.
     pub warnings: Vec<String>,
+    /// Pattern → index in `entries`.
+    index: HashMap<Pattern, usize>,
 }
 
 impl MetaDomains {
     fn add(&mut self, pattern: Pattern, source: &'static str) {
-        match self.entries.iter_mut().find(|e| e.pattern == pattern) {
-            Some(e) => {
+        match self.index.get(&pattern) {
+            Some(&i) => {
+                let e = &mut self.entries[i];
                 if !e.sources.contains(&source) {
                     e.sources.push(source)
                 }
             }
-            None => self.entries.push(MetaEntry {
-                pattern,
-                sources: vec![source],
-            }),
+            None => {
+                self.index.insert(pattern.clone(), self.entries.len());
+                self.entries.push(MetaEntry {
+                    pattern,
+                    sources: vec![source],
+                })
+            }
         }
     }
 }
 
-/// Parse a /meta JSON document.
+/// The /meta lists that take part in the diff. `domains.artifact_attestations` is newer (and
+/// absent from older GHES documents), so a missing one is not worth a warning.
+const ATTESTATIONS: &str = "artifact_attestations.services";
+
+/// Parse a /meta JSON document (a leading byte-order mark is skipped).
 pub fn parse(text: &str) -> Result<MetaDomains, MetaError> {
+    let text = crate::textfile::strip_bom(text);
     let v: Value = serde_json::from_str(text).map_err(|e| MetaError::NotJson(e.to_string()))?;
     let Some(domains) = v.get("domains").and_then(Value::as_object) else {
         return Err(MetaError::NoDomains);
@@ -90,24 +104,38 @@ pub fn parse(text: &str) -> Result<MetaDomains, MetaError> {
         let Some(items) = list.as_array() else {
             return Err(MetaError::NotAList(source));
         };
-        for item in items {
-            let Some(s) = item.as_str() else {
-                out.warnings.push(format!(
-                    "domains.{source}: skipped an item that is not a string"
-                ));
-                continue;
-            };
-            let s = s.trim().to_ascii_lowercase();
-            match Pattern::parse(&s) {
-                Ok(p) => out.add(p, source),
-                Err(why) => out.warnings.push(format!(
-                    "domains.{source}: skipped `{}`: {why}",
-                    s.escape_default()
-                )),
-            }
-        }
+        add_all(&mut out, source, items);
+    }
+    // `{"trust_domain": "", "services": [...]}`.
+    match domains.get("artifact_attestations") {
+        None => {}
+        Some(a) => match a.get("services").and_then(Value::as_array) {
+            Some(items) => add_all(&mut out, ATTESTATIONS, items),
+            None => out.warnings.push(format!(
+                "`domains.artifact_attestations` has no `services` list: skipped (`domains.{ATTESTATIONS}` expected)"
+            )),
+        },
     }
     Ok(out)
+}
+
+fn add_all(out: &mut MetaDomains, source: &'static str, items: &[Value]) {
+    for item in items {
+        let Some(s) = item.as_str() else {
+            out.warnings.push(format!(
+                "domains.{source}: skipped an item that is not a string"
+            ));
+            continue;
+        };
+        let s = s.trim().to_ascii_lowercase();
+        match Pattern::parse(&s) {
+            Ok(p) => out.add(p, source),
+            Err(why) => out.warnings.push(format!(
+                "domains.{source}: skipped `{}`: {why}",
+                s.escape_default()
+            )),
+        }
+    }
 }
 
 /// How an entry of one side relates to the other side.
@@ -153,39 +181,70 @@ impl Diff {
     }
 }
 
-/// Does pattern `a` cover everything `b` stands for (without being equal)?
-fn wildcard_covers(a: &Pattern, b: &Pattern) -> bool {
-    match (a, b) {
-        (Pattern::Wildcard(s), Pattern::Exact(n)) => n.is_below(s),
-        (Pattern::Wildcard(s), Pattern::Wildcard(x)) => x.is_below(s),
-        _ => false,
+/// `a.b.c` → `b.c`, `c`: every suffix a name is strictly below.
+fn parents(name: &str) -> impl Iterator<Item = &str> {
+    name.match_indices('.').map(move |(i, _)| &name[i + 1..])
+}
+
+/// One side of the diff, indexed: every pattern, and each wildcard's suffix with its position
+/// (the first listed wins, as a scan in order would find it).
+struct Side<'a> {
+    all: HashSet<&'a Pattern>,
+    wildcards: HashMap<&'a str, (usize, &'a Pattern)>,
+}
+
+impl<'a> Side<'a> {
+    fn new(patterns: impl IntoIterator<Item = &'a Pattern>) -> Side<'a> {
+        let mut side = Side {
+            all: HashSet::new(),
+            wildcards: HashMap::new(),
+        };
+        for (i, p) in patterns.into_iter().enumerate() {
+            side.all.insert(p);
+            if let Pattern::Wildcard(s) = p {
+                side.wildcards.entry(s.as_str()).or_insert((i, p));
+            }
+        }
+        side
     }
 }
 
-fn relate(p: &Pattern, other: &[&Pattern]) -> Relation {
-    if other.contains(&p) {
+/// How `p` relates to the other side: listed there, covered by one of its wildcards (`*.s`
+/// covers a name or a wildcard strictly below `s`), or missing. One lookup per label of `p`.
+fn relate(p: &Pattern, other: &Side) -> Relation {
+    if other.all.contains(p) {
         return Relation::Both;
     }
-    match other.iter().find(|o| wildcard_covers(o, p)) {
-        Some(o) => Relation::CoveredBy(o.to_string()),
-        None => Relation::Missing,
-    }
+    let name = match p {
+        Pattern::Exact(n) | Pattern::Wildcard(n) => n.as_str(),
+    };
+    parents(name)
+        .filter_map(|s| other.wildcards.get(s))
+        .min_by_key(|(i, _)| *i)
+        .map_or(Relation::Missing, |(_, o)| {
+            Relation::CoveredBy(o.to_string())
+        })
 }
 
 /// The documented patterns of the plan, each with the capabilities listing it.
 pub fn profile_patterns(plan: &Plan) -> (Vec<(Pattern, Vec<String>)>, Vec<String>) {
     let mut out: Vec<(Pattern, Vec<String>)> = Vec::new();
+    let mut index: HashMap<Pattern, usize> = HashMap::new();
     let mut warnings = Vec::new();
     for c in &plan.capabilities {
         for e in &c.entries {
             match Pattern::parse(&e.pattern) {
-                Ok(p) => match out.iter_mut().find(|(q, _)| *q == p) {
-                    Some((_, caps)) => {
+                Ok(p) => match index.get(&p) {
+                    Some(&i) => {
+                        let caps = &mut out[i].1;
                         if !caps.contains(&c.id) {
                             caps.push(c.id.clone())
                         }
                     }
-                    None => out.push((p, vec![c.id.clone()])),
+                    None => {
+                        index.insert(p.clone(), out.len());
+                        out.push((p, vec![c.id.clone()]))
+                    }
                 },
                 Err(why) => warnings.push(format!(
                     "profile entry `{}` skipped: {why}",
@@ -199,8 +258,8 @@ pub fn profile_patterns(plan: &Plan) -> (Vec<(Pattern, Vec<String>)>, Vec<String
 
 pub fn diff(plan: &Plan, meta: &MetaDomains, meta_source: &str) -> (Diff, Vec<String>) {
     let (profile, warnings) = profile_patterns(plan);
-    let meta_patterns: Vec<&Pattern> = meta.entries.iter().map(|e| &e.pattern).collect();
-    let profile_refs: Vec<&Pattern> = profile.iter().map(|(p, _)| p).collect();
+    let meta_patterns = Side::new(meta.entries.iter().map(|e| &e.pattern));
+    let profile_refs = Side::new(profile.iter().map(|(p, _)| p));
     let profile_side = profile
         .iter()
         .map(|(p, caps)| DiffItem {
@@ -289,7 +348,7 @@ mod tests {
     fn relations() {
         let w = |s: &str| Pattern::parse(s).unwrap();
         let meta = [w("*.actions.githubusercontent.com"), w("github.com")];
-        let refs: Vec<&Pattern> = meta.iter().collect();
+        let refs = Side::new(meta.iter());
         assert_eq!(relate(&w("github.com"), &refs), Relation::Both);
         assert_eq!(
             relate(&w("broker.actions.githubusercontent.com"), &refs),
@@ -326,5 +385,55 @@ mod tests {
         let text = crate::render::meta::text(&d);
         assert!(text.contains("only in /meta, NOT in the profile"));
         assert!(d.drift() > 0);
+    }
+
+    #[test]
+    fn artifact_attestations_and_bom() {
+        let m = parse(
+            "\u{feff}{\"domains\": {\"actions\": [\"fulcio.githubapp.com\"], \"artifact_attestations\": {\"trust_domain\": \"\", \"services\": [\"tuf-repo.github.com\", \"fulcio.githubapp.com\", \"timestamp.githubapp.com\"]}}}",
+        )
+        .unwrap();
+        let names: Vec<String> = m.entries.iter().map(|e| e.pattern.to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "fulcio.githubapp.com",
+                "tuf-repo.github.com",
+                "timestamp.githubapp.com"
+            ]
+        );
+        assert_eq!(
+            m.entries[0].sources,
+            vec!["actions", "artifact_attestations.services"]
+        );
+        // Absent: no warning about it; malformed: a warning, the rest still diffed.
+        let m = parse(r#"{"domains": {"actions": []}}"#).unwrap();
+        assert!(!m.warnings.iter().any(|w| w.contains("artifact")));
+        let m =
+            parse(r#"{"domains": {"actions": [], "artifact_attestations": ["x.com"]}}"#).unwrap();
+        assert!(m
+            .warnings
+            .iter()
+            .any(|w| w.contains("artifact_attestations")));
+    }
+
+    #[test]
+    fn first_covering_wildcard_wins() {
+        let w = |s: &str| Pattern::parse(s).unwrap();
+        let meta = [
+            w("*.b.example.com"),
+            w("*.example.com"),
+            w("*.a.b.example.com"),
+        ];
+        let side = Side::new(meta.iter());
+        assert_eq!(
+            relate(&w("x.a.b.example.com"), &side),
+            Relation::CoveredBy("*.b.example.com".into())
+        );
+        assert_eq!(relate(&w("*.a.b.example.com"), &side), Relation::Both);
+        assert_eq!(
+            relate(&w("*.c.example.com"), &side),
+            Relation::CoveredBy("*.example.com".into())
+        );
     }
 }
