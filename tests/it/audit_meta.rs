@@ -375,3 +375,17 @@ fn meta_diff_reads_artifact_attestations() {
         "{text}"
     );
 }
+
+#[test]
+fn dotcom_lists_the_attestations_capability() {
+    let out = run(&["profile", "show", "dotcom"], Duration::from_secs(30));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("attestations"), "{}", out.stdout);
+    for host in [
+        "tuf-repo.github.com",
+        "fulcio.githubapp.com",
+        "timestamp.githubapp.com",
+    ] {
+        assert!(out.stdout.contains(host), "{host}: {}", out.stdout);
+    }
+}
