@@ -128,7 +128,15 @@ fn add_all(out: &mut MetaDomains, source: &'static str, items: &[Value]) {
             continue;
         };
         let s = s.trim().to_ascii_lowercase();
-        match Pattern::parse(&s) {
+        // A fully qualified `name.` is `name`; stripped first so that `*.x.` is judged as `*.x`
+        // (`Pattern::parse` counts the trailing dot as a second label).
+        let name = s.strip_suffix('.').unwrap_or(&s);
+        let parsed = if name.ends_with('.') {
+            Err(format!("`{name}` ends in an empty label"))
+        } else {
+            Pattern::parse(name)
+        };
+        match parsed {
             Ok(p) => out.add(p, source),
             Err(why) => out.warnings.push(format!(
                 "domains.{source}: skipped `{}`: {why}",
@@ -434,6 +442,22 @@ mod tests {
         assert_eq!(
             relate(&w("*.c.example.com"), &side),
             Relation::CoveredBy("*.example.com".into())
+        );
+    }
+
+    #[test]
+    fn trailing_dots_do_not_widen_a_wildcard() {
+        // Found by the fuzz driver: `*.ghes.` passed as a pattern `*.ghes` that does not parse back.
+        let m = parse(
+            r#"{"domains": {"actions": ["*.ghes.", "*.c..", "api.github.com.", "*.pkg.github.com."]}}"#,
+        )
+        .unwrap();
+        let names: Vec<String> = m.entries.iter().map(|e| e.pattern.to_string()).collect();
+        assert_eq!(names, ["api.github.com", "*.pkg.github.com"]);
+        assert!(
+            m.warnings.iter().any(|w| w.contains("*.ghes")),
+            "{:?}",
+            m.warnings
         );
     }
 }

@@ -1,7 +1,21 @@
 //! `audit` output: an [`Audit`] in, text or JSON out. No I/O here.
 
 use crate::audit::{Audit, Origin};
-use crate::firewall::comment_safe;
+
+/// `s` with everything but printable ASCII, space and `—` replaced by `?`, so that a hostile
+/// allow-list line or file name cannot reach the terminal. The same rule as
+/// `firewall::comment_safe`, kept here so that renderers import no module with network code.
+pub(crate) fn comment_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' || c == '—' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
 
 fn origin_label(o: Origin) -> &'static str {
     match o {

@@ -1,6 +1,6 @@
 //! `meta diff` output: a [`Diff`] in, text or JSON out. No I/O here.
 
-use crate::firewall::comment_safe;
+use super::audit::comment_safe;
 use crate::meta::{Diff, DiffItem, Relation};
 
 fn pick(side: &[DiffItem], f: fn(&Relation) -> bool) -> Vec<&DiffItem> {
