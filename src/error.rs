@@ -20,26 +20,70 @@ pub struct ProfileError {
     pub file: String,
     pub pos: Option<Pos>,
     pub message: String,
-    /// The offending source line, when known.
+    /// The offending source line, when known: at most [`SNIPPET_WIDTH`] characters around the
+    /// column, with `…` where it was cut.
     pub source_line: Option<String>,
+    /// Where the caret goes under `source_line` (characters before it).
+    pub caret: usize,
 }
+
+/// Characters of the offending line shown around the column.
+pub const SNIPPET_WIDTH: usize = 200;
+/// A message longer than this (it may echo the user's text) is cut.
+const MAX_MESSAGE: usize = 600;
 
 impl ProfileError {
     pub fn new(file: &str, src: &str, pos: Option<Pos>, message: impl Into<String>) -> Self {
-        let source_line = pos.and_then(|p| {
+        let column = pos.map_or(0, |p| p.column.saturating_sub(1) as usize);
+        let snippet = pos.and_then(|p| {
             // YAML's line breaks: CR LF, LF, or a lone CR (which `str::lines` does not split on).
-            src.replace("\r\n", "\n")
-                .split(['\n', '\r'])
+            crate::textfile::lines(src)
                 .nth(p.line.saturating_sub(1) as usize)
-                .map(str::to_string)
+                .map(|line| crop(line, column))
         });
+        let message: String = message.into();
+        let message = match message.char_indices().nth(MAX_MESSAGE) {
+            Some((i, _)) => format!("{}…", &message[..i]),
+            None => message,
+        };
+        let (source_line, caret) = match snippet {
+            Some((l, c)) => (Some(l), c),
+            None => (None, 0),
+        };
         ProfileError {
             file: file.to_string(),
             pos,
-            message: message.into(),
+            message,
             source_line,
+            caret,
         }
     }
+}
+
+/// At most [`SNIPPET_WIDTH`] characters of `line` around character `column` (0-based), with
+/// `…` marks where cut, and the caret's offset in the result.
+fn crop(line: &str, column: usize) -> (String, usize) {
+    let chars = line.chars().count();
+    if chars <= SNIPPET_WIDTH {
+        return (line.to_string(), column);
+    }
+    let half = SNIPPET_WIDTH / 2;
+    let start = column
+        .saturating_sub(half)
+        .min(chars - SNIPPET_WIDTH.min(chars));
+    let end = (start + SNIPPET_WIDTH).min(chars);
+    let body: String = line.chars().skip(start).take(end - start).collect();
+    let mut out = String::new();
+    let mut caret = column - start.min(column);
+    if start > 0 {
+        out.push('…');
+        caret += 1;
+    }
+    out.push_str(&body);
+    if end < chars {
+        out.push('…');
+    }
+    (out, caret)
 }
 
 impl fmt::Display for ProfileError {
@@ -52,7 +96,7 @@ impl fmt::Display for ProfileError {
             let gutter = p.line.to_string();
             write!(f, "\n {gutter} | {line}")?;
             let pad = " ".repeat(gutter.len());
-            let caret_pad = " ".repeat(p.column.saturating_sub(1) as usize);
+            let caret_pad = " ".repeat(self.caret);
             write!(f, "\n {pad} | {caret_pad}^")?;
         }
         Ok(())
@@ -68,6 +112,13 @@ pub enum InputError {
     Profile(#[from] ProfileError),
     #[error("{0}")]
     Usage(String),
+    /// `--var NAME=…` given more than once: which value was meant is not clear.
+    #[error("--var {name} given twice (`{first}` and `{second}`): give each variable once")]
+    DuplicateVar {
+        name: String,
+        first: String,
+        second: String,
+    },
 }
 
 impl InputError {

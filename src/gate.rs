@@ -2,11 +2,10 @@
 
 use serde::Serialize;
 
-use crate::error::EXIT_GATE;
-use crate::report::{Report, Verdict};
+use crate::model::Verdict;
 
 /// The lowest overall verdict that fails the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
     /// Exit 1 only when a gating capability fails (warnings allowed).
@@ -40,16 +39,6 @@ impl FailOn {
             FailOn::Warn => verdict >= Verdict::Warn,
         }
     }
-}
-
-/// Set the report's exit code from its overall verdict and `fail_on`.
-pub fn apply(report: &mut Report, fail_on: FailOn) {
-    report.settings.fail_on = fail_on;
-    report.exit_code = if fail_on.gates(report.verdict) {
-        EXIT_GATE
-    } else {
-        0
-    };
 }
 
 #[cfg(test)]

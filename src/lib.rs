@@ -2,17 +2,16 @@
 //!
 //! Pipeline: [`profile`] (data) → [`plan`] (targets) → [`probe`] (dns, tcp, tls, http) →
 //! [`report`] (verdicts) → [`render`] (table, json, junit, markdown, annotations). [`cli`] maps
-//! flags onto that; [`ci`] adds the pipeline outputs and [`gate`] the `--fail-on` exit code.
+//! flags onto that (and adds the pipeline outputs); [`gate`] decides the `--fail-on` exit code.
 
 pub mod audit;
-pub mod ci;
 pub mod cli;
+pub mod env;
 pub mod error;
 pub mod firewall;
 pub mod gate;
 pub mod meta;
 pub mod model;
-pub mod network;
 pub mod plan;
 pub mod probe;
 pub mod profile;
@@ -20,5 +19,4 @@ pub mod proxy;
 pub mod render;
 pub mod report;
 pub mod textfile;
-pub mod trust;
 pub mod words;

@@ -203,10 +203,16 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
                     Proto::Http => vec![80],
                 });
                 let http = match http {
-                    Some(h) => Some(HttpSpec {
-                        path: fill(&h.path)?,
-                        ..h.clone()
-                    }),
+                    Some(h) => {
+                        let path = fill(&h.path)?;
+                        crate::profile::check_http_path(&path).map_err(|m| {
+                            InputError::usage(format!(
+                                "capability `{}`: {m} (from the profile with variables filled in)",
+                                cap.id
+                            ))
+                        })?;
+                        Some(HttpSpec { path, ..h.clone() })
+                    }
                     None => None,
                 };
                 Ok(ports
@@ -313,7 +319,15 @@ fn effective_vars(
     given: &[(String, String)],
 ) -> Result<BTreeMap<String, String>, InputError> {
     let mut vars = BTreeMap::new();
-    for (k, v) in given {
+    for (i, (k, v)) in given.iter().enumerate() {
+        // The last one silently winning would probe a host the user may not have meant.
+        if let Some((_, first)) = given[..i].iter().find(|(n, _)| n == k) {
+            return Err(InputError::DuplicateVar {
+                name: k.clone(),
+                first: first.clone(),
+                second: v.clone(),
+            });
+        }
         let Some(decl) = profile.variable(k) else {
             let known: Vec<&str> = profile.variables.iter().map(|v| v.name.as_str()).collect();
             return Err(InputError::usage(if known.is_empty() {
@@ -365,5 +379,46 @@ pub fn parse_var(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
         _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_variable_given_twice_is_an_error() {
+        let p = crate::profile::resolve("ghes").unwrap();
+        let opts = PlanOptions::new(
+            &vars(&[("hostname", "a.example"), ("hostname", "b.example")]),
+            &[],
+            &[],
+        );
+        let e = build(&p, &opts).unwrap_err();
+        assert!(matches!(e, InputError::DuplicateVar { ref name, .. } if name == "hostname"));
+        assert_eq!(
+            e.to_string(),
+            "--var hostname given twice (`a.example` and `b.example`): give each variable once"
+        );
+        // Once each is fine.
+        let opts = PlanOptions::new(&vars(&[("hostname", "a.example")]), &[], &[]);
+        assert!(build(&p, &opts).is_ok());
+    }
+
+    #[test]
+    fn a_variable_filled_into_an_http_path_is_checked() {
+        let src = "schema_version: 1\nname: t\ntitle: T\nvariables:\n  q:\n    default: ok\ncapabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - host: a.example\n        http: { path: \"/x?q=${q}\" }\n";
+        let p = crate::profile::parse("t.yaml", src).unwrap();
+        assert!(build(&p, &PlanOptions::default()).is_ok());
+        let opts = PlanOptions::new(&vars(&[("q", "<x>")]), &[], &[]);
+        let e = build(&p, &opts).unwrap_err().to_string();
+        assert!(e.contains("character `<`"), "{e}");
     }
 }

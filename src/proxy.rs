@@ -40,6 +40,7 @@ pub struct ProxyUrl {
     pub host: String,
     pub port: u16,
     pub user: Option<String>,
+    /// `Some` when a literal `:` follows the user name (the password may be empty).
     password: Option<Secret>,
 }
 
@@ -102,16 +103,17 @@ impl ProxyUrl {
         if port == 0 {
             return Err(format!("`{masked}`: unknown scheme `{scheme}` and no port"));
         }
-        let (user, password) = match userinfo {
+        let (user, password) = match userinfo.map(split_userinfo) {
             None => (None, None),
-            Some(u) => {
-                let decoded = percent_decode(u);
-                match decoded.split_once(':') {
-                    Some((user, pass)) => (
-                        (!user.is_empty()).then(|| user.to_string()),
-                        (!pass.is_empty()).then(|| Secret(pass.to_string())),
-                    ),
-                    None => ((!decoded.is_empty()).then_some(decoded), None),
+            Some((user, password)) => {
+                let user = percent_decode(user);
+                let password = password.map(percent_decode);
+                match (user.is_empty(), password) {
+                    // `http://@host` or `http://:@host`: nothing to send.
+                    (true, None) => (None, None),
+                    (true, Some(p)) if p.is_empty() => (None, None),
+                    (true, Some(p)) => (None, Some(Secret(p))),
+                    (false, p) => (Some(user), p.map(Secret)),
                 }
             }
         };
@@ -157,12 +159,9 @@ impl ProxyUrl {
 impl fmt::Display for ProxyUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}://", self.scheme)?;
-        match (&self.user, &self.password) {
-            (Some(u), Some(_)) => write!(f, "{u}:***@")?,
-            // A user without a password is often a token: never shown.
-            (Some(_), None) => write!(f, "***@")?,
-            (None, Some(_)) => write!(f, ":***@")?,
-            (None, None) => {}
+        if self.has_credentials() {
+            let user = self.user.as_deref().unwrap_or("");
+            write!(f, "{}@", shown_userinfo(user, self.password.is_some()))?;
         }
         f.write_str(&self.authority())
     }
@@ -177,6 +176,15 @@ impl fmt::Debug for ProxyUrl {
 impl Serialize for ProxyUrl {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+/// From the (masked) text a report holds: saved reports and scenario files are read back with
+/// the credentials they never contained.
+impl<'de> serde::Deserialize<'de> for ProxyUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ProxyUrl, D::Error> {
+        let s = String::deserialize(d)?;
+        ProxyUrl::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -208,7 +216,8 @@ impl Serialize for Masked {
     }
 }
 
-/// Replace the password of `scheme://user:password@host` (or `user:password@host`) with `***`.
+/// Replace the password of `scheme://user:password@host` (or `user:password@host`) with `***`;
+/// a user part without a password (often a token) is replaced whole.
 pub fn mask(raw: &str) -> String {
     let (prefix, rest) = match raw.find("://") {
         Some(i) => raw.split_at(i + 3),
@@ -217,17 +226,41 @@ pub fn mask(raw: &str) -> String {
     // The last `@` ends the user information, even when the password holds `/`, `?` or `#`.
     match rest.rfind('@') {
         Some(at) => {
-            let (userinfo, host) = (&rest[..at], &rest[at..]);
-            // A user name is shown only when a literal `:` separates it from a password; a lone
-            // user part may be a token, and `%3A` may hide a `user:password`: both are masked.
-            let user = match userinfo.split_once(':') {
-                Some((u, _)) if !u.contains('%') => format!("{u}:***"),
-                _ => "***".to_string(),
-            };
-            format!("{prefix}{user}{host}")
+            let (user, password) = split_userinfo(&rest[..at]);
+            let shown = shown_userinfo(&percent_decode(user), password.is_some());
+            format!("{prefix}{shown}{}", &rest[at..])
         }
         None => raw.to_string(),
     }
+}
+
+/// RFC 3986 user information: the user is everything before the first literal `:`, the
+/// password everything after it. A percent-encoded colon (`%3A`) belongs to the user.
+fn split_userinfo(userinfo: &str) -> (&str, Option<&str>) {
+    match userinfo.split_once(':') {
+        Some((u, p)) => (u, Some(p)),
+        None => (userinfo, None),
+    }
+}
+
+/// The one masking rule, for [`ProxyUrl`], [`Masked`] and [`mask`]: the password is never
+/// shown; the user name is shown only when a literal `:` separates it from a password (a user
+/// part alone may be a token). `user` is decoded; control characters in it are escaped.
+fn shown_userinfo(user: &str, has_password: bool) -> String {
+    if !has_password {
+        return "***".to_string();
+    }
+    let user: String = user
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    format!("{user}:***")
 }
 
 fn percent_decode(s: &str) -> String {
@@ -886,5 +919,102 @@ mod tests {
         assert!(s.https.is_none());
         assert!(s.warnings.iter().any(|w| w.contains("connects directly")));
         assert!(s.warnings.iter().all(|w| !w.contains(":pw@")));
+    }
+
+    /// Every way a proxy URL is shown: Display, Debug, Serialize of [`ProxyUrl`], and
+    /// [`Masked`] / [`mask`] of the raw string.
+    fn all_shown(raw: &str) -> Vec<String> {
+        let u = ProxyUrl::parse(raw).unwrap();
+        vec![
+            u.to_string(),
+            format!("{u:?}"),
+            serde_json::to_string(&u).unwrap(),
+            mask(raw),
+            Masked::new(raw).to_string(),
+            format!("{:?}", Masked::new(raw)),
+            serde_json::to_string(&Masked::new(raw)).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn percent_encoded_colon_is_part_of_the_user_and_masked_whole() {
+        let raw = "http://ghp_SECRET%3Apart2@127.0.0.1:3";
+        let u = ProxyUrl::parse(raw).unwrap();
+        assert_eq!(u.user.as_deref(), Some("ghp_SECRET:part2"));
+        assert!(u.password.is_none());
+        assert_eq!(u.to_string(), "http://***@127.0.0.1:3");
+        assert_eq!(mask(raw), "http://***@127.0.0.1:3");
+        for shown in all_shown(raw) {
+            assert!(
+                !shown.contains("ghp_") && !shown.contains("part2"),
+                "{shown}"
+            );
+        }
+        // The runner sends the decoded user with an empty password, as curl does.
+        let expect = base64::engine::general_purpose::STANDARD.encode("ghp_SECRET:part2:");
+        assert_eq!(u.basic_auth().unwrap(), format!("Basic {expect}"));
+        // Through https_proxy as well.
+        let s = ProxySettings::resolve(&env(&[("https_proxy", raw)]), None, None).unwrap();
+        assert_eq!(s.https.unwrap().url.to_string(), "http://***@127.0.0.1:3");
+        let s = ProxySettings::resolve(
+            &env(&[("https_proxy", "ghp_SECRET%3Apart2@p:3")]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(
+            s.warnings.iter().all(|w| !w.contains("ghp_")),
+            "{:?}",
+            s.warnings
+        );
+    }
+
+    #[test]
+    fn masking_table() {
+        // (raw, shown, Proxy-Authorization credentials)
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("http://tok%40en@p:1", "http://***@p:1", Some("tok@en:")),
+            ("http://tok%25en@p:1", "http://***@p:1", Some("tok%en:")),
+            ("http://ghp_token@p:1", "http://***@p:1", Some("ghp_token:")),
+            (
+                "http://bob:hunter2@p:1",
+                "http://bob:***@p:1",
+                Some("bob:hunter2"),
+            ),
+            ("http://bob:@p:1", "http://bob:***@p:1", Some("bob:")),
+            (
+                "http://bob:pa%3Ass@p:1",
+                "http://bob:***@p:1",
+                Some("bob:pa:ss"),
+            ),
+            ("http://bob:a:b@p:1", "http://bob:***@p:1", Some("bob:a:b")),
+            ("http://:hunter2@p:1", "http://:***@p:1", Some(":hunter2")),
+            (
+                "http://al%40ice:pw@p:1",
+                "http://al@ice:***@p:1",
+                Some("al@ice:pw"),
+            ),
+            ("http://p:1", "http://p:1", None),
+        ];
+        for (raw, shown, creds) in cases {
+            let u = ProxyUrl::parse(raw).unwrap();
+            assert_eq!(u.to_string(), *shown, "{raw}");
+            assert_eq!(mask(raw), *shown, "mask {raw}");
+            let want = creds.map(|c| {
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(c)
+                )
+            });
+            assert_eq!(u.basic_auth(), want, "{raw}");
+            for s in all_shown(raw) {
+                assert!(
+                    !s.contains("hunter2") && !s.contains("tok") && !s.contains("ghp"),
+                    "{s}"
+                );
+            }
+        }
+        // A control character in a shown user name is escaped.
+        assert_eq!(mask("http://a%0Ab:pw@p:1"), "http://a\\nb:***@p:1");
     }
 }

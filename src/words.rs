@@ -9,6 +9,15 @@ pub fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// "5 s", "2.5 s".
+pub fn fmt_duration(d: std::time::Duration) -> String {
+    if d.as_millis().is_multiple_of(1000) {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

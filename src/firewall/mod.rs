@@ -126,8 +126,19 @@ pub struct Model {
     /// TCP ports of the selected capabilities' endpoints.
     pub ports: BTreeSet<u16>,
     pub capabilities: Vec<CapabilityRules>,
-    /// Names skipped and names not resolved, in words (for standard error only).
+    /// Names skipped (hostile or invalid), in words (for standard error only).
     pub warnings: Vec<String>,
+    /// Names whose DNS failed, once each, typed (`render::firewall::warnings` words them).
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// A name whose DNS failed while building the rules.
+#[derive(Debug, Clone)]
+pub struct Unresolved {
+    pub host: String,
+    pub failure: crate::probe::dns::DnsFailure,
+    /// Some addresses came (for another record type) and are still used.
+    pub usable: bool,
 }
 
 impl Model {
@@ -333,23 +344,18 @@ pub fn build(
     }
     // Failures, once per name, after the per-capability pass.
     let mut failed: BTreeSet<&str> = BTreeSet::new();
+    let mut unresolved = Vec::new();
     for c in &plan.capabilities {
         for e in &c.entries {
             for t in &e.targets {
                 if let Some(res) = resolutions.get(&t.host) {
                     if let Some(f) = &res.failure {
                         if Name::new(&t.host).is_ok() && failed.insert(&t.host) {
-                            let cause = f.cause(&t.host);
-                            let usable = !res.addresses.is_empty();
-                            warnings.push(format!(
-                                "{}{}",
-                                comment_safe(&cause),
-                                if usable {
-                                    " (the addresses found are still used)"
-                                } else {
-                                    " (only the name is used)"
-                                }
-                            ));
+                            unresolved.push(Unresolved {
+                                host: t.host.clone(),
+                                failure: f.clone(),
+                                usable: !res.addresses.is_empty(),
+                            });
                         }
                     }
                 }
@@ -368,6 +374,7 @@ pub fn build(
         ports,
         capabilities,
         warnings,
+        unresolved,
     }
 }
 

@@ -8,9 +8,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::rt::TokioIo;
 
+use crate::env::trust::Trust;
 use crate::model::Name;
 use crate::probe::dns::DnsClient;
-use crate::probe::tls::{self, Trust};
+use crate::probe::tls;
 
 /// Largest /meta document accepted over the network (the same cap as a saved one).
 pub const MAX_BODY: usize = crate::textfile::limit::META as usize;
@@ -97,15 +98,18 @@ pub async fn fetch(
         Some(p) => {
             crate::probe::connect::open(p, &host, port, timeout)
                 .await
-                .map_err(|f| FetchError::Connect(f.detail))?
+                .map_err(|f| FetchError::Connect(crate::render::words::proxy_failure(&f.failure)))?
                 .stream
         }
         None => direct(&host, port, dns, timeout, url).await?,
     };
     let hs = tls::handshake(trust, &host, tcp, timeout).await;
-    let stream = match (hs.stream, hs.error) {
+    let stream = match (hs.stream, hs.failure) {
         (Some(s), None) => s,
-        (_, Some(why)) => return Err(FetchError::Tls { host, port, why }),
+        (_, Some(e)) => {
+            let why = crate::render::words::tls_failure(&e, &host, false);
+            return Err(FetchError::Tls { host, port, why });
+        }
         (None, None) => {
             return Err(FetchError::Tls {
                 host,
@@ -132,16 +136,10 @@ async fn direct(
     }
     let addrs = crate::probe::lookup_addrs(dns, host, port, timeout)
         .await
-        .map_err(FetchError::Connect)?;
+        .map_err(|f| FetchError::Connect(crate::render::words::lookup_failure(&f)))?;
     let (tcp, _addr, _ms) = crate::probe::tcp::connect_any(&addrs, timeout)
         .await
-        .map_err(|f| {
-            let fam = f
-                .addr
-                .map(|a| crate::report::Family::of(&a.ip()))
-                .unwrap_or(crate::report::Family::Ipv4);
-            FetchError::Connect(f.describe(port, fam))
-        })?;
+        .map_err(|(f, _)| FetchError::Connect(crate::render::words::tcp_failure(&f, None)))?;
     Ok(tcp)
 }
 

@@ -3,16 +3,16 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::dns::fmt_duration;
-use super::tcp;
-use crate::model::Family;
+use super::lookup::LookupFailure;
+use super::tcp::{self, TcpFailure};
 use crate::proxy::ProxyUrl;
 
 /// Longest proxy response head we read.
-const MAX_HEAD: usize = 16 * 1024;
+pub const MAX_HEAD: usize = 16 * 1024;
 
 /// An open tunnel: bytes written now reach `host:port`.
 pub struct Tunnel {
@@ -21,18 +21,135 @@ pub struct Tunnel {
     pub ms: u64,
 }
 
+/// A proxy's answer line: the status code and its reason phrase (control characters replaced,
+/// at most 120 characters: it goes into reports and terminals).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyStatus {
+    pub code: u16,
+    pub reason: String,
+}
+
+/// Why a proxy did not give a connection (the words are in `render::words`). `proxy` is shown
+/// masked wherever it is printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProxyFailure {
+    #[error("proxy {proxy}: its name does not resolve")]
+    NameDoesNotResolve {
+        proxy: ProxyUrl,
+        lookup: LookupFailure,
+    },
+    #[error("proxy {proxy} is unreachable")]
+    Unreachable { proxy: ProxyUrl, tcp: TcpFailure },
+    #[error("proxy {proxy} did not answer CONNECT {target} within {after:?}")]
+    NoAnswer {
+        proxy: ProxyUrl,
+        target: String,
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+    },
+    #[error("proxy {proxy} closed the connection during CONNECT {target}")]
+    Closed {
+        proxy: ProxyUrl,
+        target: String,
+        /// It had started to answer.
+        mid_answer: bool,
+    },
+    #[error("proxy {proxy} sent more than {limit} bytes of headers")]
+    HeadTooLarge {
+        proxy: ProxyUrl,
+        target: String,
+        limit: usize,
+    },
+    #[error("proxy {proxy}: connection failed during CONNECT {target}: {detail}")]
+    Io {
+        proxy: ProxyUrl,
+        target: String,
+        detail: String,
+    },
+    /// The first line was not HTTP (`first_line`: its first 80 characters, sanitised).
+    #[error("proxy {proxy} did not answer with HTTP")]
+    NotHttp {
+        proxy: ProxyUrl,
+        target: String,
+        first_line: String,
+    },
+    /// 407 and the URL carries no credentials.
+    #[error("proxy {proxy} requires authentication")]
+    AuthRequired {
+        proxy: ProxyUrl,
+        target: String,
+        status: ProxyStatus,
+        challenge: Option<String>,
+    },
+    /// 407 although the URL carries credentials.
+    #[error("proxy {proxy} rejected the credentials")]
+    AuthRejected {
+        proxy: ProxyUrl,
+        target: String,
+        status: ProxyStatus,
+        challenge: Option<String>,
+    },
+    /// 403: its policy blocks this name or port.
+    #[error("proxy {proxy} refused CONNECT {target}")]
+    Forbidden {
+        proxy: ProxyUrl,
+        target: String,
+        status: ProxyStatus,
+    },
+    /// 502-504: the proxy's own DNS or egress fails for this name.
+    #[error("proxy {proxy} could not reach {target}")]
+    Upstream {
+        proxy: ProxyUrl,
+        target: String,
+        status: ProxyStatus,
+    },
+    #[error("proxy {proxy} answered CONNECT {target} with {}", status.code)]
+    OtherStatus {
+        proxy: ProxyUrl,
+        target: String,
+        status: ProxyStatus,
+    },
+}
+
+impl ProxyFailure {
+    pub fn proxy(&self) -> &ProxyUrl {
+        match self {
+            ProxyFailure::NameDoesNotResolve { proxy, .. }
+            | ProxyFailure::Unreachable { proxy, .. }
+            | ProxyFailure::NoAnswer { proxy, .. }
+            | ProxyFailure::Closed { proxy, .. }
+            | ProxyFailure::HeadTooLarge { proxy, .. }
+            | ProxyFailure::Io { proxy, .. }
+            | ProxyFailure::NotHttp { proxy, .. }
+            | ProxyFailure::AuthRequired { proxy, .. }
+            | ProxyFailure::AuthRejected { proxy, .. }
+            | ProxyFailure::Forbidden { proxy, .. }
+            | ProxyFailure::Upstream { proxy, .. }
+            | ProxyFailure::OtherStatus { proxy, .. } => proxy,
+        }
+    }
+
+    /// The proxy's own HTTP status, when it answered with one.
+    pub fn status(&self) -> Option<&ProxyStatus> {
+        match self {
+            ProxyFailure::AuthRequired { status, .. }
+            | ProxyFailure::AuthRejected { status, .. }
+            | ProxyFailure::Forbidden { status, .. }
+            | ProxyFailure::Upstream { status, .. }
+            | ProxyFailure::OtherStatus { status, .. } => Some(status),
+            _ => None,
+        }
+    }
+}
+
+/// A failure before any proxy address was reached, or at it, with how long it took.
 #[derive(Debug)]
 pub struct TunnelFailure {
     pub proxy_addr: Option<SocketAddr>,
-    pub detail: String,
+    pub failure: ProxyFailure,
     pub ms: u64,
-}
-
-/// The proxy's addresses (an IP, or the system resolver's answer for its name).
-pub async fn proxy_addrs(proxy: &ProxyUrl, timeout: Duration) -> Result<Vec<SocketAddr>, String> {
-    super::lookup_addrs(None, &proxy.host, proxy.port, timeout)
-        .await
-        .map_err(|e| format!("the proxy's name does not resolve ({e})"))
 }
 
 /// Connect to the proxy (TCP), bounded by `timeout`; the failure names the proxy (masked).
@@ -41,27 +158,43 @@ pub async fn connect_proxy(
     timeout: Duration,
 ) -> Result<(TcpStream, SocketAddr, u64), TunnelFailure> {
     let started = Instant::now();
-    let addrs = proxy_addrs(proxy, timeout)
+    let addrs = super::lookup::lookup_addrs(None, &proxy.host, proxy.port, timeout)
         .await
-        .map_err(|detail| TunnelFailure {
+        .map_err(|lookup| TunnelFailure {
             proxy_addr: None,
-            detail: format!("proxy {proxy}: {detail}"),
+            failure: ProxyFailure::NameDoesNotResolve {
+                proxy: proxy.clone(),
+                lookup,
+            },
             ms: started.elapsed().as_millis() as u64,
         })?;
-    tcp::connect_any(&addrs, timeout).await.map_err(|f| {
-        let fam = f.addr.map(|a| Family::of(&a.ip())).unwrap_or(Family::Ipv4);
-        let what = match f.kind {
-            tcp::FailKind::Refused => {
-                "refuses connections (is it running? is the port right?)".to_string()
-            }
-            _ => f.describe(proxy.port, fam),
-        };
-        TunnelFailure {
-            proxy_addr: f.addr,
-            detail: format!("proxy {proxy} is unreachable: {what}"),
-            ms: f.ms,
-        }
-    })
+    tcp::connect_any(&addrs, timeout)
+        .await
+        .map_err(|(tcp, ms)| TunnelFailure {
+            proxy_addr: tcp.addr(),
+            failure: ProxyFailure::Unreachable {
+                proxy: proxy.clone(),
+                tcp,
+            },
+            ms,
+        })
+}
+
+/// `host:port` as a CONNECT target (IPv6 in brackets).
+pub fn connect_target(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Replace control characters (escape sequences) of a proxy's text and cap its length.
+fn sanitise(s: &str, max: usize) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .take(max)
+        .collect()
 }
 
 /// `CONNECT host:port` through `proxy` (Basic credentials from its URL). Each step is bounded
@@ -75,15 +208,11 @@ pub async fn open(
 ) -> Result<Tunnel, TunnelFailure> {
     let started = Instant::now();
     let (mut stream, addr, _) = connect_proxy(proxy, timeout).await?;
-    let fail = |detail: String| TunnelFailure {
+    let target = connect_target(host, port);
+    let fail = |failure: ProxyFailure| TunnelFailure {
         proxy_addr: Some(addr),
-        detail,
+        failure,
         ms: started.elapsed().as_millis() as u64,
-    };
-    let target = if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
     };
     let mut req = format!(
         "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: {}\r\n",
@@ -93,87 +222,83 @@ pub async fn open(
         req.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
     }
     req.push_str("\r\n");
+    enum Head {
+        Complete(Vec<u8>),
+        TooLarge,
+        Closed { mid_answer: bool },
+    }
     let exchange = async {
         stream.write_all(req.as_bytes()).await?;
         let mut head = Vec::with_capacity(256);
         let mut byte = [0u8; 1];
         while !head.ends_with(b"\r\n\r\n") {
             if head.len() >= MAX_HEAD {
-                return Ok(Err(format!(
-                    "proxy {proxy} answered CONNECT {target} with more than {MAX_HEAD} bytes of headers"
-                )));
+                return Ok(Head::TooLarge);
             }
             if stream.read(&mut byte).await? == 0 {
-                return Ok(Err(if head.is_empty() {
-                    format!(
-                        "proxy {proxy} closed the connection without answering CONNECT {target}"
-                    )
-                } else {
-                    format!("proxy {proxy} closed the connection in the middle of its answer to CONNECT {target}")
-                }));
+                return Ok(Head::Closed {
+                    mid_answer: !head.is_empty(),
+                });
             }
             head.push(byte[0]);
         }
-        Ok::<_, std::io::Error>(Ok(head))
+        Ok::<_, std::io::Error>(Head::Complete(head))
     };
     let head = match tokio::time::timeout(timeout, exchange).await {
         Err(_) => {
-            return Err(fail(format!(
-            "proxy {proxy} accepted the connection but did not answer CONNECT {target} within {}",
-            fmt_duration(timeout)
-        )))
+            return Err(fail(ProxyFailure::NoAnswer {
+                proxy: proxy.clone(),
+                target,
+                after: timeout,
+            }))
         }
         Ok(Err(e)) => {
-            return Err(fail(format!(
-                "proxy {proxy}: connection failed during CONNECT {target}: {e}"
-            )))
+            return Err(fail(ProxyFailure::Io {
+                proxy: proxy.clone(),
+                target,
+                detail: e.to_string(),
+            }))
         }
-        Ok(Ok(Err(detail))) => return Err(fail(detail)),
-        Ok(Ok(Ok(head))) => head,
+        Ok(Ok(Head::TooLarge)) => {
+            return Err(fail(ProxyFailure::HeadTooLarge {
+                proxy: proxy.clone(),
+                target,
+                limit: MAX_HEAD,
+            }))
+        }
+        Ok(Ok(Head::Closed { mid_answer })) => {
+            return Err(fail(ProxyFailure::Closed {
+                proxy: proxy.clone(),
+                target,
+                mid_answer,
+            }))
+        }
+        Ok(Ok(Head::Complete(head))) => head,
     };
-    // Whatever the proxy says goes into reports and terminals: no control characters (escape
-    // sequences), and no more than a line's worth per field.
-    let text: String = String::from_utf8_lossy(&head)
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\r' && c != '\n' {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect();
+    let text = String::from_utf8_lossy(&head);
     let mut lines = text.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
     let mut parts = status_line.splitn(3, ' ');
     let version = parts.next().unwrap_or_default();
     let code = parts.next().and_then(|c| c.parse::<u16>().ok());
-    let reason: String = parts
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .take(120)
-        .collect();
+    let reason = sanitise(parts.next().unwrap_or_default().trim(), 120);
     let header = |name: &str| {
         text.split("\r\n")
             .skip(1)
             .filter_map(|l| l.split_once(':'))
             .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().chars().take(200).collect::<String>())
+            .map(|(_, v)| sanitise(v.trim(), 200))
     };
     let Some(code) = code.filter(|_| version.starts_with("HTTP/")) else {
-        return Err(fail(format!(
-            "proxy {proxy} did not answer CONNECT {target} with HTTP (first line `{}`): is this an HTTP proxy?",
-            status_line.chars().take(80).collect::<String>()
-        )));
+        return Err(fail(ProxyFailure::NotHttp {
+            proxy: proxy.clone(),
+            target,
+            first_line: sanitise(status_line, 80),
+        }));
     };
-    let status = if reason.is_empty() {
-        code.to_string()
-    } else {
-        format!("{code} {reason}")
-    };
-    let detail = match code {
+    let status = ProxyStatus { code, reason };
+    let proxy = proxy.clone();
+    let failure = match code {
         200..=299 => {
             return Ok(Tunnel {
                 stream,
@@ -182,26 +307,38 @@ pub async fn open(
             })
         }
         407 => {
-            let challenge = header("proxy-authenticate")
-                .map(|c| format!(" (Proxy-Authenticate: {c})"))
-                .unwrap_or_default();
+            let challenge = header("proxy-authenticate");
             if proxy.has_credentials() {
-                format!(
-                    "proxy {proxy} rejected the credentials in the proxy URL for CONNECT {target}: {status}{challenge}"
-                )
+                ProxyFailure::AuthRejected {
+                    proxy,
+                    target,
+                    status,
+                    challenge,
+                }
             } else {
-                format!(
-                    "proxy {proxy} requires authentication for CONNECT {target}: {status}{challenge}; put user:password@ in the proxy URL"
-                )
+                ProxyFailure::AuthRequired {
+                    proxy,
+                    target,
+                    status,
+                    challenge,
+                }
             }
         }
-        403 => format!(
-            "proxy {proxy} refused CONNECT {target}: {status} (its policy blocks this name or port; ask for it to be allowed)"
-        ),
-        502..=504 => format!(
-            "proxy {proxy} could not reach {target}: {status} (the proxy's own DNS or egress fails for this name)"
-        ),
-        _ => format!("proxy {proxy} answered CONNECT {target} with {status}"),
+        403 => ProxyFailure::Forbidden {
+            proxy,
+            target,
+            status,
+        },
+        502..=504 => ProxyFailure::Upstream {
+            proxy,
+            target,
+            status,
+        },
+        _ => ProxyFailure::OtherStatus {
+            proxy,
+            target,
+            status,
+        },
     };
-    Err(fail(detail))
+    Err(fail(failure))
 }

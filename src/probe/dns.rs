@@ -14,103 +14,55 @@ use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
-use crate::report::{AddressRecord, ChainLink, Family};
+use serde::{Deserialize, Serialize};
+
+use super::outcome::{AddressRecord, ChainLink};
+use crate::model::Family;
 
 /// Longest CNAME chain we follow (names after the first).
 pub const MAX_CHAIN: usize = 12;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How our own DNS questions for a name failed (the words are in `render::words`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DnsFailure {
-    NxDomain {
-        name: String,
-        server: SocketAddr,
-    },
+    /// `name` (the queried name or a link of its chain) does not exist.
+    #[error("NXDOMAIN for {name} from {server}")]
+    NxDomain { name: String, server: SocketAddr },
+    /// The name exists but has neither A nor AAAA records.
+    #[error("no A or AAAA records")]
     NoAddresses,
-    ServFail {
-        server: SocketAddr,
-    },
-    Refused {
-        server: SocketAddr,
-    },
-    OtherCode {
-        server: SocketAddr,
-        code: String,
-    },
+    #[error("SERVFAIL from {server}")]
+    ServFail { server: SocketAddr },
+    #[error("REFUSED from {server}")]
+    Refused { server: SocketAddr },
+    #[error("{code} from {server}")]
+    OtherCode { server: SocketAddr, code: String },
+    /// No server answered within the timeout.
+    #[error("no answer from {servers:?} within {after:?}")]
     Timeout {
         servers: Vec<SocketAddr>,
+        #[serde(with = "crate::model::duration_ms")]
         after: Duration,
     },
-    CnameLoop {
-        at: String,
-    },
-    ChainTooLong {
-        limit: usize,
-    },
-    Network {
-        detail: String,
-    },
+    #[error("CNAME loop at {at}")]
+    CnameLoop { at: String },
+    #[error("CNAME chain longer than {limit}")]
+    ChainTooLong { limit: usize },
+    /// A socket error reaching the servers (the OS's words).
+    #[error("network error: {detail}")]
+    Network { detail: String },
+    #[error("no name server configured")]
     NoServers,
-    Malformed {
-        server: SocketAddr,
-        detail: String,
-    },
+    #[error("unparsable answer from {server}: {detail}")]
+    Malformed { server: SocketAddr, detail: String },
     /// The UDP answer was truncated and the retry over TCP failed.
-    TruncatedTcpFailed {
-        server: SocketAddr,
-        detail: String,
-    },
+    #[error("truncated answer from {server}, TCP retry failed: {detail}")]
+    TruncatedTcpFailed { server: SocketAddr, detail: String },
 }
 
 impl DnsFailure {
-    /// Plain words for the report.
-    pub fn cause(&self, host: &str) -> String {
-        match self {
-            DnsFailure::NxDomain { name, server } if name == host => {
-                format!("DNS: {host} does not exist (NXDOMAIN from {server})")
-            }
-            DnsFailure::NxDomain { name, server } => {
-                format!("DNS: the CNAME chain of {host} leads to {name}, which does not exist (NXDOMAIN from {server})")
-            }
-            DnsFailure::NoAddresses => format!("DNS: {host} exists but has no A or AAAA records"),
-            DnsFailure::ServFail { server } => {
-                format!("DNS: server {server} failed to resolve {host} (SERVFAIL)")
-            }
-            DnsFailure::Refused { server } => {
-                format!("DNS: server {server} refused to resolve {host} (REFUSED: not allowed to recurse for this host?)")
-            }
-            DnsFailure::OtherCode { server, code } => {
-                format!("DNS: server {server} answered {code} for {host}")
-            }
-            DnsFailure::Timeout { servers, after } => format!(
-                "DNS: no answer for {host} from {} within {} (DNS blocked or server down)",
-                servers
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                fmt_duration(*after)
-            ),
-            DnsFailure::CnameLoop { at } => {
-                format!("DNS: the CNAME chain of {host} loops back to {at}")
-            }
-            DnsFailure::ChainTooLong { limit } => {
-                format!("DNS: the CNAME chain of {host} is longer than {limit} names")
-            }
-            DnsFailure::Network { detail } => format!("DNS: cannot reach a name server: {detail}"),
-            DnsFailure::NoServers => {
-                "DNS: no name server configured (empty /etc/resolv.conf?); use --dns-server"
-                    .to_string()
-            }
-            DnsFailure::Malformed { server, detail } => {
-                format!("DNS: server {server} sent an answer that cannot be parsed: {detail}")
-            }
-            DnsFailure::TruncatedTcpFailed { server, detail } => format!(
-                "DNS: server {server} answered {host} truncated over UDP, and the retry over TCP failed: {detail} (TCP port {} blocked by a firewall?)",
-                server.port()
-            ),
-        }
-    }
-
     fn rank(&self) -> u8 {
         // When A and AAAA fail differently, report the more telling one.
         match self {
@@ -127,13 +79,8 @@ impl DnsFailure {
     }
 }
 
-pub fn fmt_duration(d: Duration) -> String {
-    if d.as_millis().is_multiple_of(1000) {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
-}
+// Kept for the modules that still format durations here while they move to `crate::words`.
+pub use crate::words::fmt_duration;
 
 /// The resolution of one name.
 #[derive(Debug, Clone, Default)]
@@ -152,10 +99,19 @@ pub struct DnsClient {
     pub timeout: Duration,
 }
 
+/// The system's resolver configuration (/etc/resolv.conf) could not be read.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot read the system resolver configuration: {detail}")]
+pub struct ResolvConfError {
+    pub detail: String,
+}
+
 /// Name servers of the system configuration.
-pub fn system_servers() -> Result<Vec<SocketAddr>, String> {
+pub fn system_servers() -> Result<Vec<SocketAddr>, ResolvConfError> {
     let (config, _opts) =
-        hickory_resolver::system_conf::read_system_conf().map_err(|e| e.to_string())?;
+        hickory_resolver::system_conf::read_system_conf().map_err(|e| ResolvConfError {
+            detail: e.to_string(),
+        })?;
     let mut out = Vec::new();
     for ns in config.name_servers() {
         let port = ns.connections.first().map(|c| c.port).unwrap_or(53);

@@ -8,21 +8,36 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use serde::{Deserialize, Serialize};
+
+use super::outcome::HttpInfo;
 use crate::model::{HttpSpec, Method};
-use crate::report::{HttpInfo, Verdict};
 
 pub const USER_AGENT: &str = concat!("runner-preflight/", env!("CARGO_PKG_VERSION"));
 
-pub struct HttpOutcome {
-    pub info: HttpInfo,
-    pub verdict: Verdict,
-    pub detail: String,
+/// Why no HTTP answer came (the words are in `render::words`). An answer of any status is not
+/// a failure here: the report judges statuses and fingerprints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HttpFailure {
+    /// No complete response head within the timeout (silent, or too slow).
+    #[error("no complete response within {after:?}")]
+    Timeout {
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+    },
+    /// The response head is too large or has too many headers (a middlebox?).
+    #[error("response head too large")]
+    HeadTooLarge,
+    /// The exchange failed (hyper's words and their sources).
+    #[error("request failed: {detail}")]
+    Exchange { detail: String },
 }
 
-/// Statuses an HTTP proxy gives on its own behalf (refusal, authentication, upstream failure):
-/// through a proxy, without a fingerprint header, they must never count as the server's answer.
-pub fn proxy_refusal(status: u16) -> bool {
-    matches!(status, 403 | 407 | 502 | 503 | 504)
+pub struct HttpOutcome {
+    pub info: HttpInfo,
+    pub failure: Option<HttpFailure>,
 }
 
 /// Send one request and judge the answer.
@@ -131,39 +146,24 @@ where
         Err(_) => {
             return HttpOutcome {
                 info,
-                verdict: Verdict::Fail,
-                detail: format!(
-                    "no complete HTTP response to {} {} within {} (the server is silent, or sends too slowly)",
-                    spec.method.as_str(),
-                    spec.path,
-                    super::dns::fmt_duration(timeout)
-                ),
+                failure: Some(HttpFailure::Timeout { after: timeout }),
             }
         }
         Ok(Err(e)) => {
-            // hyper's `is_parse_too_large` needs its server feature; its message says the same.
-            let too_large = e
-                .downcast_ref::<hyper::Error>()
-                .is_some_and(|h| h.is_parse() && h.to_string().contains("too large"));
-            let why = if too_large {
-                "the answer's headers are too large or too many (not a normal GitHub answer: a proxy or middlebox?)".to_string()
-            } else {
-                error_chain(&*e)
+            let failure = match e.downcast_ref::<hyper::Error>() {
+                Some(h) if h.is_parse_too_large() => HttpFailure::HeadTooLarge,
+                _ => HttpFailure::Exchange {
+                    detail: error_chain(&*e),
+                },
             };
             return HttpOutcome {
                 info,
-                verdict: Verdict::Fail,
-                detail: format!(
-                    "HTTP request {} {} failed: {why}",
-                    spec.method.as_str(),
-                    spec.path,
-                ),
+                failure: Some(failure),
             };
         }
         Ok(Ok(r)) => r,
     };
-    let status = resp.status().as_u16();
-    info.status = Some(status);
+    info.status = Some(resp.status().as_u16());
     let header = |n: &str| {
         resp.headers()
             .get(n)
@@ -172,32 +172,12 @@ where
     };
     info.server = header("server");
     info.date = header("date");
-    let line = format!("{} {} → {status}", spec.method.as_str(), spec.path);
-    let (verdict, detail) = match &spec.expect_header {
-        Some(h) => {
-            let present = resp.headers().contains_key(h.as_str());
-            info.header_present = Some(present);
-            match (present, status) {
-                (true, 500..) => (Verdict::Warn, format!("{line} with {h}: GitHub answered but reports an error")),
-                (true, _) => (Verdict::Pass, format!("{line}, {h} present")),
-                (false, _) => (
-                    Verdict::Fail,
-                    format!(
-                        "{line} without {h}: answered, but not by GitHub (a proxy or captive portal?){}",
-                        info.server.as_ref().map(|s| format!("; Server: {s}")).unwrap_or_default()
-                    ),
-                ),
-            }
-        }
-        None => match status {
-            500.. => (Verdict::Warn, format!("{line}: server error")),
-            _ => (Verdict::Pass, line),
-        },
-    };
+    if let Some(h) = &spec.expect_header {
+        info.header_present = Some(resp.headers().contains_key(h.as_str()));
+    }
     HttpOutcome {
         info,
-        verdict,
-        detail,
+        failure: None,
     }
 }
 

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
 use super::{connect, http, tcp, tls, ProbeConfig};
+use crate::model::Route;
 use crate::model::{HttpSpec, Method};
-use crate::network::LongPollReport;
 use crate::plan::{Plan, Proto};
-use crate::report::Route;
+use crate::render::words;
+use crate::report::findings::LongPollReport;
 
 /// The runner's long poll lasts 50 s.
 pub const HOLD: Duration = Duration::from_secs(50);
@@ -54,7 +55,7 @@ pub fn target(plan: &Plan) -> Option<(String, u16, Option<HttpSpec>)> {
 pub async fn for_plan(
     cfg: &ProbeConfig,
     plan: &Plan,
-    results: &std::collections::HashMap<crate::plan::Target, crate::report::TargetResult>,
+    results: &std::collections::HashMap<crate::plan::Target, super::outcome::TargetOutcome>,
     hold: Duration,
 ) -> Option<LongPollReport> {
     let (host, port, spec) = target(plan)?;
@@ -96,7 +97,12 @@ pub async fn run(
     let stream = match proxy {
         Some(p) => match connect::open(&p.url, host, port, cfg.timeout).await {
             Ok(t) => t.stream,
-            Err(f) => return report(false, format!("long poll not tested: {}", f.detail)),
+            Err(f) => {
+                return report(
+                    false,
+                    format!("long poll not tested: {}", words::proxy_failure(&f.failure)),
+                )
+            }
         },
         None => {
             let (dests, _) = super::apply_connect_to(cfg, host, port, &addrs).await;
@@ -111,10 +117,7 @@ pub async fn run(
                 Err(f) => {
                     return report(
                         false,
-                        format!(
-                            "long poll not tested: {}",
-                            f.describe(port, crate::report::Family::Ipv4)
-                        ),
+                        format!("long poll not tested: {}", words::tcp_failure(&f.0, None)),
                     )
                 }
             }
@@ -126,7 +129,9 @@ pub async fn run(
             false,
             format!(
                 "long poll not tested: {}",
-                out.error.unwrap_or_else(|| "TLS failed".into())
+                out.failure
+                    .map(|f| words::tls_failure(&f, host, false))
+                    .unwrap_or_else(|| "TLS failed".into())
             ),
         );
     };
@@ -184,7 +189,9 @@ pub async fn run(
             format!(
                 "the idle HTTPS connection to {host}{via} stayed open {} but no longer answers ({}): a middlebox dropped it silently",
                 secs(held),
-                h.detail
+                h.failure
+                    .map(|f| words::http_failure(&f, "GET", &spec.path))
+                    .unwrap_or_default()
             ),
         ),
     }

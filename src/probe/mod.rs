@@ -1,11 +1,14 @@
 //! The prober: every target concurrently (bounded), each through DNS → TCP → TLS → HTTP.
 //!
-//! Probes produce [`TargetResult`]s and know nothing of output formats.
+//! Probes produce typed [`outcome::TargetOutcome`]s: what was observed, with typed failures.
+//! They decide no verdict, write no prose and know nothing of output formats.
 
 pub mod connect;
 pub mod dns;
 pub mod http;
 pub mod long_poll;
+pub mod lookup;
+pub mod outcome;
 pub mod overrides;
 pub mod tcp;
 pub mod throughput;
@@ -19,12 +22,16 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::plan::{Endpoint, Proto, Target};
-use crate::report::{
-    target_verdict, AddressRecord, Check, DnsOutcome, DnsSource, Family, Phase, Route,
-    TargetResult, Verdict,
+pub use lookup::{lookup_addrs, LookupFailure, LookupWhy};
+use outcome::{
+    AddressRecord, ChainLink, CheckObservation, DnsObservation, DnsSource, Incomplete, Redirected,
+    Step, SystemFailure, SystemLookup, TargetOutcome, TcpFailure,
 };
 use overrides::{ConnectTo, Resolve};
+
+use crate::env::trust::{Stores, Trust};
+use crate::model::{Family, HttpSpec, Route};
+use crate::plan::{Endpoint, Proto, Target};
 
 /// How DNS is asked.
 #[derive(Debug, Clone)]
@@ -47,30 +54,30 @@ pub struct ProbeConfig {
     pub dns: DnsMode,
     pub resolve: Vec<Resolve>,
     pub connect_to: Vec<ConnectTo>,
-    pub trust: tls::Trust,
+    pub trust: Trust,
     /// The proxies the runner would use (none: every name direct).
     pub proxy: crate::proxy::ProxySettings,
     /// The runner, git and node trust stores each TLS chain is checked against.
-    pub stores: Option<Arc<crate::trust::Stores>>,
+    pub stores: Option<Arc<Stores>>,
 }
 
-/// Told about progress; the CLI draws it.
+/// Told about progress as each target's observation is complete; the command layer draws it.
 pub trait Progress: Send + Sync {
     fn start(&self, total: usize);
-    fn done(&self, host: &str, verdict: Verdict);
+    fn done(&self, outcome: &TargetOutcome);
 }
 
 /// A progress sink that says nothing.
 pub struct Silent;
 impl Progress for Silent {
     fn start(&self, _: usize) {}
-    fn done(&self, _: &str, _: Verdict) {}
+    fn done(&self, _: &TargetOutcome) {}
 }
 
 struct Shared {
     cfg: ProbeConfig,
     dns_client: Option<dns::DnsClient>,
-    dns_cache: std::sync::Mutex<HashMap<String, Arc<OnceCell<DnsOutcome>>>>,
+    dns_cache: std::sync::Mutex<HashMap<String, Arc<OnceCell<DnsObservation>>>>,
     sem: Semaphore,
 }
 
@@ -79,7 +86,7 @@ pub async fn run(
     targets: Vec<Target>,
     cfg: ProbeConfig,
     progress: Arc<dyn Progress>,
-) -> HashMap<Target, TargetResult> {
+) -> HashMap<Target, TargetOutcome> {
     let dns_client = match &cfg.dns {
         DnsMode::Servers(s) => Some(dns::DnsClient {
             servers: s.clone(),
@@ -110,7 +117,7 @@ pub async fn run(
             })
             .await;
             let res = res.unwrap_or_else(|_| unfinished(&t, &shared.cfg, started));
-            progress.done(&t.host, res.verdict);
+            progress.done(&res);
             (t, res)
         });
     }
@@ -122,25 +129,20 @@ pub async fn run(
     }
     // A task that panicked (it should not) still leaves a truthful entry.
     for t in targets {
-        out.entry(t.clone()).or_insert_with(|| TargetResult {
+        out.entry(t.clone()).or_insert_with(|| TargetOutcome {
             host: t.host.clone(),
             route: Route::Direct,
-            verdict: Verdict::Fail,
-            cause: Some("internal error while probing this name".into()),
-            dns: empty_dns(Verdict::Fail, Some("not probed".into())),
+            dns: DnsObservation::none(),
             checks: vec![],
             ms: 0,
+            incomplete: Some(Incomplete::Internal),
         });
     }
     out
 }
 
-fn unfinished(t: &Target, cfg: &ProbeConfig, started: Instant) -> TargetResult {
-    let cause = format!(
-        "not finished within the run's time limit of {} (--max-time)",
-        dns::fmt_duration(cfg.max_time)
-    );
-    TargetResult {
+fn unfinished(t: &Target, cfg: &ProbeConfig, started: Instant) -> TargetOutcome {
+    TargetOutcome {
         host: t.host.clone(),
         route: if t.endpoints.iter().any(|ep| {
             cfg.proxy
@@ -151,29 +153,16 @@ fn unfinished(t: &Target, cfg: &ProbeConfig, started: Instant) -> TargetResult {
         } else {
             Route::Direct
         },
-        verdict: Verdict::Fail,
-        cause: Some(cause.clone()),
-        dns: empty_dns(Verdict::Fail, Some(cause)),
+        dns: DnsObservation::none(),
         checks: vec![],
         ms: started.elapsed().as_millis() as u64,
+        incomplete: Some(Incomplete::MaxTime {
+            limit: cfg.max_time,
+        }),
     }
 }
 
-fn empty_dns(verdict: Verdict, error: Option<String>) -> DnsOutcome {
-    DnsOutcome {
-        verdict,
-        source: DnsSource::Dns,
-        server: None,
-        chain: vec![],
-        addresses: vec![],
-        min_ttl: None,
-        error,
-        notes: vec![],
-        ms: 0,
-    }
-}
-
-async fn probe_target(shared: &Shared, t: &Target) -> TargetResult {
+async fn probe_target(shared: &Shared, t: &Target) -> TargetOutcome {
     let started = Instant::now();
     let ports: Vec<u16> = t.endpoints.iter().map(|e| e.port).collect();
     // --resolve covering every port of this target: DNS is not needed for it (as in curl).
@@ -200,36 +189,30 @@ async fn probe_target(shared: &Shared, t: &Target) -> TargetResult {
                 .route(&t.host, ep.port, ep.proto == Proto::Https)
         })
         .collect();
-    if !proxies.is_empty() && proxies.iter().all(Option::is_some) {
-        dns = via_proxy::dns_not_needed(dns);
-    }
+    dns.via_proxy = !proxies.is_empty() && proxies.iter().all(Option::is_some);
     let mut checks = Vec::new();
     for (ep, proxy) in t.endpoints.iter().zip(&proxies) {
         match proxy {
             Some(p) => checks.extend(via_proxy::probe_endpoint(&shared.cfg, &t.host, ep, p).await),
-            None if dns.verdict != Verdict::Fail => {
-                checks.extend(probe_endpoint(shared, &t.host, &dns, ep).await)
-            }
+            None if dns.usable() => checks.extend(probe_endpoint(shared, &t.host, &dns, ep).await),
             None => {}
         }
     }
-    let (verdict, cause) = target_verdict(&dns, &checks);
-    TargetResult {
+    TargetOutcome {
         host: t.host.clone(),
         route: if proxies.iter().any(Option::is_some) {
             Route::Proxy
         } else {
             Route::Direct
         },
-        verdict,
-        cause,
         dns,
         checks,
         ms: started.elapsed().as_millis() as u64,
+        incomplete: None,
     }
 }
 
-fn min_ttl(chain: &[crate::report::ChainLink], addrs: &[AddressRecord]) -> Option<u32> {
+fn min_ttl(chain: &[ChainLink], addrs: &[AddressRecord]) -> Option<u32> {
     chain
         .iter()
         .map(|l| l.ttl)
@@ -237,58 +220,63 @@ fn min_ttl(chain: &[crate::report::ChainLink], addrs: &[AddressRecord]) -> Optio
         .min()
 }
 
+/// Where a check took place: its port, family and address.
+#[derive(Clone, Copy)]
+pub(crate) struct At {
+    pub port: u16,
+    pub family: Option<Family>,
+    pub address: Option<SocketAddr>,
+}
+
+impl At {
+    pub(crate) fn check(self, ms: u64, step: Step) -> CheckObservation {
+        CheckObservation {
+            port: self.port,
+            family: self.family,
+            address: self.address,
+            ms,
+            step,
+        }
+    }
+}
+
 /// TLS over an open connection (direct, or a CONNECT tunnel when `through_proxy`), then the
-/// endpoint's HTTP check over the verified stream. `base` carries the port, family and address
-/// the checks are about.
+/// endpoint's HTTP check over the verified stream.
 async fn tls_then_http(
     cfg: &ProbeConfig,
     host: &str,
     ep: &Endpoint,
     tcp: tokio::net::TcpStream,
-    base: &Check,
+    at: At,
     through_proxy: bool,
-) -> Vec<Check> {
+) -> Vec<CheckObservation> {
     let timeout = cfg.timeout;
     let started = Instant::now();
     let out = tls::handshake(&cfg.trust, host, tcp, timeout).await;
     let ms = started.elapsed().as_millis() as u64;
-    let detail = match &out.error {
-        Some(e) if through_proxy && out.presented.is_empty() && e.contains("timed out") => format!(
-            "the proxy accepted CONNECT but no TLS handshake came back through the tunnel within {} (the proxy holds the tunnel open without relaying)",
-            dns::fmt_duration(timeout)
-        ),
-        Some(e) => e.clone(),
-        None if through_proxy => format!("{} (through the proxy)", tls::success_detail(&out.info)),
-        None => tls::success_detail(&out.info),
-    };
-    let mut checks = vec![Check {
-        phase: Phase::Tls,
-        verdict: if out.error.is_some() {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        },
-        detail,
+    let mut info = out.info;
+    if let Some(stores) = cfg.stores.as_deref() {
+        info.stores = stores.evaluate(host, &out.presented);
+    }
+    let mut checks = vec![at.check(
         ms,
-        tls: Some(crate::trust::annotated(
-            cfg.stores.as_deref(),
-            host,
-            &out.presented,
-            out.info,
-        )),
-        ..base.clone()
-    }];
+        Step::Tls {
+            tls: info,
+            through_proxy,
+            failure: out.failure,
+        },
+    )];
     if let (Some(stream), Some(spec)) = (out.stream, &ep.http) {
         let started = Instant::now();
         let h = http::request(stream, host, ep.port, true, spec, timeout).await;
-        checks.push(Check {
-            phase: Phase::Http,
-            verdict: h.verdict,
-            detail: h.detail,
-            ms: started.elapsed().as_millis() as u64,
-            http: Some(h.info),
-            ..base.clone()
-        });
+        checks.push(at.check(
+            started.elapsed().as_millis() as u64,
+            Step::Http {
+                http: h.info,
+                proxy: None,
+                failure: h.failure,
+            },
+        ));
     }
     checks
 }
@@ -311,8 +299,8 @@ fn resolve_override(cfg: &ProbeConfig, host: &str, port: u16) -> Vec<IpAddr> {
         .collect()
 }
 
-/// The DNS outcome when `--resolve` covers every port probed for `host`.
-fn override_outcome(cfg: &ProbeConfig, host: &str, ports: &[u16]) -> Option<DnsOutcome> {
+/// The DNS observation when `--resolve` covers every port probed for `host`.
+fn override_outcome(cfg: &ProbeConfig, host: &str, ports: &[u16]) -> Option<DnsObservation> {
     let covered = !ports.is_empty()
         && ports
             .iter()
@@ -326,11 +314,8 @@ fn override_outcome(cfg: &ProbeConfig, host: &str, ports: &[u16]) -> Option<DnsO
             addrs.push(a);
         }
     }
-    Some(DnsOutcome {
-        verdict: Verdict::Pass,
+    Some(DnsObservation {
         source: DnsSource::Override,
-        server: None,
-        chain: vec![],
         addresses: addrs
             .iter()
             .map(|a| AddressRecord {
@@ -339,14 +324,11 @@ fn override_outcome(cfg: &ProbeConfig, host: &str, ports: &[u16]) -> Option<DnsO
                 ttl: None,
             })
             .collect(),
-        min_ttl: None,
-        error: None,
-        notes: vec!["addresses given by --resolve; DNS not asked".into()],
-        ms: 0,
+        ..DnsObservation::none()
     })
 }
 
-async fn resolve_name(shared: &Shared, host: &str) -> DnsOutcome {
+async fn resolve_name(shared: &Shared, host: &str) -> DnsObservation {
     let started = Instant::now();
     let ours = async {
         match &shared.dns_client {
@@ -365,103 +347,72 @@ async fn resolve_name(shared: &Shared, host: &str) -> DnsOutcome {
         }
     };
     let (res, sys) = tokio::join!(ours, system);
-    let mut out = DnsOutcome {
-        verdict: if res.failure.is_some() {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        },
+    let mut out = DnsObservation {
         source: DnsSource::Dns,
-        server: res.server.map(|s| s.to_string()),
+        server: res.server,
         min_ttl: min_ttl(&res.chain, &res.addresses),
         chain: res.chain.clone(),
+        dns_addresses: res.addresses.iter().map(|a| a.address).collect(),
         addresses: res.addresses.clone(),
-        error: res.failure.as_ref().map(|f| f.cause(host)),
-        notes: vec![],
-        ms: res.elapsed.as_millis() as u64,
+        failure: res.failure.clone(),
+        system: sys,
+        via_proxy: false,
+        ms: 0,
     };
-    if !res.addresses.is_empty() && res.failure.is_some() {
-        // Addresses, but a broken chain for one record type (e.g. a loop on AAAA).
-        out.verdict = Verdict::Warn;
-        out.notes.push(out.error.take().unwrap_or_default());
-    }
-    if let Some(sys) = sys {
-        cross_check_system(sys, &mut out);
-    }
+    use_system_answer(&mut out);
     out.ms = started.elapsed().as_millis() as u64;
     out
 }
 
 /// The runner resolves through the operating system (getaddrinfo: /etc/hosts, nsswitch, search
-/// domains). Ask it too, use what it says for connecting, and say when it disagrees with DNS.
-async fn system_lookup(host: &str, timeout: Duration) -> Result<BTreeSet<IpAddr>, String> {
+/// domains). Ask it too: the report compares its answer with DNS.
+async fn system_lookup(host: &str, timeout: Duration) -> SystemLookup {
     match tokio::time::timeout(timeout, tokio::net::lookup_host((host, 443))).await {
-        Err(_) => Err(format!("no answer within {}", dns::fmt_duration(timeout))),
-        Ok(Err(e)) => Err(e.to_string()),
-        Ok(Ok(it)) => Ok(it.map(|sa| sa.ip()).collect()),
+        Err(_) => SystemLookup::Failed {
+            failure: SystemFailure::Timeout { after: timeout },
+        },
+        Ok(Err(e)) => SystemLookup::Failed {
+            failure: SystemFailure::Error {
+                message: e.to_string(),
+            },
+        },
+        Ok(Ok(it)) => SystemLookup::Answered {
+            addresses: it
+                .map(|sa| sa.ip())
+                .collect::<BTreeSet<IpAddr>>()
+                .into_iter()
+                .collect(),
+        },
     }
 }
 
-fn cross_check_system(sys: Result<BTreeSet<IpAddr>, String>, out: &mut DnsOutcome) {
-    let ours: BTreeSet<IpAddr> = out.addresses.iter().map(|a| a.address).collect();
-    match sys {
-        Ok(sys) if sys.is_empty() => {}
-        Ok(sys) => {
-            if out.verdict == Verdict::Fail {
-                out.notes.push(format!(
-                    "the system resolver (e.g. /etc/hosts) returns {} although {}",
-                    join_ips(&sys),
-                    out.error.clone().unwrap_or_default()
-                ));
-                out.verdict = Verdict::Pass;
-                out.error = None;
-                out.source = DnsSource::System;
-                out.addresses = sys
-                    .iter()
-                    .map(|a| AddressRecord {
-                        address: *a,
-                        family: Family::of(a),
-                        ttl: None,
-                    })
-                    .collect();
-            } else if sys != ours {
-                out.notes.push(format!(
-                    "the system resolver returns {} but DNS returns {}: the runner uses the system resolver's answer (an /etc/hosts entry?)",
-                    join_ips(&sys),
-                    join_ips(&ours)
-                ));
-                out.source = DnsSource::System;
-                out.addresses = sys
-                    .iter()
-                    .map(|a| AddressRecord {
-                        address: *a,
-                        family: Family::of(a),
-                        ttl: out
-                            .addresses
-                            .iter()
-                            .find(|x| x.address == *a)
-                            .and_then(|x| x.ttl),
-                    })
-                    .collect();
-            }
-        }
-        Err(e) => {
-            if out.verdict != Verdict::Fail {
-                out.verdict = Verdict::Fail;
-                out.error = Some(format!(
-                    "DNS answers {}, but the system resolver, which the runner uses, fails: {e}",
-                    join_ips(&ours)
-                ));
-            }
-        }
+/// Connect where the runner would: to the system resolver's addresses when it answers with
+/// other addresses than DNS (an /etc/hosts entry), or when it answers although DNS failed.
+fn use_system_answer(out: &mut DnsObservation) {
+    let Some(SystemLookup::Answered { addresses: sys }) = &out.system else {
+        return;
+    };
+    if sys.is_empty() {
+        return;
     }
-}
-
-fn join_ips(s: &BTreeSet<IpAddr>) -> String {
-    s.iter()
-        .map(|a| a.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    let ours: BTreeSet<IpAddr> = out.dns_addresses.iter().copied().collect();
+    let theirs: BTreeSet<IpAddr> = sys.iter().copied().collect();
+    let dns_failed = out.addresses.is_empty();
+    if dns_failed || theirs != ours {
+        out.source = DnsSource::System;
+        out.addresses = theirs
+            .iter()
+            .map(|a| AddressRecord {
+                address: *a,
+                family: Family::of(a),
+                ttl: out
+                    .addresses
+                    .iter()
+                    .find(|x| x.address == *a)
+                    .and_then(|x| x.ttl),
+            })
+            .collect();
+    }
 }
 
 /// Where to connect for (host, port): addresses and port after `--connect-to`.
@@ -469,8 +420,8 @@ async fn destinations(
     shared: &Shared,
     host: &str,
     port: u16,
-    dns: &DnsOutcome,
-) -> (Vec<SocketAddr>, Option<String>) {
+    dns: &DnsObservation,
+) -> (Vec<SocketAddr>, Option<Redirected>) {
     // --resolve for this port wins over DNS.
     let own: Vec<IpAddr> = match resolve_override(&shared.cfg, host, port) {
         v if !v.is_empty() => v,
@@ -480,14 +431,14 @@ async fn destinations(
 }
 
 /// `--connect-to` applied to host:port whose own addresses are `own`: the addresses to dial, and
-/// a note naming the rule when one applied. A CONNECT_HOST that is a name is looked up with the
+/// the redirection when a rule applied. A CONNECT_HOST that is a name is looked up with the
 /// system resolver.
 pub(crate) async fn apply_connect_to(
     cfg: &ProbeConfig,
     host: &str,
     port: u16,
     own: &[IpAddr],
-) -> (Vec<SocketAddr>, Option<String>) {
+) -> (Vec<SocketAddr>, Option<Redirected>) {
     let Some(rule) = cfg.connect_to.iter().find(|c| c.matches(host, port)) else {
         return (
             own.iter().map(|a| SocketAddr::new(*a, port)).collect(),
@@ -495,45 +446,44 @@ pub(crate) async fn apply_connect_to(
         );
     };
     let to_port = rule.to_port.unwrap_or(port);
-    let note = format!(
-        "--connect-to {}:{to_port}",
-        rule.to_host.clone().unwrap_or_else(|| host.to_string())
-    );
+    let redirected = Redirected {
+        host: rule.to_host.clone(),
+        port: to_port,
+    };
     let addrs = match &rule.to_host {
         None => own.iter().map(|a| SocketAddr::new(*a, to_port)).collect(),
         Some(h) => lookup_addrs(None, h, to_port, cfg.timeout)
             .await
             .unwrap_or_default(),
     };
-    (addrs, Some(note))
+    (addrs, Some(redirected))
 }
 
 async fn probe_endpoint(
     shared: &Shared,
     host: &str,
-    dns: &DnsOutcome,
+    dns: &DnsObservation,
     ep: &Endpoint,
-) -> Vec<Check> {
-    let (dests, via) = destinations(shared, host, ep.port, dns).await;
-    let mut checks = Vec::new();
+) -> Vec<CheckObservation> {
+    let (dests, redirected) = destinations(shared, host, ep.port, dns).await;
     if dests.is_empty() {
-        checks.push(Check {
-            phase: Phase::Tcp,
-            port: Some(ep.port),
+        let at = At {
+            port: ep.port,
             family: None,
             address: None,
-            verdict: Verdict::Fail,
-            detail: format!(
-                "no address to connect to{}",
-                via.map(|v| format!(" ({v} names a host that does not resolve)"))
-                    .unwrap_or_default()
-            ),
-            ms: 0,
-            tls: None,
-            http: None,
-        });
-        return checks;
+        };
+        return vec![at.check(
+            0,
+            Step::Connect {
+                failure: Some(TcpFailure::NoAddress {
+                    redirect_host: redirected.as_ref().and_then(|r| r.host.clone()),
+                }),
+                only_family: false,
+                redirected,
+            },
+        )];
     }
+    let mut checks = Vec::new();
     for family in [Family::Ipv4, Family::Ipv6] {
         let fam: Vec<SocketAddr> = dests
             .iter()
@@ -544,25 +494,7 @@ async fn probe_endpoint(
             continue;
         }
         let only_family = dests.iter().all(|a| Family::of(&a.ip()) == family);
-        let mut got = probe_family(shared, host, ep, family, &fam, via.as_deref()).await;
-        if only_family {
-            for c in got
-                .iter_mut()
-                .filter(|c| c.phase == Phase::Tcp && c.verdict == Verdict::Fail)
-            {
-                if c.detail.contains("network unreachable") {
-                    let other = match family {
-                        Family::Ipv4 => "IPv6",
-                        Family::Ipv6 => "IPv4",
-                    };
-                    c.detail = format!(
-                        "{}; {host} has no {other} address, so a host with only {other} connectivity cannot reach it",
-                        c.detail
-                    );
-                }
-            }
-        }
-        checks.extend(got);
+        checks.extend(probe_family(shared, host, ep, family, &fam, &redirected, only_family).await);
     }
     checks
 }
@@ -573,117 +505,55 @@ async fn probe_family(
     ep: &Endpoint,
     family: Family,
     addrs: &[SocketAddr],
-    via: Option<&str>,
-) -> Vec<Check> {
+    redirected: &Option<Redirected>,
+    only_family: bool,
+) -> Vec<CheckObservation> {
     let timeout = shared.cfg.timeout;
     let mut checks = Vec::new();
-    let conn = tcp::connect_any(addrs, timeout).await;
-    let via_note = via.map(|v| format!(" ({v})")).unwrap_or_default();
-    let check = |phase, verdict, detail: String, ms, addr: Option<SocketAddr>| Check {
-        phase,
-        port: Some(ep.port),
-        family: Some(family),
-        address: addr.map(|a| a.to_string()),
-        verdict,
-        detail,
-        ms,
-        tls: None,
-        http: None,
+    let connect = |failure| Step::Connect {
+        redirected: redirected.clone(),
+        only_family,
+        failure,
     };
-    let (stream, addr) = match conn {
-        Err(fail) => {
-            checks.push(check(
-                Phase::Tcp,
-                Verdict::Fail,
-                format!("{}{via_note}", fail.describe(ep.port, family)),
-                fail.ms,
-                fail.addr,
-            ));
+    let (stream, addr) = match tcp::connect_any(addrs, timeout).await {
+        Err((failure, ms)) => {
+            let at = At {
+                port: ep.port,
+                family: Some(family),
+                address: failure.addr(),
+            };
+            checks.push(at.check(ms, connect(Some(failure))));
             return checks;
         }
         Ok((s, addr, ms)) => {
-            checks.push(check(
-                Phase::Tcp,
-                Verdict::Pass,
-                format!("connected to {addr}{via_note}"),
-                ms,
-                Some(addr),
-            ));
-            (s, addr)
+            let at = At {
+                port: ep.port,
+                family: Some(family),
+                address: Some(addr),
+            };
+            checks.push(at.check(ms, connect(None)));
+            (s, at)
         }
     };
     match ep.proto {
         Proto::Https => {
-            let base = check(Phase::Tls, Verdict::Pass, String::new(), 0, Some(addr));
-            checks.extend(tls_then_http(&shared.cfg, host, ep, stream, &base, false).await);
+            checks.extend(tls_then_http(&shared.cfg, host, ep, stream, addr, false).await);
         }
         Proto::Http => {
-            let spec = ep.http.clone().unwrap_or(crate::model::HttpSpec {
-                method: crate::model::Method::Get,
-                path: "/".into(),
-                expect_header: None,
-            });
+            let spec = ep.http.clone().unwrap_or_else(HttpSpec::plain_get);
             let started = Instant::now();
             let h = http::request(stream, host, ep.port, false, &spec, timeout).await;
-            let mut c = check(
-                Phase::Http,
-                h.verdict,
-                h.detail,
+            checks.push(addr.check(
                 started.elapsed().as_millis() as u64,
-                Some(addr),
-            );
-            c.http = Some(h.info);
-            checks.push(c);
+                Step::Http {
+                    http: h.info,
+                    proxy: None,
+                    failure: h.failure,
+                },
+            ));
         }
     }
     checks
-}
-
-/// Addresses of `host:port` for a connection outside the probes (throughput, /meta, a proxy's
-/// name): an IP literal as it is, else the given DNS servers, else the system resolver, bounded
-/// by `timeout`. Failures are in words.
-pub async fn lookup_addrs(
-    dns_client: Option<&dns::DnsClient>,
-    host: &str,
-    port: u16,
-    timeout: Duration,
-) -> Result<Vec<SocketAddr>, String> {
-    if let Ok(ip) = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let addrs: Vec<SocketAddr> = match dns_client {
-        Some(c) => {
-            let r = c.resolve(host).await;
-            if r.addresses.is_empty() {
-                return Err(r
-                    .failure
-                    .map(|f| f.cause(host))
-                    .unwrap_or_else(|| format!("DNS: no address for {host}")));
-            }
-            r.addresses
-                .iter()
-                .map(|a| SocketAddr::new(a.address, port))
-                .collect()
-        }
-        None => match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
-            Ok(Ok(it)) => it.collect(),
-            Ok(Err(e)) => return Err(format!("DNS: cannot resolve {host}: {e}")),
-            Err(_) => {
-                return Err(format!(
-                    "DNS: no answer for {host} within {}",
-                    dns::fmt_duration(timeout)
-                ))
-            }
-        },
-    };
-    if addrs.is_empty() {
-        return Err(format!("DNS: no address for {host}"));
-    }
-    Ok(addrs)
 }
 
 /// Addresses for host:port the way the prober finds them: `--connect-to`, `--resolve`, then
@@ -713,7 +583,9 @@ impl Dialer {
         if !own.is_empty() {
             return Ok(own.into_iter().map(|a| SocketAddr::new(a, port)).collect());
         }
-        lookup_addrs(self.dns_client.as_ref(), host, port, self.cfg.timeout).await
+        lookup_addrs(self.dns_client.as_ref(), host, port, self.cfg.timeout)
+            .await
+            .map_err(|f| crate::render::words::lookup_failure(&f))
     }
 }
 
@@ -745,7 +617,12 @@ impl throughput::Dial for Dialer {
             if addrs.is_empty() {
                 return Err(format!(
                     "no address to connect to for {host}:{port}{}",
-                    note.map(|n| format!(" ({n})")).unwrap_or_default()
+                    note.map(|n| format!(
+                        " (--connect-to {}:{})",
+                        n.host.as_deref().unwrap_or(host),
+                        n.port
+                    ))
+                    .unwrap_or_default()
                 ));
             }
             Ok(addrs)

@@ -54,6 +54,22 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
     inner.parse().ok()
 }
 
+/// A host field: a host name (RFC 1123, any case) or an IP literal (IPv6 in brackets or bare).
+/// Returns it lower-cased, without brackets.
+fn parse_host(flag: &str, whole: &str, s: &str) -> Result<String, String> {
+    if let Some(ip) = parse_ip(s) {
+        return Ok(ip.to_string());
+    }
+    let lower = s.to_ascii_lowercase();
+    crate::model::check_hostname(&lower).map_err(|m| {
+        format!(
+            "{flag} `{}`: {m} (expected a host name or an IP address)",
+            whole.escape_debug()
+        )
+    })?;
+    Ok(lower)
+}
+
 fn parse_port(s: &str, what: &str) -> Result<Option<u16>, String> {
     if s.is_empty() || s == "*" {
         return Ok(None);
@@ -74,6 +90,7 @@ impl std::str::FromStr for Resolve {
         if parts.len() != 3 || parts[0].is_empty() {
             return Err(bad());
         }
+        let host = parse_host("--resolve", s, &parts[0])?;
         let port = parse_port(&parts[1], "port")?;
         let mut addrs = Vec::new();
         for a in parts[2].split(',') {
@@ -82,11 +99,7 @@ impl std::str::FromStr for Resolve {
                     .ok_or_else(|| format!("--resolve `{s}`: `{a}` is not an IP address"))?,
             );
         }
-        Ok(Resolve {
-            host: parts[0].to_ascii_lowercase(),
-            port,
-            addrs,
-        })
+        Ok(Resolve { host, port, addrs })
     }
 }
 
@@ -99,21 +112,19 @@ impl std::str::FromStr for ConnectTo {
                 "--connect-to `{s}`: expected HOST:PORT:CONNECT_HOST:CONNECT_PORT (HOST, PORT, CONNECT_HOST or CONNECT_PORT may be empty), e.g. github.com:443:127.0.0.1:8443"
             ));
         }
-        let opt = |p: &str| {
+        // Each host is checked before it can reach a resolver: `a;b`, `bad host` or `$(id)`
+        // are usage errors, not names to look up.
+        let opt = |p: &str| -> Result<Option<String>, String> {
             if p.is_empty() {
-                None
+                Ok(None)
             } else {
-                Some(
-                    p.trim_start_matches('[')
-                        .trim_end_matches(']')
-                        .to_ascii_lowercase(),
-                )
+                parse_host("--connect-to", s, p).map(Some)
             }
         };
         Ok(ConnectTo {
-            host: opt(&parts[0]),
+            host: opt(&parts[0])?,
             port: parse_port(&parts[1], "port")?,
-            to_host: opt(&parts[2]),
+            to_host: opt(&parts[2])?,
             to_port: parse_port(&parts[3], "connect port")?,
         })
     }
@@ -152,5 +163,41 @@ mod tests {
         let c: ConnectTo = "a.b:443:[::1]:8443".parse().unwrap();
         assert_eq!(c.to_host.as_deref(), Some("::1"));
         assert!("a:b".parse::<ConnectTo>().is_err());
+    }
+
+    #[test]
+    fn hosts_are_checked_before_any_lookup() {
+        for bad in [
+            "h:8444:a;b:8444",
+            "h:8444:bad host:8444",
+            "h:8444:$(id):8444",
+            "a;b:443:127.0.0.1:8443",
+            "h:8444:[::1:8444",
+        ] {
+            let e = bad.parse::<ConnectTo>().unwrap_err();
+            assert!(e.starts_with("--connect-to `"), "{bad}: {e}");
+        }
+        let e = "h:8444:a;b:8444".parse::<ConnectTo>().unwrap_err();
+        assert!(
+            e.contains("`a;b` is not a host name: character `;` is not allowed"),
+            "{e}"
+        );
+        // The whole value with no colons is still a usage error.
+        assert!("bad host".parse::<ConnectTo>().is_err());
+        assert!("$(id)".parse::<ConnectTo>().is_err());
+        for bad in [
+            "bad host:443:127.0.0.1",
+            "$(id):443:127.0.0.1",
+            "a;b:443:[::1]",
+        ] {
+            let e = bad.parse::<Resolve>().unwrap_err();
+            assert!(e.contains("is not a host name"), "{bad}: {e}");
+        }
+        // Upper case is folded, IP literals are accepted.
+        let c: ConnectTo = "GitHub.com:443:127.0.0.1:8443".parse().unwrap();
+        assert_eq!(c.host.as_deref(), Some("github.com"));
+        assert_eq!(c.to_host.as_deref(), Some("127.0.0.1"));
+        let r: Resolve = "API.GitHub.com:443:127.0.0.1".parse().unwrap();
+        assert_eq!(r.host, "api.github.com");
     }
 }

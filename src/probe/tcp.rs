@@ -4,88 +4,97 @@ use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 
-use crate::model::Family;
-
-#[derive(Debug)]
-pub struct ConnectFailure {
-    pub addr: Option<SocketAddr>,
-    pub kind: FailKind,
-    pub ms: u64,
-    pub tried: usize,
+/// Why a TCP connection could not be made (the words are in `render::words`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TcpFailure {
+    /// RST: nothing listening, or a firewall rejecting.
+    #[error("connection to {addr} refused")]
+    Refused { addr: SocketAddr, tried: usize },
+    /// No answer at all within the timeout: packets dropped.
+    #[error("no answer from {addr} within {after:?}")]
+    Dropped {
+        addr: SocketAddr,
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+        tried: usize,
+    },
+    #[error("network unreachable for {addr}")]
+    NetUnreachable { addr: SocketAddr, tried: usize },
+    #[error("host unreachable: {addr}")]
+    HostUnreachable { addr: SocketAddr, tried: usize },
+    /// Another socket error (the OS's words).
+    #[error("{addr}: {detail}")]
+    Other {
+        addr: SocketAddr,
+        detail: String,
+        tried: usize,
+    },
+    /// Nothing to connect to: the name has no address for this port, or the `--connect-to`
+    /// host (`redirect_host`) does not resolve.
+    #[error("no address to connect to")]
+    NoAddress { redirect_host: Option<String> },
 }
 
-#[derive(Debug)]
-pub enum FailKind {
-    Refused,
-    TimedOut(Duration),
-    NetUnreachable,
-    HostUnreachable,
-    Other(String),
-}
-
-impl ConnectFailure {
-    pub fn describe(&self, port: u16, family: Family) -> String {
-        let addrs = if self.tried > 1 {
-            format!(" ({} addresses tried)", self.tried)
-        } else {
-            String::new()
-        };
-        let at = self.addr.map(|a| a.to_string()).unwrap_or_default();
-        match &self.kind {
-            FailKind::Refused => format!(
-                "TCP {at}: connection refused{addrs} (nothing listening on port {}, or a firewall rejecting it)",
-                self.addr.map(|a| a.port()).unwrap_or(port)
-            ),
-            FailKind::TimedOut(d) => format!(
-                "TCP {at}: no answer within {}{addrs} (packets dropped: a firewall?)",
-                super::dns::fmt_duration(*d)
-            ),
-            FailKind::NetUnreachable => format!(
-                "TCP {at}: network unreachable{addrs} (this host has no {} route)",
-                family.label()
-            ),
-            FailKind::HostUnreachable => format!("TCP {at}: host unreachable{addrs}"),
-            FailKind::Other(e) => format!("TCP {at}: {e}{addrs}"),
+impl TcpFailure {
+    /// The address the last attempt went to.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        match self {
+            TcpFailure::Refused { addr, .. }
+            | TcpFailure::Dropped { addr, .. }
+            | TcpFailure::NetUnreachable { addr, .. }
+            | TcpFailure::HostUnreachable { addr, .. }
+            | TcpFailure::Other { addr, .. } => Some(*addr),
+            TcpFailure::NoAddress { .. } => None,
         }
     }
 }
 
-/// Try the addresses in order (at most three), each bounded by `timeout`.
+/// Try the addresses in order (at most three), each bounded by `timeout`. On failure, the
+/// last attempt's failure and how long all attempts took.
 pub async fn connect_any(
     addrs: &[SocketAddr],
     timeout: Duration,
-) -> Result<(TcpStream, SocketAddr, u64), ConnectFailure> {
+) -> Result<(TcpStream, SocketAddr, u64), (TcpFailure, u64)> {
     let started = Instant::now();
     let mut last = None;
     let mut tried = 0;
     for &addr in addrs.iter().take(3) {
         tried += 1;
-        let kind = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        let failure = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
                 return Ok((s, addr, started.elapsed().as_millis() as u64));
             }
-            Err(_) => FailKind::TimedOut(timeout),
+            Err(_) => TcpFailure::Dropped {
+                addr,
+                after: timeout,
+                tried,
+            },
             Ok(Err(e)) => match e.kind() {
-                ErrorKind::ConnectionRefused => FailKind::Refused,
-                ErrorKind::NetworkUnreachable => FailKind::NetUnreachable,
-                ErrorKind::HostUnreachable => FailKind::HostUnreachable,
-                ErrorKind::TimedOut => FailKind::TimedOut(timeout),
-                _ => FailKind::Other(e.to_string()),
+                ErrorKind::ConnectionRefused => TcpFailure::Refused { addr, tried },
+                ErrorKind::NetworkUnreachable => TcpFailure::NetUnreachable { addr, tried },
+                ErrorKind::HostUnreachable => TcpFailure::HostUnreachable { addr, tried },
+                ErrorKind::TimedOut => TcpFailure::Dropped {
+                    addr,
+                    after: timeout,
+                    tried,
+                },
+                _ => TcpFailure::Other {
+                    addr,
+                    detail: e.to_string(),
+                    tried,
+                },
             },
         };
-        last = Some((addr, kind));
+        last = Some(failure);
     }
-    let (addr, kind) = match last {
-        Some((a, k)) => (Some(a), k),
-        None => (None, FailKind::Other("no address".into())),
-    };
-    Err(ConnectFailure {
-        addr,
-        kind,
-        ms: started.elapsed().as_millis() as u64,
-        tried,
-    })
+    let failure = last.unwrap_or(TcpFailure::NoAddress {
+        redirect_host: None,
+    });
+    Err((failure, started.elapsed().as_millis() as u64))
 }

@@ -19,7 +19,8 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::tls::{self, Trust};
+use super::tls;
+use crate::env::trust::Trust;
 use crate::model::{parse_url, HttpUrl};
 use crate::report::{DirectionResult, ThroughputReport, Verdict};
 
@@ -101,7 +102,7 @@ async fn open(
         if t.tls {
             let tunnel = super::connect::open(&p, &t.host, t.port, timeout)
                 .await
-                .map_err(|f| f.detail)?;
+                .map_err(|f| crate::render::words::proxy_failure(&f.failure))?;
             let io = wrap(trust, t, tunnel.stream, timeout).await?;
             return Ok((
                 Conn {
@@ -114,7 +115,7 @@ async fn open(
         }
         let (stream, _, _) = super::connect::connect_proxy(&p, timeout)
             .await
-            .map_err(|f| f.detail)?;
+            .map_err(|f| crate::render::words::proxy_failure(&f.failure))?;
         return Ok((
             Conn {
                 io: Box::new(stream),
@@ -172,9 +173,11 @@ async fn wrap(
         return Ok(Box::new(tcp));
     }
     let out = tls::handshake(trust, &t.host, tcp, timeout).await;
-    match (out.stream, out.error) {
+    match (out.stream, out.failure) {
         (Some(s), _) => Ok(Box::new(s)),
-        (None, e) => Err(e.unwrap_or_else(|| "TLS handshake failed".into())),
+        (None, e) => Err(e
+            .map(|f| crate::render::words::tls_failure(&f, &t.host, false))
+            .unwrap_or_else(|| "TLS handshake failed".into())),
     }
 }
 
@@ -346,7 +349,7 @@ async fn download_inner(
             // The network worked; the source did not serve the file. No rate, but no proof of a
             // slow link either: a warning, not a failure. Through a proxy, these statuses are
             // the proxy refusing or failing: a failure.
-            let proxy_refusal = conn_proxy.is_some() && super::http::proxy_refusal(status);
+            let proxy_refusal = conn_proxy.is_some() && crate::report::proxy_refusal(status);
             return DirectionResult {
                 verdict: if proxy_refusal {
                     Verdict::Fail

@@ -5,115 +5,119 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme,
-};
+use rustls::{CertificateError, DigitallySignedStruct, Error as TlsError, SignatureScheme};
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::report::{CertSummary, TlsInfo};
+use super::outcome::{CertSummary, TlsInfo};
+use crate::env::trust::{AnchorVerifier, Trust};
 
-/// The trust decision shared by every TLS check (and by HTTP, which runs over the same streams).
-#[derive(Clone)]
-pub struct Trust {
-    provider: Arc<CryptoProvider>,
-    /// `Err` when no usable root is there at all: every TLS check then fails with this reason.
-    verifier: Result<Arc<WebPkiServerVerifier>, String>,
-    /// How many roots were loaded, and from where (for the report).
-    pub description: String,
+/// Why a TLS handshake failed (the words are in `render::words`). Certificate problems carry
+/// what was presented so the words can name who presented it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The runner's store holds no usable root at all.
+    #[error("no trusted root certificates")]
+    NoRoots,
+    #[error("TLS configuration error: {detail}")]
+    Config { detail: String },
+    #[error("not a usable TLS server name")]
+    BadServerName,
+    /// No handshake within the timeout; `presented` tells whether a certificate came at all.
+    #[error("handshake timed out after {after:?}")]
+    Timeout {
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+        presented: bool,
+    },
+    #[error("connection closed during the handshake")]
+    Closed,
+    #[error("connection reset during the handshake")]
+    Reset,
+    #[error("handshake I/O error: {detail}")]
+    Io { detail: String },
+    /// A self-signed certificate that no trust store holds.
+    #[error("self-signed certificate not trusted")]
+    SelfSigned { subject: String },
+    /// The chain leads to `issuer` (its top), which is not trusted.
+    #[error("certificate issued by an untrusted issuer: {issuer}")]
+    UnknownIssuer { issuer: String },
+    #[error("certificate expired")]
+    Expired {
+        subject: String,
+        /// RFC 3339, when rustls says.
+        not_after: Option<String>,
+        now: Option<String>,
+        issuer: String,
+    },
+    #[error("certificate not valid yet")]
+    NotYetValid { issuer: String },
+    /// The certificate is for other names.
+    #[error("certificate for other names")]
+    WrongName { names: Vec<String>, issuer: String },
+    #[error("certificate revoked")]
+    Revoked,
+    /// The certificate is malformed or uses something unsupported (webpki's reason).
+    #[error("certificate rejected: {reason:?}")]
+    BadCertificate { reason: CertReason },
+    /// The server sent a TLS alert.
+    #[error("alert {alert}")]
+    Alert { alert: String, hint: AlertHint },
+    /// No common protocol version or cipher.
+    #[error("incompatible: {detail}")]
+    Incompatible { detail: String },
+    /// Something other than TLS answered.
+    #[error("not TLS")]
+    NotTls,
+    #[error("handshake failed: {detail}")]
+    Other { detail: String },
 }
 
-impl std::fmt::Debug for Trust {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.description)
-    }
+/// What a TLS alert most likely means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertHint {
+    /// `protocol_version`: the server only offers old TLS versions.
+    OldVersionsOnly,
+    /// `handshake_failure`: no common cipher/version, or a filter blocking the name.
+    NoCommonParameters,
+    None,
 }
 
-pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
-impl Trust {
-    /// The OS trust store (honouring SSL_CERT_FILE / SSL_CERT_DIR) plus extra PEM files.
-    pub fn system_plus(ca_files: &[std::path::PathBuf]) -> Result<Trust, String> {
-        let mut roots = RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        let (added, _ignored) = roots.add_parsable_certificates(native.certs);
-        let mut description = format!("{added} roots from the system store");
-        for path in ca_files {
-            let certs = read_pem_certs(path)?;
-            let n = certs.len();
-            let (ok, bad) = roots.add_parsable_certificates(certs);
-            if ok == 0 {
-                return Err(format!(
-                    "--ca-file {}: none of its {n} certificates can be used as a trust anchor ({bad} rejected)",
-                    path.display()
-                ));
-            }
-            description.push_str(&format!(" + {ok} from {}", path.display()));
-        }
-        Self::from_roots(roots, description)
-    }
-
-    pub fn from_roots(roots: RootCertStore, description: String) -> Result<Trust, String> {
-        let verifier = match WebPkiServerVerifier::builder_with_provider(
-            Arc::new(roots),
-            provider(),
-        )
-        .build()
-        {
-            Ok(v) => Some(v),
-            Err(rustls::client::VerifierBuilderError::NoRootAnchors) => None,
-            Err(other) => return Err(format!("cannot build the certificate verifier: {other}")),
-        };
-        Ok(Self::from_verifier(verifier, description))
-    }
-
-    /// A trust decision from an already built verifier (`None`: no roots at all, so every TLS
-    /// check fails saying so).
-    pub fn from_verifier(
-        verifier: Option<Arc<WebPkiServerVerifier>>,
-        description: String,
-    ) -> Trust {
-        Trust {
-            provider: provider(),
-            verifier: verifier.ok_or_else(|| {
-                "no trusted root certificates on this machine: the system store is empty (check SSL_CERT_FILE / SSL_CERT_DIR, or install ca-certificates) and no --ca-file was given, so no TLS connection can be verified".to_string()
-            }),
-            description,
-        }
-    }
-}
-
-/// Every certificate in a PEM file; an error names the file.
-pub fn read_pem_certs(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let data = std::fs::read(path).map_err(|e| format!("--ca-file {}: {e}", path.display()))?;
-    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&data).collect();
-    let certs = certs.map_err(|e| {
-        format!(
-            "--ca-file {}: not a PEM certificate file: {e}",
-            path.display()
-        )
-    })?;
-    if certs.is_empty() {
-        return Err(format!(
-            "--ca-file {}: no `-----BEGIN CERTIFICATE-----` block found",
-            path.display()
-        ));
-    }
-    Ok(certs)
+/// Why webpki rejected a certificate other than trust, time and name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertReason {
+    /// The certificate cannot be parsed.
+    BadEncoding,
+    /// A signature on the chain is wrong.
+    BadSignature,
+    /// A signature algorithm this stack does not support.
+    UnsupportedSignature,
+    /// A CA certificate presented as the server's own (and not itself trusted).
+    CaUsedAsEndEntity,
+    /// An end-entity certificate used as a CA in the chain.
+    EndEntityUsedAsCa,
+    /// The certificate is not for server authentication (extended key usage).
+    WrongPurpose,
+    /// A name constraint of an issuer forbids this name.
+    NameConstraint,
+    /// The chain is longer than the verifier allows.
+    ChainTooLong,
+    /// Any other webpki reason.
+    Other,
 }
 
 /// Wraps the real verifier and keeps the chain the server presented, so a failed handshake can
 /// still say who presented what. It never changes the verdict of the real verifier.
 #[derive(Debug)]
 struct Recorder {
-    inner: Arc<WebPkiServerVerifier>,
+    inner: Arc<AnchorVerifier>,
     seen: Arc<Mutex<Vec<CertificateDer<'static>>>>,
 }
 
@@ -163,22 +167,22 @@ pub struct TlsOutcome {
     pub presented: Vec<CertificateDer<'static>>,
     pub stream: Option<TlsStream<TcpStream>>,
     pub info: TlsInfo,
-    /// `None` on success; plain words otherwise.
-    pub error: Option<String>,
+    pub failure: Option<TlsFailure>,
+}
+
+fn failed(failure: TlsFailure) -> TlsOutcome {
+    TlsOutcome {
+        presented: Vec::new(),
+        stream: None,
+        info: TlsInfo::empty(),
+        failure: Some(failure),
+    }
 }
 
 /// Handshake over `tcp` with SNI `host`, bounded by `timeout`.
 pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Duration) -> TlsOutcome {
-    let inner = match &trust.verifier {
-        Ok(v) => v.clone(),
-        Err(why) => {
-            return TlsOutcome {
-                stream: None,
-                info: empty_info(),
-                error: Some(why.clone()),
-                presented: Vec::new(),
-            }
-        }
+    let Some(inner) = trust.verifier.clone() else {
+        return failed(TlsFailure::NoRoots);
     };
     let seen = Arc::new(Mutex::new(Vec::new()));
     let recorder = Arc::new(Recorder {
@@ -193,56 +197,35 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
             .with_custom_certificate_verifier(recorder)
             .with_no_client_auth(),
         Err(e) => {
-            return TlsOutcome {
-                presented: Vec::new(),
-                stream: None,
-                info: empty_info(),
-                error: Some(format!("TLS configuration error: {e}")),
-            }
+            return failed(TlsFailure::Config {
+                detail: e.to_string(),
+            })
         }
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let name = match ServerName::try_from(host.to_string()) {
-        Ok(n) => n,
-        Err(e) => {
-            return TlsOutcome {
-                presented: Vec::new(),
-                stream: None,
-                info: empty_info(),
-                error: Some(format!("`{host}` cannot be used as a TLS server name: {e}")),
-            }
-        }
+    let Ok(name) = ServerName::try_from(host.to_string()) else {
+        return failed(TlsFailure::BadServerName);
     };
     let connector = TlsConnector::from(Arc::new(config));
     let result = tokio::time::timeout(timeout, connector.connect(name, tcp)).await;
     let presented = seen.lock().map(|s| s.clone()).unwrap_or_default();
     let mut info = describe_chain(&presented);
     match result {
-        Err(_) => {
-            let what = if presented.is_empty() {
-                "the server accepted the connection but sent no TLS handshake (not a TLS server, or a middlebox holding the connection)"
-            } else {
-                "the handshake did not finish"
-            };
-            TlsOutcome {
-                presented: presented.clone(),
-                stream: None,
-                info,
-                error: Some(format!(
-                    "TLS handshake timed out after {}: {what}",
-                    super::dns::fmt_duration(timeout)
-                )),
-            }
-        }
-        Ok(Err(e)) => {
-            let error = classify_io(&e, host, &info);
-            TlsOutcome {
-                presented: presented.clone(),
-                stream: None,
-                info,
-                error: Some(error),
-            }
-        }
+        Err(_) => TlsOutcome {
+            failure: Some(TlsFailure::Timeout {
+                after: timeout,
+                presented: !presented.is_empty(),
+            }),
+            presented,
+            stream: None,
+            info,
+        },
+        Ok(Err(e)) => TlsOutcome {
+            failure: Some(classify_io(&e, &info)),
+            presented,
+            stream: None,
+            info,
+        },
         Ok(Ok(stream)) => {
             let (_, conn) = stream.get_ref();
             info.verified = true;
@@ -254,26 +237,13 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned());
             TlsOutcome {
-                presented: presented.clone(),
+                presented,
                 stream: Some(stream),
                 info,
-                error: None,
+                failure: None,
             }
         }
     }
-}
-
-/// "TLS 1.3 TLS13_AES_128_GCM_SHA256, issued by CN=…" for a handshake that succeeded.
-pub fn success_detail(info: &TlsInfo) -> String {
-    format!(
-        "{} {}, issued by {}",
-        info.version.clone().unwrap_or_default(),
-        info.cipher.clone().unwrap_or_default(),
-        info.leaf
-            .as_ref()
-            .map(|l| l.issuer.clone())
-            .unwrap_or_default()
-    )
 }
 
 fn version_name(v: rustls::ProtocolVersion) -> &'static str {
@@ -286,21 +256,9 @@ fn version_name(v: rustls::ProtocolVersion) -> &'static str {
     }
 }
 
-fn empty_info() -> TlsInfo {
-    TlsInfo {
-        verified: false,
-        version: None,
-        cipher: None,
-        alpn: None,
-        leaf: None,
-        chain_issuers: Vec::new(),
-        stores: None,
-    }
-}
-
 /// Summaries of the presented chain (leaf first).
 pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
-    let mut info = empty_info();
+    let mut info = TlsInfo::empty();
     for (i, der) in chain.iter().enumerate() {
         let Ok((_, cert)) = x509_parser::parse_x509_certificate(der.as_ref()) else {
             info.chain_issuers
@@ -362,85 +320,143 @@ fn short_issuer(info: &TlsInfo) -> String {
         .unwrap_or_else(|| "an unknown issuer".to_string())
 }
 
-fn classify_io(e: &std::io::Error, host: &str, info: &TlsInfo) -> String {
-    let tls = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<TlsError>());
-    match tls {
-        Some(t) => classify_tls(t, host, info),
-        None => match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => "the server closed the connection during the TLS handshake (a firewall or proxy cutting TLS to this name?)".to_string(),
-            std::io::ErrorKind::ConnectionReset => "the connection was reset during the TLS handshake (a firewall or proxy cutting TLS to this name?)".to_string(),
-            _ => format!("TLS handshake failed: {e}"),
-        },
-    }
-}
-
-/// rustls errors in words, naming who presented the certificate.
-pub fn classify_tls(e: &TlsError, host: &str, info: &TlsInfo) -> String {
-    let leaf_subject = info
-        .leaf
-        .as_ref()
-        .map(|l| l.subject.clone())
-        .unwrap_or_else(|| "(none)".to_string());
-    match e {
-        TlsError::InvalidCertificate(ce) => match ce {
-            CertificateError::UnknownIssuer => {
-                if info.leaf.as_ref().is_some_and(|l| l.self_signed) && info.chain_issuers.len() == 1 {
-                    format!("certificate for {host} is self-signed ({leaf_subject}) and not trusted")
-                } else {
-                    format!(
-                        "certificate for {host} is issued by \"{}\", which is not trusted here (a TLS-inspecting proxy? add its CA with --ca-file)",
-                        chain_top_issuer(info)
-                    )
-                }
-            }
-            CertificateError::Expired => format!("certificate for {host} has expired ({leaf_subject})"),
-            CertificateError::ExpiredContext { time, not_after } => format!(
-                "certificate for {host} expired at {} (now {}), issued by \"{}\"",
-                unix_to_rfc3339(*not_after),
-                unix_to_rfc3339(*time),
-                short_issuer(info)
-            ),
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => format!(
-                "certificate for {host} is not valid yet (check this machine's clock), issued by \"{}\"",
-                short_issuer(info)
-            ),
-            CertificateError::NotValidForName => format!(
-                "certificate presented for {host} is for other names: {}",
-                info.leaf.as_ref().map(|l| l.sans.join(", ")).unwrap_or_default()
-            ),
-            CertificateError::NotValidForNameContext { presented, .. } => format!(
-                "certificate presented for {host} is for other names: {} (issued by \"{}\")",
-                match info.leaf.as_ref().filter(|l| !l.sans.is_empty()) {
-                    Some(l) => l.sans.join(", "),
-                    None => presented.join(", "),
-                },
-                short_issuer(info)
-            ),
-            CertificateError::Revoked => format!("certificate for {host} is revoked"),
-            other => format!("certificate for {host} rejected: {other:?}"),
-        },
-        TlsError::AlertReceived(alert) => format!(
-            "the server refused the TLS handshake with alert `{}`{}",
-            format!("{alert:?}").to_lowercase(),
-            match alert {
-                rustls::AlertDescription::ProtocolVersion => " (it offers only TLS versions older than 1.2?)",
-                rustls::AlertDescription::HandshakeFailure => " (no common cipher or version, or a filter blocking this name)",
-                _ => "",
-            }
-        ),
-        TlsError::PeerIncompatible(p) => format!("no common TLS version or cipher with the server: {p:?}"),
-        TlsError::InvalidMessage(_) | TlsError::InappropriateHandshakeMessage { .. } | TlsError::InappropriateMessage { .. } => {
-            "the server did not speak TLS (something else answered on this port)".to_string()
-        }
-        other => format!("TLS handshake failed: {other}"),
-    }
-}
-
 fn chain_top_issuer(info: &TlsInfo) -> String {
     info.chain_issuers
         .last()
         .cloned()
         .unwrap_or_else(|| "an unknown issuer".to_string())
+}
+
+fn classify_io(e: &std::io::Error, info: &TlsInfo) -> TlsFailure {
+    let tls = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<TlsError>());
+    match tls {
+        Some(t) => classify_tls(t, info),
+        None => match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => TlsFailure::Closed,
+            std::io::ErrorKind::ConnectionReset => TlsFailure::Reset,
+            _ => TlsFailure::Io {
+                detail: e.to_string(),
+            },
+        },
+    }
+}
+
+/// A rustls error as a typed failure, with what was presented.
+pub fn classify_tls(e: &TlsError, info: &TlsInfo) -> TlsFailure {
+    let subject = info
+        .leaf
+        .as_ref()
+        .map(|l| l.subject.clone())
+        .unwrap_or_else(|| "(none)".to_string());
+    let bad = |reason| TlsFailure::BadCertificate { reason };
+    match e {
+        TlsError::InvalidCertificate(ce) => match ce {
+            CertificateError::UnknownIssuer => {
+                if info.leaf.as_ref().is_some_and(|l| l.self_signed)
+                    && info.chain_issuers.len() == 1
+                {
+                    TlsFailure::SelfSigned { subject }
+                } else {
+                    TlsFailure::UnknownIssuer {
+                        issuer: chain_top_issuer(info),
+                    }
+                }
+            }
+            // A self-signed CA certificate that no store holds (a trusted one is accepted
+            // before this): for the operator it is the same as any untrusted self-signed one.
+            CertificateError::Other(o)
+                if info.leaf.as_ref().is_some_and(|l| l.self_signed)
+                    && is_ca_used_as_end_entity(o) =>
+            {
+                TlsFailure::SelfSigned { subject }
+            }
+            CertificateError::Expired => TlsFailure::Expired {
+                subject,
+                not_after: None,
+                now: None,
+                issuer: short_issuer(info),
+            },
+            CertificateError::ExpiredContext { time, not_after } => TlsFailure::Expired {
+                subject,
+                not_after: Some(unix_to_rfc3339(*not_after)),
+                now: Some(unix_to_rfc3339(*time)),
+                issuer: short_issuer(info),
+            },
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                TlsFailure::NotYetValid {
+                    issuer: short_issuer(info),
+                }
+            }
+            CertificateError::NotValidForName => TlsFailure::WrongName {
+                names: info
+                    .leaf
+                    .as_ref()
+                    .map(|l| l.sans.clone())
+                    .unwrap_or_default(),
+                issuer: short_issuer(info),
+            },
+            CertificateError::NotValidForNameContext { presented, .. } => TlsFailure::WrongName {
+                names: match info.leaf.as_ref().filter(|l| !l.sans.is_empty()) {
+                    Some(l) => l.sans.clone(),
+                    None => presented.clone(),
+                },
+                issuer: short_issuer(info),
+            },
+            CertificateError::Revoked => TlsFailure::Revoked,
+            CertificateError::BadEncoding => bad(CertReason::BadEncoding),
+            CertificateError::BadSignature => bad(CertReason::BadSignature),
+            CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                bad(CertReason::UnsupportedSignature)
+            }
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                bad(CertReason::WrongPurpose)
+            }
+            CertificateError::Other(o) => bad(other_reason(o)),
+            _ => bad(CertReason::Other),
+        },
+        TlsError::AlertReceived(alert) => TlsFailure::Alert {
+            alert: format!("{alert:?}").to_lowercase(),
+            hint: match alert {
+                rustls::AlertDescription::ProtocolVersion => AlertHint::OldVersionsOnly,
+                rustls::AlertDescription::HandshakeFailure => AlertHint::NoCommonParameters,
+                _ => AlertHint::None,
+            },
+        },
+        TlsError::PeerIncompatible(p) => TlsFailure::Incompatible {
+            detail: format!("{p:?}"),
+        },
+        TlsError::InvalidMessage(_)
+        | TlsError::InappropriateHandshakeMessage { .. }
+        | TlsError::InappropriateMessage { .. } => TlsFailure::NotTls,
+        other => TlsFailure::Other {
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn webpki_error(o: &rustls::OtherError) -> Option<&webpki::Error> {
+    let inner: &(dyn std::error::Error + 'static) = &*o.0;
+    inner.downcast_ref::<webpki::Error>()
+}
+
+fn is_ca_used_as_end_entity(o: &rustls::OtherError) -> bool {
+    matches!(webpki_error(o), Some(webpki::Error::CaUsedAsEndEntity))
+}
+
+/// webpki's reasons that rustls passes on as `Other`.
+fn other_reason(o: &rustls::OtherError) -> CertReason {
+    match webpki_error(o) {
+        Some(webpki::Error::CaUsedAsEndEntity) => CertReason::CaUsedAsEndEntity,
+        Some(webpki::Error::EndEntityUsedAsCa) => CertReason::EndEntityUsedAsCa,
+        Some(webpki::Error::NameConstraintViolation)
+        | Some(webpki::Error::InvalidNetworkMaskConstraint) => CertReason::NameConstraint,
+        Some(webpki::Error::MaximumPathDepthExceeded)
+        | Some(webpki::Error::MaximumPathBuildCallsExceeded)
+        | Some(webpki::Error::MaximumSignatureChecksExceeded) => CertReason::ChainTooLong,
+        Some(webpki::Error::BadDer) | Some(webpki::Error::BadDerTime) => CertReason::BadEncoding,
+        _ => CertReason::Other,
+    }
 }

@@ -5,6 +5,7 @@
 
 mod builtin;
 mod raw;
+mod yaml;
 
 pub use builtin::{builtin, builtins, BUILTIN_NAMES};
 
@@ -142,30 +143,42 @@ pub fn resolve(spec: &str) -> Result<Profile, crate::error::InputError> {
         return Ok(parse(&format!("builtin:{spec}"), src)?);
     }
     let looks_like_path = spec.contains('/') || spec.ends_with(".yaml") || spec.ends_with(".yml");
-    match std::fs::read_to_string(spec) {
+    match crate::textfile::read_text(
+        std::path::Path::new(spec),
+        crate::textfile::limit::PROFILE,
+        "a profile",
+    ) {
         Ok(src) => Ok(parse(spec, &src)?),
-        Err(e) if !looks_like_path && e.kind() == std::io::ErrorKind::NotFound => {
+        Err(crate::textfile::ReadError::Io { source, .. })
+            if !looks_like_path && source.kind() == std::io::ErrorKind::NotFound =>
+        {
             Err(crate::error::InputError::usage(format!(
                 "unknown profile `{spec}`: built-in profiles are {}; or give the path of a YAML file",
                 BUILTIN_NAMES.join(", ")
             )))
         }
-        Err(e) => Err(crate::error::InputError::usage(format!(
-            "cannot read profile file `{spec}`: {e}"
-        ))),
+        Err(e) => Err(crate::error::InputError::usage(e.to_string())),
     }
 }
 
-/// Parse and validate profile text. `file` names it in errors.
+/// Parse and validate profile text. `file` names it in errors. A leading byte-order mark is
+/// ignored (positions count from after it, as the YAML parser counts them).
 pub fn parse(file: &str, src: &str) -> Result<Profile, ProfileError> {
-    let raw: raw::RawProfile = serde_saphyr::from_str(src).map_err(|e| {
-        let pos = e.location().map(|l| Pos {
-            line: l.line(),
-            column: l.column(),
-        });
-        ProfileError::new(file, src, pos, raw::clean_message(&e))
-    })?;
+    let src = crate::textfile::strip_bom(src);
+    let raw: raw::RawProfile =
+        serde_saphyr::from_str_with_options(src, yaml::options()).map_err(|e| {
+            let (pos, msg) = yaml::describe(&e);
+            ProfileError::new(file, src, pos, msg)
+        })?;
     Validator { file, src }.profile(raw)
+}
+
+/// At most `max` characters of `s`, with `…` when cut (for user text echoed in messages).
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
 }
 
 struct Validator<'a> {
@@ -213,27 +226,29 @@ impl Validator<'_> {
             ));
         }
         let mut variables = Vec::new();
-        for (name, v) in raw.variables {
+        for (name, v) in raw.variables.0 {
+            let at = name.referenced;
+            let name = name.value;
             if !name
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
                 || name.is_empty()
             {
-                return Err(ProfileError::new(
-                    self.file,
-                    self.src,
-                    None,
-                    format!("variable name `{name}` is not valid: expected lower-case letters, digits and `_`"),
+                return Err(self.err(
+                    &at,
+                    format!(
+                        "variable name `{}` is not valid: expected lower-case letters, digits and `_`",
+                        clip(&name, 80).escape_debug()
+                    ),
                 ));
             }
             if let (Some(d), false) = (&v.default, v.allowed.is_empty()) {
-                if !v.allowed.contains(d) {
-                    return Err(ProfileError::new(
-                        self.file,
-                        self.src,
-                        None,
+                if !v.allowed.contains(&d.value) {
+                    return Err(self.err(
+                        &d.referenced,
                         format!(
-                            "variable `{name}`: default `{d}` is not one of the allowed values {}",
+                            "variable `{name}`: default `{}` is not one of the allowed values {}",
+                            clip(&d.value, 80),
                             v.allowed.join(", ")
                         ),
                     ));
@@ -243,23 +258,21 @@ impl Validator<'_> {
                 name,
                 description: v.description.unwrap_or_default(),
                 required: v.required,
-                default: v.default,
+                default: v.default.map(|d| d.value),
                 allowed: v.allowed,
             });
         }
         let var_names: BTreeSet<String> = variables.iter().map(|v| v.name.clone()).collect();
 
-        if raw.capabilities.is_empty() {
-            return Err(ProfileError::new(
-                self.file,
-                self.src,
-                None,
+        if raw.capabilities.value.is_empty() {
+            return Err(self.err(
+                &raw.capabilities.referenced,
                 "a profile needs at least one capability under `capabilities:`",
             ));
         }
         let mut seen = BTreeMap::new();
         let mut capabilities = Vec::new();
-        for cap in raw.capabilities {
+        for cap in raw.capabilities.value {
             let id = cap.id.value.clone();
             if !valid_id(&id) {
                 return Err(self.err(
@@ -291,7 +304,7 @@ impl Validator<'_> {
                 id,
                 title: cap.title,
                 description: cap.description,
-                gating: cap.gating,
+                gating: cap.gating.0,
                 when,
                 entries,
             });
@@ -318,7 +331,7 @@ impl Validator<'_> {
                 }
                 Throughput {
                     min_kbps: t.min_kbps.map(|m| m.value).unwrap_or(DEFAULT_MIN_KBPS),
-                    gating: t.gating.unwrap_or(true),
+                    gating: t.gating.is_none_or(|g| g.0),
                     download: t.download.map(|u| u.value),
                     upload: t.upload.map(|u| u.value),
                     note: t.note,
@@ -363,7 +376,13 @@ impl Validator<'_> {
         Ok(c)
     }
 
-    fn entry(&self, e: raw::RawEntry, vars: &BTreeSet<String>) -> Result<Entry, ProfileError> {
+    fn entry(
+        &self,
+        e: serde_saphyr::Spanned<raw::RawEntry>,
+        vars: &BTreeSet<String>,
+    ) -> Result<Entry, ProfileError> {
+        let at_entry = e.referenced;
+        let e = e.value;
         let when = self.condition(e.when, e.when_set, vars)?;
         let (kind, anchor) = match (e.host, e.pattern) {
             (Some(h), None) => {
@@ -381,10 +400,8 @@ impl Validator<'_> {
                 ))
             }
             (None, None) => {
-                return Err(ProfileError::new(
-                    self.file,
-                    self.src,
-                    None,
+                return Err(self.err(
+                    &at_entry,
                     "an entry needs `host:` (an exact name) or `pattern:` (a `*.` wildcard)",
                 ))
             }
@@ -459,7 +476,12 @@ impl Validator<'_> {
         })
     }
 
-    fn ports(&self, v: Vec<u16>, at: &serde_saphyr::Location) -> Result<Vec<u16>, ProfileError> {
+    fn ports(
+        &self,
+        v: Vec<raw::Port>,
+        at: &serde_saphyr::Location,
+    ) -> Result<Vec<u16>, ProfileError> {
+        let v: Vec<u16> = v.into_iter().map(|p| p.0).collect();
         if v.is_empty() || v.contains(&0) {
             return Err(self.err(
                 at,
@@ -481,16 +503,13 @@ impl Validator<'_> {
         at: &serde_saphyr::Location,
         vars: &BTreeSet<String>,
     ) -> Result<HttpSpec, ProfileError> {
-        if !h.path.starts_with('/') || h.path.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(self.err(
-                at,
-                format!(
-                    "http path `{}` must start with `/` and contain no spaces",
-                    h.path.escape_debug()
-                ),
-            ));
-        }
-        self.vars_in(&serde_saphyr::Spanned::new(h.path.clone(), *at, *at), vars)?;
+        let path_at = h.path.referenced;
+        self.vars_in(&h.path, vars)?;
+        // Checked with each `${var}` filled in by a harmless placeholder; the plan checks it
+        // again with the real values.
+        let probe = substitute(&h.path.value, &|_| Some("x".to_string()))
+            .map_err(|m| self.err(&path_at, m))?;
+        check_http_path(&probe).map_err(|m| self.err(&path_at, m))?;
         if let Some(hd) = &h.expect_header {
             let ok = !hd.is_empty()
                 && hd
@@ -516,7 +535,7 @@ impl Validator<'_> {
         };
         Ok(HttpSpec {
             method,
-            path: h.path,
+            path: h.path.value,
             expect_header: h.expect_header.map(|s| s.to_ascii_lowercase()),
         })
     }
@@ -547,6 +566,53 @@ impl Validator<'_> {
             .map_err(|m| self.err(&s.referenced, m))?;
         check(&probe).map_err(|m| self.err(&s.referenced, m))
     }
+}
+
+/// An HTTP check's path must be a valid origin-form request target (`/path?query`, RFC 9112
+/// 3.2.1), accepted by the same URI parser the HTTP probe uses.
+pub fn check_http_path(path: &str) -> Result<(), String> {
+    let shown = clip(path, 80);
+    if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "http path `{}` must start with `/` and contain no spaces",
+            shown.escape_debug()
+        ));
+    }
+    if let Some(i) = path.find('#') {
+        return Err(format!(
+            "http path `{}`: `#` at character {} starts a fragment, which is never sent; percent-encode it as %23",
+            shown.escape_debug(),
+            path[..i].chars().count() + 1
+        ));
+    }
+    let valid = |p: &str| {
+        p.parse::<hyper::Uri>()
+            .is_ok_and(|u| u.scheme().is_none() && u.authority().is_none())
+    };
+    if valid(path) {
+        return Ok(());
+    }
+    // The first character the parser refuses: the shortest invalid prefix ends with it.
+    let ends: Vec<usize> = path.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
+    let n = ends.partition_point(|&end| valid(&path[..end]));
+    let what = match ends.get(n) {
+        Some(&end) => {
+            let c = path[..end].chars().next_back().unwrap_or('?');
+            let mut utf8 = [0u8; 4];
+            let encoded: String = c
+                .encode_utf8(&mut utf8)
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect();
+            format!(
+                "character `{}` at position {} is not allowed in a request target; percent-encode it as {encoded}",
+                c.escape_debug(),
+                n + 1
+            )
+        }
+        None => "it is not a valid request target".to_string(),
+    };
+    Err(format!("http path `{}`: {what}", shown.escape_debug()))
 }
 
 fn unknown_var(name: &str, vars: &BTreeSet<String>) -> String {

@@ -117,3 +117,292 @@ fn substitution() {
     );
     assert!(substitute("${nope}", &v).unwrap_err().contains("nope"));
 }
+
+/// Library wording that must never reach the user.
+fn assert_our_words(e: &ProfileError) {
+    let text = e.to_string();
+    for leak in [
+        "Options",
+        "budget",
+        "Nodes {",
+        "invalid u16",
+        "invalid u32",
+        "from_str",
+        "[67,",
+        "Error(",
+        "InvalidCharacter",
+        "untagged",
+        "Raw",
+        "(used",
+        "(defined",
+    ] {
+        assert!(!text.contains(leak), "`{leak}` leaked: {text}");
+    }
+}
+
+/// The error has a position and its snippet: `file:L:C: …`, the line, a caret under column C.
+fn assert_pointed(e: &ProfileError, line: u64, column: u64) {
+    let text = e.to_string();
+    assert_eq!(
+        e.pos.map(|p| (p.line, p.column)),
+        Some((line, column)),
+        "{text}"
+    );
+    assert!(
+        text.starts_with(&format!("test.yaml:{line}:{column}: ")),
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "message, source line, caret: {text}");
+    let bar = lines[2].find("| ").expect("caret line") + 2;
+    assert_eq!(lines[2][bar..].find('^'), Some(e.caret), "{text}");
+    assert_our_words(e);
+}
+
+const CAP: &str =
+    "capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries: [{host: a.example}]\n";
+
+#[test]
+fn entry_without_host_or_pattern_has_a_position() {
+    let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - note: nothing to probe\n");
+    let e = err(&src);
+    assert!(e.message.contains("needs `host:`"), "{e}");
+    assert_pointed(&e, 9, 9);
+    let src = format!(
+        "{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries: [{{}}]\n"
+    );
+    let e = err(&src);
+    assert!(e.message.contains("needs `host:`"), "{e}");
+    assert_eq!(e.pos.map(|p| p.line), Some(8), "{e}");
+}
+
+#[test]
+fn bad_variable_name_has_a_position() {
+    let src = format!("{HEAD}variables:\n  Bad-Var:\n    description: x\n{CAP}");
+    let e = err(&src);
+    assert!(
+        e.message.contains("variable name `Bad-Var` is not valid"),
+        "{e}"
+    );
+    assert_pointed(&e, 5, 3);
+}
+
+#[test]
+fn default_not_allowed_has_a_position() {
+    let src =
+        format!("{HEAD}variables:\n  mode:\n    default: maybe\n    allowed: [on, off]\n{CAP}");
+    let e = err(&src);
+    assert!(
+        e.message
+            .contains("default `maybe` is not one of the allowed values on, off"),
+        "{e}"
+    );
+    assert_pointed(&e, 6, 14);
+}
+
+#[test]
+fn empty_capabilities_has_a_position() {
+    let e = err(&format!("{HEAD}capabilities: []\n"));
+    assert!(e.message.contains("at least one capability"), "{e}");
+    assert_pointed(&e, 4, 15);
+}
+
+#[test]
+fn duplicate_key_in_our_words() {
+    let e = err(&format!("{HEAD}name: u\n{CAP}"));
+    assert_eq!(
+        e.message,
+        "duplicate key `name`: each key may appear only once in a mapping"
+    );
+    assert_pointed(&e, 4, 1);
+    let e = err(&format!("{HEAD}variables:\n  a: {{}}\n  a: {{}}\n{CAP}"));
+    assert!(e.message.starts_with("duplicate key `a`"), "{e}");
+    assert_pointed(&e, 6, 3);
+}
+
+#[test]
+fn second_document_in_our_words() {
+    let e = err(&format!("{HEAD}{CAP}---\nfoo: 1\n"));
+    assert!(
+        e.message.starts_with("only one YAML document per profile"),
+        "{e}"
+    );
+    assert_pointed(&e, 9, 1);
+}
+
+#[test]
+fn merge_key_bomb_ends_fast_in_our_words() {
+    // A billion laughs with merge keys: 10^9 keys once expanded.
+    let mut bomb = String::from("variables:\n  a0: &a0 {description: x, required: false, default: x, allowed: [x, x, x, x, x, x, x, x, x, x]}\n");
+    for i in 1..10 {
+        let p = format!("*a{}", i - 1);
+        let list = [p.as_str(); 10].join(", ");
+        bomb.push_str(&format!("  a{i}: &a{i} {{<<: [{list}]}}\n"));
+    }
+    let e = err(&format!("{HEAD}{bomb}{CAP}"));
+    assert!(
+        e.message.starts_with(
+            "the profile is too large or too deeply nested (YAML aliases expand to more than"
+        ),
+        "{e}"
+    );
+    assert!(e.pos.is_some(), "{e}");
+    assert_our_words(&e);
+    // The classic one, with lists.
+    let mut lol = String::from("variables:\n  a0: &a0 {allowed: [x, x, x, x, x, x, x, x, x, x]}\n");
+    for i in 1..10 {
+        let p = format!("*a{}", i - 1);
+        let list = [p.as_str(); 10].join(", ");
+        lol.push_str(&format!("  a{i}: &a{i} [{list}]\n"));
+    }
+    let e = err(&format!("{HEAD}{lol}{CAP}"));
+    assert!(e.pos.is_some(), "{e}");
+    assert_our_words(&e);
+}
+
+#[test]
+fn port_out_of_range_in_our_words() {
+    let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries: [{{host: a.example, ports: [443, 70000]}}]\n");
+    let e = err(&src);
+    assert_eq!(e.message, "port 70000 is out of range (1-65535)");
+    assert_pointed(&e, 8, 46);
+    let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - pattern: \"*.a.example\"\n        probe: [{{host: x.a.example, ports: [-1]}}]\n");
+    let e = err(&src);
+    assert_eq!(e.message, "port -1 is out of range (1-65535)");
+    assert_our_words(&e);
+    let e = err(&format!(
+        "schema_version: 99999999999\nname: t\ntitle: T\n{CAP}"
+    ));
+    assert_pointed(&e, 1, 17);
+}
+
+#[test]
+fn booleans_are_yaml_1_2() {
+    for (value, col) in [
+        ("yes", 13),
+        ("on", 13),
+        ("\"false\"", 13),
+        ("'true'", 13),
+        ("1", 13),
+    ] {
+        let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: {value}\n    entries: [{{host: a.example}}]\n");
+        let e = err(&src);
+        assert!(
+            e.message.starts_with("expected `true` or `false`"),
+            "{value}: {e}"
+        );
+        assert_pointed(&e, 7, col);
+    }
+    let src = format!("{HEAD}{CAP}throughput:\n  gating: off\n");
+    assert_pointed(&err(&src), 10, 11);
+    let ok = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: false\n    entries: [{{host: a.example}}]\n");
+    assert!(!parse("t.yaml", &ok).unwrap().capabilities[0].gating);
+}
+
+#[test]
+fn long_line_snippet_is_capped_and_caret_stays_right() {
+    // A 10 MB single line with an error near its middle.
+    let filler = "a".repeat(5_000_000);
+    let src = format!("{{schema_version: 1, name: t, title: T, description: \"{filler}\", capabilities: [{{id: a, title: A, gating: yes, entries: [{{host: a.example}}]}}], d2: \"{filler}\"}}\n");
+    let e = err(&src);
+    let text = e.to_string();
+    assert!(text.len() < 1000, "{} bytes of error", text.len());
+    let col = e.pos.unwrap().column as usize;
+    let line = e.source_line.as_deref().unwrap();
+    assert!(line.starts_with('…') && line.ends_with('…'), "{line}");
+    // The character under the caret is the one at the reported column.
+    let under: char = line.chars().nth(e.caret).unwrap();
+    assert_eq!(Some(under), src.chars().nth(col - 1), "{text}");
+    assert_eq!(under, 'y', "{text}");
+    assert_pointed(&e, 1, col as u64);
+    // Near the start of the line: no leading mark, caret at the column.
+    let src = format!("{{schema_version: 1, name: T, d: \"{filler}\"}}\n");
+    let e = err(&src);
+    let line = e.source_line.as_deref().unwrap();
+    assert!(!line.starts_with('…') && line.ends_with('…'), "{line}");
+    assert_eq!(e.caret as u64, e.pos.unwrap().column - 1);
+}
+
+#[test]
+fn http_path_must_be_a_request_target() {
+    let bad = |path: &str| {
+        let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - host: a.example\n        http: {{ path: \"{path}\" }}\n");
+        err(&src)
+    };
+    let e = bad("/zen?a=<x>|y");
+    assert_eq!(
+        e.message,
+        "http path `/zen?a=<x>|y`: character `<` at position 8 is not allowed in a request target; percent-encode it as %3C"
+    );
+    assert_pointed(&e, 10, 23);
+    assert!(bad("/a#frag").message.contains("fragment"));
+    assert!(bad("/a b").message.contains("no spaces"));
+    assert!(bad("zen").message.contains("start with `/`"));
+    assert!(check_http_path("/zen?a=%3Cx%3E|y").is_ok());
+    assert!(check_http_path("/_apis/connectionData?connectOptions=1&lastChangeId=-1").is_ok());
+}
+
+#[test]
+fn byte_order_mark_is_accepted_and_positions_stay_right() {
+    let src = format!("\u{feff}{HEAD}{CAP}");
+    assert!(parse("t.yaml", &src).is_ok());
+    let e = err(&format!(
+        "\u{feff}schema_version: 2\nname: t\ntitle: T\n{CAP}"
+    ));
+    assert_pointed(&e, 1, 17);
+    assert!(!e.source_line.unwrap().contains('\u{feff}'));
+}
+
+#[test]
+fn tags_and_syntax_errors_in_our_words() {
+    for src in [
+        format!("{HEAD}description: !!binary \"!!!\"\n{CAP}"),
+        format!("{HEAD}description: !custom x\n{CAP}"),
+        format!("{HEAD}description: *nowhere\n{CAP}"),
+        format!("{HEAD}sources: [a, b\n{CAP}"),
+        format!("{HEAD}title:\n{CAP}"),
+    ] {
+        let e = err(&src);
+        assert!(e.pos.is_some(), "{e}");
+        assert_our_words(&e);
+    }
+}
+
+#[test]
+fn unknown_key_and_missing_key_in_our_words() {
+    let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - hots: github.com\n");
+    let e = err(&src);
+    assert!(
+        e.message
+            .starts_with("unknown field `hots`: expected one of host, pattern"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{HEAD}capabilities:\n  - id: a\n    gating: true\n    entries: [{{host: a.example}}]\n"
+    ));
+    assert_eq!(e.message, "missing field `title`");
+    assert!(e.pos.is_some(), "{e}");
+}
+
+#[test]
+fn probe_list_errors_keep_their_words() {
+    let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - pattern: \"*.a.example\"\n        probe: [{{host: x.a.example, nope: 1}}]\n");
+    let e = err(&src);
+    assert!(e.message.starts_with("unknown field `nope`"), "{e}");
+    assert_our_words(&e);
+    let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - pattern: \"*.a.example\"\n        probe: [x.a.example, {{host: y.a.example, ports: [8443]}}]\n");
+    let p = parse("t.yaml", &src).unwrap();
+    assert_eq!(p.capabilities[0].entries[0].probes.len(), 2);
+    assert_eq!(
+        p.capabilities[0].entries[0].probes[1].ports,
+        Some(vec![8443])
+    );
+}
+
+#[test]
+fn too_many_nodes_without_aliases() {
+    let hosts = "x, ".repeat(yaml::MAX_NODES);
+    let e = err(&format!("{HEAD}sources: [{hosts}]\n{CAP}"));
+    assert!(e.message.starts_with("the profile is too large"), "{e}");
+    assert_our_words(&e);
+}

@@ -59,7 +59,9 @@ pub fn render(r: &Report) -> String {
                     "{} {}: {}",
                     t.verdict.label(),
                     t.host,
-                    t.cause.as_deref().unwrap_or("no cause recorded")
+                    super::words::target_cause(t)
+                        .as_deref()
+                        .unwrap_or("no cause recorded")
                 )
             })
             .collect();

@@ -1,14 +1,98 @@
-//! JSON: the report as it is, with `schema_version` (documented in the README).
+//! `--format json`: the report, `schema_version: 1` (documented in docs/json-report.md).
+//!
+//! The typed model serialises itself (observations, typed `failure` objects); this renderer
+//! adds the words: every target's `cause`, every check's `detail`, DNS `error` and `notes`,
+//! every capability's `cause`, and each finding's `message` and `fix` — the same sentences the
+//! other formats print. A failed HTTP check whose answer was not GitHub's gets a `failure`
+//! object from its judgement.
 
-use crate::report::Report;
+use serde_json::{json, Map, Value};
+
+use super::words;
+use crate::model::Verdict;
+use crate::report::{Check, HttpJudgement, Report, TargetResult};
 
 pub fn render(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| {
-        format!(
-            "{{\"schema_version\":{},\"error\":\"cannot serialise report: {e}\"}}",
-            report.schema_version
-        )
-    });
+    let mut v = serde_json::to_value(report).unwrap_or(Value::Null);
+    if let Some(caps) = v.get_mut("capabilities").and_then(Value::as_array_mut) {
+        for (cap, jc) in report.capabilities.iter().zip(caps.iter_mut()) {
+            set(jc, "cause", words::capability_cause(cap));
+            let Some(entries) = jc.get_mut("entries").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for (e, je) in cap.entries.iter().zip(entries.iter_mut()) {
+                let Some(targets) = je.get_mut("targets").and_then(Value::as_array_mut) else {
+                    continue;
+                };
+                for (t, jt) in e.targets.iter().zip(targets.iter_mut()) {
+                    target(t, jt);
+                }
+            }
+        }
+    }
+    if let Some(findings) = v
+        .pointer_mut("/network/findings")
+        .and_then(Value::as_array_mut)
+    {
+        for (f, jf) in report.network.findings.iter().zip(findings.iter_mut()) {
+            set(jf, "message", Some(words::finding_message(f)));
+            if let Some(fix) = words::finding_fix(f) {
+                set(jf, "fix", Some(fix));
+            }
+        }
+    }
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
+}
+
+fn set(obj: &mut Value, key: &str, value: Option<String>) {
+    if let Some(m) = obj.as_object_mut() {
+        m.insert(key.to_string(), value.map_or(Value::Null, Value::String));
+    }
+}
+
+fn target(t: &TargetResult, jt: &mut Value) {
+    set(jt, "cause", words::target_cause(t));
+    if let Some(dns) = jt.get_mut("dns") {
+        set(dns, "error", words::dns_error(t));
+        if let Some(m) = dns.as_object_mut() {
+            m.insert(
+                "notes".into(),
+                Value::Array(words::dns_notes(t).into_iter().map(Value::String).collect()),
+            );
+        }
+    }
+    if let Some(checks) = jt.get_mut("checks").and_then(Value::as_array_mut) {
+        for (c, jc) in t.checks.iter().zip(checks.iter_mut()) {
+            check(c, &t.host, jc);
+        }
+    }
+}
+
+fn check(c: &Check, host: &str, jc: &mut Value) {
+    set(jc, "detail", Some(words::check_detail(c, host)));
+    let Some(m) = jc.as_object_mut() else { return };
+    if c.verdict == Verdict::Fail && m.get("failure").is_none_or(Value::is_null) {
+        if let Some(f) = judged_failure(c) {
+            m.insert("failure".into(), f);
+        }
+    }
+}
+
+/// The failure object of an HTTP answer that the report did not accept.
+fn judged_failure(c: &Check) -> Option<Value> {
+    let h = c.obs.http()?;
+    let kind = match c.judgement? {
+        HttpJudgement::NotGitHub => "not_github",
+        HttpJudgement::ProxyRefused => "proxy_refused",
+        HttpJudgement::ProxyAuth => "proxy_auth_required",
+        _ => return None,
+    };
+    let mut m = Map::new();
+    m.insert("kind".into(), json!(kind));
+    m.insert("status".into(), json!(h.status));
+    m.insert("server".into(), json!(h.server));
+    m.insert("expect_header".into(), json!(h.expect_header));
+    Some(Value::Object(m))
 }

@@ -64,14 +64,19 @@ pub fn target_lines(t: &TargetResult) -> Vec<String> {
     let mut lines = Vec::new();
     let d = &t.dns;
     let mut dns = format!("DNS {}", d.verdict.label());
-    if let Some(e) = &d.error {
+    if let Some(e) = super::words::dns_error(t) {
         dns.push_str(&format!(": {e}"));
     } else {
         let mut parts: Vec<String> = Vec::new();
-        for l in &d.chain {
+        for l in &d.obs.chain {
             parts.push(format!("{} CNAME {} (ttl {})", l.name, l.target, l.ttl));
         }
-        let addrs: Vec<String> = d.addresses.iter().map(|a| a.address.to_string()).collect();
+        let addrs: Vec<String> = d
+            .obs
+            .addresses
+            .iter()
+            .map(|a| a.address.to_string())
+            .collect();
         if !addrs.is_empty() {
             parts.push(addrs.join(", "));
         }
@@ -79,16 +84,20 @@ pub fn target_lines(t: &TargetResult) -> Vec<String> {
             dns.push_str(&format!(": {}", parts.join("; ")));
         }
     }
-    if let Some(s) = &d.server {
+    if let Some(s) = &d.obs.server {
         dns.push_str(&format!(" [server {s}]"));
     }
     lines.push(dns);
-    for n in &d.notes {
+    for n in super::words::dns_notes(t) {
         lines.push(format!("  note: {n}"));
     }
     for c in &t.checks {
         let phase = format!("{:?}", c.phase).to_uppercase();
-        lines.push(format!("{phase} {}: {}", c.verdict.label(), c.detail));
+        lines.push(format!(
+            "{phase} {}: {}",
+            c.verdict.label(),
+            super::words::check_detail(c, &t.host)
+        ));
     }
     lines
 }
@@ -114,13 +123,13 @@ fn cases(cap: &CapabilityReport) -> Vec<Case> {
             let n = seen.entry(t.host.as_str()).or_insert(0);
             *n += 1;
             // The same name twice in a capability differs by its HTTP check, when it got that far.
-            let name = match (*n, t.checks.iter().find_map(|c| c.http.as_ref())) {
+            let name = match (*n, t.checks.iter().find_map(|c| c.obs.http())) {
                 (1, _) => t.host.clone(),
                 (_, Some(h)) => format!("{} ({} {})", t.host, h.method, h.path),
                 (_, None) => format!("{} #{n}", t.host),
             };
             let mut lines = target_lines(t);
-            let cause = t.cause.clone().unwrap_or_default();
+            let cause = super::words::target_cause(t).unwrap_or_default();
             let outcome = match t.verdict {
                 Verdict::Fail => Outcome::Failure {
                     message: cause.clone(),
@@ -200,8 +209,8 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
                             ("gating", cap.gating.to_string()),
                             ("verdict", cap.verdict.label().to_string()),
                         ];
-                        if let Some(c) = &cap.cause {
-                            props.push(("cause", c.clone()));
+                        if let Some(c) = super::words::capability_cause(cap) {
+                            props.push(("cause", c));
                         }
                         let labels: Vec<(String, String)> = r
                             .labels

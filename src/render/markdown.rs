@@ -82,7 +82,7 @@ pub fn render(r: &Report) -> String {
             if c.gating { "gating" } else { "informational" },
             badge(c.verdict),
             counts(c),
-            cell(c.cause.as_deref().unwrap_or("")),
+            cell(&super::words::capability_cause(c).unwrap_or_default()),
         ));
     }
     if let Some(tp) = &r.throughput {
@@ -202,10 +202,15 @@ fn dns_summary(t: &TargetResult) -> String {
         return "failed".into();
     }
     let mut parts = Vec::new();
-    if let Some(last) = d.chain.last() {
-        parts.push(format!("CNAME×{} → {}", d.chain.len(), last.target));
+    if let Some(last) = d.obs.chain.last() {
+        parts.push(format!("CNAME×{} → {}", d.obs.chain.len(), last.target));
     }
-    let addrs: Vec<String> = d.addresses.iter().map(|a| a.address.to_string()).collect();
+    let addrs: Vec<String> = d
+        .obs
+        .addresses
+        .iter()
+        .map(|a| a.address.to_string())
+        .collect();
     match addrs.len() {
         0 => {}
         1..=2 => parts.push(addrs.join(", ")),
@@ -249,7 +254,7 @@ fn capability(c: &CapabilityReport) -> String {
                 badge(t.verdict),
                 dns_summary(t),
                 t.ms,
-                cell(t.cause.as_deref().unwrap_or("")),
+                cell(&super::words::target_cause(t).unwrap_or_default()),
             ));
         }
     }

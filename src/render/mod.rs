@@ -9,9 +9,10 @@ pub mod markdown;
 pub mod meta;
 pub mod network;
 pub mod table;
+pub mod words;
 
 /// Output formats of `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable tables, grouped by capability.
     Table,

@@ -1,7 +1,6 @@
 //! The table format's network section: proxy in effect, trust stores, findings.
 
-use crate::network::NetworkReport;
-use crate::network::Severity;
+use crate::report::findings::{NetworkReport, Severity};
 
 /// Text for the table report (empty when there is nothing to say).
 pub fn render(n: &NetworkReport) -> String {
@@ -55,8 +54,8 @@ pub fn render(n: &NetworkReport) -> String {
             Severity::Warn => "WARN",
             Severity::Note => "note",
         };
-        s.push_str(&format!("  {tag}  {}\n", f.message));
-        if let Some(fix) = &f.fix {
+        s.push_str(&format!("  {tag}  {}\n", super::words::finding_message(f)));
+        if let Some(fix) = super::words::finding_fix(f) {
             s.push_str(&format!("        fix: {fix}\n"));
         }
     }

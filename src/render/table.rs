@@ -8,6 +8,8 @@ use crate::report::{CapabilityReport, Check, Family, Phase, Report, TargetResult
 pub struct Style {
     /// ANSI colours (only on a terminal without NO_COLOR).
     pub color: bool,
+    /// Width to fit the tables to, in columns; 0: no limit (not a terminal). The CLI decides it.
+    pub width: u16,
 }
 
 /// `FAIL  essential — Essential operations  [gating]`
@@ -23,11 +25,16 @@ fn section_title(verdict: Verdict, name: &str, title: &str, gating: bool) -> Str
     )
 }
 
-/// A table in the house style; comfy-table fits it to the terminal when there is one.
-fn new_table(header: Vec<&str>) -> Table {
+/// A table in the house style, fitted to `style.width` (never to what comfy-table would guess).
+fn new_table(header: Vec<&str>, style: &Style) -> Table {
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED);
-    t.set_content_arrangement(ContentArrangement::Dynamic);
+    if style.width > 0 {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(style.width);
+    } else {
+        t.set_content_arrangement(ContentArrangement::Disabled);
+    }
     t.set_header(header);
     t
 }
@@ -91,9 +98,12 @@ pub fn render(report: &Report, style: &Style) -> String {
 
 fn capability(cap: &CapabilityReport, style: &Style) -> String {
     let mut s = section_title(cap.verdict, &cap.id, &cap.title, cap.gating);
-    let mut t = new_table(vec![
-        "entry", "name", "verdict", "DNS", "TCP", "TLS", "HTTP", "ms", "cause",
-    ]);
+    let mut t = new_table(
+        vec![
+            "entry", "name", "verdict", "DNS", "TCP", "TLS", "HTTP", "ms", "cause",
+        ],
+        style,
+    );
     for e in &cap.entries {
         if e.targets.is_empty() {
             t.add_row(vec![
@@ -130,7 +140,7 @@ fn capability(cap: &CapabilityReport, style: &Style) -> String {
                 Cell::new(phase_cell(tr, Phase::Tls)),
                 Cell::new(phase_cell(tr, Phase::Http)),
                 Cell::new(tr.ms.to_string()),
-                Cell::new(tr.cause.clone().unwrap_or_default()),
+                Cell::new(super::words::target_cause(tr).unwrap_or_default()),
             ]);
         }
     }
@@ -142,16 +152,19 @@ fn capability(cap: &CapabilityReport, style: &Style) -> String {
 fn throughput(tp: &crate::report::ThroughputReport, style: &Style) -> String {
     let title = format!("at least {} kbit/s up and down", tp.min_kbps);
     let mut s = section_title(tp.verdict, "throughput", &title, tp.gating);
-    let mut t = new_table(vec![
-        "direction",
-        "verdict",
-        "kbit/s",
-        "bytes",
-        "sample",
-        "TTFB",
-        "stopped",
-        "detail",
-    ]);
+    let mut t = new_table(
+        vec![
+            "direction",
+            "verdict",
+            "kbit/s",
+            "bytes",
+            "sample",
+            "TTFB",
+            "stopped",
+            "detail",
+        ],
+        style,
+    );
     for d in &tp.directions {
         t.add_row(vec![
             Cell::new(&d.direction),
@@ -190,17 +203,24 @@ fn dns_cell(t: &TargetResult) -> String {
         return "failed".into();
     }
     let mut parts = Vec::new();
-    if !d.chain.is_empty() {
-        let last = d.chain.last().map(|l| l.target.clone()).unwrap_or_default();
-        parts.push(format!("CNAME×{} → {last}", d.chain.len()));
+    if !d.obs.chain.is_empty() {
+        let last = d
+            .obs
+            .chain
+            .last()
+            .map(|l| l.target.clone())
+            .unwrap_or_default();
+        parts.push(format!("CNAME×{} → {last}", d.obs.chain.len()));
     }
     let v4: Vec<String> = d
+        .obs
         .addresses
         .iter()
         .filter(|a| a.family == Family::Ipv4)
         .map(|a| a.address.to_string())
         .collect();
     let v6: Vec<String> = d
+        .obs
         .addresses
         .iter()
         .filter(|a| a.family == Family::Ipv6)
@@ -215,10 +235,10 @@ fn dns_cell(t: &TargetResult) -> String {
             }
         }
     }
-    match d.source {
-        crate::report::DnsSource::Override => parts.push("(--resolve)".into()),
-        crate::report::DnsSource::System => parts.push("(system resolver)".into()),
-        crate::report::DnsSource::Dns => {}
+    match d.obs.source {
+        crate::probe::outcome::DnsSource::Override => parts.push("(--resolve)".into()),
+        crate::probe::outcome::DnsSource::System => parts.push("(system resolver)".into()),
+        crate::probe::outcome::DnsSource::Dns => {}
     }
     parts.join("\n")
 }
@@ -252,13 +272,13 @@ fn phase_cell(t: &TargetResult, phase: Phase) -> String {
         };
     }
     let multi_port = {
-        let mut ports: Vec<u16> = t.checks.iter().filter_map(|c| c.port).collect();
+        let mut ports: Vec<u16> = t.checks.iter().map(|c| c.obs.port).collect();
         ports.dedup();
         ports.len() > 1
     };
     let fams = checks
         .iter()
-        .filter_map(|c| c.family)
+        .filter_map(|c| c.obs.family)
         .collect::<std::collections::BTreeSet<_>>()
         .len()
         > 1;
@@ -267,13 +287,16 @@ fn phase_cell(t: &TargetResult, phase: Phase) -> String {
         .map(|c| {
             let mut prefix = String::new();
             if multi_port {
-                prefix.push_str(&format!(":{} ", c.port.unwrap_or(0)));
+                prefix.push_str(&format!(":{} ", c.obs.port));
             }
             if fams {
-                prefix.push_str(&format!("{} ", c.family.map(|f| f.label()).unwrap_or("")));
+                prefix.push_str(&format!(
+                    "{} ",
+                    c.obs.family.map(|f| f.label()).unwrap_or("")
+                ));
             }
             let body = match (phase, c.verdict) {
-                (Phase::Http, Verdict::Fail) => match &c.http {
+                (Phase::Http, Verdict::Fail) => match c.obs.http() {
                     Some(h) => format!(
                         "{} {}\n{} FAIL",
                         h.method,
@@ -284,7 +307,7 @@ fn phase_cell(t: &TargetResult, phase: Phase) -> String {
                 },
                 (_, Verdict::Fail) => "FAIL".to_string(),
                 (Phase::Tcp, _) => "ok".to_string(),
-                (Phase::Tls, _) => match &c.tls {
+                (Phase::Tls, _) => match c.obs.tls() {
                     Some(i) => format!(
                         "{}\n{}",
                         i.version.clone().unwrap_or_default(),
@@ -295,7 +318,7 @@ fn phase_cell(t: &TargetResult, phase: Phase) -> String {
                     ),
                     None => "ok".into(),
                 },
-                (Phase::Http, v) => match &c.http {
+                (Phase::Http, v) => match c.obs.http() {
                     Some(h) => format!(
                         "{} {}\n{}{}",
                         h.method,
@@ -364,7 +387,7 @@ fn summary(r: &Report) -> String {
         .network
         .findings
         .iter()
-        .filter(|f| f.severity == crate::network::Severity::Warn)
+        .filter(|f| f.severity == crate::report::findings::Severity::Warn)
         .count();
     if network_warnings > 0 {
         s.push_str(&format!(

@@ -2,87 +2,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::findings::{NetworkReport, Severity};
 use super::*;
 use crate::error::EXIT_GATE;
 use crate::plan::{Plan, Target};
-
-/// The verdict of one probed name from its DNS outcome and checks, with the first cause.
-///
-/// Per port, each address family is a path (TCP → TLS → HTTP). A port passes when one family's
-/// path passes; a failing other family is a warning (the runner may still pick it first). The
-/// name takes the worst verdict over its ports.
-pub fn target_verdict(dns: &DnsOutcome, checks: &[Check]) -> (Verdict, Option<String>) {
-    if dns.verdict == Verdict::Fail {
-        return (Verdict::Fail, dns.error.clone());
-    }
-    let mut ports: BTreeMap<u16, BTreeMap<Option<Family>, Vec<&Check>>> = BTreeMap::new();
-    for c in checks {
-        if let Some(p) = c.port {
-            ports
-                .entry(p)
-                .or_default()
-                .entry(c.family)
-                .or_default()
-                .push(c);
-        }
-    }
-    let mut verdict = if dns.verdict == Verdict::Warn {
-        Verdict::Warn
-    } else {
-        Verdict::Pass
-    };
-    let mut cause = if dns.verdict == Verdict::Warn {
-        dns.notes.first().cloned()
-    } else {
-        None
-    };
-    if ports.is_empty() {
-        return (verdict, cause);
-    }
-    for (_port, families) in ports {
-        let mut good: Option<Verdict> = None;
-        let mut bad: Vec<&Check> = Vec::new();
-        let mut warn_cause = None;
-        for path in families.values() {
-            let worst = path
-                .iter()
-                .map(|c| c.verdict)
-                .max()
-                .unwrap_or(Verdict::Skip);
-            if worst == Verdict::Fail {
-                if let Some(c) = path.iter().find(|c| c.verdict == Verdict::Fail) {
-                    bad.push(c);
-                }
-            } else {
-                if worst == Verdict::Warn && warn_cause.is_none() {
-                    warn_cause = path
-                        .iter()
-                        .find(|c| c.verdict == Verdict::Warn)
-                        .map(|c| c.detail.clone());
-                }
-                good = Some(good.map_or(worst, |g| g.max(worst)));
-            }
-        }
-        let (pv, pc) = match good {
-            None => (Verdict::Fail, bad.first().map(|c| c.detail.clone())),
-            Some(_) if !bad.is_empty() => (
-                Verdict::Warn,
-                Some(format!(
-                    "{} (another address family works)",
-                    bad.first().map(|c| c.detail.as_str()).unwrap_or("")
-                )),
-            ),
-            Some(g) => (g, warn_cause),
-        };
-        if pv > verdict || (pv == verdict && cause.is_none()) {
-            if pv > verdict || cause.is_none() {
-                cause = pc;
-            }
-            verdict = pv;
-        }
-    }
-    (verdict, cause)
-}
 
 /// What the run knew besides the results.
 #[derive(Debug, Clone)]
@@ -92,10 +15,20 @@ pub struct RunInfo {
     pub settings: Settings,
     pub duration_ms: u64,
     pub throughput: Option<ThroughputReport>,
-    pub network: crate::network::NetworkReport,
+    pub network: NetworkReport,
 }
 
-/// Join the plan and the per-target results into the report.
+/// Every target's observation judged once (a name probed for several capabilities is one
+/// target per distinct endpoint set).
+pub fn judge_all(outcomes: &HashMap<Target, TargetOutcome>) -> HashMap<Target, TargetResult> {
+    outcomes
+        .iter()
+        .map(|(t, o)| (t.clone(), super::judge_target(o.clone())))
+        .collect()
+}
+
+/// Join the plan and the judged targets into the report; the one place that decides the
+/// exit code (with `--fail-on`).
 pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo) -> Report {
     let mut capabilities = Vec::new();
     let mut counted: HashMap<String, Verdict> = HashMap::new();
@@ -136,11 +69,16 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
             .filter(|v| *v != Verdict::Skip)
             .max()
             .unwrap_or(Verdict::Skip);
-        let cause = entries
-            .iter()
-            .flat_map(|e| e.targets.iter())
-            .filter(|t| t.verdict == verdict && verdict >= Verdict::Warn)
-            .find_map(|t| t.cause.as_ref().map(|c| format!("{}: {c}", t.host)));
+        let cause = (verdict >= Verdict::Warn)
+            .then(|| {
+                entries.iter().enumerate().find_map(|(ei, e)| {
+                    e.targets
+                        .iter()
+                        .position(|t| t.verdict == verdict && t.cause.is_some())
+                        .map(|ti| (ei, ti))
+                })
+            })
+            .flatten();
         capabilities.push(CapabilityReport {
             id: cap.id.clone(),
             title: cap.title.clone(),
@@ -162,7 +100,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
         .network
         .findings
         .iter()
-        .any(|f| f.severity == crate::network::Severity::Warn);
+        .any(|f| f.severity == Severity::Warn);
     let any_problem = capabilities.iter().any(|c| c.verdict >= Verdict::Warn)
         || tp.is_some_and(|t| t.verdict >= Verdict::Warn)
         || network_warning;
@@ -199,9 +137,13 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
             origin: plan.profile_origin.clone(),
             variables: plan.variables.clone(),
         },
+        exit_code: if run.settings.fail_on.gates(verdict) {
+            EXIT_GATE
+        } else {
+            0
+        },
         settings: run.settings,
         verdict,
-        exit_code: if gating_fail { EXIT_GATE } else { 0 },
         duration_ms: run.duration_ms,
         summary,
         capabilities,

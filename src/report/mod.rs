@@ -1,113 +1,127 @@
 //! The verdict model: check → probed name → entry → capability → overall.
 //!
-//! Probes fill in [`TargetResult`]s; [`build`] joins them with the plan into a [`Report`].
-//! Renderers read a `Report` and do no network I/O.
+//! Probes observe ([`TargetOutcome`]); this layer judges: [`judge_target`] gives each name its
+//! verdict and typed cause, [`build`] joins them with the plan into a [`Report`] and decides
+//! the exit code. Renderers read a `Report`, write every word, and do no network I/O.
 
 mod aggregate;
+pub mod findings;
 
-pub use aggregate::{build, target_verdict, RunInfo};
+mod verdict;
+
+pub use aggregate::{build, judge_all, RunInfo};
+pub use verdict::{
+    judge_check, judge_dns, judge_http, judge_target, proxy_refusal, target_verdict,
+};
 
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::model::{Family, Phase, Route, Verdict};
+pub use crate::probe::outcome::{
+    AddressRecord, CertSummary, ChainLink, CheckObservation, DnsFailure, DnsObservation, DnsSource,
+    HttpInfo, Incomplete, Step, SystemFailure, SystemLookup, TargetOutcome, TlsInfo,
+};
 
 /// JSON schema version of [`Report`]; bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ChainLink {
-    pub name: String,
-    pub target: String,
-    pub ttl: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AddressRecord {
-    pub address: IpAddr,
-    pub family: Family,
-    /// `None` when the address did not come from DNS (system resolver, `--resolve`).
-    pub ttl: Option<u32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DnsSource {
-    /// Our own DNS queries to the configured servers.
-    Dns,
-    /// The operating system's resolver (getaddrinfo: /etc/hosts, nsswitch).
-    System,
-    /// `--resolve`.
-    Override,
-}
-
+/// The DNS part of a name's result: the observation and its judgement.
 #[derive(Debug, Clone, Serialize)]
-pub struct DnsOutcome {
+pub struct DnsResult {
     pub verdict: Verdict,
-    pub source: DnsSource,
-    /// The server that answered (`ip:port`), when DNS was asked.
-    pub server: Option<String>,
-    pub chain: Vec<ChainLink>,
-    pub addresses: Vec<AddressRecord>,
-    /// The smallest TTL along the chain and the address records.
-    pub min_ttl: Option<u32>,
-    pub error: Option<String>,
-    pub notes: Vec<String>,
-    pub ms: u64,
+    #[serde(flatten)]
+    pub obs: DnsObservation,
+    /// Why DNS fails for this name (verdict FAIL), typed.
+    #[serde(skip)]
+    pub problem: Option<DnsProblem>,
+    /// What else DNS showed (system resolver disagreeing, a partial failure, …), typed.
+    #[serde(skip)]
+    pub notes: Vec<DnsNote>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CertSummary {
-    pub subject: String,
-    pub issuer: String,
-    pub sans: Vec<String>,
-    pub not_before: String,
-    pub not_after: String,
-    pub self_signed: bool,
+/// Why DNS fails for a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DnsProblem {
+    /// Our DNS questions failed and nothing else gave an address.
+    Failed { failure: DnsFailure },
+    /// DNS answers, but the system resolver, which the runner uses, fails.
+    SystemFails {
+        dns: Vec<IpAddr>,
+        failure: SystemFailure,
+    },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TlsInfo {
-    pub verified: bool,
-    pub version: Option<String>,
-    pub cipher: Option<String>,
-    pub alpn: Option<String>,
-    /// The certificate the server presented, verified or not.
-    pub leaf: Option<CertSummary>,
-    /// Issuer of each certificate presented, leaf first.
-    pub chain_issuers: Vec<String>,
-    /// Which trust stores (runner, git, node) and the public set accept the presented chain.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stores: Option<crate::trust::StoreVerdicts>,
+/// Something DNS showed that does not fail the name by itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DnsNote {
+    /// Addresses came from `--resolve`; DNS was not asked.
+    Override,
+    /// Addresses came, but one record type's chain is broken (e.g. a loop on AAAA): a warning.
+    Partial { failure: DnsFailure },
+    /// DNS failed, but the system resolver (e.g. /etc/hosts) answers: the runner uses it.
+    SystemRescued {
+        system: Vec<IpAddr>,
+        failure: DnsFailure,
+    },
+    /// The system resolver answers other addresses than DNS: the runner uses its answer.
+    SystemDiffers {
+        system: Vec<IpAddr>,
+        dns: Vec<IpAddr>,
+    },
+    /// Local DNS fails, but every endpoint goes through a proxy, which resolves the name.
+    NotNeeded { problem: DnsProblem },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HttpInfo {
-    pub method: String,
-    pub path: String,
-    pub status: Option<u16>,
-    /// The header that proves GitHub answered, when the profile names one.
-    pub expect_header: Option<String>,
-    pub header_present: Option<bool>,
-    pub server: Option<String>,
-    pub date: Option<String>,
+/// How the report reads an HTTP answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpJudgement {
+    /// The fingerprint header is there: GitHub answered.
+    Fingerprinted,
+    /// GitHub answered (fingerprint) with a 5xx.
+    FingerprintedServerError,
+    /// No fingerprint: a proxy, captive portal or middlebox answered.
+    NotGitHub,
+    /// No fingerprint asked for; the server answered.
+    Answered,
+    /// No fingerprint asked for; a 5xx.
+    ServerError,
+    /// Through a proxy, a 403/502-504 without a fingerprint: the proxy refusing or failing.
+    ProxyRefused,
+    /// Through a proxy, 407: it wants (other) credentials.
+    ProxyAuth,
 }
 
+/// One check of a name with its verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub phase: Phase,
-    pub port: Option<u16>,
-    pub family: Option<Family>,
-    /// The address connected to (`ip:port`).
-    pub address: Option<String>,
     pub verdict: Verdict,
-    pub detail: String,
-    pub ms: u64,
+    #[serde(flatten)]
+    pub obs: CheckObservation,
+    /// How an HTTP answer was read (HTTP checks that got an answer).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<TlsInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http: Option<HttpInfo>,
+    pub judgement: Option<HttpJudgement>,
+}
+
+/// Why a name does not pass: a reference into its own result, typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// DNS fails.
+    Dns(DnsProblem),
+    /// A DNS note that makes the name WARN.
+    DnsNote(DnsNote),
+    /// `checks[index]` fails (or warns); `other_family_works`: another address family passes.
+    Check {
+        index: usize,
+        other_family_works: bool,
+    },
+    /// The probe did not finish.
+    Incomplete(Incomplete),
 }
 
 /// Everything learned about one probed name.
@@ -116,11 +130,24 @@ pub struct TargetResult {
     pub host: String,
     pub route: Route,
     pub verdict: Verdict,
-    /// The first reason it does not pass, in plain words.
-    pub cause: Option<String>,
-    pub dns: DnsOutcome,
+    /// The first reason it does not pass.
+    #[serde(skip)]
+    pub cause: Option<Cause>,
+    pub dns: DnsResult,
     pub checks: Vec<Check>,
     pub ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<Incomplete>,
+}
+
+impl TargetResult {
+    /// The check a cause points at.
+    pub fn cause_check(&self) -> Option<&Check> {
+        match &self.cause {
+            Some(Cause::Check { index, .. }) => self.checks.get(*index),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -139,8 +166,18 @@ pub struct CapabilityReport {
     pub title: String,
     pub gating: bool,
     pub verdict: Verdict,
-    pub cause: Option<String>,
+    /// The target (entry, target index) whose cause is the capability's.
+    #[serde(skip)]
+    pub cause: Option<(usize, usize)>,
     pub entries: Vec<EntryReport>,
+}
+
+impl CapabilityReport {
+    /// The target whose cause the capability shows.
+    pub fn cause_target(&self) -> Option<&TargetResult> {
+        let (e, t) = self.cause?;
+        self.entries.get(e)?.targets.get(t)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -202,7 +239,7 @@ pub struct Report {
     /// Upload and download rates against the floor; `null` with `--no-throughput`.
     pub throughput: Option<ThroughputReport>,
     /// Proxy, trust stores, interception, clock and long-poll findings.
-    pub network: crate::network::NetworkReport,
+    pub network: findings::NetworkReport,
 }
 
 #[derive(Debug, Clone, Serialize)]

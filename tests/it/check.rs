@@ -2,86 +2,30 @@
 //! fingerprints, closed and silent ports, verdicts, exit codes and causes.
 
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::json::{cause, target};
 use crate::world::*;
 
 const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
+/// The test CA of every fixture here.
+const CA: &str = "Preflight Test Root CA";
 
-fn a(ttl: u32) -> Behaviour {
-    Behaviour::Records(vec![(Answer::A(LO), ttl)])
-}
-
-fn cname(target: &str, ttl: u32) -> Behaviour {
-    Behaviour::Records(vec![(Answer::Cname(target.into()), ttl)])
-}
-
-/// A temp dir with the test CA and a profile file.
-struct Fixture {
-    dir: tempfile::TempDir,
-    pki: Pki,
-    ca: PathBuf,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pki = Pki::new("Preflight Test Root CA");
-        let ca = write_pem(dir.path(), "ca.pem", &pki.ca_pem);
-        consistent_stores(dir.path(), &ca);
-        Fixture { dir, pki, ca }
+/// Writes the profile of these tests: `core` (gating) with `core_entries`, `extra` (not gating)
+/// with `extra_entries`.
+fn write_profile(fx: &Fixture, core_entries: &str, extra_entries: Option<&str>) -> String {
+    let mut p =
+        Profile::new("test", "Loopback test world").capability("core", "Core", true, core_entries);
+    if let Some(extra) = extra_entries {
+        p = p.capability("extra", "Extra", false, extra);
     }
-
-    /// The flags that make this machine's trust consistent for the test CA (see
-    /// [`consistent_stores`]).
-    fn trust_args(&self) -> Vec<String> {
-        vec![
-            "--runner-dir".into(),
-            self.dir.path().display().to_string(),
-            "--public-roots".into(),
-            self.ca.display().to_string(),
-        ]
-    }
-
-    /// Write a profile: `core` (gating) with `core_entries`, `extra` (not gating) with `extra_entries`.
-    fn profile(&self, core_entries: &str, extra_entries: Option<&str>) -> String {
-        let mut s = String::from(
-            "schema_version: 1\nname: test\ntitle: Loopback test world\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n",
-        );
-        s.push_str(core_entries);
-        if let Some(extra) = extra_entries {
-            s.push_str("  - id: extra\n    title: Extra\n    gating: false\n    entries:\n");
-            s.push_str(extra);
-        }
-        let path = self.dir.path().join("profile.yaml");
-        std::fs::write(&path, s).expect("write profile");
-        path.display().to_string()
-    }
+    fx.profile(&p)
 }
 
-/// A machine whose three trust stores agree on the test CA, as a well-set-up runner host's do:
-/// the runner's `.env` points git (GIT_SSL_CAINFO) and node (NODE_EXTRA_CA_CERTS) at the CA that
-/// `--ca-file` gives the runner itself, and `--public-roots` makes it "public" (no interception).
-/// Without this, every TLS test would rightly report a trust-store warning.
-fn consistent_stores(dir: &std::path::Path, ca: &std::path::Path) {
-    let env = format!(
-        "NODE_EXTRA_CA_CERTS={0}\nGIT_SSL_CAINFO={0}\n",
-        ca.display()
-    );
-    std::fs::write(dir.join(".env"), env).expect("write .env");
-}
-
-struct Outcome {
-    code: i32,
-    json: Value,
-    stderr: String,
-    elapsed: Duration,
-}
-
+/// `check --format json` of `profile` against `dns`, trusting the fixture's CA in all three
+/// stores, with a 2 s timeout and `extra` flags.
 async fn check_json(profile: &str, dns: &DnsServer, fx: &Fixture, extra: &[String]) -> Outcome {
     let mut args: Vec<String> = vec![
         "check".into(),
@@ -97,49 +41,26 @@ async fn check_json(profile: &str, dns: &DnsServer, fx: &Fixture, extra: &[Strin
         "--timeout".into(),
         "2s".into(),
     ];
-    args.extend(fx.trust_args());
+    args.extend(fx.agreeing_trust_stores());
     args.extend(extra.iter().cloned());
-    let started = Instant::now();
-    let out = run(args).await;
-    let elapsed = started.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    Outcome {
-        code: out.status.code().expect("exit code"),
-        json,
-        stderr,
-        elapsed,
-    }
-}
-
-fn connect_to(host: &str, port: u16, server: &TestServer) -> Vec<String> {
-    vec![
-        "--connect-to".into(),
-        format!("{host}:{port}:127.0.0.1:{}", server.port()),
-    ]
-}
-
-fn gh_routes() -> Routes {
-    Routes::new(HttpResponse::ok_with("X-GitHub-Request-Id", "ABCD:1234"))
+    run_json(args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passes_through_cross_zone_cname_chain_with_fingerprint() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let dns = DnsWorld::new()
         .name("api.github.com", cname("edge.cdn.example.net", 300))
         .name("edge.cdn.example.net", cname("node7.lb.example.org", 120))
-        .name("node7.lb.example.org", a(30))
+        .name("node7.lb.example.org", loopback(30))
         .start()
         .await;
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["api.github.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
-    let profile = fx.profile(
+    let profile = write_profile(&fx,
         "      - host: api.github.com\n        http: { path: /zen, expect_header: X-GitHub-Request-Id }\n",
         None,
     );
@@ -147,7 +68,7 @@ async fn passes_through_cross_zone_cname_chain_with_fingerprint() {
         &profile,
         &dns,
         &fx,
-        &connect_to("api.github.com", 443, &srv),
+        &connect_to("api.github.com", 443, srv.port()),
     )
     .await;
     assert_eq!(o.code, 0, "{:#}\n{}", o.json, o.stderr);
@@ -206,14 +127,17 @@ async fn passes_through_cross_zone_cname_chain_with_fingerprint() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answer_without_fingerprint_is_a_middlebox() {
-    let fx = Fixture::new();
-    let dns = DnsWorld::new().name("api.github.com", a(60)).start().await;
+    let fx = Fixture::new(CA);
+    let dns = DnsWorld::new()
+        .name("api.github.com", loopback(60))
+        .start()
+        .await;
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["api.github.com"]),
         routes: Routes::new(HttpResponse::status(200).header("Server", "CaptivePortal/1.0")),
     })
     .await;
-    let profile = fx.profile(
+    let profile = write_profile(&fx,
         "      - host: api.github.com\n        http: { path: /zen, expect_header: X-GitHub-Request-Id }\n",
         None,
     );
@@ -221,7 +145,7 @@ async fn answer_without_fingerprint_is_a_middlebox() {
         &profile,
         &dns,
         &fx,
-        &connect_to("api.github.com", 443, &srv),
+        &connect_to("api.github.com", 443, srv.port()),
     )
     .await;
     assert_eq!(o.code, 1, "{:#}", o.json);
@@ -233,7 +157,7 @@ async fn answer_without_fingerprint_is_a_middlebox() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dns_failures_are_classified() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let dns = DnsWorld::new()
         .name("servfail.example.com", Behaviour::ServFail)
         .name("loop-a.example.com", cname("loop-b.example.net", 60))
@@ -243,7 +167,7 @@ async fn dns_failures_are_classified() {
         .name("refused.example.com", Behaviour::Refused)
         .start()
         .await;
-    let profile = fx.profile(
+    let profile = write_profile(&fx,
         "      - host: missing.example.com\n      - host: servfail.example.com\n      - host: loop-a.example.com\n      - host: dangling.example.com\n      - host: nodata.example.com\n      - host: refused.example.com\n",
         None,
     );
@@ -285,12 +209,12 @@ async fn dns_failures_are_classified() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dns_timeout_is_bounded_and_named() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let dns = DnsWorld::new()
         .name("blackhole.example.com", Behaviour::Drop)
         .start()
         .await;
-    let profile = fx.profile("      - host: blackhole.example.com\n", None);
+    let profile = write_profile(&fx, "      - host: blackhole.example.com\n", None);
     let o = check_json(&profile, &dns, &fx, &["--timeout".into(), "1s".into()]).await;
     assert_eq!(o.code, 1);
     let c = cause(&o.json, "blackhole.example.com");
@@ -302,7 +226,7 @@ async fn dns_timeout_is_bounded_and_named() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_udp_answer_is_retried_over_tcp() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let dns = DnsWorld::new()
         .name(
             "big.example.com",
@@ -312,15 +236,15 @@ async fn truncated_udp_answer_is_retried_over_tcp() {
         .await;
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["big.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
-    let profile = fx.profile("      - host: big.example.com\n", None);
+    let profile = write_profile(&fx, "      - host: big.example.com\n", None);
     let o = check_json(
         &profile,
         &dns,
         &fx,
-        &connect_to("big.example.com", 443, &srv),
+        &connect_to("big.example.com", 443, srv.port()),
     )
     .await;
     assert_eq!(o.code, 0, "{:#}", o.json);
@@ -332,51 +256,47 @@ async fn truncated_udp_answer_is_retried_over_tcp() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_failures_name_what_was_presented() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let hosts = [
         "expired.example.com",
         "wrongname.example.com",
         "inspected.example.com",
         "selfsigned.example.com",
     ];
-    let mut world = DnsWorld::new();
-    for h in hosts {
-        world.set(h, a(60));
-    }
-    let dns = world.start().await;
+    let dns = DnsWorld::at_loopback(&hosts).start().await;
     let evil = Pki::new("Evil Corp Inspection CA");
     let expired_cert = fx.pki.leaf_expired(&["expired.example.com"]);
     let servers = [
         TestServer::start(Mode::Https {
             cert: expired_cert.clone(),
-            routes: gh_routes(),
+            routes: github_routes(),
         })
         .await,
         TestServer::start(Mode::Https {
             cert: fx.pki.leaf(&["other.example.org", "www.other.example.org"]),
-            routes: gh_routes(),
+            routes: github_routes(),
         })
         .await,
         TestServer::start(Mode::Https {
             cert: evil.leaf(&["inspected.example.com"]),
-            routes: gh_routes(),
+            routes: github_routes(),
         })
         .await,
         TestServer::start(Mode::Https {
             cert: Pki::self_signed(&["selfsigned.example.com"]),
-            routes: gh_routes(),
+            routes: github_routes(),
         })
         .await,
     ];
     let mut args = Vec::new();
     let mut yaml = String::new();
     for (h, s) in hosts.iter().zip(&servers) {
-        args.extend(connect_to(h, 443, s));
+        args.extend(connect_to(h, 443, s.port()));
         yaml.push_str(&format!(
             "      - host: {h}\n        http: {{ path: /, expect_header: X-GitHub-Request-Id }}\n"
         ));
     }
-    let profile = fx.profile(&yaml, None);
+    let profile = write_profile(&fx, &yaml, None);
     let o = check_json(&profile, &dns, &fx, &args).await;
     assert_eq!(o.code, 1);
     let year = expired_cert.not_after.year().to_string();
@@ -415,18 +335,14 @@ async fn tls_failures_name_what_was_presented() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_silent_and_alerting_ports() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let hosts = [
         "closed.example.com",
         "silent.example.com",
         "alert.example.com",
         "oldtls.example.com",
     ];
-    let mut world = DnsWorld::new();
-    for h in hosts {
-        world.set(h, a(60));
-    }
-    let dns = world.start().await;
+    let dns = DnsWorld::at_loopback(&hosts).start().await;
     let silent = TestServer::start(Mode::SilentAfterAccept).await;
     let alert = TestServer::start(Mode::TlsAlert).await;
     let old = TestServer::start(Mode::ProtocolVersionAlert).await;
@@ -435,15 +351,15 @@ async fn closed_silent_and_alerting_ports() {
         "--connect-to".to_string(),
         format!("closed.example.com:443:127.0.0.1:{closed}"),
     ];
-    args.extend(connect_to("silent.example.com", 443, &silent));
-    args.extend(connect_to("alert.example.com", 443, &alert));
-    args.extend(connect_to("oldtls.example.com", 443, &old));
+    args.extend(connect_to("silent.example.com", 443, silent.port()));
+    args.extend(connect_to("alert.example.com", 443, alert.port()));
+    args.extend(connect_to("oldtls.example.com", 443, old.port()));
     args.extend(["--timeout".to_string(), "1s".to_string()]);
     let yaml: String = hosts
         .iter()
         .map(|h| format!("      - host: {h}\n"))
         .collect();
-    let profile = fx.profile(&yaml, None);
+    let profile = write_profile(&fx, &yaml, None);
     let o = check_json(&profile, &dns, &fx, &args).await;
     assert_eq!(o.code, 1);
     let c = cause(&o.json, "closed.example.com");
@@ -466,18 +382,22 @@ async fn closed_silent_and_alerting_ports() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gating_decides_the_exit_code() {
-    let fx = Fixture::new();
-    let dns = DnsWorld::new().name("ok.example.com", a(60)).start().await;
+    let fx = Fixture::new(CA);
+    let dns = DnsWorld::new()
+        .name("ok.example.com", loopback(60))
+        .start()
+        .await;
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["ok.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
-    let profile = fx.profile(
+    let profile = write_profile(
+        &fx,
         "      - host: ok.example.com\n",
         Some("      - host: missing.example.com\n"),
     );
-    let base = connect_to("ok.example.com", 443, &srv);
+    let base = connect_to("ok.example.com", 443, srv.port());
     // The failing capability is informational: exit 0, overall warn.
     let o = check_json(&profile, &dns, &fx, &base).await;
     assert_eq!(o.code, 0, "{:#}", o.json);
@@ -513,7 +433,7 @@ async fn gating_decides_the_exit_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipv6_failing_while_ipv4_works_is_a_warning() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let dns = DnsWorld::new()
         .name(
             "dual.example.com",
@@ -527,10 +447,10 @@ async fn ipv6_failing_while_ipv4_works_is_a_warning() {
     // Listens on 127.0.0.1 only: [::1] on the same port refuses.
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["dual.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
-    let profile = fx.profile("      - host: dual.example.com\n", None);
+    let profile = write_profile(&fx, "      - host: dual.example.com\n", None);
     let args = vec![
         "--connect-to".to_string(),
         format!("dual.example.com:443::{}", srv.port()),
@@ -556,7 +476,7 @@ async fn ipv6_failing_while_ipv4_works_is_a_warning() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_on_port_80_and_resolve_override() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     // The DNS server knows nothing: --resolve supplies the address.
     let dns = DnsWorld::new().start().await;
     let srv = TestServer::start(Mode::Http {
@@ -564,7 +484,7 @@ async fn plain_http_on_port_80_and_resolve_override() {
             .route("/api/v3", HttpResponse::ok_with("X-GitHub-Request-Id", "1")),
     })
     .await;
-    let profile = fx.profile(
+    let profile = write_profile(&fx,
         "      - host: ghes.example.com\n        scheme: http\n        http: { path: /api/v3, expect_header: X-GitHub-Request-Id }\n",
         None,
     );
@@ -596,9 +516,10 @@ async fn plain_http_on_port_80_and_resolve_override() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn table_output_says_the_cause_in_words() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let dns = DnsWorld::new().start().await;
-    let profile = fx.profile(
+    let profile = write_profile(
+        &fx,
         "      - pattern: \"*.example.com\"\n        probe: [gone.example.com]\n",
         None,
     );
@@ -632,18 +553,21 @@ async fn table_output_says_the_cause_in_words() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn output_file_receives_the_report() {
-    let fx = Fixture::new();
-    let dns = DnsWorld::new().name("ok.example.com", a(60)).start().await;
+    let fx = Fixture::new(CA);
+    let dns = DnsWorld::new()
+        .name("ok.example.com", loopback(60))
+        .start()
+        .await;
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["ok.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
-    let profile = fx.profile("      - host: ok.example.com\n", None);
+    let profile = write_profile(&fx, "      - host: ok.example.com\n", None);
     let report = fx.dir.path().join("report.json");
-    let mut args = connect_to("ok.example.com", 443, &srv);
+    let mut args = connect_to("ok.example.com", 443, srv.port());
     args.extend(["--output".to_string(), report.display().to_string()]);
-    args.extend(fx.trust_args());
+    args.extend(fx.agreeing_trust_stores());
     let out = run([
         vec![
             "check".to_string(),
@@ -676,7 +600,7 @@ async fn output_file_receives_the_report() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_exits_2_with_a_clear_message() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             vec!["check".into(), "-p".into(), "ghes".into()],
@@ -824,7 +748,7 @@ async fn profiles_and_profile_show() {
 /// resolves, presents a certificate from the test CA and answers with GitHub's headers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_dotcom_profile_passes_against_a_loopback_github() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let profile = runner_preflight::profile::resolve("dotcom").expect("builtin");
     let plan = runner_preflight::plan::build(&profile, &Default::default()).expect("plan");
     let hosts = plan.hosts();
@@ -835,9 +759,9 @@ async fn full_dotcom_profile_passes_against_a_loopback_github() {
         if i % 3 == 0 {
             let edge = format!("edge{i}.l-0007.l-msedge.example.net");
             world.set(h, cname(&edge, 300));
-            world.set(&edge, a(60));
+            world.set(&edge, loopback(60));
         } else {
-            world.set(h, a(60));
+            world.set(h, loopback(60));
         }
     }
     let dns = world.start().await;
@@ -873,7 +797,7 @@ async fn full_dotcom_profile_passes_against_a_loopback_github() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolve_overrides_are_per_port_as_in_curl() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let dns = DnsWorld::new()
         .name(
             "mirror.example.com",
@@ -883,15 +807,16 @@ async fn resolve_overrides_are_per_port_as_in_curl() {
         .await;
     let a443 = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["mirror.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
     let a8443 = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&["mirror.example.com"]),
-        routes: gh_routes(),
+        routes: github_routes(),
     })
     .await;
-    let profile = fx.profile(
+    let profile = write_profile(
+        &fx,
         "      - host: mirror.example.com\n        ports: [443, 8443]\n",
         None,
     );

@@ -10,18 +10,15 @@
 //! endless body, 5xx, a slow-loris response).
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hickory_server::proto::op::Message;
-use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::json::target;
 use crate::world::*;
 
 const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
@@ -31,100 +28,52 @@ const SLACK: Duration = Duration::from_secs(1);
 /// How long a fault server keeps misbehaving at most (far beyond any bound asserted here).
 const SERVER_BOUND: Duration = Duration::from_secs(30);
 
-fn a() -> Behaviour {
-    Behaviour::Records(vec![(Answer::A(LO), 60)])
-}
+/// The test CA of every fixture here.
+const CA: &str = "Fault Matrix Root CA";
 
-fn cname(target: &str) -> Behaviour {
-    Behaviour::Records(vec![(Answer::Cname(target.into()), 60)])
-}
-
-struct Fixture {
-    dir: tempfile::TempDir,
-    pki: Pki,
-    ca: PathBuf,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pki = Pki::new("Fault Matrix Root CA");
-        let ca = write_pem(dir.path(), "ca.pem", &pki.ca_pem);
-        Fixture { dir, pki, ca }
-    }
-
-    /// A one-capability gating profile probing `hosts` (GET / expecting X-GitHub-Request-Id).
-    fn profile(&self, hosts: &[&str]) -> String {
-        let mut s = String::from(
-            "schema_version: 1\nname: faults\ntitle: Fault matrix\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n",
-        );
-        for h in hosts {
-            s.push_str(&format!(
-                "      - host: {h}\n        http: {{ path: /zen, expect_header: X-GitHub-Request-Id }}\n"
-            ));
-        }
-        let path = self.dir.path().join("faults.yaml");
-        std::fs::write(&path, s).expect("write profile");
-        path.display().to_string()
-    }
-
-    fn args(&self, profile: &str, dns: Option<SocketAddr>, extra: &[String]) -> Vec<String> {
-        let mut args: Vec<String> = vec![
-            "check".into(),
-            "--profile".into(),
-            profile.into(),
-            "--format".into(),
-            "json".into(),
-            "--quiet".into(),
-            "--ca-file".into(),
-            self.ca.display().to_string(),
-            "--timeout".into(),
-            format!("{}s", TIMEOUT.as_secs()),
-            "--concurrency".into(),
-            "64".into(),
-        ];
-        if let Some(d) = dns {
-            args.extend(["--dns-server".into(), d.to_string()]);
-        }
-        args.extend(extra.iter().cloned());
-        args
-    }
-}
-
-struct Outcome {
-    code: i32,
-    json: Value,
-    elapsed: Duration,
-}
-
-fn parse(out: std::process::Output, elapsed: Duration) -> Outcome {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("stack backtrace"),
-        "{stderr}"
+/// Writes a one-capability gating profile probing `hosts` (GET /zen expecting the fingerprint).
+fn write_profile(fx: &Fixture, hosts: &[&str]) -> String {
+    let profile = Profile::new("faults", "Fault matrix").capability(
+        "core",
+        "Core",
+        true,
+        &fingerprinted(hosts, "/zen"),
     );
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    Outcome {
-        code: out.status.code().expect("exit code"),
-        json,
-        elapsed,
+    fx.profile_file("faults.yaml", profile.yaml())
+}
+
+/// `check --format json` of `profile` trusting the fixture's CA, with [`TIMEOUT`], 64 names at
+/// once, the DNS server `dns` (if any) and `extra` flags.
+fn check_args(
+    fx: &Fixture,
+    profile: &str,
+    dns: Option<SocketAddr>,
+    extra: &[String],
+) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "check".into(),
+        "--profile".into(),
+        profile.into(),
+        "--format".into(),
+        "json".into(),
+        "--quiet".into(),
+        "--ca-file".into(),
+        fx.ca.display().to_string(),
+        "--timeout".into(),
+        format!("{}s", TIMEOUT.as_secs()),
+        "--concurrency".into(),
+        "64".into(),
+    ];
+    if let Some(d) = dns {
+        args.extend(["--dns-server".into(), d.to_string()]);
     }
+    args.extend(extra.iter().cloned());
+    args
 }
 
 async fn check(fx: &Fixture, hosts: &[&str], dns: Option<SocketAddr>, extra: &[String]) -> Outcome {
-    let profile = fx.profile(hosts);
-    let started = Instant::now();
-    let out = run(fx.args(&profile, dns, extra)).await;
-    parse(out, started.elapsed())
-}
-
-fn connect_to(host: &str, port: u16) -> Vec<String> {
-    vec![
-        "--connect-to".into(),
-        format!("{host}:443:127.0.0.1:{port}"),
-    ]
+    let profile = write_profile(fx, hosts);
+    run_json(check_args(fx, &profile, dns, extra)).await
 }
 
 /// Asserts the verdict, that the cause contains every one of `words`, and the time bound of the
@@ -161,22 +110,22 @@ fn bounded(o: &Outcome) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dns_faults_are_named_and_bounded() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let mut world = DnsWorld::new();
     world
         .set("timeout.example.com", Behaviour::Drop)
         .set("servfail.example.com", Behaviour::ServFail)
-        .set("loop-a.example.com", cname("loop-b.example.net"))
-        .set("loop-b.example.net", cname("loop-a.example.com"));
+        .set("loop-a.example.com", cname("loop-b.example.net", 60))
+        .set("loop-b.example.net", cname("loop-a.example.com", 60));
     // A chain of 20 CNAMEs (each in its own zone, answered hop by hop), then an address.
     for i in 0..20 {
         world.set(
             &format!("hop{i}.chain{i}.example"),
-            cname(&format!("hop{}.chain{}.example", i + 1, i + 1)),
+            cname(&format!("hop{}.chain{}.example", i + 1, i + 1), 60),
         );
     }
-    world.set("hop20.chain20.example", a());
-    world.set("long.example.com", cname("hop0.chain0.example"));
+    world.set("hop20.chain20.example", loopback(60));
+    world.set("long.example.com", cname("hop0.chain0.example", 60));
     let dns = world.start().await;
     let hosts = [
         "timeout.example.com",
@@ -275,7 +224,7 @@ impl TruncatingDns {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_answer_whose_tcp_retry_fails_says_so() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     // TCP accepted but silent.
     let silent = TruncatingDns::start(false).await;
     let o = check(&fx, &["big.example.com"], Some(silent.addr), &[]).await;
@@ -325,25 +274,22 @@ async fn full_backlog() -> (TcpListener, Vec<TcpStream>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_faults_are_named_and_bounded() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let hosts = [
         "refused.example.com",
         "blackhole.example.com",
         "reset.example.com",
     ];
-    let mut world = DnsWorld::new();
-    for h in hosts {
-        world.set(h, a());
-    }
-    let dns = world.start().await;
+    let dns = DnsWorld::at_loopback(&hosts).start().await;
     let (hole, _fill) = full_backlog().await;
     let reset = FaultServer::start(None, Fault::ResetAfterHello).await;
-    let mut args = connect_to("refused.example.com", closed_port());
+    let mut args = connect_to("refused.example.com", 443, closed_port());
     args.extend(connect_to(
         "blackhole.example.com",
+        443,
         hole.local_addr().expect("addr").port(),
     ));
-    args.extend(connect_to("reset.example.com", reset.port()));
+    args.extend(connect_to("reset.example.com", 443, reset.port()));
     let o = check(&fx, &hosts, Some(dns.addr), &args).await;
     assert_eq!(o.code, 1, "{:#}", o.json);
     expect(&o, "refused.example.com", "fail", &["connection refused"]);
@@ -363,69 +309,27 @@ async fn tcp_faults_are_named_and_bounded() {
     bounded(&o);
 }
 
-/// Runs `ip` with `args`; false when it is missing or fails.
-fn ip(args: &[&str]) -> bool {
-    Command::new("ip")
-        .args(args)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// A network namespace (loopback up) that is deleted when dropped.
-struct Netns(String);
-
-impl Netns {
-    fn create() -> Option<Netns> {
-        let name = format!("rp-fault-{}", std::process::id());
-        if !ip(&["netns", "add", &name]) {
-            return None;
-        }
-        let ns = Netns(name);
-        ip(&["netns", "exec", &ns.0, "ip", "link", "set", "lo", "up"]).then_some(ns)
-    }
-
-    fn nft(&self, rule: &str) -> bool {
-        Command::new("ip")
-            .args(["netns", "exec", &self.0, "nft", rule])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        ip(&["netns", "delete", &self.0]);
-    }
-}
-
 /// The real black hole: inside a network namespace of its own, an nftables rule drops every
 /// packet to TCP port 443, so the SYN is never answered. Needs root (CI runs as root); elsewhere
 /// the test says why it did not run (the full-backlog black hole above always runs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_black_hole_by_nftables_drop_in_a_namespace() {
-    // Root? The effective uid is the second field of the `Uid:` line in /proc/self/status.
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    if !root {
+    if !is_root() {
         eprintln!("skipped: creating a network namespace needs root");
         return;
     }
-    let ns = Netns::create().expect("ip netns add (root, iproute2 installed)");
+    let ns = Netns::new(Path::new("ip"), "fault");
+    let nft = |rule| ns.succeeds(&["nft", rule]);
     assert!(
-        ns.nft("add table inet rpfault")
-            && ns.nft("add chain inet rpfault out { type filter hook output priority 0 ; }")
-            && ns.nft("add rule inet rpfault out tcp dport 443 drop"),
+        nft("add table inet rpfault")
+            && nft("add chain inet rpfault out { type filter hook output priority 0 ; }")
+            && nft("add rule inet rpfault out tcp dport 443 drop"),
         "nft rules in the namespace (nftables installed)"
     );
-    let fx = Fixture::new();
-    let profile = fx.profile(&["dropped.example.com"]);
-    let mut args = fx.args(
+    let fx = Fixture::new(CA);
+    let profile = write_profile(&fx, &["dropped.example.com"]);
+    let mut args = check_args(
+        &fx,
         &profile,
         None,
         &[
@@ -436,7 +340,7 @@ async fn tcp_black_hole_by_nftables_drop_in_a_namespace() {
     let mut cmd = vec![
         "netns".to_string(),
         "exec".into(),
-        ns.0.clone(),
+        ns.name.clone(),
         env!("CARGO_BIN_EXE_runner-preflight").into(),
     ];
     cmd.append(&mut args);
@@ -445,7 +349,7 @@ async fn tcp_black_hole_by_nftables_drop_in_a_namespace() {
         .await
         .expect("thread")
         .expect("run ip netns exec");
-    let o = parse(out, started.elapsed());
+    let o = Outcome::of(out, started.elapsed());
     assert_eq!(o.code, 1, "{:#}", o.json);
     expect(
         &o,
@@ -462,7 +366,7 @@ async fn tcp_black_hole_by_nftables_drop_in_a_namespace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_faults_are_bounded_together() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let hosts = [
         "silent.example.com",
         "alert.example.com",
@@ -472,11 +376,7 @@ async fn tls_faults_are_bounded_together() {
         "untrusted.example.com",
         "oldtls.example.com",
     ];
-    let mut world = DnsWorld::new();
-    for h in hosts {
-        world.set(h, a());
-    }
-    let dns = world.start().await;
+    let dns = DnsWorld::at_loopback(&hosts).start().await;
     let routes = || Routes::new(HttpResponse::ok_with("X-GitHub-Request-Id", "1"));
     let servers = [
         TestServer::start(Mode::SilentAfterAccept).await,
@@ -505,7 +405,7 @@ async fn tls_faults_are_bounded_together() {
     ];
     let mut args = Vec::new();
     for (h, s) in hosts.iter().zip(&servers) {
-        args.extend(connect_to(h, s.port()));
+        args.extend(connect_to(h, 443, s.port()));
     }
     let o = check(&fx, &hosts, Some(dns.addr), &args).await;
     assert_eq!(o.code, 1, "{:#}", o.json);
@@ -530,7 +430,7 @@ async fn tls_faults_are_bounded_together() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_faults_are_named_and_bounded() {
-    let fx = Fixture::new();
+    let fx = Fixture::new(CA);
     let cases = [
         ("endless-headers.example.com", Fault::EndlessHeaders),
         ("huge-header.example.com", Fault::HugeHeader),
@@ -539,17 +439,13 @@ async fn http_faults_are_named_and_bounded() {
     ];
     let mut hosts: Vec<&str> = cases.iter().map(|c| c.0).collect();
     hosts.extend(["error503.example.com", "proxy502.example.com"]);
-    let mut world = DnsWorld::new();
-    for h in &hosts {
-        world.set(h, a());
-    }
-    let dns = world.start().await;
+    let dns = DnsWorld::at_loopback(&hosts).start().await;
     let cert = fx.pki.leaf(&hosts);
     let mut servers = Vec::new();
     let mut args = Vec::new();
     for (h, fault) in cases {
         let s = FaultServer::start(Some(&cert), fault).await;
-        args.extend(connect_to(h, s.port()));
+        args.extend(connect_to(h, 443, s.port()));
         servers.push(s);
     }
     // GitHub answering 503 (its request id present) and a proxy's own 502 page (no request id).
@@ -571,8 +467,8 @@ async fn http_faults_are_named_and_bounded() {
         ),
     })
     .await;
-    args.extend(connect_to("error503.example.com", gh503.port()));
-    args.extend(connect_to("proxy502.example.com", proxy502.port()));
+    args.extend(connect_to("error503.example.com", 443, gh503.port()));
+    args.extend(connect_to("proxy502.example.com", 443, proxy502.port()));
     let o = check(&fx, &hosts, Some(dns.addr), &args).await;
     assert_eq!(o.code, 1, "{:#}", o.json);
     expect(

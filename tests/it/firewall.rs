@@ -10,14 +10,6 @@ use serde_json::Value;
 
 use crate::world::*;
 
-fn a(ip: [u8; 4], ttl: u32) -> (Answer, u32) {
-    (Answer::A(Ipv4Addr::from(ip)), ttl)
-}
-
-fn cname(target: &str, ttl: u32) -> Behaviour {
-    Behaviour::Records(vec![(Answer::Cname(target.into()), ttl)])
-}
-
 const PROFILE: &str = "\
 schema_version: 1
 name: fwtest
@@ -71,49 +63,25 @@ fn world() -> DnsWorld {
         )
 }
 
-struct Fx {
-    dir: tempfile::TempDir,
-    profile: String,
+/// A fixture (its CA is the one `meta diff` trusts) with `profile_text` as its profile; returns
+/// the path for `--profile` too.
+fn with_profile(profile_text: &str) -> (Fixture, String) {
+    let fx = Fixture::new("Meta Test Root CA");
+    let profile = fx.profile_file("profile.yaml", profile_text);
+    (fx, profile)
 }
 
-impl Fx {
-    fn new(profile_text: &str) -> Fx {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("profile.yaml");
-        std::fs::write(&path, profile_text).expect("write profile");
-        Fx {
-            profile: path.display().to_string(),
-            dir,
-        }
-    }
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, text).expect("write file");
-        p
-    }
+/// Runs the CLI with `args`.
+async fn cli_run(args: &[&str]) -> Ran {
+    run_text(strings(args), Vec::new()).await
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn cli_run(args: &[&str]) -> Out {
-    let out = run(args.iter().map(|s| s.to_string()).collect()).await;
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-async fn firewall(fx: &Fx, dns: &DnsServer, format: &str, extra: &[&str]) -> Out {
+async fn firewall(profile: &str, dns: &DnsServer, format: &str, extra: &[&str]) -> Ran {
     let addr = dns.addr_string();
     let mut args = vec![
         "firewall",
         "--profile",
-        &fx.profile,
+        profile,
         "--dns-server",
         &addr,
         "--timeout",
@@ -153,9 +121,9 @@ fn assert_header(format: &str, s: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_format_from_a_world_with_cname_chains() {
     let dns = world().start().await;
-    let fx = Fx::new(PROFILE);
+    let (_fx, profile) = with_profile(PROFILE);
 
-    let plain = firewall(&fx, &dns, "plain", &[]).await.stdout;
+    let plain = firewall(&profile, &dns, "plain", &[]).await.stdout;
     assert_header("plain", &plain);
     assert_eq!(
         body(&plain),
@@ -172,7 +140,7 @@ async fn every_format_from_a_world_with_cname_chains() {
     );
     assert!(plain.contains("\n# core — Core\n") && plain.contains("\n# extra — Extra\n"));
 
-    let nft = firewall(&fx, &dns, "nftables", &[]).await.stdout;
+    let nft = firewall(&profile, &dns, "nftables", &[]).await.stdout;
     assert!(nft.starts_with("#!/usr/sbin/nft -f\n"));
     assert_header("nftables", &nft);
     assert!(nft.contains(
@@ -185,7 +153,7 @@ async fn every_format_from_a_world_with_cname_chains() {
     assert!(nft.contains("\t\tip daddr @allow_v4 tcp dport { 80, 443 } accept\n"));
     assert!(nft.contains("\t\tip6 daddr @allow_v6 tcp dport { 80, 443 } accept\n"));
 
-    let ipset = firewall(&fx, &dns, "ipset", &[]).await.stdout;
+    let ipset = firewall(&profile, &dns, "ipset", &[]).await.stdout;
     assert_header("ipset", &ipset);
     for line in [
         "create runner-preflight-v4 hash:ip family inet timeout 0 -exist",
@@ -197,7 +165,7 @@ async fn every_format_from_a_world_with_cname_chains() {
         assert!(body(&ipset).contains(&line), "{line}\n{ipset}");
     }
 
-    let squid = firewall(&fx, &dns, "squid", &[]).await.stdout;
+    let squid = firewall(&profile, &dns, "squid", &[]).await.stdout;
     assert_header("squid", &squid);
     assert_eq!(
         body(&squid),
@@ -213,7 +181,7 @@ async fn every_format_from_a_world_with_cname_chains() {
         "Squid's .x covers broker.svc.test.example"
     );
 
-    let dnsmasq = firewall(&fx, &dns, "dnsmasq", &[]).await.stdout;
+    let dnsmasq = firewall(&profile, &dns, "dnsmasq", &[]).await.stdout;
     assert_header("dnsmasq", &dnsmasq);
     assert!(dnsmasq.contains(
         "\nnftset=/svc.test.example/4#inet#runner_preflight#allow_v4,6#inet#runner_preflight#allow_v6\n"
@@ -222,7 +190,7 @@ async fn every_format_from_a_world_with_cname_chains() {
     assert!(!dnsmasq.contains("nftset=/broker.svc.test.example/"));
     assert!(dnsmasq.contains("# ipset=/api.test.example/front.test.example/svc.test.example/"));
 
-    let cilium = firewall(&fx, &dns, "cilium", &[]).await.stdout;
+    let cilium = firewall(&profile, &dns, "cilium", &[]).await.stdout;
     assert_header("cilium", &cilium);
     for line in [
         "kind: CiliumNetworkPolicy",
@@ -238,13 +206,13 @@ async fn every_format_from_a_world_with_cname_chains() {
         assert!(cilium.lines().any(|l| l == line), "{line}\n{cilium}");
     }
 
-    let azure = firewall(&fx, &dns, "azure", &[]).await.stdout;
+    let azure = firewall(&profile, &dns, "azure", &[]).await.stdout;
     assert_header("azure", &azure);
     let az = body(&azure);
     assert!(az.contains(&"*.svc.test.example") && az.contains(&"svc.test.example"));
     assert!(az.contains(&"broker.svc.test.example") && az.contains(&"edge.cdn.test"));
 
-    let aws = firewall(&fx, &dns, "aws", &[]).await.stdout;
+    let aws = firewall(&profile, &dns, "aws", &[]).await.stdout;
     assert_header("aws", &aws);
     assert_eq!(
         body(&aws),
@@ -259,8 +227,8 @@ async fn every_format_from_a_world_with_cname_chains() {
         ]
     );
 
-    let json: Value =
-        serde_json::from_str(&firewall(&fx, &dns, "json", &[]).await.stdout).expect("json output");
+    let json: Value = serde_json::from_str(&firewall(&profile, &dns, "json", &[]).await.stdout)
+        .expect("json output");
     assert!(json["generated_by"]
         .as_str()
         .unwrap()
@@ -285,7 +253,7 @@ async fn every_format_from_a_world_with_cname_chains() {
 
     // --capability narrows; each name is asked once (A and AAAA per name of each chain).
     let before = dns.queries();
-    let only = firewall(&fx, &dns, "plain", &["--capability", "extra"]).await;
+    let only = firewall(&profile, &dns, "plain", &["--capability", "extra"]).await;
     assert_eq!(body(&only.stdout), vec!["dl.test.example"]);
     assert_eq!(dns.queries() - before, 2);
 }
@@ -293,8 +261,8 @@ async fn every_format_from_a_world_with_cname_chains() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_emits_documented_patterns_only() {
     let dns = world().start().await;
-    let fx = Fx::new(PROFILE);
-    let out = firewall(&fx, &dns, "plain", &["--offline"]).await;
+    let (_fx, profile) = with_profile(PROFILE);
+    let out = firewall(&profile, &dns, "plain", &["--offline"]).await;
     assert_eq!(
         body(&out.stdout),
         vec![
@@ -306,7 +274,9 @@ async fn offline_emits_documented_patterns_only() {
     );
     assert!(out.stdout.contains("# Offline: documented patterns only"));
     assert_eq!(dns.queries(), 0, "--offline asks no DNS");
-    let nft = firewall(&fx, &dns, "nftables", &["--offline"]).await.stdout;
+    let nft = firewall(&profile, &dns, "nftables", &["--offline"])
+        .await
+        .stdout;
     assert!(!nft.contains("elements ="));
 }
 
@@ -385,12 +355,12 @@ async fn hostile_names_from_dns_answers_never_reach_any_output() {
         Behaviour::Records(vec![a([192, 0, 2, 77], 60)]),
     );
     let dns2 = w2.start().await;
-    let fx = Fx::new(&hostile_profile());
+    let (_fx, profile) = with_profile(&hostile_profile());
     for format in [
         "plain", "json", "nftables", "ipset", "squid", "dnsmasq", "cilium", "azure", "aws",
     ] {
         for server in [&dns, &dns2] {
-            let out = firewall(&fx, server, format, &[]).await;
+            let out = firewall(&profile, server, format, &[]).await;
             for f in FRAGMENTS {
                 assert!(
                     !out.stdout.contains(f),
@@ -406,7 +376,7 @@ async fn hostile_names_from_dns_answers_never_reach_any_output() {
         }
     }
     // Every hostile name was warned about on standard error (escaped, on one line each).
-    let out = firewall(&fx, &dns, "plain", &[]).await;
+    let out = firewall(&profile, &dns, "plain", &[]).await;
     let skipped = out
         .stderr
         .lines()
@@ -414,10 +384,10 @@ async fn hostile_names_from_dns_answers_never_reach_any_output() {
         .count();
     assert_eq!(skipped, HOSTILE.len(), "{}", out.stderr);
     // The chased hostile owner's address is kept (an address is not a name), the name is not.
-    let nft = firewall(&fx, &dns2, "nftables", &[]).await.stdout;
+    let nft = firewall(&profile, &dns2, "nftables", &[]).await.stdout;
     assert!(nft.contains("192.0.2.77 timeout 60s"), "{nft}");
     let json: Value =
-        serde_json::from_str(&firewall(&fx, &dns2, "json", &[]).await.stdout).expect("json");
+        serde_json::from_str(&firewall(&profile, &dns2, "json", &[]).await.stdout).expect("json");
     let r = &json["capabilities"][0]["resolutions"]
         .as_array()
         .unwrap()
@@ -445,17 +415,6 @@ fn find_tool(name: &str) -> Option<PathBuf> {
         .map(|d| Path::new(d).join(name))
         .find(|p| p.is_file());
     found
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
 }
 
 /// The tool, or `None` after a notice. Under CI=true a missing tool (or missing root) fails.
@@ -489,9 +448,9 @@ async fn nftables_output_loads_with_nft_check() {
         return;
     };
     let dns = world().start().await;
-    let fx = Fx::new(PROFILE);
+    let (fx, profile) = with_profile(PROFILE);
     for extra in [&[][..], &["--offline"][..]] {
-        let text = firewall(&fx, &dns, "nftables", extra).await.stdout;
+        let text = firewall(&profile, &dns, "nftables", extra).await.stdout;
         let file = fx.file("rules.nft", &text);
         let out = run_tool(Command::new(&nft).arg("-c").arg("-f").arg(&file));
         assert!(
@@ -502,52 +461,20 @@ async fn nftables_output_loads_with_nft_check() {
     }
 }
 
-/// A network namespace created by the test and deleted when dropped.
-struct Netns {
-    ip: PathBuf,
-    name: String,
-}
-
-impl Netns {
-    fn new(ip: &Path, tag: &str) -> Netns {
-        let name = format!("rp-{tag}-{}", std::process::id());
-        let out = run_tool(Command::new(ip).args(["netns", "add", &name]));
-        assert!(
-            out.status.success(),
-            "ip netns add {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Netns {
-            ip: ip.to_path_buf(),
-            name,
-        }
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.ip)
-            .args(["netns", "delete", &self.name])
-            .output();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipset_output_restores_in_a_test_namespace() {
     let (Some(ipset), Some(ip)) = (require("ipset", true), require("ip", true)) else {
         return;
     };
     let dns = world().start().await;
-    let fx = Fx::new(PROFILE);
-    let text = firewall(&fx, &dns, "ipset", &[]).await.stdout;
+    let (fx, profile) = with_profile(PROFILE);
+    let text = firewall(&profile, &dns, "ipset", &[]).await.stdout;
     let file = fx.file("sets.ipset", &text);
     let ns = Netns::new(&ip, "ipset");
     for round in 0..2 {
         // Restoring twice must work: the output is meant to be reloaded from a timer.
         let out = run_tool(
-            Command::new(&ip)
-                .args(["netns", "exec", &ns.name])
-                .arg(&ipset)
+            ns.exec(&ipset)
                 .arg("restore")
                 .stdin(std::fs::File::open(&file).expect("open")),
         );
@@ -557,22 +484,12 @@ async fn ipset_output_restores_in_a_test_namespace() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let out = run_tool(
-        Command::new(&ip)
-            .args(["netns", "exec", &ns.name])
-            .arg(&ipset)
-            .args(["list", "runner-preflight-v4"]),
-    );
+    let out = run_tool(ns.exec(&ipset).args(["list", "runner-preflight-v4"]));
     let listed = String::from_utf8_lossy(&out.stdout);
     for addr in ["192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40"] {
         assert!(listed.contains(addr), "{addr} not in the set:\n{listed}");
     }
-    let out = run_tool(
-        Command::new(&ip)
-            .args(["netns", "exec", &ns.name])
-            .arg(&ipset)
-            .args(["list", "runner-preflight-v6"]),
-    );
+    let out = run_tool(ns.exec(&ipset).args(["list", "runner-preflight-v6"]));
     assert!(String::from_utf8_lossy(&out.stdout).contains("2001:db8::20"));
 }
 
@@ -582,8 +499,8 @@ async fn squid_acl_parses_in_a_minimal_config() {
         return;
     };
     let dns = world().start().await;
-    let fx = Fx::new(PROFILE);
-    for profile in [fx.profile.clone(), "dotcom".to_string()] {
+    let (fx, profile) = with_profile(PROFILE);
+    for profile in [profile.clone(), "dotcom".to_string()] {
         let addr = dns.addr_string();
         let mut args = vec!["firewall", "--profile", &profile, "--format", "squid"];
         if profile == "dotcom" {
@@ -632,7 +549,7 @@ async fn squid_acl_parses_in_a_minimal_config() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_reports_uncovered_names_per_capability() {
     let dns = world().start().await;
-    let fx = Fx::new(PROFILE);
+    let (fx, profile) = with_profile(PROFILE);
     let addr = dns.addr_string();
     let partial = fx.file(
         "partial.txt",
@@ -641,7 +558,7 @@ async fn audit_reports_uncovered_names_per_capability() {
     let out = cli_run(&[
         "audit",
         "--profile",
-        &fx.profile,
+        &profile,
         "--dns-server",
         &addr,
         "--allowlist",
@@ -673,7 +590,7 @@ async fn audit_reports_uncovered_names_per_capability() {
     let out = cli_run(&[
         "audit",
         "--profile",
-        &fx.profile,
+        &profile,
         "--offline",
         "--allowlist",
         partial.to_str().unwrap(),
@@ -691,7 +608,7 @@ async fn audit_reports_uncovered_names_per_capability() {
     let out = cli_run(&[
         "audit",
         "--profile",
-        &fx.profile,
+        &profile,
         "--dns-server",
         &addr,
         "--allowlist",
@@ -705,7 +622,7 @@ async fn audit_reports_uncovered_names_per_capability() {
     let out = cli_run(&[
         "audit",
         "--profile",
-        &fx.profile,
+        &profile,
         "--dns-server",
         &dead.addr_string(),
         "--allowlist",
@@ -741,13 +658,13 @@ const META: &str = r#"{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn meta_diff_from_a_file_and_over_tls() {
-    let fx = Fx::new(PROFILE);
+    let (fx, profile) = with_profile(PROFILE);
     let meta = fx.file("meta.json", META);
     let out = cli_run(&[
         "meta",
         "diff",
         "--profile",
-        &fx.profile,
+        &profile,
         "--meta",
         meta.to_str().unwrap(),
     ])
@@ -780,10 +697,9 @@ async fn meta_diff_from_a_file_and_over_tls() {
     assert!(out.stderr.contains("no `domains` object"), "{}", out.stderr);
 
     // Fetched over our TLS stack from a loopback server, trusting only the test CA.
-    let pki = Pki::new("Meta Test Root CA");
-    let ca = fx.file("ca.pem", &pki.ca_pem);
+    let ca = &fx.ca;
     let srv = TestServer::start(Mode::Https {
-        cert: pki.leaf(&["meta.test.example"]),
+        cert: fx.pki.leaf(&["meta.test.example"]),
         routes: Routes::new(HttpResponse::status(404)).route(
             "/meta",
             HttpResponse::status(200)
@@ -805,7 +721,7 @@ async fn meta_diff_from_a_file_and_over_tls() {
         "meta",
         "diff",
         "--profile",
-        &fx.profile,
+        &profile,
         "--meta-url",
         &url,
         "--dns-server",
@@ -823,8 +739,8 @@ async fn meta_diff_from_a_file_and_over_tls() {
     assert_eq!(req.len(), 1);
     assert_eq!(req[0].path, "/meta");
     // Behind a proxy (and with no local DNS at all), as the runner would be.
-    let proxy = crate::proxy_server::TestProxy::start(
-        crate::proxy_server::ProxyMode::Forward,
+    let proxy = crate::world::TestProxy::start(
+        crate::world::ProxyMode::Forward,
         &[(
             format!("meta.test.example:{}", srv.port()).as_str(),
             srv.addr,
@@ -836,7 +752,7 @@ async fn meta_diff_from_a_file_and_over_tls() {
         "meta",
         "diff",
         "--profile",
-        &fx.profile,
+        &profile,
         "--meta-url",
         &url,
         "--dns-server",
@@ -859,7 +775,7 @@ async fn meta_diff_from_a_file_and_over_tls() {
         "meta",
         "diff",
         "--profile",
-        &fx.profile,
+        &profile,
         "--meta-url",
         &url,
         "--dns-server",
@@ -884,13 +800,13 @@ async fn meta_diff_from_a_file_and_over_tls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_profile_names_are_refused_and_output_goes_to_a_file() {
-    let fx = Fx::new(
+    let (_fx, profile) = with_profile(
         "schema_version: 1\nname: fwtest\ntitle: t\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n      - host: \"evil.example;reboot\"\n",
     );
     let out = cli_run(&[
         "firewall",
         "--profile",
-        &fx.profile,
+        &profile,
         "--offline",
         "--format",
         "squid",
@@ -900,12 +816,12 @@ async fn hostile_profile_names_are_refused_and_output_goes_to_a_file() {
     assert!(out.stdout.is_empty());
     assert!(out.stderr.contains("is not a host name"), "{}", out.stderr);
 
-    let fx = Fx::new(PROFILE);
+    let (fx, profile) = with_profile(PROFILE);
     let file = fx.dir.path().join("out.aws");
     let out = cli_run(&[
         "firewall",
         "--profile",
-        &fx.profile,
+        &profile,
         "--offline",
         "--format",
         "aws",
@@ -933,8 +849,8 @@ async fn dnsmasq_lines_pass_dnsmasq_syntax_check() {
         return;
     };
     let dns = world().start().await;
-    let fx = Fx::new(PROFILE);
-    let text = firewall(&fx, &dns, "dnsmasq", &[]).await.stdout;
+    let (fx, profile) = with_profile(PROFILE);
+    let text = firewall(&profile, &dns, "dnsmasq", &[]).await.stdout;
     // Uncomment the ipset alternative too: both kinds of line must parse.
     let both = text.replace("# ipset=", "ipset=");
     let file = fx.file("dnsmasq.conf", &both);

@@ -3,14 +3,17 @@
 
 mod audit_meta;
 mod check;
+mod cli_edge;
 mod faults;
 mod firewall;
 mod fuzz;
 mod fuzz_corpus;
-mod json;
+mod hostile;
 mod pipeline;
 mod proxy;
-mod proxy_server;
 mod throttle;
 mod throughput;
 mod world;
+/// The harness's own smoke tests, beside `world` (which benches/latency.rs also compiles).
+#[path = "world/smoke.rs"]
+mod world_smoke;

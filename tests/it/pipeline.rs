@@ -4,7 +4,6 @@
 //! manifests, Dockerfile) checked against the binary and the docs.
 
 use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -12,7 +11,6 @@ use serde_json::Value;
 
 use crate::world::*;
 
-const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
 /// A loopback world whose report has every verdict:
@@ -33,17 +31,15 @@ const SKIP_NOTE: &str = "documented wildcard, no stable name: 50% of 'a, b: c' |
 
 impl World {
     async fn new() -> World {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pki = Pki::new("Pipeline Test Root CA");
-        let ca = write_pem(dir.path(), "ca.pem", &pki.ca_pem);
+        let Fixture { dir, pki, ca } = Fixture::new("Pipeline Test Root CA");
         let dns = DnsWorld::new()
-            .name("ok.test", Behaviour::Records(vec![(Answer::A(LO), 60)]))
+            .name("ok.test", loopback(60))
             .name("gone.test", Behaviour::NxDomain)
             .start()
             .await;
         let srv = TestServer::start(Mode::Https {
             cert: pki.leaf(&["ok.test", "dual.test"]),
-            routes: Routes::new(HttpResponse::ok_with("X-GitHub-Request-Id", "AB:12")),
+            routes: github_routes(),
         })
         .await;
         let port = srv.port();
@@ -52,11 +48,7 @@ impl World {
         );
         let path = dir.path().join("pipe.yaml");
         std::fs::write(&path, profile).expect("write profile");
-        let env = format!(
-            "NODE_EXTRA_CA_CERTS={0}\nGIT_SSL_CAINFO={0}\n",
-            ca.display()
-        );
-        std::fs::write(dir.path().join(".env"), env).expect("write .env");
+        agreeing_env(dir.path(), &ca);
         World {
             profile: path.display().to_string(),
             dir,
@@ -97,20 +89,6 @@ impl World {
         a.extend(extra.iter().map(|s| s.to_string()));
         a
     }
-}
-
-/// Run the CLI (hermetic environment, see `world::cli`) with extra environment variables.
-async fn run_env(args: Vec<String>, env: Vec<(String, String)>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let mut c = cli();
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.args(args).output()
-    })
-    .await
-    .expect("CLI thread panicked")
-    .expect("spawn runner-preflight")
 }
 
 fn text(b: &[u8]) -> String {
@@ -288,7 +266,7 @@ fn xmllint_rejects_what_the_schema_forbids() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junit_report_validates_and_maps_verdicts() {
     let w = World::new().await;
-    let out = run_env(w.args(&["--format", "junit"]), vec![]).await;
+    let out = run_with(w.args(&["--format", "junit"]), vec![]).await;
     let xml = text(&out.stdout);
     assert_eq!(code(&out), 0, "{xml}\n{}", text(&out.stderr));
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
@@ -353,7 +331,7 @@ async fn junit_report_validates_and_maps_verdicts() {
 async fn junit_failure_type_follows_gating_and_inactive_capabilities_are_skipped() {
     let w = World::new().await;
     // --require extra makes gone.test's failure gate the run.
-    let out = run_env(w.args(&["--format", "junit", "--require", "extra"]), vec![]).await;
+    let out = run_with(w.args(&["--format", "junit", "--require", "extra"]), vec![]).await;
     let xml = text(&out.stdout);
     assert_eq!(code(&out), 1, "{xml}");
     xmllint_validate(&xml, w.dir.path());
@@ -364,7 +342,7 @@ async fn junit_failure_type_follows_gating_and_inactive_capabilities_are_skipped
     assert_eq!(gone.child("failure").expect("failure").attr("type"), "fail");
 
     // --capability core: `extra` is not checked and shows as a skipped suite.
-    let out = run_env(
+    let out = run_with(
         w.args(&["--format", "junit", "--capability", "core"]),
         vec![],
     )
@@ -396,7 +374,7 @@ async fn junit_names_a_repeated_host_by_its_http_check() {
     .expect("profile");
     let mut args = w.args(&["--format", "junit"]);
     args[2] = profile.display().to_string();
-    let out = run_env(args, vec![]).await;
+    let out = run_with(args, vec![]).await;
     let xml = text(&out.stdout);
     assert_eq!(code(&out), 0, "{xml}");
     xmllint_validate(&xml, w.dir.path());
@@ -413,7 +391,7 @@ async fn junit_names_a_repeated_host_by_its_http_check() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markdown_summary_has_verdict_tables_and_causes() {
     let w = World::new().await;
-    let out = run_env(w.args(&["--format", "markdown"]), vec![]).await;
+    let out = run_with(w.args(&["--format", "markdown"]), vec![]).await;
     let md = text(&out.stdout);
     assert_eq!(code(&out), 0, "{md}");
     assert!(md.starts_with("## ⚠️ runner-preflight: WARN\n"), "{md}");
@@ -479,24 +457,17 @@ async fn github_actions_annotations_and_step_summary() {
     let w = World::new().await;
     let summary = w.path("summary.md");
     std::fs::write(&summary, "previous step\n").expect("seed summary");
-    let gh = |extra: Vec<(&str, &str)>| {
+    let gh = |extra: Vec<(&'static str, &str)>| {
         let mut v = vec![
-            ("GITHUB_ACTIONS".to_string(), "true".to_string()),
-            (
-                "GITHUB_STEP_SUMMARY".to_string(),
-                summary.display().to_string(),
-            ),
+            ("GITHUB_ACTIONS", "true".to_string()),
+            ("GITHUB_STEP_SUMMARY", summary.display().to_string()),
         ];
-        v.extend(
-            extra
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
+        v.extend(extra.into_iter().map(|(k, v)| (k, v.to_string())));
         v
     };
 
     // Table on stdout, then the workflow commands.
-    let out = run_env(w.args(&[]), gh(vec![])).await;
+    let out = run_with(w.args(&[]), gh(vec![])).await;
     let stdout = text(&out.stdout);
     assert_eq!(code(&out), 0, "{stdout}");
     assert!(stdout.contains("Verdict: WARN"), "{stdout}");
@@ -529,7 +500,7 @@ async fn github_actions_annotations_and_step_summary() {
     );
 
     // --fail-on warn: the same problems gate, so they are errors.
-    let out = run_env(w.args(&["--fail-on", "warn"]), gh(vec![])).await;
+    let out = run_with(w.args(&["--fail-on", "warn"]), gh(vec![])).await;
     assert_eq!(code(&out), 1);
     let stdout = text(&out.stdout);
     let ann = annotation_lines(&stdout);
@@ -540,17 +511,31 @@ async fn github_actions_annotations_and_step_summary() {
     );
     assert_eq!(read(&summary).matches("runner-preflight: WARN").count(), 2);
 
-    // JSON on stdout stays JSON: no workflow commands there; the summary is still written.
-    let out = run_env(w.args(&["--format", "json"]), gh(vec![])).await;
+    // JSON on stdout stays JSON: no workflow commands there, they go to stderr (the runner reads
+    // workflow commands there too); the summary is still written.
+    let copy = w.path("copy.json");
+    let out = run_with(
+        w.args(&["--format", "json", "--output-json", copy.to_str().unwrap()]),
+        gh(vec![]),
+    )
+    .await;
     let stdout = text(&out.stdout);
     json_of(&stdout);
     assert!(annotation_lines(&stdout).is_empty());
+    assert_eq!(stdout, read(&copy), "stdout is the report and nothing else");
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("annotations not printed"), "{stderr}");
+    let ann = annotation_lines(&stderr);
+    assert_eq!(ann.len(), 2, "{stderr}");
+    assert!(
+        ann.iter()
+            .any(|l| l.starts_with("::warning title=runner-preflight%3A core WARN (gating)::")),
+        "{ann:#?}"
+    );
+    assert!(!stderr.contains("annotations not printed"), "{stderr}");
     assert_eq!(read(&summary).matches("runner-preflight: WARN").count(), 3);
 
     // JSON to a file: stdout is free for the workflow commands.
-    let out = run_env(
+    let out = run_with(
         w.args(&[
             "--format",
             "json",
@@ -564,26 +549,20 @@ async fn github_actions_annotations_and_step_summary() {
 
     // Outside GitHub Actions: no commands, no summary.
     let before = read(&summary);
-    let out = run_env(
+    let out = run_with(
         w.args(&[]),
-        vec![(
-            "GITHUB_STEP_SUMMARY".to_string(),
-            summary.display().to_string(),
-        )],
+        vec![("GITHUB_STEP_SUMMARY", summary.display().to_string())],
     )
     .await;
     assert!(annotation_lines(&text(&out.stdout)).is_empty());
     assert_eq!(read(&summary), before);
 
     // An unwritable summary path warns and keeps the verdict's exit code.
-    let out = run_env(
+    let out = run_with(
         w.args(&["--require", "extra"]),
         vec![
-            ("GITHUB_ACTIONS".to_string(), "true".to_string()),
-            (
-                "GITHUB_STEP_SUMMARY".to_string(),
-                w.dir.path().display().to_string(),
-            ),
+            ("GITHUB_ACTIONS", "true".to_string()),
+            ("GITHUB_STEP_SUMMARY", w.dir.path().display().to_string()),
         ],
     )
     .await;
@@ -598,7 +577,7 @@ async fn github_actions_annotations_and_step_summary() {
 async fn several_outputs_from_one_run_agree() {
     let w = World::new().await;
     let (j, x, m) = (w.path("r.json"), w.path("r.xml"), w.path("r.md"));
-    let out = run_env(
+    let out = run_with(
         w.args(&[
             "--format",
             "table",
@@ -699,18 +678,12 @@ async fn several_outputs_from_one_run_agree() {
     // Environment variables name the same outputs.
     let j2 = w.path("env.json");
     let x2 = w.path("env.xml");
-    let out = run_env(
+    let out = run_with(
         w.args(&[]),
         vec![
-            (
-                "RUNNER_PREFLIGHT_OUTPUT_JSON".into(),
-                j2.display().to_string(),
-            ),
-            (
-                "RUNNER_PREFLIGHT_OUTPUT_JUNIT".into(),
-                x2.display().to_string(),
-            ),
-            ("RUNNER_PREFLIGHT_LABELS".into(), "node=n1,zone=eu-1".into()),
+            ("RUNNER_PREFLIGHT_OUTPUT_JSON", j2.display().to_string()),
+            ("RUNNER_PREFLIGHT_OUTPUT_JUNIT", x2.display().to_string()),
+            ("RUNNER_PREFLIGHT_LABELS", "node=n1,zone=eu-1".into()),
         ],
     )
     .await;
@@ -721,7 +694,7 @@ async fn several_outputs_from_one_run_agree() {
     assert_eq!(j["labels"]["node"], "n1");
     // A label without `=`, or with a bad key: usage error before probing.
     for bad in ["node", "bad key=x", "=x"] {
-        let out = run_env(w.args(&["--label", bad]), vec![]).await;
+        let out = run_with(w.args(&["--label", bad]), vec![]).await;
         assert_eq!(code(&out), 2, "--label {bad}");
     }
     parse_xml(&read(&x2));
@@ -731,7 +704,7 @@ async fn several_outputs_from_one_run_agree() {
 async fn output_files_are_checked_before_probing() {
     let w = World::new().await;
     let dir = w.dir.path().to_str().unwrap().to_string();
-    let out = run_env(w.args(&["--output-junit", &dir]), vec![]).await;
+    let out = run_with(w.args(&["--output-junit", &dir]), vec![]).await;
     assert_eq!(code(&out), 2);
     assert!(
         text(&out.stderr).contains("--output-junit"),
@@ -741,7 +714,7 @@ async fn output_files_are_checked_before_probing() {
     assert_eq!(w.srv.connections(), 0, "nothing probed");
     let f = w.path("same.json");
     let f = f.to_str().unwrap();
-    let out = run_env(w.args(&["--output", f, "--output-json", f]), vec![]).await;
+    let out = run_with(w.args(&["--output", f, "--output-json", f]), vec![]).await;
     assert_eq!(code(&out), 2);
     assert!(
         text(&out.stderr).contains("name the same file"),
@@ -751,7 +724,7 @@ async fn output_files_are_checked_before_probing() {
     // A file that cannot be written is found before probing: exit 2, nothing probed, nothing written.
     let ok = w.path("ok.json");
     let bad = w.path("missing-dir/r.xml");
-    let out = run_env(
+    let out = run_with(
         w.args(&[
             "--output-json",
             ok.to_str().unwrap(),
@@ -783,10 +756,10 @@ async fn output_files_are_checked_before_probing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fail_on_decides_whether_warnings_gate() {
     let w = World::new().await;
-    let json_run = |extra: Vec<&str>, env: Vec<(String, String)>| {
+    let json_run = |extra: Vec<&str>, env: Vec<(&'static str, String)>| {
         let mut a = vec!["--format", "json"];
         a.extend(extra);
-        run_env(w.args(&a), env)
+        run_with(w.args(&a), env)
     };
     // Overall WARN (a warning and an informational failure).
     let o = json_run(vec![], vec![]).await;
@@ -799,16 +772,12 @@ async fn fail_on_decides_whether_warnings_gate() {
     let j = json_of(&text(&o.stdout));
     assert_eq!(j["exit_code"], 1, "the report says how the process exits");
     assert_eq!(j["settings"]["fail_on"], "warn");
-    let o = json_run(
-        vec![],
-        vec![("RUNNER_PREFLIGHT_FAIL_ON".into(), "warn".into())],
-    )
-    .await;
+    let o = json_run(vec![], vec![("RUNNER_PREFLIGHT_FAIL_ON", "warn".into())]).await;
     assert_eq!(code(&o), 1, "RUNNER_PREFLIGHT_FAIL_ON");
     // The flag wins over the environment.
     let o = json_run(
         vec!["--fail-on", "fail"],
-        vec![("RUNNER_PREFLIGHT_FAIL_ON".into(), "warn".into())],
+        vec![("RUNNER_PREFLIGHT_FAIL_ON", "warn".into())],
     )
     .await;
     assert_eq!(code(&o), 0);
@@ -842,7 +811,7 @@ async fn fail_on_decides_whether_warnings_gate() {
         "--public-roots".into(),
         w.ca.display().to_string(),
     ];
-    let o = run_env(args, vec![]).await;
+    let o = run_with(args, vec![]).await;
     let j = json_of(&text(&o.stdout));
     assert_eq!(j["verdict"], "pass", "{j:#}");
     assert_eq!(code(&o), 0);
@@ -867,17 +836,14 @@ async fn pipeline_environment_variables_set_flags() {
         "--resolve".into(),
         format!("dual.test:{}:127.0.0.1,[::1]", w.srv.port()),
     ];
-    let env: Vec<(String, String)> = [
+    let env = vec![
         ("RUNNER_PREFLIGHT_PROFILE", w.profile.clone()),
         ("RUNNER_PREFLIGHT_DNS_SERVER", w.dns.addr.to_string()),
         ("RUNNER_PREFLIGHT_CA_FILE", w.ca.display().to_string()),
         ("RUNNER_PREFLIGHT_TIMEOUT", "1500ms".to_string()),
         ("RUNNER_PREFLIGHT_CONCURRENCY", "3".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let o = run_env(args, env).await;
+    ];
+    let o = run_with(args, env).await;
     let j = json_of(&text(&o.stdout));
     assert_eq!(j["profile"]["name"], "pipe");
     assert_eq!(j["settings"]["timeout_ms"], 1500);
@@ -1367,4 +1333,245 @@ async fn action_check_step_runs_the_binary_and_sets_outputs() {
         read(&summary).starts_with("## ⚠️ runner-preflight: WARN"),
         "job summary written"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile environments: full disks, file size limits, outputs that are inputs, GitHub Actions
+// annotations when stdout carries the report.
+// ---------------------------------------------------------------------------------------------
+
+const BIN: &str = env!("CARGO_BIN_EXE_runner-preflight");
+
+/// The CLI (hermetic) with stdout on `/dev/full`: every write to it fails with ENOSPC.
+async fn run_to_dev_full(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full");
+        hermetic(BIN)
+            .args(args)
+            .stdout(std::process::Stdio::from(full))
+            .output()
+            .expect("spawn runner-preflight")
+    })
+    .await
+    .expect("CLI thread panicked")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_report_to_a_full_stdout_is_an_error() {
+    let w = World::new().await;
+    for format in ["json", "table", "markdown"] {
+        let out = run_to_dev_full(w.args(&["--format", format])).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(code(&out), 2, "--format {format}: {stderr}");
+        assert!(
+            stderr.contains("cannot write the report to standard output: no space left on device"),
+            "--format {format}: {stderr}"
+        );
+        assert!(!stderr.contains("os error"), "{stderr}");
+    }
+}
+
+/// `check` under a file size limit of 1 KiB with SIGXFSZ ignored (so a write past it fails with
+/// EFBIG instead of killing the process), as `(ulimit -f 1; trap '' XFSZ; runner-preflight …)`.
+async fn run_under_fsize_limit(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        hermetic("bash")
+            .arg("-c")
+            .arg("ulimit -f 1 && trap '' XFSZ && exec \"$@\"")
+            .arg("bash")
+            .arg(BIN)
+            .args(args)
+            .output()
+            .expect("spawn bash")
+    })
+    .await
+    .expect("CLI thread panicked")
+}
+
+fn dir_entries(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_write_leaves_the_previous_report_whole() {
+    let w = World::new().await;
+    let old = "{\"verdict\": \"pass\", \"previous\": true}\n";
+    for flag in ["--output", "--output-json", "--output-junit"] {
+        let prev = w.path("prev.report");
+        std::fs::write(&prev, old).expect("seed previous report");
+        let before = dir_entries(w.dir.path());
+        let mut args = vec![flag, prev.to_str().unwrap()];
+        if flag == "--output" {
+            args.extend(["--format", "json"]);
+        }
+        let out = run_under_fsize_limit(w.args(&args)).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(code(&out), 2, "{flag}: {stderr}");
+        assert!(stderr.contains(&format!("error: {flag} ")), "{stderr}");
+        assert!(stderr.contains("file too large"), "{stderr}");
+        assert!(stderr.contains("nothing was replaced"), "{stderr}");
+        assert_eq!(read(&prev), old, "{flag}: the previous file is intact");
+        assert_eq!(
+            dir_entries(w.dir.path()),
+            before,
+            "{flag}: no temporary file left behind"
+        );
+    }
+    // Without the limit the same run replaces the file with the whole report.
+    let prev = w.path("prev.report");
+    let out = run_with(
+        w.args(&["--format", "json", "--output", prev.to_str().unwrap()]),
+        vec![],
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(json_of(&read(&prev))["verdict"], "warn");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_that_is_an_input_is_refused_before_probing() {
+    let w = World::new().await;
+    let profile_before = read(Path::new(&w.profile));
+    let ca_before = read(&w.ca);
+    // The same file under another spelling: a `..` detour.
+    let detour = w.dir.path().join("sub");
+    std::fs::create_dir(&detour).expect("mkdir");
+    let profile_detour = detour.join("..").join("pipe.yaml");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--output".into(), w.profile.clone()], "--output"),
+        (
+            vec!["--output-json".into(), profile_detour.display().to_string()],
+            "--output-json",
+        ),
+        (
+            vec!["--output-junit".into(), w.ca.display().to_string()],
+            "--output-junit",
+        ),
+        (
+            vec![
+                "--output-markdown".into(),
+                w.path(".env").display().to_string(),
+            ],
+            "--output-markdown",
+        ),
+    ];
+    for (extra, flag) in cases {
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let out = run_with(w.args(&extra), vec![]).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(code(&out), 2, "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("error: {flag} ")) && stderr.contains("input"),
+            "{extra:?}: {stderr}"
+        );
+        assert!(stderr.contains("refusing to overwrite"), "{stderr}");
+    }
+    assert_eq!(w.srv.connections(), 0, "nothing probed");
+    assert_eq!(w.dns.queries(), 0, "nothing resolved");
+    assert_eq!(read(Path::new(&w.profile)), profile_before);
+    assert_eq!(read(&w.ca), ca_before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_actions_annotations_go_to_stderr_when_stdout_is_the_report() {
+    let w = World::new().await;
+    for (format, flag) in [
+        ("markdown", "--output-markdown"),
+        ("junit", "--output-junit"),
+    ] {
+        let copy = w.path(&format!("copy.{format}"));
+        let args = w.args(&["--format", format, flag, copy.to_str().unwrap()]);
+        let plain = run_with(args.clone(), vec![]).await;
+        assert_eq!(
+            text(&plain.stdout),
+            read(&copy),
+            "{format} without GitHub Actions"
+        );
+        assert!(annotation_lines(&text(&plain.stderr)).is_empty());
+        let gh = run_with(args, vec![("GITHUB_ACTIONS".into(), "true".into())]).await;
+        assert_eq!(code(&gh), code(&plain));
+        let stdout = text(&gh.stdout);
+        assert_eq!(
+            stdout,
+            read(&copy),
+            "{format}: stdout is the report, byte for byte"
+        );
+        assert!(annotation_lines(&stdout).is_empty(), "{stdout}");
+        let stderr = text(&gh.stderr);
+        let ann = annotation_lines(&stderr);
+        assert_eq!(ann.len(), 2, "{format}: {stderr}");
+        assert!(
+            ann.iter().any(|l| l
+                .starts_with("::warning title=runner-preflight%3A extra FAIL (informational)::")),
+            "{ann:#?}"
+        );
+    }
+}
+
+/// `check` on a pseudo-terminal made by `script`, which reports 0 columns (what a pty without a
+/// size says); returns the table lines.
+async fn table_on_a_zero_column_pty(w: &World, env: Vec<(String, String)>) -> Vec<String> {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut line = format!("stty cols 0 rows 0; exec {}", quote(BIN));
+    for a in w.args(&["--format", "table"]) {
+        line.push(' ');
+        line.push_str(&quote(&a));
+    }
+    let out = tokio::task::spawn_blocking(move || {
+        let mut c = hermetic("script");
+        c.args(["-q", "-e", "-c", &line, "/dev/null"]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.stdin(std::process::Stdio::null())
+            .output()
+            .expect("spawn script (util-linux)")
+    })
+    .await
+    .expect("script thread panicked");
+    let stdout = text(&out.stdout).replace('\r', "");
+    assert_eq!(code(&out), 0, "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("Verdict: WARN"), "{stdout}");
+    stdout
+        .lines()
+        .filter(|l| l.starts_with('│') || l.starts_with('┌') || l.starts_with('╞'))
+        .map(str::to_string)
+        .collect()
+}
+
+fn widest(lines: &[String]) -> usize {
+    lines.iter().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_of_zero_columns_gets_a_readable_table() {
+    let w = World::new().await;
+    let lines = table_on_a_zero_column_pty(&w, vec![]).await;
+    assert!(!lines.is_empty());
+    let header = lines
+        .iter()
+        .find(|l| l.contains("verdict"))
+        .unwrap_or_else(|| panic!("no header line with `verdict` in one piece: {lines:#?}"));
+    assert!(
+        header.contains("entry") && header.contains("cause"),
+        "{header}"
+    );
+    let width = widest(&lines);
+    assert!(
+        (60..=100).contains(&width),
+        "width {width}, fallback 100: {lines:#?}"
+    );
+    // COLUMNS is honoured when the terminal does not tell.
+    let lines = table_on_a_zero_column_pty(&w, vec![("COLUMNS".into(), "70".into())]).await;
+    assert!(widest(&lines) <= 70, "{lines:#?}");
+    assert!(widest(&lines) >= 60, "{lines:#?}");
+    // … but never below the readable minimum.
+    let lines = table_on_a_zero_column_pty(&w, vec![("COLUMNS".into(), "5".into())]).await;
+    assert!((55..=60).contains(&widest(&lines)), "{lines:#?}");
 }

@@ -1,93 +1,28 @@
 //! Proxies, the three trust stores, TLS interception, clock skew and long polls, end to end
 //! against in-process proxies (tests/it/proxy_server.rs) and the loopback world.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 
-use crate::json::{cause, target};
-use crate::proxy_server::{ProxyMode, TestProxy};
 use crate::world::*;
 
-const FINGERPRINT: &str = "X-GitHub-Request-Id";
-
-fn gh() -> Routes {
-    Routes::new(HttpResponse::ok_with(FINGERPRINT, "ABCD:1234"))
+/// A fixture (CA "Preflight Test Root CA") whose profile has one gating capability `essential`
+/// holding `hosts` (HTTPS, fingerprint); returns the profile's path too.
+fn fixture(hosts: &[&str]) -> (Fixture, String) {
+    let fx = Fixture::new("Preflight Test Root CA");
+    let profile = fx.profile(&Profile::new("test", "Proxy test world").capability(
+        "essential",
+        "Essential",
+        true,
+        &fingerprinted(hosts, "/_ping"),
+    ));
+    (fx, profile)
 }
 
-struct Fx {
-    dir: tempfile::TempDir,
-    profile: String,
-}
-
-impl Fx {
-    /// A profile with one gating capability `essential` holding `hosts` (HTTPS, fingerprint).
-    fn new(hosts: &[&str]) -> Fx {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut s = String::from(
-            "schema_version: 1\nname: test\ntitle: Proxy test world\ncapabilities:\n  - id: essential\n    title: Essential\n    gating: true\n    entries:\n",
-        );
-        for h in hosts {
-            s.push_str(&format!(
-                "      - host: {h}\n        http: {{ path: /_ping, expect_header: {FINGERPRINT} }}\n"
-            ));
-        }
-        let path = dir.path().join("profile.yaml");
-        std::fs::write(&path, s).expect("write profile");
-        Fx {
-            profile: path.display().to_string(),
-            dir,
-        }
-    }
-
-    fn pem(&self, name: &str, pem: &str) -> PathBuf {
-        write_pem(self.dir.path(), name, pem)
-    }
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-/// The hermetic CLI (world::cli) without the trust-store variables of the host, plus `envs`.
-async fn run_env(args: Vec<String>, envs: Vec<(&'static str, String)>) -> Out {
-    let out = tokio::task::spawn_blocking(move || {
-        let mut cmd = cli();
-        cmd.env_remove("GIT_SSL_CAINFO")
-            .env_remove("NODE_EXTRA_CA_CERTS");
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        cmd.args(args).output()
-    })
-    .await
-    .expect("CLI thread")
-    .expect("spawn runner-preflight");
-    Out {
-        code: out.status.code().expect("exit code"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn base_args(fx: &Fx, dns: &DnsServer, format: &str, extra: &[String]) -> Vec<String> {
-    let mut a: Vec<String> = [
+fn base_args(profile: &str, dns: &DnsServer, format: &str, extra: &[String]) -> Vec<String> {
+    let mut a = strings(&[
         "check",
         "--profile",
-        &fx.profile,
+        profile,
         "--format",
         format,
         "--quiet",
@@ -95,16 +30,9 @@ fn base_args(fx: &Fx, dns: &DnsServer, format: &str, extra: &[String]) -> Vec<St
         &dns.addr.to_string(),
         "--timeout",
         "2s",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     a.extend(extra.iter().cloned());
     a
-}
-
-fn s(v: &[&str]) -> Vec<String> {
-    v.iter().map(|x| x.to_string()).collect()
 }
 
 fn findings(json: &Value, topic: &str) -> Vec<Value> {
@@ -124,21 +52,20 @@ type Envs = Vec<(&'static str, String)>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_only_egress_passes_only_with_the_proxy() {
-    let fx = Fx::new(&[API]);
-    let pki = Pki::new("Preflight Test Root CA");
-    let ca = fx.pem("ca.pem", &pki.ca_pem);
+    let (fx, profile) = fixture(&[API]);
+    let (pki, ca) = (&fx.pki, &fx.ca);
     // Local DNS knows nothing: every name is NXDOMAIN.
     let dns = DnsWorld::new().start().await;
     let srv = TestServer::start(Mode::Https {
         cert: pki.leaf(&[API]),
-        routes: gh(),
+        routes: github_routes(),
     })
     .await;
     let proxy = TestProxy::start(ProxyMode::Forward, &[("api.github.com:443", srv.addr)]).await;
-    let ca_arg = s(&["--ca-file", &ca.display().to_string()]);
+    let ca_arg = strings(&["--ca-file", &ca.display().to_string()]);
 
     // No proxy: DNS fails, the gate fails.
-    let o = run_env(base_args(&fx, &dns, "json", &ca_arg), vec![]).await;
+    let o = run_text(base_args(&profile, &dns, "json", &ca_arg), vec![]).await;
     assert_eq!(o.code, 1, "{}", o.stdout);
     let j = o.json();
     assert_eq!(target(&j, API)["route"], "direct");
@@ -146,8 +73,8 @@ async fn proxy_only_egress_passes_only_with_the_proxy() {
 
     // --proxy: the proxy resolves and connects; local DNS failure is only noted.
     let mut args = ca_arg.clone();
-    args.extend(s(&["--proxy", &proxy.url()]));
-    let o = run_env(base_args(&fx, &dns, "json", &args), vec![]).await;
+    args.extend(strings(&["--proxy", &proxy.url()]));
+    let o = run_text(base_args(&profile, &dns, "json", &args), vec![]).await;
     let j = o.json();
     assert_eq!(o.code, 0, "{j:#}");
     let t = target(&j, API);
@@ -169,8 +96,8 @@ async fn proxy_only_egress_passes_only_with_the_proxy() {
 
     // The same through https_proxy without a scheme: the runner prepends http://, we warn.
     let bare = proxy.addr.to_string();
-    let o = run_env(
-        base_args(&fx, &dns, "json", &ca_arg),
+    let o = run_text(
+        base_args(&profile, &dns, "json", &ca_arg),
         vec![("https_proxy", format!("  {bare} "))],
     )
     .await;
@@ -185,8 +112,8 @@ async fn proxy_only_egress_passes_only_with_the_proxy() {
     );
 
     // http_proxy alone does not carry HTTPS: no fallback.
-    let o = run_env(
-        base_args(&fx, &dns, "json", &ca_arg),
+    let o = run_text(
+        base_args(&profile, &dns, "json", &ca_arg),
         vec![("http_proxy", proxy.url())],
     )
     .await;
@@ -199,8 +126,8 @@ async fn proxy_only_egress_passes_only_with_the_proxy() {
         .contains("does not fall back")));
 
     // no_proxy=github.com covers api.github.com: direct, and DNS fails.
-    let o = run_env(
-        base_args(&fx, &dns, "json", &ca_arg),
+    let o = run_text(
+        base_args(&profile, &dns, "json", &ca_arg),
         vec![
             ("HTTPS_PROXY", proxy.url()),
             ("NO_PROXY", "example.org,github.com".into()),
@@ -213,21 +140,20 @@ async fn proxy_only_egress_passes_only_with_the_proxy() {
     // `.github.com` (subdomains) covers it too; `*.github.com` never matches in the runner.
     for (list, route) in [(".github.com", "direct"), ("*.github.com", "proxy")] {
         let mut args = ca_arg.clone();
-        args.extend(s(&["--proxy", &proxy.url(), "--no-proxy", list]));
-        let o = run_env(base_args(&fx, &dns, "json", &args), vec![]).await;
+        args.extend(strings(&["--proxy", &proxy.url(), "--no-proxy", list]));
+        let o = run_text(base_args(&profile, &dns, "json", &args), vec![]).await;
         assert_eq!(target(&o.json(), API)["route"], route, "no_proxy={list}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runner_env_file_overrides_the_environment() {
-    let fx = Fx::new(&[API]);
-    let pki = Pki::new("Preflight Test Root CA");
-    let ca = fx.pem("ca.pem", &pki.ca_pem);
+    let (fx, profile) = fixture(&[API]);
+    let (pki, ca) = (&fx.pki, &fx.ca);
     let dns = DnsWorld::new().start().await;
     let srv = TestServer::start(Mode::Https {
         cert: pki.leaf(&[API]),
-        routes: gh(),
+        routes: github_routes(),
     })
     .await;
     let proxy = TestProxy::start(ProxyMode::Forward, &[("api.github.com:443", srv.addr)]).await;
@@ -242,14 +168,14 @@ async fn runner_env_file_overrides_the_environment() {
         ),
     )
     .unwrap();
-    let args = s(&[
+    let args = strings(&[
         "--ca-file",
         &ca.display().to_string(),
         "--runner-dir",
         &runner.path().display().to_string(),
     ]);
-    let o = run_env(
-        base_args(&fx, &dns, "json", &args),
+    let o = run_text(
+        base_args(&profile, &dns, "json", &args),
         vec![("https_proxy", format!("http://127.0.0.1:{}", closed_port()))],
     )
     .await;
@@ -268,12 +194,12 @@ async fn runner_env_file_overrides_the_environment() {
         .contains("NODE_EXTRA_CA_CERTS="));
 
     // A directory that does not exist is an input error.
-    let o = run_env(
+    let o = run_text(
         base_args(
-            &fx,
+            &profile,
             &dns,
             "json",
-            &s(&["--runner-dir", "/nonexistent/runner"]),
+            &strings(&["--runner-dir", "/nonexistent/runner"]),
         ),
         vec![],
     )
@@ -287,13 +213,12 @@ const PROXY_FAULT_BOUND: std::time::Duration = std::time::Duration::from_secs(3)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_answers_are_classified() {
-    let fx = Fx::new(&[API]);
-    let pki = Pki::new("Preflight Test Root CA");
-    let ca = fx.pem("ca.pem", &pki.ca_pem);
+    let (fx, profile) = fixture(&[API]);
+    let (pki, ca) = (&fx.pki, &fx.ca);
     let dns = DnsWorld::new().start().await;
     let srv = TestServer::start(Mode::Https {
         cert: pki.leaf(&[API]),
-        routes: gh(),
+        routes: github_routes(),
     })
     .await;
     let up = [("api.github.com:443", srv.addr)];
@@ -329,9 +254,9 @@ async fn proxy_answers_are_classified() {
         (refused, "unreachable: refuses connections"),
     ];
     for (url, want) in cases {
-        let args = s(&["--ca-file", &ca.display().to_string(), "--proxy", &url]);
+        let args = strings(&["--ca-file", &ca.display().to_string(), "--proxy", &url]);
         let started = std::time::Instant::now();
-        let o = run_env(base_args(&fx, &dns, "json", &args), vec![]).await;
+        let o = run_text(base_args(&profile, &dns, "json", &args), vec![]).await;
         let elapsed = started.elapsed();
         assert_eq!(o.code, 1, "{url}: {}", o.stdout);
         let c = cause(&o.json(), API);
@@ -343,13 +268,13 @@ async fn proxy_answers_are_classified() {
         );
     }
     // The right credentials pass, sent as Basic.
-    let args = s(&[
+    let args = strings(&[
         "--ca-file",
         &ca.display().to_string(),
         "--proxy",
         &auth.url_with("alice", "wonderland"),
     ]);
-    let o = run_env(base_args(&fx, &dns, "json", &args), vec![]).await;
+    let o = run_text(base_args(&profile, &dns, "json", &args), vec![]).await;
     assert_eq!(o.code, 0, "{}", o.stdout);
     assert!(auth
         .auth_headers()
@@ -359,13 +284,12 @@ async fn proxy_answers_are_classified() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_credentials_never_appear_in_any_output() {
     const SECRET: &str = "Tr0ub4dor-and-3";
-    let fx = Fx::new(&[API]);
-    let pki = Pki::new("Preflight Test Root CA");
-    let ca = fx.pem("ca.pem", &pki.ca_pem);
+    let (fx, profile) = fixture(&[API]);
+    let (pki, ca) = (&fx.pki, &fx.ca);
     let dns = DnsWorld::new().start().await;
     let srv = TestServer::start(Mode::Https {
         cert: pki.leaf(&[API]),
-        routes: gh(),
+        routes: github_routes(),
     })
     .await;
     let proxy = TestProxy::start(
@@ -385,26 +309,26 @@ async fn proxy_credentials_never_appear_in_any_output() {
         // flag, passing
         runs.push((
             base_args(
-                &fx,
+                &profile,
                 &dns,
                 format,
-                &s(&["--ca-file", &ca_s, "--proxy", &good]),
+                &strings(&["--ca-file", &ca_s, "--proxy", &good]),
             ),
             vec![],
         ));
         // flag, rejected credentials
         runs.push((
             base_args(
-                &fx,
+                &profile,
                 &dns,
                 format,
-                &s(&["--ca-file", &ca_s, "--proxy", &wrong]),
+                &strings(&["--ca-file", &ca_s, "--proxy", &wrong]),
             ),
             vec![],
         ));
         // variables: no scheme (warning quotes the value), differing upper case
         runs.push((
-            base_args(&fx, &dns, format, &s(&["--ca-file", &ca_s])),
+            base_args(&profile, &dns, format, &strings(&["--ca-file", &ca_s])),
             vec![
                 ("https_proxy", no_scheme.clone()),
                 ("HTTPS_PROXY", wrong.clone()),
@@ -413,26 +337,26 @@ async fn proxy_credentials_never_appear_in_any_output() {
         ));
         // invalid value in a variable (the runner ignores it)
         runs.push((
-            base_args(&fx, &dns, format, &s(&["--ca-file", &ca_s])),
+            base_args(&profile, &dns, format, &strings(&["--ca-file", &ca_s])),
             vec![("https_proxy", format!("http://bob:{SECRET}@host:notaport"))],
         ));
     }
     // invalid --proxy: usage error
     runs.push((
         base_args(
-            &fx,
+            &profile,
             &dns,
             "json",
-            &s(&["--proxy", &format!("http://bob:{SECRET}@[::1")]),
+            &strings(&["--proxy", &format!("http://bob:{SECRET}@[::1")]),
         ),
         vec![],
     ));
     runs.push((
         base_args(
-            &fx,
+            &profile,
             &dns,
             "json",
-            &s(&["--proxy", &format!("socks5://bob:{SECRET}@127.0.0.1:1")]),
+            &strings(&["--proxy", &format!("socks5://bob:{SECRET}@127.0.0.1:1")]),
         ),
         vec![],
     ));
@@ -440,10 +364,10 @@ async fn proxy_credentials_never_appear_in_any_output() {
     let out_file = fx.dir.path().join("report.json");
     runs.push((
         base_args(
-            &fx,
+            &profile,
             &dns,
             "json",
-            &s(&[
+            &strings(&[
                 "--ca-file",
                 &ca_s,
                 "--proxy",
@@ -457,7 +381,7 @@ async fn proxy_credentials_never_appear_in_any_output() {
     let mut saw_masked = false;
     for (args, envs) in runs {
         let shown = format!("{args:?}");
-        let o = run_env(args, envs).await;
+        let o = run_text(args, envs).await;
         for (name, text) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
             assert!(
                 !text.contains(SECRET) && !text.contains("VHIwdWI0ZG9y"),
@@ -474,11 +398,11 @@ async fn proxy_credentials_never_appear_in_any_output() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_trust_stores_disagree_and_say_what_to_set() {
-    let fx = Fx::new(&[API]);
+    let (fx, profile) = fixture(&[API]);
     let corp = Pki::new("Corp Inspection Root");
     let public = Pki::new("Modelled Public Root");
-    let corp_pem = fx.pem("corp.pem", &corp.ca_pem);
-    let public_pem = fx.pem("public.pem", &public.ca_pem);
+    let corp_pem = fx.file("corp.pem", &corp.ca_pem);
+    let public_pem = fx.file("public.pem", &public.ca_pem);
     let dns = DnsWorld::new()
         .name(
             API,
@@ -488,10 +412,10 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
         .await;
     let srv = TestServer::start(Mode::Https {
         cert: corp.leaf(&[API]),
-        routes: gh(),
+        routes: github_routes(),
     })
     .await;
-    let args = s(&[
+    let args = strings(&[
         "--ca-file",
         &corp_pem.display().to_string(),
         "--public-roots",
@@ -500,8 +424,8 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
         &format!("{API}:443:127.0.0.1:{}", srv.port()),
     ]);
     // OS store (--ca-file) and git (GIT_SSL_CAINFO) trust the corporate CA; node does not.
-    let o = run_env(
-        base_args(&fx, &dns, "json", &args),
+    let o = run_text(
+        base_args(&profile, &dns, "json", &args),
         vec![("GIT_SSL_CAINFO", corp_pem.display().to_string())],
     )
     .await;
@@ -536,7 +460,7 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
         .contains("Corp Inspection Root"));
 
     // Git without GIT_SSL_CAINFO (OpenSSL's bundle, empty here) disagrees too: say GIT_SSL_CAINFO.
-    let o = run_env(base_args(&fx, &dns, "table", &args), vec![]).await;
+    let o = run_text(base_args(&profile, &dns, "table", &args), vec![]).await;
     assert_eq!(o.code, 0);
     assert!(
         o.stdout
@@ -547,8 +471,8 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
     assert!(o.stdout.contains("NODE_EXTRA_CA_CERTS="), "{}", o.stdout);
 
     // All three configured: no disagreement (interception is still reported).
-    let o = run_env(
-        base_args(&fx, &dns, "json", &args),
+    let o = run_text(
+        base_args(&profile, &dns, "json", &args),
         vec![
             ("GIT_SSL_CAINFO", corp_pem.display().to_string()),
             ("NODE_EXTRA_CA_CERTS", corp_pem.display().to_string()),
@@ -560,7 +484,7 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
     assert_eq!(findings(&j, "interception").len(), 1);
 
     // Only node trusts it (NODE_EXTRA_CA_CERTS): the runner fails and is told which file to add.
-    let args_public_only = s(&[
+    let args_public_only = strings(&[
         "--ca-file",
         &public_pem.display().to_string(),
         "--public-roots",
@@ -568,8 +492,8 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
         "--connect-to",
         &format!("{API}:443:127.0.0.1:{}", srv.port()),
     ]);
-    let o = run_env(
-        base_args(&fx, &dns, "json", &args_public_only),
+    let o = run_text(
+        base_args(&profile, &dns, "json", &args_public_only),
         vec![("NODE_EXTRA_CA_CERTS", corp_pem.display().to_string())],
     )
     .await;
@@ -598,10 +522,10 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
     // A server with a (modelled) public certificate: nothing to report.
     let pub_srv = TestServer::start(Mode::Https {
         cert: public.leaf(&[API]),
-        routes: gh(),
+        routes: github_routes(),
     })
     .await;
-    let args = s(&[
+    let args = strings(&[
         "--ca-file",
         &public_pem.display().to_string(),
         "--public-roots",
@@ -609,8 +533,8 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
         "--connect-to",
         &format!("{API}:443:127.0.0.1:{}", pub_srv.port()),
     ]);
-    let o = run_env(
-        base_args(&fx, &dns, "json", &args),
+    let o = run_text(
+        base_args(&profile, &dns, "json", &args),
         vec![("GIT_SSL_CAINFO", public_pem.display().to_string())],
     )
     .await;
@@ -621,10 +545,10 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
     // An expired certificate from the public CA fails, but it is not interception.
     let expired = TestServer::start(Mode::Https {
         cert: public.leaf_expired(&[API]),
-        routes: gh(),
+        routes: github_routes(),
     })
     .await;
-    let args = s(&[
+    let args = strings(&[
         "--ca-file",
         &public_pem.display().to_string(),
         "--public-roots",
@@ -632,7 +556,7 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
         "--connect-to",
         &format!("{API}:443:127.0.0.1:{}", expired.port()),
     ]);
-    let o = run_env(base_args(&fx, &dns, "json", &args), vec![]).await;
+    let o = run_text(base_args(&profile, &dns, "json", &args), vec![]).await;
     let j = o.json();
     assert_eq!(o.code, 1);
     assert!(cause(&j, API).contains("expired"), "{j:#}");
@@ -641,15 +565,15 @@ async fn three_trust_stores_disagree_and_say_what_to_set() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn intercepting_proxy_is_detected_and_named() {
-    let fx = Fx::new(&[API]);
+    let (fx, profile) = fixture(&[API]);
     let public = Pki::new("Modelled Public Root");
     let inspector = Pki::new("Acme TLS Inspection CA");
-    let public_pem = fx.pem("public.pem", &public.ca_pem);
-    let inspector_pem = fx.pem("inspector.pem", &inspector.ca_pem);
+    let public_pem = fx.file("public.pem", &public.ca_pem);
+    let inspector_pem = fx.file("inspector.pem", &inspector.ca_pem);
     let dns = DnsWorld::new().start().await;
     let srv = TestServer::start(Mode::Https {
         cert: public.leaf(&[API]),
-        routes: gh(),
+        routes: github_routes(),
     })
     .await;
     let proxy = TestProxy::start(
@@ -661,7 +585,7 @@ async fn intercepting_proxy_is_detected_and_named() {
     )
     .await;
     // The OS store trusts the inspector (--ca-file): the runner connects, but it is interception.
-    let args = s(&[
+    let args = strings(&[
         "--ca-file",
         &inspector_pem.display().to_string(),
         "--public-roots",
@@ -669,7 +593,7 @@ async fn intercepting_proxy_is_detected_and_named() {
         "--proxy",
         &proxy.url(),
     ]);
-    let o = run_env(base_args(&fx, &dns, "json", &args), vec![]).await;
+    let o = run_text(base_args(&profile, &dns, "json", &args), vec![]).await;
     let j = o.json();
     assert_eq!(o.code, 0, "{j:#}");
     let icpt = findings(&j, "interception");
@@ -683,7 +607,7 @@ async fn intercepting_proxy_is_detected_and_named() {
         .contains(&format!("NODE_EXTRA_CA_CERTS={}", inspector_pem.display()))));
 
     // Only the public root trusted: the handshake fails and names the inspecting issuer.
-    let args = s(&[
+    let args = strings(&[
         "--ca-file",
         &public_pem.display().to_string(),
         "--public-roots",
@@ -691,7 +615,7 @@ async fn intercepting_proxy_is_detected_and_named() {
         "--proxy",
         &proxy.url(),
     ]);
-    let o = run_env(base_args(&fx, &dns, "table", &args), vec![]).await;
+    let o = run_text(base_args(&profile, &dns, "table", &args), vec![]).await;
     assert_eq!(o.code, 1);
     assert!(o.stdout.contains("Acme TLS Inspection CA"), "{}", o.stdout);
     assert!(o.stdout.contains("TLS interception"), "{}", o.stdout);
@@ -700,9 +624,8 @@ async fn intercepting_proxy_is_detected_and_named() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clock_skew_is_reported_from_the_date_header() {
-    let fx = Fx::new(&[API]);
-    let pki = Pki::new("Preflight Test Root CA");
-    let ca = fx.pem("ca.pem", &pki.ca_pem);
+    let (fx, profile) = fixture(&[API]);
+    let (pki, ca) = (&fx.pki, &fx.ca);
     let dns = DnsWorld::new()
         .name(
             API,
@@ -726,13 +649,13 @@ async fn clock_skew_is_reported_from_the_date_header() {
     })
     .await;
     for (srv, skewed) in [(&old, true), (&now, false)] {
-        let args = s(&[
+        let args = strings(&[
             "--ca-file",
             &ca.display().to_string(),
             "--connect-to",
             &format!("{API}:443:127.0.0.1:{}", srv.port()),
         ]);
-        let o = run_env(base_args(&fx, &dns, "json", &args), vec![]).await;
+        let o = run_text(base_args(&profile, &dns, "json", &args), vec![]).await;
         let j = o.json();
         assert_eq!(o.code, 0, "{j:#}");
         let clock = findings(&j, "clock");
@@ -752,20 +675,19 @@ async fn clock_skew_is_reported_from_the_date_header() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_poll_reports_a_proxy_cutting_idle_tunnels() {
     let broker = "broker.actions.githubusercontent.com";
-    let fx = Fx::new(&[broker]);
-    let pki = Pki::new("Preflight Test Root CA");
-    let ca = fx.pem("ca.pem", &pki.ca_pem);
+    let (fx, profile) = fixture(&[broker]);
+    let (pki, ca) = (&fx.pki, &fx.ca);
     let dns = DnsWorld::new().start().await;
     let srv = TestServer::start(Mode::Https {
         cert: pki.leaf(&[broker]),
-        routes: gh(),
+        routes: github_routes(),
     })
     .await;
     let up = [("broker.actions.githubusercontent.com:443", srv.addr)];
     let cutter = TestProxy::start(ProxyMode::CutIdle(std::time::Duration::from_secs(1)), &up).await;
     let patient = TestProxy::start(ProxyMode::Forward, &up).await;
     for (proxy, hold, survives) in [(&cutter, "4", false), (&patient, "2", true)] {
-        let args = s(&[
+        let args = strings(&[
             "--ca-file",
             &ca.display().to_string(),
             "--proxy",
@@ -774,7 +696,7 @@ async fn long_poll_reports_a_proxy_cutting_idle_tunnels() {
             "--long-poll-seconds",
             hold,
         ]);
-        let o = run_env(base_args(&fx, &dns, "json", &args), vec![]).await;
+        let o = run_text(base_args(&profile, &dns, "json", &args), vec![]).await;
         let j = o.json();
         let lp = &j["network"]["long_poll"];
         assert_eq!(lp["host"], broker, "{j:#}");
@@ -802,7 +724,10 @@ async fn plain_http_goes_through_http_proxy_in_absolute_form() {
     .unwrap();
     let ca = write_pem(dir.path(), "ca.pem", &Pki::new("Unused Root").ca_pem);
     let dns = DnsWorld::new().start().await;
-    let srv = TestServer::start(Mode::Http { routes: gh() }).await;
+    let srv = TestServer::start(Mode::Http {
+        routes: github_routes(),
+    })
+    .await;
     let proxy = TestProxy::start(
         ProxyMode::Auth {
             user: "u".into(),
@@ -825,7 +750,7 @@ async fn plain_http_goes_through_http_proxy_in_absolute_form() {
         "--ca-file".into(),
         ca.display().to_string(),
     ];
-    let o = run_env(args, vec![("http_proxy", proxy.url_with("u", "p"))]).await;
+    let o = run_text(args, vec![("http_proxy", proxy.url_with("u", "p"))]).await;
     let j = o.json();
     assert_eq!(o.code, 0, "{j:#}\n{}", o.stderr);
     assert_eq!(target(&j, "ghes.example.com")["route"], "proxy");
@@ -864,7 +789,7 @@ async fn plain_http_refused_by_the_proxy_fails_without_a_fingerprint() {
             "--ca-file".into(),
             ca.display().to_string(),
         ];
-        let o = run_env(args, vec![("http_proxy", proxy.url())]).await;
+        let o = run_text(args, vec![("http_proxy", proxy.url())]).await;
         let j = o.json();
         assert_eq!(o.code, 1, "{status}: {j:#}");
         let t = target(&j, "ghes.example.com");

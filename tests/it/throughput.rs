@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use serde_json::Value;
 
 use crate::throttle::{download_server, kbps_to_bytes, upload_server};
-use crate::world::run;
+use crate::world::{run, run_json};
 
 /// Measured rates must be within this fraction of the configured rate.
 const TOLERANCE: f64 = 0.15;
@@ -37,15 +37,8 @@ async fn measure(dir: &tempfile::TempDir, probe_to: SocketAddr, extra: &[String]
         "3s".into(),
     ];
     args.extend(extra.iter().cloned());
-    let out = run(args).await;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().expect("code"), json)
+    let o = run_json(args).await;
+    (o.code, o.json)
 }
 
 fn direction<'a>(json: &'a Value, dir: &str) -> &'a Value {
@@ -203,7 +196,7 @@ async fn no_throughput_leaves_it_out_and_bad_urls_are_input_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn measured_through_the_proxy_when_one_applies() {
-    use crate::proxy_server::{ProxyMode, TestProxy};
+    use crate::world::{ProxyMode, TestProxy};
     let dir = tempfile::tempdir().expect("tmp");
     let srv = download_server(kbps_to_bytes(140)).await;
     let sink = upload_server(kbps_to_bytes(140)).await;

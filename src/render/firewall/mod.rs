@@ -25,7 +25,7 @@ pub const IPSET_V4: &str = "runner-preflight-v4";
 pub const IPSET_V6: &str = "runner-preflight-v6";
 
 /// Output formats of `firewall`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FirewallFormat {
     /// One name or pattern per line (`*.x` as documented)
     Plain,
@@ -106,3 +106,20 @@ pub(crate) fn suffix_reduce(rules: &[Rule]) -> Vec<(Name, bool)> {
 
 #[cfg(test)]
 mod tests;
+
+/// Everything to say on standard error about a model: names skipped, names not resolved.
+pub fn warnings(m: &Model) -> Vec<String> {
+    let mut out = m.warnings.clone();
+    for u in &m.unresolved {
+        out.push(format!(
+            "{}{}",
+            crate::firewall::comment_safe(&super::words::dns_failure(&u.failure, &u.host)),
+            if u.usable {
+                " (the addresses found are still used)"
+            } else {
+                " (only the name is used)"
+            }
+        ));
+    }
+    out
+}

@@ -45,6 +45,7 @@ fn model() -> Model {
             }],
         }],
         warnings: vec![],
+        unresolved: vec![],
     }
 }
 

@@ -5,8 +5,6 @@
 //! The proxy resolves nothing: it maps `host:port` to a loopback address given by the test
 //! (unknown targets get 502), so "DNS fails locally but the proxy reaches the server" is modelled.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -18,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::world::Pki;
+use super::pki::Pki;
 
 /// Upper bound on any proxied connection.
 const CONNECTION_BOUND: Duration = Duration::from_secs(60);

@@ -1,0 +1,488 @@
+//! The clap types: every flag group declared once and flattened into the commands that take it,
+//! and CLI mirrors of the domain's enums (`From` into the domain; clap stops here).
+//!
+//! Nothing here is validated beyond what a value parser can say about one value: the checks that
+//! need several flags, files or the plan live in [`super::settings`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::gate::FailOn;
+use crate::plan;
+use crate::probe::overrides;
+use crate::render::{firewall::FirewallFormat, Format};
+
+/// `--profile`: check, firewall, audit, meta diff.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Built-in profile (dotcom, ghes, ghecom) or path of a YAML profile
+    #[arg(
+        long,
+        short = 'p',
+        default_value = "dotcom",
+        env = "RUNNER_PREFLIGHT_PROFILE"
+    )]
+    pub profile: String,
+}
+
+/// `--var`, `--capability`, `--require`: which part of the profile, and what gates.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Profile variable, NAME=VALUE (repeatable), e.g. hostname=ghes.example.com
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = plan::parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Probe only these capabilities (comma-separated ids)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID,…",
+        env = "RUNNER_PREFLIGHT_CAPABILITY"
+    )]
+    pub capability: Vec<String>,
+    /// Make these capabilities gating (comma-separated ids)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID,…",
+        env = "RUNNER_PREFLIGHT_REQUIRE"
+    )]
+    pub require: Vec<String>,
+}
+
+/// `--dns-server`.
+#[derive(Debug, Args)]
+pub struct DnsArgs {
+    /// Ask this DNS server instead of the system's (IP or IP:PORT; repeatable)
+    #[arg(long = "dns-server", value_name = "IP[:PORT]", value_parser = parse_dns_server, value_delimiter = ',', env = "RUNNER_PREFLIGHT_DNS_SERVER")]
+    pub dns_servers: Vec<SocketAddr>,
+}
+
+/// `--timeout`; each command has its own default (see [`super::settings`]).
+#[derive(Debug, Args)]
+pub struct TimeoutArgs {
+    /// Time limit for each step: a DNS question, a TCP connect, a TLS handshake, an HTTP response (e.g. 5, 2.5s, 800ms; default 5s, for meta diff 10s)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_TIMEOUT")]
+    pub timeout: Option<Duration>,
+}
+
+/// `--concurrency`; each command has its own default (see [`super::settings`]).
+#[derive(Debug, Args)]
+pub struct ConcurrencyArgs {
+    /// How many names are probed or resolved at once (default 64; for firewall and audit 32)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
+    pub concurrency: Option<u16>,
+}
+
+/// `--resolve`, `--connect-to`: curl's overrides.
+#[derive(Debug, Args)]
+pub struct OverrideArgs {
+    /// Use these addresses for HOST:PORT instead of DNS, as curl does (repeatable; PORT may be *)
+    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR…]")]
+    pub resolve: Vec<overrides::Resolve>,
+    /// Connect to CONNECT_HOST:CONNECT_PORT when the profile says HOST:PORT, as curl does (empty fields match any / keep)
+    #[arg(
+        long = "connect-to",
+        value_name = "HOST:PORT:CONNECT_HOST:CONNECT_PORT"
+    )]
+    pub connect_to: Vec<overrides::ConnectTo>,
+}
+
+/// `--ca-file`.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Also trust the certificates in this PEM file (repeatable), e.g. your TLS-inspecting proxy's CA
+    #[arg(long = "ca-file", value_name = "PEM", env = "RUNNER_PREFLIGHT_CA_FILE")]
+    pub ca_files: Vec<PathBuf>,
+}
+
+/// `--proxy`, `--no-proxy`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Use this proxy for HTTPS and HTTP instead of https_proxy / http_proxy ("" for none); a value without scheme gets http://
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Use this no_proxy list instead of no_proxy / NO_PROXY (runner semantics: .x subdomains, x itself and subdomains, * all, :PORT)
+    #[arg(long = "no-proxy", value_name = "LIST")]
+    pub no_proxy: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Output format
+    #[arg(
+        long,
+        value_enum,
+        default_value = "table",
+        env = "RUNNER_PREFLIGHT_FORMAT"
+    )]
+    pub format: FormatArg,
+    /// Write the report to this file instead of standard output
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        env = "RUNNER_PREFLIGHT_OUTPUT"
+    )]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub timeout: TimeoutArgs,
+    /// Time limit for the whole run; names not finished by then fail (default: 9 × --timeout)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
+    #[command(flatten)]
+    pub concurrency: ConcurrencyArgs,
+    #[command(flatten)]
+    pub dns: DnsArgs,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// No progress display on standard error
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub throughput: ThroughputArgs,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// Throughput options of `check`.
+#[derive(Debug, Args)]
+pub struct ThroughputArgs {
+    /// Skip the upload/download throughput measurement
+    #[arg(long, env = "RUNNER_PREFLIGHT_NO_THROUGHPUT")]
+    pub no_throughput: bool,
+    /// Throughput floor in kbit/s, up and down (default: the profile's, 70 for github.com)
+    #[arg(long, value_name = "KBPS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_kbps: Option<u32>,
+    /// Download source for the throughput measurement (http or https URL; a Range request is used)
+    #[arg(long, value_name = "URL")]
+    pub throughput_url: Option<String>,
+    /// Upload sink for the throughput measurement (a URL that accepts a POST body)
+    #[arg(long, value_name = "URL")]
+    pub upload_url: Option<String>,
+    /// Most bytes moved per direction
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
+    pub throughput_max_bytes: u64,
+    /// Longest sample per direction; near the floor the measurement runs this long
+    #[arg(long, value_name = "DURATION", default_value = "8s", value_parser = parse_duration)]
+    pub throughput_time: Duration,
+}
+
+/// Proxy, trust-store and long-poll options of `check`.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// Read the runner's DIR/.env (plain KEY=VALUE lines), which overrides the environment as for the runner service
+    #[arg(long, value_name = "DIR")]
+    pub runner_dir: Option<PathBuf>,
+    /// PEM bundle of public roots for interception detection and node's built-in store (default: Mozilla's)
+    #[arg(long, value_name = "PEM")]
+    pub public_roots: Option<PathBuf>,
+    /// Also hold an idle HTTPS connection to the long-poll host for 50 s (the runner's long poll) and report whether it was cut
+    #[arg(long)]
+    pub long_poll: bool,
+    /// Length of the long-poll hold in seconds (for tests)
+    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub long_poll_seconds: u64,
+}
+
+/// Flags for pipelines, flattened into `check`.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// Exit 1 when the overall verdict is at least this: `fail` (a gating capability fails) or `warn` (also any warning or failing informational capability)
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LEVEL",
+        default_value = "fail",
+        env = "RUNNER_PREFLIGHT_FAIL_ON"
+    )]
+    pub fail_on: FailOnArg,
+    /// Also write the JSON report to FILE (whatever --format says)
+    #[arg(long, value_name = "FILE", env = "RUNNER_PREFLIGHT_OUTPUT_JSON")]
+    pub output_json: Option<PathBuf>,
+    /// Also write the JUnit XML report to FILE
+    #[arg(long, value_name = "FILE", env = "RUNNER_PREFLIGHT_OUTPUT_JUNIT")]
+    pub output_junit: Option<PathBuf>,
+    /// Also write the Markdown summary to FILE
+    #[arg(long, value_name = "FILE", env = "RUNNER_PREFLIGHT_OUTPUT_MARKDOWN")]
+    pub output_markdown: Option<PathBuf>,
+    /// Record KEY=VALUE in the report's `labels` (repeatable), e.g. node=worker-7, to tell a fleet's reports apart
+    #[arg(
+        long = "label",
+        value_name = "KEY=VALUE",
+        value_parser = parse_label,
+        value_delimiter = ',',
+        env = "RUNNER_PREFLIGHT_LABELS"
+    )]
+    pub labels: Vec<(String, String)>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Print the expanded profile: every capability, entry, probed name, port and HTTP check
+    Show(ShowArgs),
+    /// Validate a profile file; errors name the file, line and column
+    Validate {
+        /// Path of the YAML file (or a built-in name)
+        profile: String,
+    },
+    /// Print the YAML source of a built-in profile (a starting point for your own)
+    Source {
+        /// Built-in profile name
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Built-in profile name or path of a YAML file
+    pub profile: String,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// How `firewall` and `audit` resolve names.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// No DNS: documented names and patterns only
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub dns: DnsArgs,
+    #[command(flatten)]
+    pub timeout: TimeoutArgs,
+    #[command(flatten)]
+    pub concurrency: ConcurrencyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FirewallArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "plain")]
+    pub format: FirewallFormatArg,
+    /// Write to this file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    /// The allow list to audit: one name or pattern per line (`x`, `*.x`, `.x`, globs), `#` comments
+    #[arg(long, value_name = "FILE")]
+    pub allowlist: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MetaCommand {
+    /// Compare the profile with the REST Meta API's domain lists (actions_inbound, actions)
+    Diff(MetaDiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MetaDiffArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// A saved /meta JSON document (instead of fetching it)
+    #[arg(long, value_name = "FILE")]
+    pub meta: Option<PathBuf>,
+    /// Fetch /meta from this https URL (default: from the profile: api.github.com, the GHES host, api.SUBDOMAIN.ghe.com)
+    #[arg(long, value_name = "URL")]
+    pub meta_url: Option<String>,
+    /// Never fetch: needs --meta FILE
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub dns: DnsArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub timeout: TimeoutArgs,
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TextFormat,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mirror enums: clap's `ValueEnum` here, the domain's enums keep serde only.
+// ---------------------------------------------------------------------------------------------
+
+/// `--format` of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Human-readable tables, grouped by capability.
+    Table,
+    /// Machine-readable JSON (schema in the README).
+    Json,
+    /// JUnit XML: one testsuite per capability, one testcase per probed name.
+    Junit,
+    /// Markdown summary, e.g. for $GITHUB_STEP_SUMMARY.
+    Markdown,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Junit => Format::Junit,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
+}
+
+/// `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    /// Exit 1 only when a gating capability fails (warnings allowed).
+    Fail,
+    /// Also exit 1 when the overall verdict is WARN: a warning anywhere, or an informational
+    /// capability failing.
+    Warn,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(f: FailOnArg) -> FailOn {
+        match f {
+            FailOnArg::Fail => FailOn::Fail,
+            FailOnArg::Warn => FailOn::Warn,
+        }
+    }
+}
+
+/// `--format` of `firewall`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FirewallFormatArg {
+    /// One name or pattern per line (`*.x` as documented)
+    Plain,
+    /// Patterns, chains, addresses, TTLs and the resolution time
+    Json,
+    /// nftables table with v4/v6 address sets (element timeouts from TTL) and an accept rule
+    Nftables,
+    /// `ipset restore` input: hash:ip sets with per-entry timeouts
+    Ipset,
+    /// Squid `dstdomain` ACL (`.x` matches x and every subdomain)
+    Squid,
+    /// dnsmasq `nftset=` lines (and an `ipset=` alternative) so the sets follow DNS at run time
+    Dnsmasq,
+    /// CiliumNetworkPolicy with toFQDNs (matchName / matchPattern) and the DNS rule it needs
+    Cilium,
+    /// Azure Firewall application rule target FQDNs (`*.x` does not match `x`: both listed)
+    Azure,
+    /// AWS Network Firewall domain list targets (`.x` matches x and every subdomain)
+    Aws,
+}
+
+impl From<FirewallFormatArg> for FirewallFormat {
+    fn from(f: FirewallFormatArg) -> FirewallFormat {
+        match f {
+            FirewallFormatArg::Plain => FirewallFormat::Plain,
+            FirewallFormatArg::Json => FirewallFormat::Json,
+            FirewallFormatArg::Nftables => FirewallFormat::Nftables,
+            FirewallFormatArg::Ipset => FirewallFormat::Ipset,
+            FirewallFormatArg::Squid => FirewallFormat::Squid,
+            FirewallFormatArg::Dnsmasq => FirewallFormat::Dnsmasq,
+            FirewallFormatArg::Cilium => FirewallFormat::Cilium,
+            FirewallFormatArg::Azure => FirewallFormat::Azure,
+            FirewallFormatArg::Aws => FirewallFormat::Aws,
+        }
+    }
+}
+
+/// `--format` of `audit` and `meta diff`. The audit and meta modules have one render function
+/// per format, no enum: this one chooses between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    /// Human-readable text
+    Text,
+    /// JSON
+    Json,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value parsers: one value each, errors in our words (clap prefixes the flag).
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    let v: f64 = num.trim().parse().map_err(|_| {
+        format!("`{s}` is not a duration: use seconds (5, 2.5s) or milliseconds (800ms)")
+    })?;
+    if !(v * mult >= 0.001 && v * mult <= 3600.0) {
+        return Err(format!(
+            "`{s}` is out of range: at least 1 ms and at most an hour"
+        ));
+    }
+    Ok(Duration::from_secs_f64(v * mult))
+}
+
+pub(crate) fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        if sa.port() == 0 {
+            return Err(format!("`{s}`: port 0 is not a DNS server's port"));
+        }
+        return Ok(sa);
+    }
+    let bare = s.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<std::net::IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| {
+            format!("`{s}` is not IP or IP:PORT (e.g. 10.0.0.2, 127.0.0.1:5353, [::1]:53)")
+        })
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))?;
+    let k = k.trim();
+    let ok = !k.is_empty()
+        && k.len() <= 63
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+    if !ok {
+        return Err(format!(
+            "label key `{k}`: use 1 to 63 letters, digits, `_`, `-`, `.` or `/`"
+        ));
+    }
+    Ok((k.to_string(), v.trim().to_string()))
+}

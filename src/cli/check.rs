@@ -1,0 +1,160 @@
+//! `check`: settings → probe → report → render → outputs.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::args::CheckArgs;
+use super::ci;
+use super::output::{self, say};
+use super::progress::{Phase, ProgressDisplay};
+use super::settings::CheckSettings;
+use super::{now_rfc3339, Failure, Interrupted};
+use crate::probe;
+use crate::render::{self, Format};
+use crate::report::{self, RunInfo, Settings};
+
+pub fn check(args: CheckArgs) -> Result<u8, Failure> {
+    let s = CheckSettings::new(args)?;
+    let plan = &s.plan;
+    let cfg = &s.cfg;
+    let targets = plan.targets();
+    let progress = Arc::new(ProgressDisplay::new(
+        !s.quiet,
+        std::io::stderr().is_terminal(),
+        targets.iter().map(|t| t.host.as_str()),
+    ));
+    let started = Instant::now();
+    let generated_at = now_rfc3339();
+    let rt = super::runtime()?;
+
+    let work = async {
+        let outcomes = probe::run(targets, cfg.clone(), progress.clone()).await;
+        let throughput = match &s.throughput {
+            None => None,
+            Some(t) => {
+                let tp = &plan.throughput;
+                let settings = &t.settings;
+                progress.note(Phase::Throughput, &format!(
+                    "measuring throughput against the {} kbit/s floor (at most {} bytes and {} per direction)…",
+                    settings.min_kbps,
+                    settings.max_bytes,
+                    probe::dns::fmt_duration(settings.max_time)
+                ));
+                let dialer = probe::Dialer::new(cfg.clone());
+                Some(
+                    probe::throughput::measure(
+                        &dialer,
+                        &cfg.trust,
+                        settings,
+                        tp.gating,
+                        t.download.as_deref(),
+                        t.upload.as_deref(),
+                        tp.note.clone(),
+                    )
+                    .await,
+                )
+            }
+        };
+        // Date headers are compared with the clock as it was when they arrived (before a long poll).
+        let probed_at = std::time::SystemTime::now();
+        let long_poll = match s.long_poll {
+            None => None,
+            Some(hold) => {
+                progress.phase(Phase::LongPoll);
+                if !s.quiet {
+                    say(&format!(
+                        "runner-preflight: holding an idle HTTPS connection for {} s (--long-poll)…",
+                        hold.as_secs()
+                    ));
+                }
+                Some(probe::long_poll::for_plan(cfg, plan, &outcomes, hold).await)
+            }
+        };
+        (outcomes, throughput, probed_at, long_poll)
+    };
+    let finished = super::interruptible(&rt, work);
+    // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
+    rt.shutdown_timeout(super::SHUTDOWN_GRACE);
+    let (outcomes, throughput, probed_at, long_poll) = match finished {
+        Ok(r) => r,
+        Err(signal) => {
+            return Err(Failure::Interrupted(Interrupted {
+                signal,
+                what: format!("{}; no report written", progress.interrupted()),
+            }))
+        }
+    };
+    progress.finish();
+
+    let results = report::judge_all(&outcomes);
+    let mut report = report::build(
+        plan,
+        &results,
+        RunInfo {
+            generated_at,
+            hostname: hostname(),
+            settings: Settings {
+                timeout_ms: s.timeout.as_millis() as u64,
+                max_time_ms: s.max_time.as_millis() as u64,
+                concurrency: s.concurrency as usize,
+                dns_servers: s.dns_servers.iter().map(|s| s.to_string()).collect(),
+                ca_files: s.ca_files.iter().map(|p| p.display().to_string()).collect(),
+                fail_on: s.pipeline.fail_on,
+            },
+            duration_ms: started.elapsed().as_millis() as u64,
+            throughput,
+            network: report::findings::summarize(
+                Some(&s.setup),
+                &results.values().collect::<Vec<_>>(),
+                long_poll.flatten(),
+                probed_at,
+            ),
+        },
+    );
+    s.pipeline.apply(&mut report);
+    write_outputs(&s, &report)?;
+    Ok(report.exit_code)
+}
+
+/// The report where it was asked for, the pipeline files, the GitHub Actions extras. Every one
+/// is attempted; the first failure is the error.
+fn write_outputs(s: &CheckSettings, report: &report::Report) -> Result<(), Failure> {
+    let text = render::render(report, s.format, &s.style);
+    let main = match &s.output {
+        Some(path) => output::write_file("--output", path, text.as_bytes()).map(|()| {
+            if !s.quiet {
+                say(&format!(
+                    "runner-preflight: {} — report written to {}",
+                    report.verdict.label(),
+                    path.display()
+                ));
+            }
+        }),
+        None => output::stdout("the report", &text),
+    };
+    let files = s.pipeline.write_files(report);
+    let stdout_is_data = s.output.is_none() && s.format != Format::Table;
+    let actions = ci::github_actions(report, stdout_is_data);
+    let mut errors = [main.err(), files.err(), actions.err()]
+        .into_iter()
+        .flatten();
+    let first = errors.next();
+    for e in errors {
+        say(&format!("error: {e}"));
+    }
+    match first {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,297 @@
+//! Raw flags → validated settings, before any work (ripgrep's `HiArgs`): the plan, durations,
+//! URLs, host names, output paths. A command gets its settings or an [`InputError`] (exit 2);
+//! after that nothing it was given can be wrong.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::args::{CheckArgs, FirewallArgs, ProfileArgs, ResolveArgs, SelectArgs, TextFormat};
+use super::ci::Pipeline;
+use super::output;
+use crate::error::InputError;
+use crate::plan::{self, PlanOptions};
+use crate::probe::{self, DnsMode, ProbeConfig};
+use crate::profile;
+use crate::render::{firewall::FirewallFormat, table::Style, Format};
+
+/// `--timeout` when not given: check, firewall, audit.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// `--timeout` of `meta diff` when not given (one bigger document).
+pub const META_TIMEOUT: Duration = Duration::from_secs(10);
+/// `--concurrency` of `check` when not given.
+pub const CHECK_CONCURRENCY: u16 = 64;
+/// `--concurrency` of `firewall` and `audit` when not given.
+pub const RESOLVE_CONCURRENCY: u16 = 32;
+/// The narrowest table we draw, whatever the terminal says.
+pub const MIN_TABLE_WIDTH: u16 = 60;
+/// The table width when a terminal does not tell (0 columns) and `COLUMNS` is unset.
+pub const FALLBACK_TABLE_WIDTH: u16 = 100;
+
+/// Everything `check` needs, validated.
+pub struct CheckSettings {
+    pub plan: plan::Plan,
+    pub setup: crate::env::Environment,
+    pub cfg: ProbeConfig,
+    /// The DNS servers named in the report (the system's when no `--dns-server`).
+    pub dns_servers: Vec<SocketAddr>,
+    pub timeout: Duration,
+    pub max_time: Duration,
+    pub concurrency: u16,
+    pub ca_files: Vec<PathBuf>,
+    /// `None` with `--no-throughput`.
+    pub throughput: Option<Throughput>,
+    /// The long-poll hold, with `--long-poll`.
+    pub long_poll: Option<Duration>,
+    pub quiet: bool,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub pipeline: Pipeline,
+    pub style: Style,
+}
+
+/// The throughput measurement: limits, and the URLs (flags over the profile's).
+pub struct Throughput {
+    pub settings: probe::throughput::Settings,
+    pub download: Option<String>,
+    pub upload: Option<String>,
+}
+
+/// An environment error in our words, naming the flag it came from.
+pub fn env_error_words(e: &crate::env::EnvError) -> String {
+    match e {
+        crate::env::EnvError::Trust(t) => trust_error_words(t),
+        other => other.to_string(),
+    }
+}
+
+/// A trust-store input error, naming the flag the file came from.
+pub fn trust_error_words(e: &crate::env::trust::TrustError) -> String {
+    let flag = match e.input {
+        crate::env::trust::PemInput::CaFile => "--ca-file",
+        crate::env::trust::PemInput::PublicRoots => "--public-roots",
+    };
+    format!("{flag} {}", e.error)
+}
+
+pub fn plan_of(profile: &str, select: &SelectArgs) -> Result<plan::Plan, InputError> {
+    let p = profile::resolve(profile)?;
+    plan::build(
+        &p,
+        &PlanOptions::new(&select.vars, &select.capability, &select.require),
+    )
+}
+
+/// The profile's path, when it is a file (not a built-in name): an input no output may replace.
+fn profile_input(p: &ProfileArgs) -> Option<(&'static str, &Path)> {
+    profile::builtin(&p.profile)
+        .is_none()
+        .then(|| ("--profile", Path::new(&p.profile)))
+}
+
+impl CheckSettings {
+    pub fn new(args: CheckArgs) -> Result<CheckSettings, InputError> {
+        let plan = plan_of(&args.profile.profile, &args.select)?;
+        let net = &args.network;
+        let setup = crate::env::Environment::load(&crate::env::EnvOptions {
+            runner_dir: net.runner_dir.clone(),
+            proxy: net.proxy.proxy.clone(),
+            no_proxy: net.proxy.no_proxy.clone(),
+            ca_files: args.trust.ca_files.clone(),
+            public_roots: net.public_roots.clone(),
+        })
+        .map_err(|e| InputError::usage(env_error_words(&e)))?;
+        // The runner's store, read once: the TLS checks verify against it.
+        let trust = setup.stores.runner.trust();
+        for r in &args.overrides.resolve {
+            crate::model::host::check_hostname(&r.host)
+                .map_err(|m| InputError::usage(format!("--resolve: {m}")))?;
+        }
+        let given_dns = &args.dns.dns_servers;
+        let dns_servers = match given_dns {
+            s if s.is_empty() => probe::dns::system_servers().unwrap_or_default(),
+            s => s.clone(),
+        };
+        let timeout = args.timeout.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let concurrency = args.concurrency.concurrency.unwrap_or(CHECK_CONCURRENCY);
+        let max_time = args.max_time.unwrap_or(timeout * 9);
+        let cfg = ProbeConfig {
+            timeout,
+            concurrency: concurrency as usize,
+            max_time,
+            dns: if given_dns.is_empty() {
+                DnsMode::System
+            } else {
+                DnsMode::Servers(given_dns.clone())
+            },
+            resolve: args.overrides.resolve.clone(),
+            connect_to: args.overrides.connect_to.clone(),
+            trust,
+            proxy: setup.proxy.clone(),
+            stores: Some(Arc::new(setup.stores.clone())),
+        };
+
+        // Outputs: writable, distinct, none of them an input file.
+        let pipeline = Pipeline::new(&args.pipeline);
+        let mut outputs: Vec<(&str, &Path)> = args
+            .output
+            .as_deref()
+            .map(|p| ("--output", p))
+            .into_iter()
+            .collect();
+        outputs.extend(pipeline.files.iter().map(|f| (f.flag, f.path.as_path())));
+        let runner_files: Vec<PathBuf> = net
+            .runner_dir
+            .iter()
+            .flat_map(|d| [".env", ".runner", ".credentials"].map(|f| d.join(f)))
+            .collect();
+        let mut inputs: Vec<(&str, &Path)> = profile_input(&args.profile).into_iter().collect();
+        inputs.extend(
+            args.trust
+                .ca_files
+                .iter()
+                .map(|p| ("--ca-file", p.as_path())),
+        );
+        inputs.extend(
+            net.public_roots
+                .iter()
+                .map(|p| ("--public-roots", p.as_path())),
+        );
+        inputs.extend(runner_files.iter().map(|p| ("--runner-dir", p.as_path())));
+        output::validate(&outputs, &inputs)?;
+
+        let tp = &args.throughput;
+        for u in [&tp.throughput_url, &tp.upload_url].into_iter().flatten() {
+            crate::model::parse_url(u)
+                .map_err(|m| InputError::usage(format!("throughput URL {m}")))?;
+        }
+        let throughput = (!tp.no_throughput).then(|| Throughput {
+            settings: probe::throughput::Settings {
+                min_kbps: tp.min_kbps.unwrap_or(plan.throughput.min_kbps),
+                max_bytes: tp.throughput_max_bytes,
+                max_time: tp.throughput_time,
+                timeout,
+            },
+            download: tp
+                .throughput_url
+                .clone()
+                .or_else(|| plan.throughput.download.clone()),
+            upload: tp
+                .upload_url
+                .clone()
+                .or_else(|| plan.throughput.upload.clone()),
+        });
+        let format = Format::from(args.format);
+        let style = table_style(args.output.is_none() && std::io::stdout().is_terminal());
+        Ok(CheckSettings {
+            plan,
+            setup,
+            cfg,
+            dns_servers,
+            timeout,
+            max_time,
+            concurrency,
+            ca_files: args.trust.ca_files.clone(),
+            throughput,
+            long_poll: net
+                .long_poll
+                .then(|| Duration::from_secs(net.long_poll_seconds)),
+            quiet: args.quiet,
+            format,
+            output: args.output.clone(),
+            pipeline,
+            style,
+        })
+    }
+}
+
+/// Colour and width of the table on standard output. Off a terminal: no colour, no width limit.
+/// On one: its width; when it says 0 columns (or nothing), `COLUMNS`, else 100; never narrower
+/// than [`MIN_TABLE_WIDTH`].
+fn table_style(to_terminal: bool) -> Style {
+    if !to_terminal {
+        return Style::default();
+    }
+    let reported = comfy_table::Table::new().width().filter(|w| *w > 0);
+    let columns = || {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<u16>().ok())
+            .filter(|c| (1..=2000).contains(c))
+    };
+    let width = reported
+        .or_else(columns)
+        .unwrap_or(FALLBACK_TABLE_WIDTH)
+        .max(MIN_TABLE_WIDTH);
+    Style {
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        width,
+    }
+}
+
+/// How `firewall` and `audit` resolve names.
+pub struct ResolveSettings {
+    pub offline: bool,
+    pub dns_servers: Vec<SocketAddr>,
+    pub timeout: Duration,
+    pub concurrency: u16,
+}
+
+impl ResolveSettings {
+    fn new(r: &ResolveArgs) -> ResolveSettings {
+        ResolveSettings {
+            offline: r.offline,
+            dns_servers: r.dns.dns_servers.clone(),
+            timeout: r.timeout.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            concurrency: r.concurrency.concurrency.unwrap_or(RESOLVE_CONCURRENCY),
+        }
+    }
+}
+
+pub struct FirewallSettings {
+    pub plan: plan::Plan,
+    pub resolve: ResolveSettings,
+    pub format: FirewallFormat,
+    pub output: Option<PathBuf>,
+}
+
+impl FirewallSettings {
+    pub fn new(args: FirewallArgs) -> Result<FirewallSettings, InputError> {
+        let outputs: Vec<(&str, &Path)> = args
+            .output
+            .as_deref()
+            .map(|p| ("--output", p))
+            .into_iter()
+            .collect();
+        let inputs: Vec<(&str, &Path)> = profile_input(&args.profile).into_iter().collect();
+        output::validate(&outputs, &inputs)?;
+        Ok(FirewallSettings {
+            plan: plan_of(&args.profile.profile, &args.select)?,
+            resolve: ResolveSettings::new(&args.resolve),
+            format: args.format.into(),
+            output: args.output,
+        })
+    }
+}
+
+pub struct AuditSettings {
+    pub plan: plan::Plan,
+    pub resolve: ResolveSettings,
+    pub allowlist: crate::audit::AllowList,
+    pub format: TextFormat,
+}
+
+impl AuditSettings {
+    pub fn new(args: super::args::AuditArgs) -> Result<AuditSettings, InputError> {
+        let allowlist =
+            crate::audit::load(&args.allowlist).map_err(|e| InputError::usage(e.to_string()))?;
+        Ok(AuditSettings {
+            plan: plan_of(&args.profile.profile, &args.select)?,
+            resolve: ResolveSettings::new(&args.resolve),
+            allowlist,
+            format: args.format,
+        })
+    }
+}

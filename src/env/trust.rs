@@ -1,0 +1,566 @@
+//! The three trust stores of a runner's stack, and the public reference set.
+//!
+//! - runner: the .NET runner uses the OS store; on Linux SSL_CERT_FILE / SSL_CERT_DIR (plus
+//!   `--ca-file`, which models adding a CA to it);
+//! - git: GIT_SSL_CAINFO when set, otherwise OpenSSL's bundle (SSL_CERT_FILE / SSL_CERT_DIR /
+//!   the system bundle);
+//! - node (JavaScript actions): its compiled-in Mozilla roots plus NODE_EXTRA_CA_CERTS.
+//!
+//! The *public* set (Mozilla's, replaceable with `--public-roots`) decides whether a presented
+//! chain leads to a public root; when it does not, something re-signs the traffic (TLS
+//! interception) or the server uses a private CA.
+//!
+//! A chain is only ever *checked* here against each store; nothing presented is trusted.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use serde::{Deserialize, Serialize};
+
+use crate::proxy::RunnerEnv;
+use crate::textfile::{self, ReadError};
+use crate::words::plural;
+
+/// The one crypto provider of every TLS configuration (explicit, so no process-level default
+/// is needed).
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// Which of our inputs a PEM file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PemInput {
+    /// An extra CA for the runner's store.
+    CaFile,
+    /// The replacement for Mozilla's public set.
+    PublicRoots,
+}
+
+/// Why a PEM file of ours cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PemError {
+    #[error("{0}")]
+    Read(#[from] ReadError),
+    /// A `-----BEGIN CERTIFICATE-----` block that does not decode (cut short, bad base64).
+    #[error("{}: not a valid PEM certificate file (a certificate block is damaged or cut short)", path.display())]
+    Damaged { path: PathBuf },
+    #[error("{}: no `-----BEGIN CERTIFICATE-----` block found", path.display())]
+    NoCertificates { path: PathBuf },
+    /// Certificates were found, but none can anchor a chain.
+    #[error("{}: none of its {found} certificates can be used as a trust anchor", path.display())]
+    NoAnchor { path: PathBuf, found: usize },
+}
+
+/// An input error of the trust stores: which input, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct TrustError {
+    pub input: PemInput,
+    pub error: PemError,
+}
+
+/// Every certificate in a PEM file (read with the CA-bundle size cap).
+pub fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PemError> {
+    let data = textfile::read_bytes(path, textfile::limit::CA_BUNDLE, "a CA bundle")?;
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&data).collect();
+    let certs = certs.map_err(|_| PemError::Damaged {
+        path: path.to_path_buf(),
+    })?;
+    if certs.is_empty() {
+        return Err(PemError::NoCertificates {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(certs)
+}
+
+/// A verifier that is webpki's, except that a presented end-entity certificate which is itself
+/// one of the store's certificates (byte for byte) is accepted when it is valid now and for the
+/// name — as OpenSSL, and so the runner, git and node, accept a trusted self-signed
+/// certificate whatever its `basicConstraints` say (webpki alone rejects a `CA:TRUE` one with
+/// `CaUsedAsEndEntity`). Signatures of the handshake are still checked with the certificate's
+/// key, so only the holder of its private key passes.
+#[derive(Debug)]
+pub struct AnchorVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    anchors: HashSet<Vec<u8>>,
+}
+
+impl AnchorVerifier {
+    fn trusted_itself(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Option<Result<(), rustls::Error>> {
+        if !self.anchors.contains(end_entity.as_ref()) {
+            return None;
+        }
+        let invalid = |e| Some(Err(rustls::Error::InvalidCertificate(e)));
+        let Ok((_, cert)) = x509_parser::parse_x509_certificate(end_entity.as_ref()) else {
+            return invalid(CertificateError::BadEncoding);
+        };
+        let secs = now.as_secs() as i64;
+        let validity = cert.validity();
+        if secs > validity.not_after.timestamp() {
+            return invalid(CertificateError::ExpiredContext {
+                time: now,
+                not_after: UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                    validity.not_after.timestamp().max(0) as u64,
+                )),
+            });
+        }
+        if secs < validity.not_before.timestamp() {
+            return invalid(CertificateError::NotValidYet);
+        }
+        let ee = match webpki::EndEntityCert::try_from(end_entity) {
+            Ok(ee) => ee,
+            Err(_) => return invalid(CertificateError::BadEncoding),
+        };
+        match ee.verify_is_valid_for_subject_name(server_name) {
+            Ok(()) => Some(Ok(())),
+            Err(_) => invalid(CertificateError::NotValidForName),
+        }
+    }
+}
+
+impl ServerCertVerifier for AnchorVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(v) => Ok(v),
+            Err(e) => match self.trusted_itself(end_entity, server_name, now) {
+                Some(Ok(())) => Ok(ServerCertVerified::assertion()),
+                Some(Err(own)) => Err(own),
+                None => Err(e),
+            },
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// The trust decision shared by every TLS check (and by HTTP, which runs over the same
+/// streams): the runner's store.
+#[derive(Clone)]
+pub struct Trust {
+    pub provider: Arc<CryptoProvider>,
+    /// `None` when no usable root is there at all: every TLS check then fails saying so.
+    pub verifier: Option<Arc<AnchorVerifier>>,
+    /// How many roots were loaded, and from where (for the report).
+    pub description: String,
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.description)
+    }
+}
+
+/// The certificates of one store being assembled: webpki's anchors, and the exact
+/// certificates (for [`AnchorVerifier`]'s self-signed rule).
+#[derive(Clone)]
+struct Roots {
+    anchors: RootCertStore,
+    exact: HashSet<Vec<u8>>,
+}
+
+impl Default for Roots {
+    fn default() -> Roots {
+        Roots {
+            anchors: RootCertStore::empty(),
+            exact: HashSet::new(),
+        }
+    }
+}
+
+impl Roots {
+    /// Add `certs`; how many can anchor a chain.
+    fn add(&mut self, certs: &[CertificateDer<'static>]) -> usize {
+        self.exact.extend(certs.iter().map(|c| c.as_ref().to_vec()));
+        self.anchors
+            .add_parsable_certificates(certs.iter().cloned())
+            .0
+    }
+
+    fn mozilla() -> Roots {
+        Roots {
+            anchors: RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            },
+            exact: HashSet::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    fn verifier(self) -> Option<Arc<AnchorVerifier>> {
+        if self.anchors.is_empty() {
+            return None;
+        }
+        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(self.anchors), provider())
+            .build()
+            .ok()?;
+        Some(Arc::new(AnchorVerifier {
+            inner,
+            anchors: self.exact,
+        }))
+    }
+}
+
+/// One trust store, ready to check chains.
+#[derive(Clone)]
+pub struct Store {
+    verifier: Option<Arc<AnchorVerifier>>,
+    /// What it holds, in words.
+    pub description: String,
+}
+
+impl Store {
+    fn new(roots: Roots, description: String) -> Store {
+        Store {
+            verifier: roots.verifier(),
+            description,
+        }
+    }
+
+    /// This store as the prober's trust decision (the runner's store is what the TLS checks
+    /// verify against), sharing its verifier.
+    pub fn trust(&self) -> Trust {
+        Trust {
+            provider: provider(),
+            verifier: self.verifier.clone(),
+            description: self.description.clone(),
+        }
+    }
+
+    /// Does this store accept `chain` (leaf first) for `host` now?
+    pub fn accepts(&self, host: &str, chain: &[CertificateDer<'static>]) -> bool {
+        self.check(host, chain).is_ok()
+    }
+
+    /// Does `chain` lead to one of this store's roots, whatever else is wrong with it (expired,
+    /// other names)? Only an unknown issuer or a bad signature on the path says no.
+    pub fn anchors(&self, host: &str, chain: &[CertificateDer<'static>]) -> bool {
+        use rustls::CertificateError as C;
+        match self.check(host, chain) {
+            Ok(()) => true,
+            Err(rustls::Error::InvalidCertificate(
+                C::UnknownIssuer | C::BadSignature | C::UnsupportedSignatureAlgorithmContext { .. },
+            )) => false,
+            Err(rustls::Error::InvalidCertificate(_)) => true,
+            Err(_) => false,
+        }
+    }
+
+    fn check(&self, host: &str, chain: &[CertificateDer<'static>]) -> Result<(), rustls::Error> {
+        let (Some(v), Some((leaf, rest))) = (&self.verifier, chain.split_first()) else {
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ));
+        };
+        let name = ServerName::try_from(host.to_string())
+            .map_err(|e| rustls::Error::General(e.to_string()))?;
+        v.verify_server_cert(leaf, rest, &name, &[], UnixTime::now())
+            .map(|_| ())
+    }
+}
+
+/// A PEM file that may hold the anchor of a chain (to say which file to point a variable at).
+#[derive(Clone)]
+struct Source {
+    path: PathBuf,
+    store: Store,
+}
+
+/// Which stores accept a presented chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreVerdicts {
+    /// The runner's own store (OS store + `--ca-file`).
+    pub runner: bool,
+    /// git (GIT_SSL_CAINFO or OpenSSL's bundle).
+    pub git: bool,
+    /// node (Mozilla roots + NODE_EXTRA_CA_CERTS).
+    pub node: bool,
+    /// The chain leads to a public root (Mozilla's set or `--public-roots`).
+    pub public_root: bool,
+    /// The issuer at the top of the presented chain (the inspecting CA when intercepted).
+    pub top_issuer: String,
+    /// A PEM file that holds the chain's anchor, when one of the configured files does.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub anchor_file: Option<String>,
+}
+
+/// The stores of this machine (as the runner's environment sets them up).
+#[derive(Clone)]
+pub struct Stores {
+    pub runner: Store,
+    pub git: Store,
+    pub node: Store,
+    pub public: Store,
+    sources: Vec<Source>,
+    /// NODE_EXTRA_CA_CERTS as the runner's environment sets it.
+    pub node_extra: Option<String>,
+    /// GIT_SSL_CAINFO as the runner's environment sets it.
+    pub git_cainfo: Option<String>,
+    /// Problems with the configured files (unreadable, not PEM), in words.
+    pub notes: Vec<String>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stores")
+            .field("runner", &self.runner.description)
+            .field("git", &self.git.description)
+            .field("node", &self.node.description)
+            .field("public", &self.public.description)
+            .finish()
+    }
+}
+
+fn env_value(env: &RunnerEnv, name: &str) -> Option<String> {
+    env.get(name)
+        .map(|(v, _)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+impl Stores {
+    /// Load the stores. `ca_files` extend the runner's store; `public_roots` replaces the Mozilla
+    /// set (for node and as the public reference). Errors (exit 2) only for our own inputs;
+    /// unusable files named by the runner's variables are notes (the runner meets them too).
+    pub fn load(
+        env: &RunnerEnv,
+        ca_files: &[PathBuf],
+        public_roots: Option<&Path>,
+    ) -> Result<Stores, TrustError> {
+        let mut notes = Vec::new();
+        let mut sources = Vec::new();
+        // The OS store as the runner's OpenSSL reads it: SSL_CERT_FILE / SSL_CERT_DIR from the
+        // runner's environment (its .env included), else the distribution's default paths.
+        let cert_file = env_value(env, "SSL_CERT_FILE");
+        let cert_dir = env_value(env, "SSL_CERT_DIR");
+        let native = if cert_file.is_some() || cert_dir.is_some() {
+            rustls_native_certs::load_certs_from_paths(
+                cert_file.as_deref().map(Path::new),
+                cert_dir.as_deref().map(Path::new),
+            )
+            .certs
+        } else {
+            rustls_native_certs::load_native_certs().certs
+        };
+
+        // runner
+        let mut roots = Roots::default();
+        let n = roots.add(&native);
+        let mut description = format!(
+            "{} from the OS store (SSL_CERT_FILE / SSL_CERT_DIR)",
+            plural(n, "root")
+        );
+        for path in ca_files {
+            let own = |error| TrustError {
+                input: PemInput::CaFile,
+                error,
+            };
+            let certs = read_pem_certs(path).map_err(own)?;
+            let k = roots.add(&certs);
+            if k == 0 {
+                return Err(own(PemError::NoAnchor {
+                    path: path.clone(),
+                    found: certs.len(),
+                }));
+            }
+            description.push_str(&format!(" + {k} from {}", path.display()));
+            sources.push(source(path, &certs));
+        }
+        let runner = Store::new(roots, description);
+        if let Some(f) = &cert_file {
+            if let Ok(certs) = read_pem_certs(Path::new(f)) {
+                sources.push(source(Path::new(f), &certs));
+            }
+        }
+
+        // git
+        let git_cainfo = env_value(env, "GIT_SSL_CAINFO");
+        let git = match &git_cainfo {
+            Some(f) => match read_pem_certs(Path::new(f)) {
+                Ok(certs) => {
+                    sources.push(source(Path::new(f), &certs));
+                    let mut roots = Roots::default();
+                    let k = roots.add(&certs);
+                    Store::new(roots, format!("{k} roots from GIT_SSL_CAINFO={f}"))
+                }
+                Err(e) => {
+                    notes.push(format!(
+                        "GIT_SSL_CAINFO={f} cannot be used ({}): git fails every HTTPS connection",
+                        pem_reason(&e)
+                    ));
+                    Store::new(Roots::default(), format!("GIT_SSL_CAINFO={f} (unusable)"))
+                }
+            },
+            None => {
+                let mut roots = Roots::default();
+                let k = roots.add(&native);
+                Store::new(
+                    roots,
+                    format!("{k} roots from OpenSSL's bundle (SSL_CERT_FILE / SSL_CERT_DIR)"),
+                )
+            }
+        };
+
+        // public reference, and node
+        let (public_roots_set, public_label) = match public_roots {
+            Some(p) => {
+                let own = |error| TrustError {
+                    input: PemInput::PublicRoots,
+                    error,
+                };
+                let certs = read_pem_certs(p).map_err(own)?;
+                let mut roots = Roots::default();
+                let k = roots.add(&certs);
+                if k == 0 {
+                    return Err(own(PemError::NoAnchor {
+                        path: p.to_path_buf(),
+                        found: certs.len(),
+                    }));
+                }
+                (
+                    roots,
+                    format!("{} from {} (public roots)", plural(k, "root"), p.display()),
+                )
+            }
+            None => {
+                let roots = Roots::mozilla();
+                let k = roots.len();
+                (
+                    roots,
+                    format!("Mozilla's {} (webpki-roots)", plural(k, "root")),
+                )
+            }
+        };
+        let public = Store::new(public_roots_set.clone(), public_label.clone());
+        let node_extra = env_value(env, "NODE_EXTRA_CA_CERTS");
+        let mut node_roots = public_roots_set;
+        let mut node_desc = public_label;
+        if let Some(f) = &node_extra {
+            match read_pem_certs(Path::new(f)) {
+                Ok(certs) => {
+                    sources.push(source(Path::new(f), &certs));
+                    let k = node_roots.add(&certs);
+                    node_desc.push_str(&format!(" + {k} from NODE_EXTRA_CA_CERTS={f}"));
+                }
+                Err(e) => notes.push(format!(
+                    "NODE_EXTRA_CA_CERTS={f} cannot be used ({}): node ignores it with a warning",
+                    pem_reason(&e)
+                )),
+            }
+        }
+        let node = Store::new(node_roots, node_desc);
+        Ok(Stores {
+            runner,
+            git,
+            node,
+            public,
+            sources,
+            node_extra,
+            git_cainfo,
+            notes,
+        })
+    }
+
+    /// Check a presented chain (leaf first) for `host` against every store.
+    pub fn evaluate(&self, host: &str, chain: &[CertificateDer<'static>]) -> Option<StoreVerdicts> {
+        if chain.is_empty() {
+            return None;
+        }
+        let top_issuer = chain
+            .last()
+            .and_then(|c| {
+                x509_parser::parse_x509_certificate(c.as_ref())
+                    .ok()
+                    .map(|(_, c)| c.issuer().to_string())
+            })
+            .unwrap_or_else(|| "(unparsable certificate)".into());
+        let anchor_file = self
+            .sources
+            .iter()
+            .find(|s| s.store.anchors(host, chain))
+            .map(|s| s.path.display().to_string());
+        Some(StoreVerdicts {
+            runner: self.runner.accepts(host, chain),
+            git: self.git.accepts(host, chain),
+            node: self.node.accepts(host, chain),
+            public_root: self.public.anchors(host, chain),
+            top_issuer,
+            anchor_file,
+        })
+    }
+}
+
+fn source(path: &Path, certs: &[CertificateDer<'static>]) -> Source {
+    let mut roots = Roots::default();
+    roots.add(certs);
+    Source {
+        path: path.to_path_buf(),
+        store: Store::new(roots, path.display().to_string()),
+    }
+}
+
+/// What is wrong with a file, without its path (the note names the variable and the path).
+fn pem_reason(e: &PemError) -> String {
+    match e {
+        PemError::Read(ReadError::Io { source, .. }) => match source.kind() {
+            std::io::ErrorKind::NotFound => "no such file".into(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+            _ => "cannot be read".into(),
+        },
+        PemError::Read(ReadError::TooLarge { limit, .. }) => {
+            format!("larger than {}", textfile::human_bytes(*limit))
+        }
+        PemError::Read(_) => "cannot be read".into(),
+        PemError::Damaged { .. } => "a certificate block is damaged or cut short".into(),
+        PemError::NoCertificates { .. } => "no `-----BEGIN CERTIFICATE-----` block found".into(),
+        PemError::NoAnchor { .. } => "no certificate in it can be a trust anchor".into(),
+    }
+}

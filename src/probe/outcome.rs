@@ -1,0 +1,283 @@
+//! What the prober observed, typed: one [`TargetOutcome`] per probed name.
+//!
+//! Observations hold facts only — addresses, chains, certificates, statuses and typed failures.
+//! They decide no verdict and carry no prose: `report` judges them and `render` words them.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use super::connect::ProxyFailure;
+pub use super::dns::DnsFailure;
+pub use super::http::HttpFailure;
+pub use super::tcp::TcpFailure;
+pub use super::tls::TlsFailure;
+use crate::env::trust::StoreVerdicts;
+use crate::model::{Family, Phase, Route};
+use crate::proxy::ProxyUrl;
+
+/// One link of a CNAME chain: `name` is an alias of `target`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainLink {
+    pub name: String,
+    pub target: String,
+    pub ttl: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressRecord {
+    pub address: IpAddr,
+    pub family: Family,
+    /// `None` when the address did not come from DNS (system resolver, `--resolve`).
+    pub ttl: Option<u32>,
+}
+
+/// Where the addresses a name is connected to came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsSource {
+    /// Our own DNS queries to the configured servers.
+    Dns,
+    /// The operating system's resolver (getaddrinfo: /etc/hosts, nsswitch).
+    System,
+    /// Addresses given on the command line; DNS not asked.
+    Override,
+}
+
+/// What the operating system's resolver (which the runner itself uses) said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SystemLookup {
+    Answered { addresses: Vec<IpAddr> },
+    Failed { failure: SystemFailure },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SystemFailure {
+    #[error("no answer within {after:?}")]
+    Timeout { after: Duration },
+    /// getaddrinfo's own message (e.g. "failed to lookup address information: Name or service
+    /// not known"): the OS gives no more structure than that.
+    #[error("{message}")]
+    Error { message: String },
+}
+
+/// The DNS part of a name's observation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DnsObservation {
+    pub source: DnsSource,
+    /// The server that gave our DNS its final answer.
+    pub server: Option<SocketAddr>,
+    pub chain: Vec<ChainLink>,
+    /// The addresses connected to (the system resolver's when it disagrees with DNS).
+    pub addresses: Vec<AddressRecord>,
+    /// The addresses our own DNS questions found (they differ from `addresses` only when the
+    /// system resolver's answer was used).
+    pub dns_addresses: Vec<IpAddr>,
+    /// The smallest TTL along the chain and the address records.
+    pub min_ttl: Option<u32>,
+    /// How our own DNS questions failed, also when addresses came for another record type.
+    pub failure: Option<DnsFailure>,
+    /// The operating system resolver's answer (asked with the system configuration only).
+    pub system: Option<SystemLookup>,
+    /// Every endpoint of the name goes through a proxy, which resolves the name itself.
+    pub via_proxy: bool,
+    pub ms: u64,
+}
+
+impl DnsObservation {
+    /// Can the name be connected to directly? (Some address, and the system resolver did not
+    /// fail where the runner would ask it.)
+    pub fn usable(&self) -> bool {
+        !self.addresses.is_empty() && !matches!(self.system, Some(SystemLookup::Failed { .. }))
+    }
+
+    /// An observation of nothing (a name that was never probed).
+    pub fn none() -> DnsObservation {
+        DnsObservation {
+            source: DnsSource::Dns,
+            server: None,
+            chain: vec![],
+            addresses: vec![],
+            dns_addresses: vec![],
+            min_ttl: None,
+            failure: None,
+            system: None,
+            via_proxy: false,
+            ms: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertSummary {
+    pub subject: String,
+    pub issuer: String,
+    pub sans: Vec<String>,
+    pub not_before: String,
+    pub not_after: String,
+    pub self_signed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    pub verified: bool,
+    pub version: Option<String>,
+    pub cipher: Option<String>,
+    pub alpn: Option<String>,
+    /// The certificate the server presented, verified or not.
+    pub leaf: Option<CertSummary>,
+    /// Issuer of each certificate presented, leaf first.
+    pub chain_issuers: Vec<String>,
+    /// Which trust stores (runner, git, node) and the public set accept the presented chain.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stores: Option<StoreVerdicts>,
+}
+
+impl TlsInfo {
+    pub fn empty() -> TlsInfo {
+        TlsInfo {
+            verified: false,
+            version: None,
+            cipher: None,
+            alpn: None,
+            leaf: None,
+            chain_issuers: Vec::new(),
+            stores: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpInfo {
+    pub method: String,
+    pub path: String,
+    pub status: Option<u16>,
+    /// The header that proves GitHub answered, when the profile names one.
+    pub expect_header: Option<String>,
+    pub header_present: Option<bool>,
+    pub server: Option<String>,
+    pub date: Option<String>,
+}
+
+/// A `--connect-to` rule that redirected a connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redirected {
+    /// The host connected to instead (`None`: the name's own addresses).
+    pub host: Option<String>,
+    pub port: u16,
+}
+
+/// The proxy an endpoint went through, and the variable (or flag) it came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProxyUse {
+    pub url: ProxyUrl,
+    pub from: String,
+}
+
+/// One step of one endpoint's path, with what it saw.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// A direct TCP connection.
+    Connect {
+        redirected: Option<Redirected>,
+        /// The name has addresses of this family only (a host without a route for it cannot
+        /// reach the name at all).
+        only_family: bool,
+        failure: Option<TcpFailure>,
+    },
+    /// `CONNECT host:port` through a proxy (HTTPS endpoints).
+    Tunnel {
+        proxy: ProxyUse,
+        target: String,
+        failure: Option<ProxyFailure>,
+    },
+    /// A TCP connection to the proxy for an absolute-form plain-HTTP request.
+    ProxyConnect {
+        proxy: ProxyUse,
+        failure: Option<ProxyFailure>,
+    },
+    Tls {
+        tls: TlsInfo,
+        through_proxy: bool,
+        failure: Option<TlsFailure>,
+    },
+    Http {
+        http: HttpInfo,
+        /// The proxy the request went to (absolute form), for plain HTTP through a proxy.
+        proxy: Option<ProxyUse>,
+        failure: Option<HttpFailure>,
+    },
+}
+
+/// One check of one endpoint (port) on one address family.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckObservation {
+    pub port: u16,
+    pub family: Option<Family>,
+    /// The address connected to (the proxy's, through a proxy).
+    pub address: Option<SocketAddr>,
+    pub ms: u64,
+    #[serde(flatten)]
+    pub step: Step,
+}
+
+impl CheckObservation {
+    pub fn phase(&self) -> Phase {
+        match self.step {
+            Step::Connect { .. } | Step::Tunnel { .. } | Step::ProxyConnect { .. } => Phase::Tcp,
+            Step::Tls { .. } => Phase::Tls,
+            Step::Http { .. } => Phase::Http,
+        }
+    }
+
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        match &self.step {
+            Step::Tls { tls, .. } => Some(tls),
+            _ => None,
+        }
+    }
+
+    pub fn http(&self) -> Option<&HttpInfo> {
+        match &self.step {
+            Step::Http { http, .. } => Some(http),
+            _ => None,
+        }
+    }
+
+    /// Did this step fail outright (no answer, refused, handshake or request error)?
+    pub fn failed(&self) -> bool {
+        match &self.step {
+            Step::Connect { failure, .. } => failure.is_some(),
+            Step::Tunnel { failure, .. } | Step::ProxyConnect { failure, .. } => failure.is_some(),
+            Step::Tls { failure, .. } => failure.is_some(),
+            Step::Http { failure, .. } => failure.is_some(),
+        }
+    }
+}
+
+/// Why a name has no complete observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Incomplete {
+    /// The run's time limit ended the probe.
+    MaxTime { limit: Duration },
+    /// The probing task ended without a result (it should not).
+    Internal,
+}
+
+/// Everything observed about one probed name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TargetOutcome {
+    pub host: String,
+    pub route: Route,
+    pub dns: DnsObservation,
+    pub checks: Vec<CheckObservation>,
+    pub ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub incomplete: Option<Incomplete>,
+}

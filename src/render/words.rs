@@ -1,0 +1,758 @@
+//! Every sentence the report says about a probe, written once: the plain-language cause of
+//! each typed failure, each check's detail, DNS notes and network findings. Table, markdown,
+//! JUnit, annotations and the JSON `cause`/`detail` texts all come from here.
+
+use std::net::IpAddr;
+
+use crate::model::Family;
+use crate::probe::connect::{ProxyFailure, ProxyStatus};
+use crate::probe::lookup::{LookupFailure, LookupWhy};
+use crate::probe::outcome::{
+    DnsFailure, HttpFailure, Incomplete, Redirected, Step, SystemFailure, TcpFailure, TlsFailure,
+    TlsInfo,
+};
+use crate::probe::tls::{AlertHint, CertReason};
+use crate::report::findings::{Finding, FindingKind, StoreName};
+use crate::report::{
+    CapabilityReport, Cause, Check, DnsNote, DnsProblem, HttpJudgement, TargetResult,
+};
+pub use crate::words::{fmt_duration, plural};
+
+/// "a.example", "a.example, b.example", "a, b and 3 more".
+pub fn names(hosts: &[String]) -> String {
+    match hosts.len() {
+        0 => "no name".into(),
+        1 => hosts[0].clone(),
+        2 | 3 => hosts.join(", "),
+        n => format!("{}, {} and {} more", hosts[0], hosts[1], n - 2),
+    }
+}
+
+/// "42 s", "5 min", "3 h", "2 days".
+pub fn human_secs(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7199 => format!("{} min", secs / 60),
+        7200..=172_799 => format!("{} h", secs / 3600),
+        _ => format!("{} days", secs / 86_400),
+    }
+}
+
+fn join_ips(s: &[IpAddr]) -> String {
+    s.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// DNS
+// ---------------------------------------------------------------------------------------------
+
+/// Why our DNS questions for `host` failed.
+pub fn dns_failure(f: &DnsFailure, host: &str) -> String {
+    match f {
+        DnsFailure::NxDomain { name, server } if name == host => {
+            format!("DNS: {host} does not exist (NXDOMAIN from {server})")
+        }
+        DnsFailure::NxDomain { name, server } => {
+            format!("DNS: the CNAME chain of {host} leads to {name}, which does not exist (NXDOMAIN from {server})")
+        }
+        DnsFailure::NoAddresses => format!("DNS: {host} exists but has no A or AAAA records"),
+        DnsFailure::ServFail { server } => {
+            format!("DNS: server {server} failed to resolve {host} (SERVFAIL)")
+        }
+        DnsFailure::Refused { server } => {
+            format!("DNS: server {server} refused to resolve {host} (REFUSED: not allowed to recurse for this host?)")
+        }
+        DnsFailure::OtherCode { server, code } => {
+            format!("DNS: server {server} answered {code} for {host}")
+        }
+        DnsFailure::Timeout { servers, after } => format!(
+            "DNS: no answer for {host} from {} within {} (DNS blocked or server down)",
+            servers
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            fmt_duration(*after)
+        ),
+        DnsFailure::CnameLoop { at } => {
+            format!("DNS: the CNAME chain of {host} loops back to {at}")
+        }
+        DnsFailure::ChainTooLong { limit } => {
+            format!("DNS: the CNAME chain of {host} is longer than {limit} names")
+        }
+        DnsFailure::Network { detail } => format!("DNS: cannot reach a name server: {detail}"),
+        DnsFailure::NoServers => {
+            "DNS: no name server configured (empty /etc/resolv.conf?); use --dns-server".to_string()
+        }
+        DnsFailure::Malformed { server, detail } => {
+            format!("DNS: server {server} sent an answer that cannot be parsed: {detail}")
+        }
+        DnsFailure::TruncatedTcpFailed { server, detail } => format!(
+            "DNS: server {server} answered {host} truncated over UDP, and the retry over TCP failed: {detail} (TCP port {} blocked by a firewall?)",
+            server.port()
+        ),
+    }
+}
+
+fn system_failure(f: &SystemFailure) -> String {
+    match f {
+        SystemFailure::Timeout { after } => format!("no answer within {}", fmt_duration(*after)),
+        SystemFailure::Error { message } => message.clone(),
+    }
+}
+
+/// Why DNS fails for `host`.
+pub fn dns_problem(p: &DnsProblem, host: &str) -> String {
+    match p {
+        DnsProblem::Failed { failure } => dns_failure(failure, host),
+        DnsProblem::SystemFails { dns, failure } => format!(
+            "DNS answers {}, but the system resolver, which the runner uses, fails: {}",
+            join_ips(dns),
+            system_failure(failure)
+        ),
+    }
+}
+
+pub fn dns_note(n: &DnsNote, host: &str) -> String {
+    match n {
+        DnsNote::Override => "addresses given by --resolve; DNS not asked".into(),
+        DnsNote::Partial { failure } => dns_failure(failure, host),
+        DnsNote::SystemRescued { system, failure } => format!(
+            "the system resolver (e.g. /etc/hosts) returns {} although {}",
+            join_ips(system),
+            dns_failure(failure, host)
+        ),
+        DnsNote::SystemDiffers { system, dns } => format!(
+            "the system resolver returns {} but DNS returns {}: the runner uses the system resolver's answer (an /etc/hosts entry?)",
+            join_ips(system),
+            join_ips(dns)
+        ),
+        DnsNote::NotNeeded { problem } => format!(
+            "does not resolve locally ({}); not needed: the proxy resolves the names it connects to",
+            dns_problem(problem, host)
+        ),
+    }
+}
+
+/// Why a probe did not finish.
+pub fn incomplete(i: &Incomplete) -> String {
+    match i {
+        Incomplete::MaxTime { limit } => format!(
+            "not finished within the run's time limit of {} (--max-time)",
+            fmt_duration(*limit)
+        ),
+        Incomplete::Internal => "internal error while probing this name".into(),
+    }
+}
+
+/// The DNS `error` text of a target (DNS failed, or the probe did not finish).
+pub fn dns_error(t: &TargetResult) -> Option<String> {
+    match (&t.incomplete, &t.dns.problem) {
+        (Some(Incomplete::Internal), _) => Some("not probed".into()),
+        (Some(i), _) => Some(incomplete(i)),
+        (None, Some(p)) => Some(dns_problem(p, &t.host)),
+        (None, None) => None,
+    }
+}
+
+pub fn dns_notes(t: &TargetResult) -> Vec<String> {
+    t.dns.notes.iter().map(|n| dns_note(n, &t.host)).collect()
+}
+
+/// Where a name's addresses failed to come from, for a connection outside the probes.
+pub fn lookup_failure(f: &LookupFailure) -> String {
+    let host = &f.host;
+    match &f.why {
+        LookupWhy::Dns { failure } => dns_failure(failure, host),
+        LookupWhy::NoAddress => format!("DNS: no address for {host}"),
+        LookupWhy::System { message } => format!("DNS: cannot resolve {host}: {message}"),
+        LookupWhy::Timeout { after } => {
+            format!("DNS: no answer for {host} within {}", fmt_duration(*after))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TCP and proxies
+// ---------------------------------------------------------------------------------------------
+
+fn tried(n: usize) -> String {
+    if n > 1 {
+        format!(" ({n} addresses tried)")
+    } else {
+        String::new()
+    }
+}
+
+/// A failed TCP connection on `family`.
+pub fn tcp_failure(f: &TcpFailure, family: Option<Family>) -> String {
+    match f {
+        TcpFailure::Refused { addr, tried: n } => format!(
+            "TCP {addr}: connection refused{} (nothing listening on port {}, or a firewall rejecting it)",
+            tried(*n),
+            addr.port()
+        ),
+        TcpFailure::Dropped {
+            addr,
+            after,
+            tried: n,
+        } => format!(
+            "TCP {addr}: no answer within {}{} (packets dropped: a firewall?)",
+            fmt_duration(*after),
+            tried(*n)
+        ),
+        TcpFailure::NetUnreachable { addr, tried: n } => format!(
+            "TCP {addr}: network unreachable{} (this host has no {} route)",
+            tried(*n),
+            family.unwrap_or(Family::of(&addr.ip())).label()
+        ),
+        TcpFailure::HostUnreachable { addr, tried: n } => {
+            format!("TCP {addr}: host unreachable{}", tried(*n))
+        }
+        TcpFailure::Other {
+            addr,
+            detail,
+            tried: n,
+        } => format!("TCP {addr}: {detail}{}", tried(*n)),
+        TcpFailure::NoAddress { redirect_host } => format!(
+            "no address to connect to{}",
+            redirect_host
+                .as_ref()
+                .map(|h| format!(" (--connect-to {h} names a host that does not resolve)"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// "--connect-to HOST:PORT" of the rule that redirected a connection.
+fn connect_to_label(r: &Redirected, host: &str) -> String {
+    format!(
+        "--connect-to {}:{}",
+        r.host.as_deref().unwrap_or(host),
+        r.port
+    )
+}
+
+fn redirected_note(r: &Option<Redirected>, host: &str) -> String {
+    r.as_ref()
+        .map(|r| format!(" ({})", connect_to_label(r, host)))
+        .unwrap_or_default()
+}
+
+fn status_text(s: &ProxyStatus) -> String {
+    if s.reason.is_empty() {
+        s.code.to_string()
+    } else {
+        format!("{} {}", s.code, s.reason)
+    }
+}
+
+/// Why a proxy gave no connection.
+pub fn proxy_failure(f: &ProxyFailure) -> String {
+    match f {
+        ProxyFailure::NameDoesNotResolve { proxy, lookup } => format!(
+            "proxy {proxy}: the proxy's name does not resolve ({})",
+            lookup_failure(lookup)
+        ),
+        ProxyFailure::Unreachable { proxy, tcp } => {
+            let what = match tcp {
+                TcpFailure::Refused { .. } => {
+                    "refuses connections (is it running? is the port right?)".to_string()
+                }
+                other => tcp_failure(other, None),
+            };
+            format!("proxy {proxy} is unreachable: {what}")
+        }
+        ProxyFailure::NoAnswer {
+            proxy,
+            target,
+            after,
+        } => format!(
+            "proxy {proxy} accepted the connection but did not answer CONNECT {target} within {}",
+            fmt_duration(*after)
+        ),
+        ProxyFailure::Closed {
+            proxy,
+            target,
+            mid_answer: false,
+        } => format!("proxy {proxy} closed the connection without answering CONNECT {target}"),
+        ProxyFailure::Closed { proxy, target, .. } => format!(
+            "proxy {proxy} closed the connection in the middle of its answer to CONNECT {target}"
+        ),
+        ProxyFailure::HeadTooLarge {
+            proxy,
+            target,
+            limit,
+        } => format!(
+            "proxy {proxy} answered CONNECT {target} with more than {limit} bytes of headers"
+        ),
+        ProxyFailure::Io {
+            proxy,
+            target,
+            detail,
+        } => format!("proxy {proxy}: connection failed during CONNECT {target}: {detail}"),
+        ProxyFailure::NotHttp {
+            proxy,
+            target,
+            first_line,
+        } => format!(
+            "proxy {proxy} did not answer CONNECT {target} with HTTP (first line `{first_line}`): is this an HTTP proxy?"
+        ),
+        ProxyFailure::AuthRejected {
+            proxy,
+            target,
+            status,
+            challenge,
+        } => format!(
+            "proxy {proxy} rejected the credentials in the proxy URL for CONNECT {target}: {}{}",
+            status_text(status),
+            challenge_text(challenge)
+        ),
+        ProxyFailure::AuthRequired {
+            proxy,
+            target,
+            status,
+            challenge,
+        } => format!(
+            "proxy {proxy} requires authentication for CONNECT {target}: {}{}; put user:password@ in the proxy URL",
+            status_text(status),
+            challenge_text(challenge)
+        ),
+        ProxyFailure::Forbidden {
+            proxy,
+            target,
+            status,
+        } => format!(
+            "proxy {proxy} refused CONNECT {target}: {} (its policy blocks this name or port; ask for it to be allowed)",
+            status_text(status)
+        ),
+        ProxyFailure::Upstream {
+            proxy,
+            target,
+            status,
+        } => format!(
+            "proxy {proxy} could not reach {target}: {} (the proxy's own DNS or egress fails for this name)",
+            status_text(status)
+        ),
+        ProxyFailure::OtherStatus {
+            proxy,
+            target,
+            status,
+        } => format!(
+            "proxy {proxy} answered CONNECT {target} with {}",
+            status_text(status)
+        ),
+    }
+}
+
+fn challenge_text(c: &Option<String>) -> String {
+    c.as_ref()
+        .map(|c| format!(" (Proxy-Authenticate: {c})"))
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS
+// ---------------------------------------------------------------------------------------------
+
+/// "TLS 1.3 TLS13_AES_128_GCM_SHA256, issued by CN=…" for a handshake that succeeded.
+pub fn tls_success(info: &TlsInfo) -> String {
+    format!(
+        "{} {}, issued by {}",
+        info.version.clone().unwrap_or_default(),
+        info.cipher.clone().unwrap_or_default(),
+        info.leaf
+            .as_ref()
+            .map(|l| l.issuer.clone())
+            .unwrap_or_default()
+    )
+}
+
+fn cert_reason(r: CertReason) -> &'static str {
+    match r {
+        CertReason::BadEncoding => "it cannot be parsed (damaged or not X.509)",
+        CertReason::BadSignature => "a signature on its chain is wrong",
+        CertReason::UnsupportedSignature => {
+            "it is signed with an algorithm this stack does not support"
+        }
+        CertReason::CaUsedAsEndEntity => {
+            "it is a CA certificate, presented as the server's own, and no trust store holds it"
+        }
+        CertReason::EndEntityUsedAsCa => {
+            "a server certificate is used to sign another certificate in the chain"
+        }
+        CertReason::WrongPurpose => "it is not meant for TLS servers (extended key usage)",
+        CertReason::NameConstraint => "an issuing CA's name constraints forbid this name",
+        CertReason::ChainTooLong => "its chain is too long to verify",
+        CertReason::Other => "it is not acceptable to the verifier",
+    }
+}
+
+/// Why a TLS handshake with `host` failed.
+pub fn tls_failure(f: &TlsFailure, host: &str, through_proxy: bool) -> String {
+    match f {
+        TlsFailure::NoRoots => "no trusted root certificates on this machine: the system store is empty (check SSL_CERT_FILE / SSL_CERT_DIR, or install ca-certificates) and no --ca-file was given, so no TLS connection can be verified".to_string(),
+        TlsFailure::Config { detail } => format!("TLS configuration error: {detail}"),
+        TlsFailure::BadServerName => format!("`{host}` cannot be used as a TLS server name"),
+        TlsFailure::Timeout { after, presented: false } if through_proxy => format!(
+            "the proxy accepted CONNECT but no TLS handshake came back through the tunnel within {} (the proxy holds the tunnel open without relaying)",
+            fmt_duration(*after)
+        ),
+        TlsFailure::Timeout { after, presented } => format!(
+            "TLS handshake timed out after {}: {}",
+            fmt_duration(*after),
+            if *presented {
+                "the handshake did not finish"
+            } else {
+                "the server accepted the connection but sent no TLS handshake (not a TLS server, or a middlebox holding the connection)"
+            }
+        ),
+        TlsFailure::Closed => "the server closed the connection during the TLS handshake (a firewall or proxy cutting TLS to this name?)".to_string(),
+        TlsFailure::Reset => "the connection was reset during the TLS handshake (a firewall or proxy cutting TLS to this name?)".to_string(),
+        TlsFailure::Io { detail } => format!("TLS handshake failed: {detail}"),
+        TlsFailure::SelfSigned { subject } => {
+            format!("certificate for {host} is self-signed ({subject}) and not trusted (not in any trust store)")
+        }
+        TlsFailure::UnknownIssuer { issuer } => format!(
+            "certificate for {host} is issued by \"{issuer}\", which is not trusted here (a TLS-inspecting proxy? add its CA with --ca-file)"
+        ),
+        TlsFailure::Expired { subject, not_after: None, .. } => {
+            format!("certificate for {host} has expired ({subject})")
+        }
+        TlsFailure::Expired { not_after: Some(not_after), now, issuer, .. } => format!(
+            "certificate for {host} expired at {not_after} (now {}), issued by \"{issuer}\"",
+            now.as_deref().unwrap_or("unknown")
+        ),
+        TlsFailure::NotYetValid { issuer } => format!(
+            "certificate for {host} is not valid yet (check this machine's clock), issued by \"{issuer}\""
+        ),
+        TlsFailure::WrongName { names, issuer } => format!(
+            "certificate presented for {host} is for other names: {} (issued by \"{issuer}\")",
+            names.join(", ")
+        ),
+        TlsFailure::Revoked => format!("certificate for {host} is revoked"),
+        TlsFailure::BadCertificate { reason } => {
+            format!("certificate for {host} rejected: {}", cert_reason(*reason))
+        }
+        TlsFailure::Alert { alert, hint } => format!(
+            "the server refused the TLS handshake with alert `{alert}`{}",
+            match hint {
+                AlertHint::OldVersionsOnly => " (it offers only TLS versions older than 1.2?)",
+                AlertHint::NoCommonParameters => " (no common cipher or version, or a filter blocking this name)",
+                AlertHint::None => "",
+            }
+        ),
+        TlsFailure::Incompatible { detail } => {
+            format!("no common TLS version or cipher with the server: {detail}")
+        }
+        TlsFailure::NotTls => {
+            "the server did not speak TLS (something else answered on this port)".to_string()
+        }
+        TlsFailure::Other { detail } => format!("TLS handshake failed: {detail}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------------------------
+
+pub fn http_failure(f: &HttpFailure, method: &str, path: &str) -> String {
+    match f {
+        HttpFailure::Timeout { after } => format!(
+            "no complete HTTP response to {method} {path} within {} (the server is silent, or sends too slowly)",
+            fmt_duration(*after)
+        ),
+        HttpFailure::HeadTooLarge => format!(
+            "HTTP request {method} {path} failed: the answer's headers are too large or too many (not a normal GitHub answer: a proxy or middlebox?)"
+        ),
+        HttpFailure::Exchange { detail } => {
+            format!("HTTP request {method} {path} failed: {detail}")
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks, targets, capabilities
+// ---------------------------------------------------------------------------------------------
+
+/// One check's detail: what happened, in words.
+pub fn check_detail(c: &Check, host: &str) -> String {
+    let obs = &c.obs;
+    match &obs.step {
+        Step::Connect {
+            redirected,
+            only_family,
+            failure,
+        } => {
+            let via = redirected_note(redirected, host);
+            match failure {
+                None => format!(
+                    "connected to {}{via}",
+                    obs.address.map(|a| a.to_string()).unwrap_or_default()
+                ),
+                Some(TcpFailure::NoAddress { .. }) => format!(
+                    "no address to connect to{}",
+                    match redirected {
+                        Some(r) => format!(
+                            " ({} names a host that does not resolve)",
+                            connect_to_label(r, host)
+                        ),
+                        None => String::new(),
+                    }
+                ),
+                Some(f) => {
+                    let mut s = format!("{}{via}", tcp_failure(f, obs.family));
+                    if *only_family && matches!(f, TcpFailure::NetUnreachable { .. }) {
+                        let other = match obs.family {
+                            Some(Family::Ipv6) => "IPv4",
+                            _ => "IPv6",
+                        };
+                        s.push_str(&format!(
+                            "; {host} has no {other} address, so a host with only {other} connectivity cannot reach it"
+                        ));
+                    }
+                    s
+                }
+            }
+        }
+        Step::Tunnel {
+            proxy,
+            target,
+            failure,
+        } => match failure {
+            None => format!(
+                "tunnel to {target} through proxy {} ({})",
+                proxy.url, proxy.from
+            ),
+            Some(f) => proxy_failure(f),
+        },
+        Step::ProxyConnect { proxy, failure } => match failure {
+            None => format!("connected to proxy {} ({})", proxy.url, proxy.from),
+            Some(f) => proxy_failure(f),
+        },
+        Step::Tls {
+            tls,
+            through_proxy,
+            failure,
+        } => match failure {
+            None if *through_proxy => format!("{} (through the proxy)", tls_success(tls)),
+            None => tls_success(tls),
+            Some(f) => tls_failure(f, host, *through_proxy),
+        },
+        Step::Http {
+            http,
+            proxy,
+            failure,
+        } => {
+            let base = match failure {
+                Some(f) => http_failure(f, &http.method, &http.path),
+                None => http_answer(c, host),
+            };
+            match (proxy, c.judgement) {
+                (Some(p), Some(HttpJudgement::ProxyAuth)) => format!(
+                    "proxy {} answered 407: {}",
+                    p.url,
+                    if p.url.has_credentials() {
+                        "it rejected the credentials in the proxy URL"
+                    } else {
+                        "it requires authentication; put user:password@ in the proxy URL"
+                    }
+                ),
+                (Some(p), Some(HttpJudgement::ProxyRefused)) => format!(
+                    "{base}: {} through proxy {}, most likely the proxy refusing or failing to reach {host} (no fingerprint header proves otherwise)",
+                    http.status.unwrap_or(0),
+                    p.url
+                ),
+                (Some(p), _) => format!("{base} (through proxy {})", p.url),
+                (None, _) => base,
+            }
+        }
+    }
+}
+
+/// An HTTP answer, read as the report judged it.
+fn http_answer(c: &Check, _host: &str) -> String {
+    let Some(h) = c.obs.http() else {
+        return String::new();
+    };
+    let status = h.status.unwrap_or(0);
+    let line = format!("{} {} → {status}", h.method, h.path);
+    let header = h.expect_header.clone().unwrap_or_default();
+    match c.judgement {
+        Some(HttpJudgement::FingerprintedServerError) => {
+            format!("{line} with {header}: GitHub answered but reports an error")
+        }
+        Some(HttpJudgement::Fingerprinted) => format!("{line}, {header} present"),
+        Some(HttpJudgement::NotGitHub)
+        | Some(HttpJudgement::ProxyRefused)
+        | Some(HttpJudgement::ProxyAuth)
+            if h.expect_header.is_some() =>
+        {
+            format!(
+                "{line} without {header}: answered, but not by GitHub (a proxy or captive portal?){}",
+                h.server
+                    .as_ref()
+                    .map(|s| format!("; Server: {s}"))
+                    .unwrap_or_default()
+            )
+        }
+        Some(HttpJudgement::ServerError) => format!("{line}: server error"),
+        Some(HttpJudgement::ProxyRefused) | Some(HttpJudgement::ProxyAuth) if status >= 500 => {
+            format!("{line}: server error")
+        }
+        _ => line,
+    }
+}
+
+/// The first reason a name does not pass.
+pub fn target_cause(t: &TargetResult) -> Option<String> {
+    match t.cause.as_ref()? {
+        Cause::Dns(p) => Some(dns_problem(p, &t.host)),
+        Cause::DnsNote(n) => Some(dns_note(n, &t.host)),
+        Cause::Incomplete(i) => Some(incomplete(i)),
+        Cause::Check {
+            index,
+            other_family_works,
+        } => {
+            let c = t.checks.get(*index)?;
+            let d = check_detail(c, &t.host);
+            Some(if *other_family_works {
+                format!("{d} (another address family works)")
+            } else {
+                d
+            })
+        }
+    }
+}
+
+/// "host: cause" of the target the capability's verdict comes from.
+pub fn capability_cause(c: &CapabilityReport) -> Option<String> {
+    let t = c.cause_target()?;
+    target_cause(t).map(|cause| format!("{}: {cause}", t.host))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network findings
+// ---------------------------------------------------------------------------------------------
+
+fn store_label(s: StoreName) -> &'static str {
+    match s {
+        StoreName::Runner => "the runner (OS store)",
+        StoreName::Git => "git",
+        StoreName::Node => "node",
+    }
+}
+
+/// A finding's message.
+pub fn finding_message(f: &Finding) -> String {
+    let hosts = &f.hosts;
+    match &f.kind {
+        FindingKind::ProxySetting { message }
+        | FindingKind::RunnerEnv { message }
+        | FindingKind::TrustStoreFile { message } => message.clone(),
+        FindingKind::ResolvedByProxyOnly => format!(
+            "{} {} resolve locally; through the proxy that is fine (the proxy resolves names), but anything that bypasses the proxy (no_proxy entries, tools that ignore proxy variables) cannot reach {}",
+            names(hosts),
+            if hosts.len() == 1 { "does not" } else { "do not" },
+            if hosts.len() == 1 { "it" } else { "them" }
+        ),
+        FindingKind::Interception {
+            issuer,
+            public,
+            runner_trusts,
+        } => format!(
+            "TLS interception: the certificates presented for {} do not lead to a public root ({public}); they are issued by \"{issuer}\"{}",
+            names(hosts),
+            if *runner_trusts {
+                ", which this machine's store trusts: a TLS-inspecting middlebox re-signs this traffic (or the server uses a private CA)"
+            } else {
+                ", which this machine does not trust either: something re-signs this traffic (or the server uses a private CA)"
+            }
+        ),
+        FindingKind::StoreDisagrees {
+            store,
+            issuer,
+            trusted_by,
+            variable,
+            ..
+        } => {
+            let by: Vec<&str> = trusted_by.iter().map(|s| store_label(*s)).collect();
+            let trusted_by = format!(
+                "{} {}",
+                by.join(" and "),
+                if by.len() == 1 { "trusts" } else { "trust" }
+            );
+            match store {
+                StoreName::Node => format!(
+                    "JavaScript actions (node) will not trust {}: {trusted_by} \"{issuer}\", but node uses only its built-in public roots plus NODE_EXTRA_CA_CERTS{}",
+                    names(hosts),
+                    match variable {
+                        Some(f) => format!(" (now {f}, which does not hold it)"),
+                        None => " (not set)".into(),
+                    }
+                ),
+                StoreName::Git => format!(
+                    "git will not trust {}: {trusted_by} \"{issuer}\", but git's CA bundle does not hold it ({})",
+                    names(hosts),
+                    match variable {
+                        Some(f) => format!("GIT_SSL_CAINFO={f}"),
+                        None => "OpenSSL's default bundle; GIT_SSL_CAINFO not set".into(),
+                    }
+                ),
+                StoreName::Runner => format!(
+                    "the runner itself will not trust {}: {trusted_by} \"{issuer}\", but the OS store (SSL_CERT_FILE / SSL_CERT_DIR) does not",
+                    names(hosts)
+                ),
+            }
+        }
+        FindingKind::ClockSkew { clock } => format!(
+            "this machine's clock is {} {} than {}'s (Date: {}): GitHub's tokens are checked against the time, so the runner's sessions and OIDC tokens fail",
+            human_secs(clock.skew_seconds.unsigned_abs()),
+            if clock.skew_seconds > 0 { "ahead" } else { "behind" },
+            clock.host,
+            clock.server_date
+        ),
+        FindingKind::LongPoll { report } => report.detail.clone(),
+    }
+}
+
+/// What to do about a finding, when there is something to do.
+pub fn finding_fix(f: &Finding) -> Option<String> {
+    match &f.kind {
+        FindingKind::Interception { issuer, .. } => Some(format!(
+            "if \"{issuer}\" is your organisation's inspecting proxy, its CA certificate must be in all three trust stores (the OS store, git's, node's); otherwise find out who re-signs this traffic"
+        )),
+        FindingKind::StoreDisagrees {
+            store,
+            issuer,
+            anchor_file,
+            ..
+        } => {
+            let file = anchor_file.clone().unwrap_or_else(|| {
+                format!("<a PEM file holding the CA certificate of \"{issuer}\">")
+            });
+            Some(match store {
+                StoreName::Node => format!(
+                    "set NODE_EXTRA_CA_CERTS={file} in the runner's environment (its .env file when it runs as a service)"
+                ),
+                StoreName::Git => format!(
+                    "add {file} to the system bundle that git's OpenSSL reads (update-ca-certificates), or set GIT_SSL_CAINFO={file} (or git config --system http.sslCAInfo {file}); GIT_SSL_CAINFO replaces git's bundle, so that file must also hold the public roots"
+                ),
+                StoreName::Runner => format!(
+                    "add {file} to the OS store (copy it to /usr/local/share/ca-certificates/NAME.crt and run update-ca-certificates), or set SSL_CERT_FILE to a bundle that includes it"
+                ),
+            })
+        }
+        FindingKind::ClockSkew { .. } => {
+            Some("synchronise the clock (NTP: systemd-timesyncd, chrony)".into())
+        }
+        FindingKind::LongPoll { report } if !report.survived => Some(format!(
+            "let idle HTTPS connections to {} live at least 60 s in the proxy or firewall (the runner's long poll lasts 50 s)",
+            report.host
+        )),
+        _ => None,
+    }
+}

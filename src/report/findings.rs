@@ -1,0 +1,373 @@
+//! Report-level network findings: the proxy configuration in effect, names reached only through
+//! the proxy, trust-store disagreements, TLS interception, clock skew and long-poll survival —
+//! built from the judged targets and the environment snapshot, typed (`render` words them).
+//!
+//! These are warnings beside the capability verdicts: they do not change which capabilities
+//! pass (the runner itself connects), but each names what to fix, and a warning makes the
+//! overall verdict at least WARN.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::env::trust::{StoreVerdicts, Stores};
+use crate::env::Environment;
+use crate::model::{Phase, Route, Verdict};
+use crate::proxy::{ProxySettings, RunnerEnv};
+use crate::report::TargetResult;
+
+/// Skew beyond which the clock is reported (token validation fails).
+pub const CLOCK_SKEW_LIMIT_SECS: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    Proxy,
+    Dns,
+    TrustStore,
+    Interception,
+    Clock,
+    LongPoll,
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For information.
+    Note,
+    /// Something breaks (git, JavaScript actions, long polls, tokens) or the configuration is
+    /// not what it seems.
+    Warn,
+}
+
+/// One finding: how much it matters, what it is about, the names concerned, and what it is
+/// (typed; its message and fix are written by `render`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub topic: Topic,
+    #[serde(skip)]
+    pub kind: FindingKind,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+}
+
+/// Which store of the runner's stack a trust disagreement is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreName {
+    Runner,
+    Git,
+    Node,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// A proxy setting the runner reads differently (the environment reader's words).
+    ProxySetting { message: String },
+    /// A problem with the runner's `.env` (the reader's words).
+    RunnerEnv { message: String },
+    /// A trust-store file named by a variable cannot be used (the loader's words).
+    TrustStoreFile { message: String },
+    /// Names that do not resolve locally and are reached only through the proxy.
+    ResolvedByProxyOnly,
+    /// Chains that do not lead to a public root, by their top issuer.
+    Interception {
+        issuer: String,
+        public: String,
+        runner_trusts: bool,
+    },
+    /// One store of the stack rejects what another accepts.
+    StoreDisagrees {
+        store: StoreName,
+        issuer: String,
+        /// The stores that do trust it.
+        trusted_by: Vec<StoreName>,
+        /// A PEM file holding the anchor, when one of the configured files does.
+        anchor_file: Option<String>,
+        /// NODE_EXTRA_CA_CERTS / GIT_SSL_CAINFO as set.
+        variable: Option<String>,
+    },
+    /// The clock differs from a server's Date by more than the limit.
+    ClockSkew { clock: ClockReport },
+    /// The idle long-poll connection survived or was cut.
+    LongPoll { report: LongPollReport },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustStoreInfo {
+    pub runner: String,
+    pub git: String,
+    pub node: String,
+    pub public: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClockReport {
+    /// The name whose `Date` header differs most from the local clock.
+    pub host: String,
+    pub server_date: String,
+    /// Local clock minus the server's (positive: this machine is ahead).
+    pub skew_seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LongPollReport {
+    pub host: String,
+    pub route: Route,
+    /// How long the idle connection was to be held.
+    pub hold_seconds: u64,
+    pub survived: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NetworkReport {
+    /// Proxies in effect (credentials masked) and no_proxy.
+    pub proxy: ProxySettings,
+    /// The runner `.env` file read (`--runner-dir`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_stores: Option<TrustStoreInfo>,
+    pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub long_poll: Option<LongPollReport>,
+}
+
+/// The network section of the report for these judged targets.
+pub fn summarize(
+    environment: Option<&Environment>,
+    results: &[&TargetResult],
+    long_poll: Option<LongPollReport>,
+    now: SystemTime,
+) -> NetworkReport {
+    let default_proxy = ProxySettings::default();
+    let default_env = RunnerEnv::default();
+    let proxy = environment.map(|e| &e.proxy).unwrap_or(&default_proxy);
+    let env = environment.map(|e| &e.env).unwrap_or(&default_env);
+    let stores = environment.map(|e| &e.stores);
+    let mut findings = Vec::new();
+    for w in &proxy.warnings {
+        findings.push(finding(
+            Severity::Warn,
+            Topic::Proxy,
+            FindingKind::ProxySetting { message: w.clone() },
+        ));
+    }
+    for n in &env.notes {
+        findings.push(finding(
+            Severity::Warn,
+            Topic::Proxy,
+            FindingKind::RunnerEnv { message: n.clone() },
+        ));
+    }
+    if let Some(s) = stores {
+        for n in &s.notes {
+            findings.push(finding(
+                Severity::Warn,
+                Topic::TrustStore,
+                FindingKind::TrustStoreFile { message: n.clone() },
+            ));
+        }
+    }
+    let mut results: Vec<&TargetResult> = results.to_vec();
+    results.sort_by(|a, b| a.host.cmp(&b.host));
+    results.dedup_by(|a, b| a.host == b.host);
+
+    let unresolved: Vec<String> = results
+        .iter()
+        .filter(|t| t.route == Route::Proxy && t.dns.verdict == Verdict::Skip)
+        .map(|t| t.host.clone())
+        .collect();
+    if !unresolved.is_empty() {
+        let mut f = finding(Severity::Note, Topic::Dns, FindingKind::ResolvedByProxyOnly);
+        f.hosts = unresolved;
+        findings.push(f);
+    }
+
+    if let Some(stores) = stores {
+        trust_findings(stores, &results, &mut findings);
+    }
+
+    let clock = clock_skew(&results, now);
+    if let Some(c) = &clock {
+        if c.skew_seconds.abs() > CLOCK_SKEW_LIMIT_SECS {
+            let mut f = finding(
+                Severity::Warn,
+                Topic::Clock,
+                FindingKind::ClockSkew { clock: c.clone() },
+            );
+            f.hosts = vec![c.host.clone()];
+            findings.push(f);
+        }
+    }
+
+    if let Some(lp) = &long_poll {
+        let mut f = finding(
+            if lp.survived {
+                Severity::Note
+            } else {
+                Severity::Warn
+            },
+            Topic::LongPoll,
+            FindingKind::LongPoll { report: lp.clone() },
+        );
+        f.hosts = vec![lp.host.clone()];
+        findings.push(f);
+    }
+
+    NetworkReport {
+        proxy: proxy.clone(),
+        env_file: env.env_file.as_ref().map(|p| p.display().to_string()),
+        trust_stores: stores.map(|s| TrustStoreInfo {
+            runner: s.runner.description.clone(),
+            git: s.git.description.clone(),
+            node: s.node.description.clone(),
+            public: s.public.description.clone(),
+        }),
+        findings,
+        clock,
+        long_poll,
+    }
+}
+
+fn finding(severity: Severity, topic: Topic, kind: FindingKind) -> Finding {
+    Finding {
+        severity,
+        topic,
+        kind,
+        hosts: vec![],
+    }
+}
+
+/// The first store verdicts of each name (a name presents one chain to every family).
+fn verdicts<'a>(results: &[&'a TargetResult]) -> Vec<(&'a str, &'a StoreVerdicts)> {
+    results
+        .iter()
+        .filter_map(|t| {
+            t.checks
+                .iter()
+                .filter(|c| c.phase == Phase::Tls)
+                .find_map(|c| c.obs.tls().and_then(|i| i.stores.as_ref()))
+                .map(|v| (t.host.as_str(), v))
+        })
+        .collect()
+}
+
+fn trust_findings(stores: &Stores, results: &[&TargetResult], findings: &mut Vec<Finding>) {
+    let all = verdicts(results);
+    // Interception: the chain does not lead to a public root.
+    let mut by_issuer: BTreeMap<(String, bool), Vec<String>> = BTreeMap::new();
+    for (host, v) in &all {
+        if !v.public_root {
+            by_issuer
+                .entry((v.top_issuer.clone(), v.runner))
+                .or_default()
+                .push(host.to_string());
+        }
+    }
+    for ((issuer, runner_trusts), hosts) in by_issuer {
+        let mut f = finding(
+            Severity::Warn,
+            Topic::Interception,
+            FindingKind::Interception {
+                issuer,
+                public: stores.public.description.clone(),
+                runner_trusts,
+            },
+        );
+        f.hosts = hosts;
+        findings.push(f);
+    }
+    // Disagreements between the three stores.
+    type Key = (StoreName, Option<String>, String, Vec<StoreName>);
+    let mut groups: BTreeMap<Key, Vec<String>> = BTreeMap::new();
+    for (host, v) in &all {
+        let ok = [v.runner, v.git, v.node];
+        if ok.iter().all(|x| *x) || ok.iter().all(|x| !*x) {
+            continue;
+        }
+        let trusted_by: Vec<StoreName> = [
+            (v.runner, StoreName::Runner),
+            (v.git, StoreName::Git),
+            (v.node, StoreName::Node),
+        ]
+        .iter()
+        .filter(|(t, _)| *t)
+        .map(|(_, n)| *n)
+        .collect();
+        for (trusts, which) in [
+            (v.runner, StoreName::Runner),
+            (v.git, StoreName::Git),
+            (v.node, StoreName::Node),
+        ] {
+            if !trusts {
+                groups
+                    .entry((
+                        which,
+                        v.anchor_file.clone(),
+                        v.top_issuer.clone(),
+                        trusted_by.clone(),
+                    ))
+                    .or_default()
+                    .push(host.to_string());
+            }
+        }
+    }
+    for ((store, anchor_file, issuer, trusted_by), hosts) in groups {
+        let variable = match store {
+            StoreName::Node => stores.node_extra.clone(),
+            StoreName::Git => stores.git_cainfo.clone(),
+            StoreName::Runner => None,
+        };
+        let mut f = finding(
+            Severity::Warn,
+            Topic::TrustStore,
+            FindingKind::StoreDisagrees {
+                store,
+                issuer,
+                trusted_by,
+                anchor_file,
+                variable,
+            },
+        );
+        f.hosts = hosts;
+        findings.push(f);
+    }
+}
+
+/// The largest difference between a `Date` header and the local clock.
+fn clock_skew(results: &[&TargetResult], now: SystemTime) -> Option<ClockReport> {
+    let mut best: Option<ClockReport> = None;
+    for t in results {
+        for c in &t.checks {
+            let Some(date) = c.obs.http().and_then(|h| h.date.as_ref()) else {
+                continue;
+            };
+            let Ok(server) = httpdate::parse_http_date(date) else {
+                continue;
+            };
+            let skew = match now.duration_since(server) {
+                Ok(d) => d.as_secs() as i64,
+                Err(e) => -(e.duration().as_secs() as i64),
+            };
+            if best
+                .as_ref()
+                .is_none_or(|b| skew.abs() > b.skew_seconds.abs())
+            {
+                best = Some(ClockReport {
+                    host: t.host.clone(),
+                    server_date: date.clone(),
+                    skew_seconds: skew,
+                });
+            }
+        }
+    }
+    best
+}

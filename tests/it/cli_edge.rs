@@ -1,0 +1,287 @@
+//! The command layer at its edges: standard output that cannot be written (a full device, a
+//! closed pipe), SIGINT/SIGTERM during a run, shell completions driven through bash.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::world::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_runner-preflight");
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn dev_full() -> Stdio {
+    Stdio::from(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full"),
+    )
+}
+
+/// A profile with one name the DNS server below never answers.
+fn silent_profile(dir: &Path) -> String {
+    let p = dir.join("silent.yaml");
+    std::fs::write(
+        &p,
+        "schema_version: 1\nname: silent\ntitle: Never answered\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n      - host: silent.test\n        ports: [443]\n",
+    )
+    .expect("write profile");
+    p.display().to_string()
+}
+
+#[test]
+fn commands_that_print_fail_on_a_full_stdout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = silent_profile(dir.path());
+    let allow = dir.path().join("allow.txt");
+    std::fs::write(&allow, "silent.test\n").expect("write allow list");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["profile", "show", "dotcom"], "the plan"),
+        (vec!["profiles"], "the list of profiles"),
+        (vec!["profile", "source", "dotcom"], "the profile"),
+        (
+            vec!["firewall", "--profile", &profile, "--offline"],
+            "the rules",
+        ),
+        (
+            vec![
+                "audit",
+                "--profile",
+                &profile,
+                "--offline",
+                "--allowlist",
+                allow.to_str().unwrap(),
+            ],
+            "the audit",
+        ),
+        (vec!["completions", "bash"], "the completion script"),
+        (vec!["man"], "the man page"),
+    ];
+    for (args, what) in cases {
+        let out = hermetic(BIN)
+            .args(&args)
+            .stdout(dev_full())
+            .output()
+            .expect("spawn");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "cannot write {what} to standard output: no space left on device"
+            )),
+            "{args:?}: {stderr}"
+        );
+    }
+    let out = hermetic(BIN)
+        .arg("--help")
+        .stdout(dev_full())
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no space left on device"));
+}
+
+#[test]
+fn a_closed_pipe_stays_quiet() {
+    // `runner-preflight profile show dotcom | head -c0`: the reader is gone before the write.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = hermetic(BIN)
+        .args(["profile", "show", "dotcom"])
+        .stdout(writer)
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "nothing said about the closed pipe");
+}
+
+/// Start `check` against a DNS server that never answers, wait until it says it is probing,
+/// send `signal`, and return (output, time from the signal to the exit).
+async fn interrupt_check(signal: &str, dir: &Path) -> (Output, Duration) {
+    let dns = DnsWorld::new()
+        .name("silent.test", Behaviour::Drop)
+        .start()
+        .await;
+    let profile = silent_profile(dir);
+    let report = dir.join("report.json");
+    let mut child = hermetic(BIN)
+        .args([
+            "check",
+            "--profile",
+            &profile,
+            "--dns-server",
+            &dns.addr_string(),
+            "--timeout",
+            "60s",
+            "--no-throughput",
+            "--format",
+            "json",
+            "--output",
+            report.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id().to_string();
+    let stderr = child.stderr.take().expect("stderr");
+    let signal = signal.to_string();
+    let (out, elapsed) = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let mut said = Vec::new();
+        // Bounded: the child exits (and the pipe closes) within the test's time either way.
+        for line in lines.by_ref() {
+            let line = line.expect("stderr line");
+            let probing = line.contains("probing 1 name");
+            said.push(line);
+            if probing {
+                break;
+            }
+        }
+        let sent = Instant::now();
+        let kill = std::process::Command::new("kill")
+            .args([format!("-{signal}"), pid])
+            .status()
+            .expect("run kill");
+        assert!(kill.success());
+        for line in lines {
+            said.push(line.expect("stderr line"));
+        }
+        let out = child.wait_with_output().expect("wait");
+        let elapsed = sent.elapsed();
+        let mut out = out;
+        out.stderr = said.join("\n").into_bytes();
+        (out, elapsed)
+    })
+    .await
+    .expect("thread");
+    assert!(dns.queries() > 0, "the question was asked");
+    (out, elapsed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_and_sigint_stop_check_at_once_and_say_so() {
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (out, elapsed) = interrupt_check(signal, dir.path()).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(
+            elapsed < Duration::from_millis(1500),
+            "SIG{signal}: took {elapsed:?}"
+        );
+        assert!(
+            stderr.contains(
+                "runner-preflight: interrupted after probing 0 of 1 name; no report written"
+            ),
+            "SIG{signal}: {stderr}"
+        );
+        assert!(out.stdout.is_empty());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name())
+            .filter(|n| n != "silent.yaml")
+            .collect();
+        assert!(left.is_empty(), "no report, no temporary file: {left:?}");
+    }
+}
+
+/// Completion candidates bash offers for `words` (the last one being completed), from the
+/// script `completions bash` prints, driven the way bash's programmable completion does.
+fn bash_complete(words: &[&str]) -> Vec<String> {
+    let script = hermetic(BIN)
+        .args(["completions", "bash"])
+        .output()
+        .expect("spawn");
+    assert_eq!(script.status.code(), Some(0));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("runner-preflight.bash");
+    std::fs::write(&file, &script.stdout).expect("write script");
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+        .collect();
+    let line = words.join(" ");
+    let driver = format!(
+        r#"source '{file}'
+spec=$(complete -p runner-preflight) || exit 3
+fn=$(printf '%s\n' "$spec" | sed -n 's/.* -F \([^ ]*\) .*/\1/p')
+[ -n "$fn" ] || exit 4
+COMP_WORDS=({words})
+COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+COMP_LINE='{line}'
+COMP_POINT=${{#COMP_LINE}}
+cur="${{COMP_WORDS[COMP_CWORD]}}"
+prev="${{COMP_WORDS[COMP_CWORD-1]}}"
+"$fn" runner-preflight "$cur" "$prev"
+printf '%s\n' "${{COMPREPLY[@]}}"
+"#,
+        file = file.display(),
+        words = quoted.join(" "),
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &driver])
+        .output()
+        .expect("run bash");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn bash_completes_every_subcommands_flags_and_values() {
+    let c = bash_complete(&["runner-preflight", "check", "--"]);
+    for flag in [
+        "--profile",
+        "--format",
+        "--fail-on",
+        "--output-json",
+        "--dns-server",
+    ] {
+        assert!(c.iter().any(|x| x == flag), "check -- lacks {flag}: {c:?}");
+    }
+    let c = bash_complete(&["runner-preflight", "check", "--format", ""]);
+    assert_eq!(c, ["table", "json", "junit", "markdown"], "{c:?}");
+    let c = bash_complete(&["runner-preflight", "firewall", "--format", "nf"]);
+    assert_eq!(c, ["nftables"]);
+    let c = bash_complete(&["runner-preflight", "audit", "--al"]);
+    assert_eq!(c, ["--allowlist"]);
+    let c = bash_complete(&["runner-preflight", "meta", "diff", "--me"]);
+    assert!(c.iter().any(|x| x == "--meta-url"), "{c:?}");
+    let c = bash_complete(&["runner-preflight", "profile", "show", "--"]);
+    assert!(c.iter().any(|x| x == "--var"), "{c:?}");
+    let c = bash_complete(&["runner-preflight", "ch"]);
+    assert_eq!(c, ["check"]);
+}
+
+#[test]
+fn zsh_and_fish_scripts_load_where_the_shells_are_installed() {
+    for (shell, check) in [("zsh", "-n"), ("fish", "--no-execute")] {
+        let Ok(found) = std::process::Command::new(shell).arg("--version").output() else {
+            eprintln!("{shell} is not installed: its completion script is not checked");
+            continue;
+        };
+        assert!(found.status.success());
+        let script = hermetic(BIN)
+            .args(["completions", shell])
+            .output()
+            .expect("spawn");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join(format!("runner-preflight.{shell}"));
+        std::fs::write(&file, &script.stdout).expect("write script");
+        let out = std::process::Command::new(shell)
+            .arg(check)
+            .arg(&file)
+            .output()
+            .expect("run shell");
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+    }
+}
