@@ -98,8 +98,8 @@ pub(super) fn audit_cmd(args: super::args::AuditArgs) -> Result<u8, Failure> {
     output::stdout(
         "the audit",
         &match s.format {
-            TextFormat::Text => audit::render_text(&a),
-            TextFormat::Json => audit::render_json(&a),
+            TextFormat::Text => crate::render::audit::text(&a),
+            TextFormat::Json => crate::render::audit::json(&a),
         },
     )?;
     Ok(if a.complete_and_covered() {
@@ -115,8 +115,7 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
     let timeout = args.timeout.timeout.unwrap_or(META_TIMEOUT);
     let (text, source) = match (&args.meta, args.offline) {
         (Some(path), _) => (
-            std::fs::read_to_string(path)
-                .map_err(|e| InputError::usage(format!("--meta {}: {e}", path.display())))?,
+            meta::read_file(path).map_err(|e| InputError::usage(format!("meta diff: {e}")))?,
             path.display().to_string(),
         ),
         (None, true) => {
@@ -175,8 +174,8 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
     output::stdout(
         "the comparison",
         &match args.format {
-            TextFormat::Text => meta::render_text(&d),
-            TextFormat::Json => meta::render_json(&d),
+            TextFormat::Text => crate::render::meta::text(&d),
+            TextFormat::Json => crate::render::meta::json(&d),
         },
     )?;
     Ok(if d.drift() == 0 { 0 } else { EXIT_GATE })

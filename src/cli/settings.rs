@@ -285,13 +285,8 @@ pub struct AuditSettings {
 
 impl AuditSettings {
     pub fn new(args: super::args::AuditArgs) -> Result<AuditSettings, InputError> {
-        let path = &args.allowlist;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::usage(format!("--allowlist {}: {e}", path.display())))?;
-        let allowlist = crate::audit::AllowList::parse(&path.display().to_string(), &text)
-            .map_err(|e| {
-                InputError::usage(format!("{}:{}: {}", path.display(), e.line, e.message))
-            })?;
+        let allowlist =
+            crate::audit::load(&args.allowlist).map_err(|e| InputError::usage(e.to_string()))?;
         Ok(AuditSettings {
             plan: plan_of(&args.profile.profile, &args.select)?,
             resolve: ResolveSettings::new(&args.resolve),

@@ -1,10 +1,12 @@
 //! Renderers: a [`Report`](crate::report::Report) in, text out. No network I/O here.
 
 pub mod annotations;
+pub mod audit;
 pub mod firewall;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod meta;
 pub mod network;
 pub mod table;
 pub mod words;

@@ -299,7 +299,7 @@ pub fn check_allow_list(text: &str) -> Result<Outcome, String> {
     match runner_preflight::audit::AllowList::parse("fuzz.txt", text) {
         Ok(list) => {
             // Every entry points at a line of the text and the matcher answers.
-            let lines = text.lines().count();
+            let lines = runner_preflight::textfile::lines(text).count();
             for e in &list.entries {
                 if e.line == 0 || e.line > lines {
                     return Err(format!(
@@ -314,7 +314,7 @@ pub fn check_allow_list(text: &str) -> Result<Outcome, String> {
             Ok(Outcome::Ok(list.entries.len()))
         }
         Err(e) => {
-            let lines = text.lines().count();
+            let lines = runner_preflight::textfile::lines(text).count();
             if e.line == 0 || e.line > lines {
                 return Err(format!(
                     "error line {} outside the text ({lines} lines): {} for {text:?}",

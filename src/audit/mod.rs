@@ -4,12 +4,20 @@
 //! not `x`), `.x` (`x` and any name below it, as in Squid and AWS Network Firewall), or another
 //! glob (`*` and `?`, matched with globset). `#` starts a comment (at the start of a line or after
 //! white space); blank lines are ignored; a URL (`https://host/...`) counts as its host name.
+//!
+//! Parsing, the matcher and the audit live here; the text and JSON output in
+//! [`crate::render::audit`].
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use std::collections::HashMap;
+use std::path::Path;
+
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-use crate::firewall::{Model, Origin};
+use crate::firewall::Model;
+pub use crate::firewall::Origin;
 use crate::model::{Name, Pattern};
+use crate::textfile::{self, ReadError};
 
 /// One entry of an allow list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,16 +48,33 @@ pub enum EntryKind {
 pub struct AllowList {
     pub origin: String,
     pub entries: Vec<Entry>,
-    set: GlobSet,
-    /// Glob index → entry index.
-    owners: Vec<usize>,
+    matcher: Matcher,
 }
 
 /// What is wrong with an allow list line (for exit code 2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
 pub struct ParseError {
+    /// 1-based line of the offending entry (never 0).
     pub line: usize,
     pub message: String,
+}
+
+/// Why an allow list file cannot be audited against.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("{file}:{}: {}", .error.line, .error.message)]
+    Parse { file: String, error: ParseError },
+}
+
+/// Read (capped, UTF-8 checked) and parse an allow list file.
+pub fn load(path: &Path) -> Result<AllowList, LoadError> {
+    let text = textfile::read_text(path, textfile::limit::ALLOW_LIST, "an allow list")?;
+    let file = path.display().to_string();
+    AllowList::parse(&file, &text).map_err(|error| LoadError::Parse { file, error })
 }
 
 fn strip_comment(line: &str) -> &str {
@@ -102,12 +127,135 @@ fn check_glob_chars(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Globs per [`GlobSet`]: one set of thousands of globs exceeds the regex engine's size limits,
+/// so they are matched in chunks.
+const GLOB_CHUNK: usize = 256;
+
+/// The matcher: exact names and `.x` / `*.x` suffixes in hash maps (a name is looked up, then
+/// each of its parent suffixes), only real globs in globset. Every map keeps the first entry
+/// (lowest index) for a key.
+#[derive(Debug, Default)]
+struct Matcher {
+    /// `name` → entry.
+    exact: HashMap<String, usize>,
+    /// `.x`: x → entry (x and below).
+    at_or_below: HashMap<String, usize>,
+    /// `*.x`: x → entry (below x only).
+    below: HashMap<String, usize>,
+    /// The first glob that is `*` alone (covers every pattern).
+    star: Option<usize>,
+    globs: Vec<GlobChunk>,
+}
+
+#[derive(Debug)]
+struct GlobChunk {
+    set: GlobSet,
+    /// Glob index in `set` → entry index.
+    owners: Vec<usize>,
+}
+
+/// `a.b.c` → `b.c`, `c`.
+fn parents(name: &str) -> impl Iterator<Item = &str> {
+    name.match_indices('.').map(move |(i, _)| &name[i + 1..])
+}
+
+fn first(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl Matcher {
+    fn add_key(map: &mut HashMap<String, usize>, key: String, entry: usize) {
+        map.entry(key).or_insert(entry);
+    }
+
+    /// The first entry allowing exactly this name.
+    fn name(&self, name: &str) -> Option<usize> {
+        let mut best = first(
+            self.exact.get(name).copied(),
+            self.at_or_below.get(name).copied(),
+        );
+        for s in parents(name) {
+            best = first(best, self.below.get(s).copied());
+            best = first(best, self.at_or_below.get(s).copied());
+        }
+        for chunk in &self.globs {
+            let hit = chunk
+                .set
+                .matches(name)
+                .into_iter()
+                .map(|g| chunk.owners[g])
+                .min();
+            best = first(best, hit);
+        }
+        best
+    }
+
+    /// The first entry allowing every name below `suffix`.
+    fn below_suffix(&self, suffix: &str) -> Option<usize> {
+        let mut best = self.star;
+        for s in std::iter::once(suffix).chain(parents(suffix)) {
+            best = first(best, self.below.get(s).copied());
+            best = first(best, self.at_or_below.get(s).copied());
+        }
+        best
+    }
+}
+
+/// Build the glob sets in chunks. A chunk the engine refuses is split until the glob at fault is
+/// found, so the error names its line.
+fn glob_chunks(globs: Vec<(Glob, usize)>, entries: &[Entry]) -> Result<Vec<GlobChunk>, ParseError> {
+    fn build(
+        globs: &[(Glob, usize)],
+        entries: &[Entry],
+        out: &mut Vec<GlobChunk>,
+    ) -> Result<(), ParseError> {
+        let mut b = GlobSetBuilder::new();
+        for (g, _) in globs {
+            b.add(g.clone());
+        }
+        match b.build() {
+            Ok(set) => {
+                out.push(GlobChunk {
+                    set,
+                    owners: globs.iter().map(|(_, e)| *e).collect(),
+                });
+                Ok(())
+            }
+            Err(_) if globs.len() > 1 => {
+                let (a, b) = globs.split_at(globs.len() / 2);
+                build(a, entries, out)?;
+                build(b, entries, out)
+            }
+            Err(_) => {
+                let e = &entries[globs[0].1];
+                Err(ParseError {
+                    line: e.line,
+                    message: format!(
+                        "`{}` is too complex a pattern to match: simplify it",
+                        e.text.escape_default()
+                    ),
+                })
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for chunk in globs.chunks(GLOB_CHUNK) {
+        build(chunk, entries, &mut out)?;
+    }
+    Ok(out)
+}
+
 impl AllowList {
+    /// Parse an allow list (a leading byte-order mark is skipped; lines end in CR LF, LF or a
+    /// lone CR).
     pub fn parse(origin: &str, text: &str) -> Result<AllowList, ParseError> {
         let mut entries = Vec::new();
-        let mut builder = GlobSetBuilder::new();
-        let mut owners = Vec::new();
-        for (i, raw) in text.lines().enumerate() {
+        let mut m = Matcher::default();
+        let mut globs: Vec<(Glob, usize)> = Vec::new();
+        for (i, raw) in textfile::lines(textfile::strip_bom(text)).enumerate() {
             let line = i + 1;
             let t = strip_comment(raw).trim();
             if t.is_empty() {
@@ -128,58 +276,50 @@ impl AllowList {
                 )));
             }
             let host = host.strip_suffix('.').unwrap_or(&host).to_string();
-            let (kind, globs): (EntryKind, Vec<String>) =
+            let index = entries.len();
+            let kind =
                 if let Some(rest) = host.strip_prefix("*.").filter(|r| !r.contains(['*', '?'])) {
-                    Name::new(rest).map_err(err)?;
-                    (EntryKind::Subdomains, vec![host.clone()])
+                    let n = Name::new(rest).map_err(err)?;
+                    Matcher::add_key(&mut m.below, n.as_str().to_string(), index);
+                    EntryKind::Subdomains
                 } else if let Some(rest) = host.strip_prefix('.') {
-                    Name::new(rest).map_err(err)?;
-                    (
-                        EntryKind::DomainAndSubdomains,
-                        vec![rest.to_string(), format!("*.{rest}")],
-                    )
+                    let n = Name::new(rest).map_err(err)?;
+                    Matcher::add_key(&mut m.at_or_below, n.as_str().to_string(), index);
+                    EntryKind::DomainAndSubdomains
                 } else if host.contains(['*', '?']) {
                     check_glob_chars(&host).map_err(err)?;
-                    (EntryKind::Glob, vec![host.clone()])
+                    let glob = GlobBuilder::new(&host)
+                        .case_insensitive(true)
+                        .literal_separator(false)
+                        .build()
+                        .map_err(|_| err(format!("`{host}` is not a valid pattern")))?;
+                    globs.push((glob, index));
+                    if host == "*" && m.star.is_none() {
+                        m.star = Some(index);
+                    }
+                    EntryKind::Glob
                 } else {
-                    Name::new(&host).map_err(err)?;
-                    (EntryKind::Exact, vec![host.clone()])
+                    let n = Name::new(&host).map_err(err)?;
+                    Matcher::add_key(&mut m.exact, n.as_str().to_string(), index);
+                    EntryKind::Exact
                 };
-            for g in globs {
-                let glob = GlobBuilder::new(&g)
-                    .case_insensitive(true)
-                    .literal_separator(false)
-                    .build()
-                    .map_err(|e| err(format!("`{g}` is not a valid pattern: {e}")))?;
-                builder.add(glob);
-                owners.push(entries.len());
-            }
             entries.push(Entry {
                 line,
                 text: t.to_string(),
                 kind,
             });
         }
-        let set = builder.build().map_err(|e| ParseError {
-            line: 0,
-            message: format!("cannot build the matcher: {e}"),
-        })?;
+        m.globs = glob_chunks(globs, &entries)?;
         Ok(AllowList {
             origin: origin.to_string(),
             entries,
-            set,
-            owners,
+            matcher: m,
         })
     }
 
     /// The first entry (by line) that allows `name`.
     pub fn covering_name(&self, name: &Name) -> Option<&Entry> {
-        self.set
-            .matches(name.as_str())
-            .into_iter()
-            .map(|g| self.owners[g])
-            .min()
-            .map(|i| &self.entries[i])
+        self.matcher.name(name.as_str()).map(|i| &self.entries[i])
     }
 
     /// The first entry that allows every name a pattern stands for. For `*.x` that is an entry
@@ -187,22 +327,10 @@ impl AllowList {
     pub fn covering(&self, p: &Pattern) -> Option<&Entry> {
         match p {
             Pattern::Exact(n) => self.covering_name(n),
-            Pattern::Wildcard(x) => self.entries.iter().find(|e| {
-                let host = url_host(&e.text).to_ascii_lowercase();
-                let host = host.strip_suffix('.').unwrap_or(&host).to_string();
-                match e.kind {
-                    EntryKind::Subdomains => host
-                        .strip_prefix("*.")
-                        .and_then(|s| Name::new(s).ok())
-                        .is_some_and(|s| x.is_at_or_below(&s)),
-                    EntryKind::DomainAndSubdomains => host
-                        .strip_prefix('.')
-                        .and_then(|s| Name::new(s).ok())
-                        .is_some_and(|s| x.is_at_or_below(&s)),
-                    EntryKind::Glob => host == "*",
-                    EntryKind::Exact => false,
-                }
-            }),
+            Pattern::Wildcard(x) => self
+                .matcher
+                .below_suffix(x.as_str())
+                .map(|i| &self.entries[i]),
         }
     }
 }
@@ -294,82 +422,6 @@ pub fn audit(model: &Model, list: &AllowList) -> Audit {
     }
 }
 
-fn origin_label(o: Origin) -> &'static str {
-    match o {
-        Origin::Documented => "documented",
-        Origin::Probed => "probed name",
-        Origin::CnameTarget => "CNAME target",
-    }
-}
-
-/// Plain-text report.
-pub fn render_text(a: &Audit) -> String {
-    let mut s = format!(
-        "allow list {} against profile {}{}\n",
-        crate::firewall::comment_safe(&a.allowlist),
-        a.profile,
-        if a.offline {
-            " (offline: documented names only)"
-        } else {
-            ""
-        }
-    );
-    for c in &a.capabilities {
-        let gaps = c.gaps();
-        s.push_str(&format!(
-            "\n{} — {}: {}\n",
-            c.id,
-            c.title,
-            if gaps == 0 {
-                format!("all {} names covered", c.items.len())
-            } else {
-                format!("{gaps} of {} names NOT covered", c.items.len())
-            }
-        ));
-        let width = c.items.iter().map(|i| i.name.len()).max().unwrap_or(0);
-        for i in &c.items {
-            match &i.covered_by {
-                Some(e) => s.push_str(&format!(
-                    "  covered  {:width$}  {} · line {}: {}\n",
-                    i.name,
-                    origin_label(i.origin),
-                    e.line,
-                    crate::firewall::comment_safe(&e.text)
-                )),
-                None => s.push_str(&format!(
-                    "  MISSING  {:width$}  {}\n",
-                    i.name,
-                    origin_label(i.origin)
-                )),
-            }
-        }
-    }
-    if !a.unresolved.is_empty() {
-        s.push_str(&format!(
-            "\nnot resolved ({}): {}\n  their CNAME targets could not be checked; this audit is incomplete (use --offline for documented names only)\n",
-            a.unresolved.len(),
-            a.unresolved.join(", ")
-        ));
-    }
-    s.push_str(&if a.gaps == 0 && !a.unresolved.is_empty() {
-        "\nresult: every name checked is covered, but the audit is incomplete (DNS failed for some names)\n".to_string()
-    } else if a.gaps == 0 {
-        "\nresult: the allow list covers every required name\n".to_string()
-    } else {
-        format!(
-            "\nresult: {} required name(s) not covered by the allow list\n",
-            a.gaps
-        )
-    });
-    s
-}
-
-pub fn render_json(a: &Audit) -> String {
-    let mut s = serde_json::to_string_pretty(a).unwrap_or_default();
-    s.push('\n');
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,5 +507,56 @@ Objects.Example.ORG.
             let e = AllowList::parse("l", text).unwrap_err();
             assert_eq!(e.line, line, "{text:?}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn bom_and_lone_cr_keep_line_numbers() {
+        let l = AllowList::parse(
+            "l",
+            "\u{feff}github.com\r# c\r\r*.github.com\r\n.x.example\n",
+        )
+        .unwrap();
+        let lines: Vec<usize> = l.entries.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [1, 4, 5]);
+        assert_eq!(l.entries[0].text, "github.com");
+        let e = AllowList::parse("l", "a.example\rb;c.example\r").unwrap_err();
+        assert_eq!(e.line, 2, "{}", e.message);
+    }
+
+    #[test]
+    fn first_entry_wins_across_kinds() {
+        // The same name allowed by a later exact entry, an earlier suffix and a glob: the
+        // earliest line is reported, as one globset over all entries did.
+        let l = AllowList::parse("l", "api*.example\n.example\napi.example\n*.example\n").unwrap();
+        assert_eq!(l.covering_name(&n("api.example")).map(|e| e.line), Some(1));
+        assert_eq!(l.covering_name(&n("example")).map(|e| e.line), Some(2));
+        assert_eq!(l.covering_name(&n("a.b.example")).map(|e| e.line), Some(2));
+        let cov = |p: &str| l.covering(&Pattern::parse(p).unwrap()).map(|e| e.line);
+        assert_eq!(cov("*.a.example"), Some(2));
+        let l = AllowList::parse("l", "*.b.example\n.a.b.example\n").unwrap();
+        let cov = |p: &str| l.covering(&Pattern::parse(p).unwrap()).map(|e| e.line);
+        assert_eq!(cov("*.a.b.example"), Some(1));
+        assert_eq!(cov("*.b.example"), Some(1));
+        assert_eq!(cov("*.c.example"), None);
+    }
+
+    #[test]
+    fn thousands_of_globs_and_names() {
+        let mut text = String::new();
+        for i in 0..3000 {
+            text.push_str(&format!("pipe{i}-*.example.net\nhost{i}.example.com\n"));
+        }
+        let l = AllowList::parse("l", &text).unwrap();
+        assert_eq!(l.entries.len(), 6000);
+        assert_eq!(
+            l.covering_name(&n("pipe2999-x.example.net"))
+                .map(|e| e.line),
+            Some(5999)
+        );
+        assert_eq!(
+            l.covering_name(&n("host1234.example.com")).map(|e| e.line),
+            Some(2470)
+        );
+        assert!(l.covering_name(&n("pipe.example.net")).is_none());
     }
 }

@@ -1,0 +1,214 @@
+//! Getting a /meta document: a saved file ([`read_file`], capped like every input file), or the
+//! network ([`fetch`]): our own TLS code ([`crate::probe::tls`]) and hyper, with the same
+//! trust decision (and proxy route) as `check`. Parsing and diffing are in [`crate::meta`].
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_util::rt::TokioIo;
+
+use crate::env::trust::Trust;
+use crate::model::Name;
+use crate::probe::dns::DnsClient;
+use crate::probe::tls;
+
+/// Largest /meta document accepted over the network (the same cap as a saved one).
+pub const MAX_BODY: usize = crate::textfile::limit::META as usize;
+
+/// Why /meta could not be fetched.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    #[error("`{url}` is not a URL")]
+    NotAUrl { url: String },
+    #[error("`{url}`: only https:// URLs are fetched")]
+    NotHttps { url: String },
+    #[error("`{url}` has no host")]
+    NoHost { url: String },
+    #[error("`{url}`: {why}")]
+    BadHost { url: String, why: String },
+    /// DNS, TCP or the proxy tunnel, in the probe's words.
+    #[error("{0}")]
+    Connect(String),
+    #[error("TLS to {host}:{port}: {why}")]
+    Tls {
+        host: String,
+        port: u16,
+        why: String,
+    },
+    #[error("HTTP: {0}")]
+    Http(String),
+    #[error("HTTP: GET {url}: the body is larger than the limit of {}", crate::textfile::human_bytes(*limit as u64))]
+    TooLarge { url: String, limit: usize },
+    #[error("HTTP: GET {url} answered {status}")]
+    Status {
+        url: String,
+        status: hyper::StatusCode,
+    },
+    #[error("GET {url}: the body is not UTF-8")]
+    NotUtf8 { url: String },
+    #[error("HTTP: no complete answer from {url} within {timeout:?}")]
+    Timeout { url: String, timeout: Duration },
+}
+
+/// A saved /meta document: at most [`crate::textfile::limit::META`], UTF-8 checked.
+pub fn read_file(path: &std::path::Path) -> Result<String, crate::textfile::ReadError> {
+    crate::textfile::read_text(path, crate::textfile::limit::META, "a /meta document")
+}
+
+/// Host and port of an https URL.
+pub fn url_host_port(url: &str) -> Option<(String, u16)> {
+    let uri: hyper::Uri = url.parse().ok()?;
+    let host = uri
+        .host()?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    Some((host, uri.port_u16().unwrap_or(443)))
+}
+
+/// GET an https URL through our TLS code (through `proxy` with CONNECT when given); the body as
+/// text. Every step bounded by `timeout`.
+pub async fn fetch(
+    url: &str,
+    trust: &Trust,
+    dns: Option<&DnsClient>,
+    proxy: Option<&crate::proxy::ProxyUrl>,
+    timeout: Duration,
+) -> Result<String, FetchError> {
+    let uri: hyper::Uri = url.parse().map_err(|_| FetchError::NotAUrl {
+        url: url.to_string(),
+    })?;
+    if uri.scheme_str() != Some("https") {
+        return Err(FetchError::NotHttps {
+            url: url.to_string(),
+        });
+    }
+    let host = uri
+        .host()
+        .ok_or_else(|| FetchError::NoHost {
+            url: url.to_string(),
+        })?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = uri.port_u16().unwrap_or(443);
+    let tcp = match proxy {
+        Some(p) => {
+            crate::probe::connect::open(p, &host, port, timeout)
+                .await
+                .map_err(|f| FetchError::Connect(crate::render::words::proxy_failure(&f.failure)))?
+                .stream
+        }
+        None => direct(&host, port, dns, timeout, url).await?,
+    };
+    let hs = tls::handshake(trust, &host, tcp, timeout).await;
+    let stream = match (hs.stream, hs.failure) {
+        (Some(s), None) => s,
+        (_, Some(e)) => {
+            let why = crate::render::words::tls_failure(&e, &host, false);
+            return Err(FetchError::Tls { host, port, why });
+        }
+        (None, None) => {
+            return Err(FetchError::Tls {
+                host,
+                port,
+                why: "no connection".into(),
+            })
+        }
+    };
+    fetch_over(stream, &uri, &host, port, timeout).await
+}
+
+async fn direct(
+    host: &str,
+    port: u16,
+    dns: Option<&DnsClient>,
+    timeout: Duration,
+    url: &str,
+) -> Result<tokio::net::TcpStream, FetchError> {
+    if host.parse::<std::net::IpAddr>().is_err() {
+        Name::new(host).map_err(|why| FetchError::BadHost {
+            url: url.to_string(),
+            why,
+        })?;
+    }
+    let addrs = crate::probe::lookup_addrs(dns, host, port, timeout)
+        .await
+        .map_err(|f| FetchError::Connect(crate::render::words::lookup_failure(&f)))?;
+    let (tcp, _addr, _ms) = crate::probe::tcp::connect_any(&addrs, timeout)
+        .await
+        .map_err(|(f, _)| FetchError::Connect(crate::render::words::tcp_failure(&f, None)))?;
+    Ok(tcp)
+}
+
+/// The GET over an established TLS stream, bounded by twice `timeout`.
+async fn fetch_over(
+    stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    uri: &hyper::Uri,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<String, FetchError> {
+    let url = uri.to_string();
+    let host = host.to_string();
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let authority = if port == 443 {
+        host.clone()
+    } else {
+        format!("{host}:{port}")
+    };
+    let http = |e: hyper::Error| FetchError::Http(e.to_string());
+    let fut = async {
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(http)?;
+        let driver = tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let req = hyper::Request::builder()
+            .method("GET")
+            .uri(path.as_str())
+            .header("host", authority)
+            .header("user-agent", crate::probe::http::USER_AGENT)
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+            .header("connection", "close")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| FetchError::Http(e.to_string()))?;
+        let resp = sender.send_request(req).await.map_err(http)?;
+        let status = resp.status();
+        let body = Limited::new(resp.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    FetchError::TooLarge {
+                        url: url.clone(),
+                        limit: MAX_BODY,
+                    }
+                } else {
+                    FetchError::Http(format!("reading the body: {e}"))
+                }
+            })?
+            .to_bytes();
+        driver.abort();
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                url: url.clone(),
+                status,
+            });
+        }
+        String::from_utf8(body.to_vec()).map_err(|_| FetchError::NotUtf8 { url: url.clone() })
+    };
+    tokio::time::timeout(timeout * 2, fut)
+        .await
+        .map_err(|_| FetchError::Timeout {
+            url: url.clone(),
+            timeout,
+        })?
+}

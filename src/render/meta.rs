@@ -1,0 +1,73 @@
+//! `meta diff` output: a [`Diff`] in, text or JSON out. No I/O here.
+
+use super::audit::comment_safe;
+use crate::meta::{Diff, DiffItem, Relation};
+
+fn pick(side: &[DiffItem], f: fn(&Relation) -> bool) -> Vec<&DiffItem> {
+    side.iter().filter(|i| f(&i.relation)).collect()
+}
+
+pub fn text(d: &Diff) -> String {
+    let mut s = format!(
+        "profile {} against /meta from {}\n",
+        d.profile,
+        comment_safe(&d.meta_source)
+    );
+    let section = |s: &mut String, title: &str, items: Vec<&DiffItem>| {
+        if items.is_empty() {
+            return;
+        }
+        s.push_str(&format!("\n{title} ({}):\n", items.len()));
+        let width = items.iter().map(|i| i.name.len()).max().unwrap_or(0);
+        for i in items {
+            let by = match &i.relation {
+                Relation::CoveredBy(w) => format!("covered by {w}; "),
+                _ => String::new(),
+            };
+            s.push_str(&format!(
+                "  {:width$}  ({by}{})\n",
+                i.name,
+                i.in_.join(", ")
+            ));
+        }
+    };
+    section(
+        &mut s,
+        "in both",
+        pick(&d.profile_side, |r| *r == Relation::Both),
+    );
+    section(
+        &mut s,
+        "only in the profile, covered by a /meta wildcard",
+        pick(&d.profile_side, |r| matches!(r, Relation::CoveredBy(_))),
+    );
+    section(
+        &mut s,
+        "only in the profile, NOT in /meta",
+        pick(&d.profile_side, |r| *r == Relation::Missing),
+    );
+    section(
+        &mut s,
+        "only in /meta, covered by a profile wildcard",
+        pick(&d.meta_side, |r| matches!(r, Relation::CoveredBy(_))),
+    );
+    section(
+        &mut s,
+        "only in /meta, NOT in the profile",
+        pick(&d.meta_side, |r| *r == Relation::Missing),
+    );
+    let drift = d.drift();
+    s.push_str(&if drift == 0 {
+        "\nresult: no drift — every name of each side is listed or covered on the other\n"
+            .to_string()
+    } else {
+        format!("\nresult: {drift} name(s) neither listed nor covered on the other side\n")
+    });
+    s
+}
+
+pub fn json(d: &Diff) -> String {
+    let mut s = serde_json::to_string_pretty(d).unwrap_or_default();
+    s.push('\n');
+    s
+}
