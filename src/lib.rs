@@ -1,21 +1,23 @@
 //! runner-preflight: does this machine's network let a GitHub Actions self-hosted runner work?
 //!
-//! Pipeline: [`profile`] (data) → [`plan`] (targets) → [`probe`] (dns, tcp, tls, http) →
-//! [`report`] (verdicts) → [`render`] (table, json, junit, markdown, annotations). [`cli`] maps
-//! flags onto that (and adds the pipeline outputs); [`gate`] decides the `--fail-on` exit code.
+//! Layers, each using only those below it (ARCHITECTURE.md):
+//! [`model`] (leaf types) ← [`profile`] (data) ← [`plan`] (targets) ← [`env`] (proxy, trust
+//! stores, runner files) ← [`probe`] (typed observations) ← [`report`] (verdicts, findings, the
+//! exit code) ← [`render`] (every word and format) ← [`cli`] (flags, files, signals).
+//! [`firewall`], [`audit`] and [`meta`] are the rule, allow-list and /meta models beside
+//! `report`; [`textfile`] and [`words`] are leaf helpers (capped input reads; plurals and
+//! durations).
 
 pub mod audit;
 pub mod cli;
 pub mod env;
 pub mod error;
 pub mod firewall;
-pub mod gate;
 pub mod meta;
 pub mod model;
 pub mod plan;
 pub mod probe;
 pub mod profile;
-pub mod proxy;
 pub mod render;
 pub mod report;
 pub mod textfile;

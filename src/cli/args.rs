@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::gate::FailOn;
 use crate::plan;
 use crate::probe::overrides;
 use crate::render::{firewall::FirewallFormat, Format};
+use crate::report::fail_on::FailOn;
 
 /// `--profile`: check, firewall, audit, meta diff.
 #[derive(Debug, Args)]

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use super::args::PipelineArgs;
 use super::output::{self, say, WriteError};
 use crate::error::InputError;
-use crate::gate::FailOn;
 use crate::render::{self, Format};
+use crate::report::fail_on::FailOn;
 use crate::report::Report;
 
 /// `check --help` examples.

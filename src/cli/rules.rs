@@ -135,7 +135,7 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
             };
             // One trust-store loader for every command: the runner's store as `check` reads it.
             let trust = crate::env::trust::Stores::load(
-                &crate::proxy::RunnerEnv::load(None).map_err(InputError::usage)?,
+                &crate::env::proxy::RunnerEnv::load(None).map_err(InputError::usage)?,
                 &args.trust.ca_files,
                 None,
             )
@@ -148,8 +148,8 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
                 Some(dns_client(&args.dns.dns_servers, timeout)?)
             };
             // The same proxy rules as the runner and `check`.
-            let env = crate::proxy::RunnerEnv::load(None).map_err(InputError::usage)?;
-            let proxies = crate::proxy::ProxySettings::resolve(
+            let env = crate::env::proxy::RunnerEnv::load(None).map_err(InputError::usage)?;
+            let proxies = crate::env::proxy::ProxySettings::resolve(
                 &env,
                 args.proxy.proxy.as_deref(),
                 args.proxy.no_proxy.as_deref(),
@@ -162,7 +162,12 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
                 "fetching /meta",
             )?;
             let body = fetched
-                .map_err(|e| InputError::usage(format!("meta diff: cannot fetch {url}: {e}")))?;
+                .map_err(|e| {
+                    InputError::usage(format!(
+                        "meta diff: cannot fetch {url}: {}",
+                        crate::render::meta::fetch_error(&e)
+                    ))
+                })?;
             (body, url)
         }
     };

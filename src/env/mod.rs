@@ -5,11 +5,12 @@
 //! Nothing here changes the process: the `.env` values are passed on explicitly (the trust
 //! stores read SSL_CERT_FILE / SSL_CERT_DIR from this snapshot, not from `std::env`).
 
+pub mod proxy;
 pub mod trust;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::proxy::{ProxySettings, RunnerEnv};
+pub use crate::env::proxy::{ProxySettings, RunnerEnv};
 pub use trust::Stores;
 
 /// What to read the environment with (the command layer's flags, validated).

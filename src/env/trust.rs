@@ -24,7 +24,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde::{Deserialize, Serialize};
 
-use crate::proxy::RunnerEnv;
+use crate::env::proxy::RunnerEnv;
 use crate::textfile::{self, ReadError};
 use crate::words::plural;
 

@@ -439,7 +439,7 @@ fn convert(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{AddressRecord, ChainLink};
+    use crate::probe::outcome::{AddressRecord, ChainLink};
 
     fn res(chain: &[(&str, &str, u32)], addrs: &[(&str, u32)]) -> Resolution {
         Resolution {

@@ -10,8 +10,11 @@ use hyper_util::rt::TokioIo;
 
 use crate::env::trust::Trust;
 use crate::model::Name;
+use crate::probe::connect::ProxyFailure;
 use crate::probe::dns::DnsClient;
-use crate::probe::tls;
+use crate::probe::lookup::LookupFailure;
+use crate::probe::tcp::TcpFailure;
+use crate::probe::tls::{self, TlsFailure};
 
 /// Largest /meta document accepted over the network (the same cap as a saved one).
 pub const MAX_BODY: usize = crate::textfile::limit::META as usize;
@@ -28,14 +31,20 @@ pub enum FetchError {
     NoHost { url: String },
     #[error("`{url}`: {why}")]
     BadHost { url: String, why: String },
-    /// DNS, TCP or the proxy tunnel, in the probe's words.
+    /// The name did not resolve.
     #[error("{0}")]
-    Connect(String),
-    #[error("TLS to {host}:{port}: {why}")]
+    Lookup(LookupFailure),
+    #[error("{0}")]
+    Tcp(TcpFailure),
+    /// The proxy tunnel failed.
+    #[error("{0}")]
+    Proxy(ProxyFailure),
+    /// `failure` is `None` when the handshake gave no stream and no reason.
+    #[error("TLS to {host}:{port}")]
     Tls {
         host: String,
         port: u16,
-        why: String,
+        failure: Option<TlsFailure>,
     },
     #[error("HTTP: {0}")]
     Http(String),
@@ -74,7 +83,7 @@ pub async fn fetch(
     url: &str,
     trust: &Trust,
     dns: Option<&DnsClient>,
-    proxy: Option<&crate::proxy::ProxyUrl>,
+    proxy: Option<&crate::env::proxy::ProxyUrl>,
     timeout: Duration,
 ) -> Result<String, FetchError> {
     let uri: hyper::Uri = url.parse().map_err(|_| FetchError::NotAUrl {
@@ -98,7 +107,7 @@ pub async fn fetch(
         Some(p) => {
             crate::probe::connect::open(p, &host, port, timeout)
                 .await
-                .map_err(|f| FetchError::Connect(crate::render::words::proxy_failure(&f.failure)))?
+                .map_err(|f| FetchError::Proxy(f.failure))?
                 .stream
         }
         None => direct(&host, port, dns, timeout, url).await?,
@@ -106,15 +115,11 @@ pub async fn fetch(
     let hs = tls::handshake(trust, &host, tcp, timeout).await;
     let stream = match (hs.stream, hs.failure) {
         (Some(s), None) => s,
-        (_, Some(e)) => {
-            let why = crate::render::words::tls_failure(&e, &host, false);
-            return Err(FetchError::Tls { host, port, why });
-        }
-        (None, None) => {
+        (_, failure) => {
             return Err(FetchError::Tls {
                 host,
                 port,
-                why: "no connection".into(),
+                failure,
             })
         }
     };
@@ -136,10 +141,10 @@ async fn direct(
     }
     let addrs = crate::probe::lookup_addrs(dns, host, port, timeout)
         .await
-        .map_err(|f| FetchError::Connect(crate::render::words::lookup_failure(&f)))?;
+        .map_err(FetchError::Lookup)?;
     let (tcp, _addr, _ms) = crate::probe::tcp::connect_any(&addrs, timeout)
         .await
-        .map_err(|(f, _)| FetchError::Connect(crate::render::words::tcp_failure(&f, None)))?;
+        .map_err(|(f, _)| FetchError::Tcp(f))?;
     Ok(tcp)
 }
 

@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 
 use super::lookup::LookupFailure;
 use super::tcp::{self, TcpFailure};
-use crate::proxy::ProxyUrl;
+use crate::env::proxy::ProxyUrl;
 
 /// Longest proxy response head we read.
 pub const MAX_HEAD: usize = 16 * 1024;

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
 use super::{connect, http, tcp, tls, ProbeConfig};
+use crate::env::proxy::ProxyUrl;
 use crate::model::{HttpSpec, Method, Route};
 use crate::plan::{Plan, Proto};
-use crate::proxy::ProxyUrl;
 
 /// The runner's long poll lasts 50 s.
 pub const HOLD: Duration = Duration::from_secs(50);

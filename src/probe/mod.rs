@@ -56,7 +56,7 @@ pub struct ProbeConfig {
     pub connect_to: Vec<ConnectTo>,
     pub trust: Trust,
     /// The proxies the runner would use (none: every name direct).
-    pub proxy: crate::proxy::ProxySettings,
+    pub proxy: crate::env::proxy::ProxySettings,
     /// The runner, git and node trust stores each TLS chain is checked against.
     pub stores: Option<Arc<Stores>>,
 }
@@ -588,7 +588,7 @@ impl Dialer {
 }
 
 impl throughput::Dial for Dialer {
-    fn proxy(&self, host: &str, port: u16, tls: bool) -> Option<crate::proxy::ProxyUrl> {
+    fn proxy(&self, host: &str, port: u16, tls: bool) -> Option<crate::env::proxy::ProxyUrl> {
         self.cfg.proxy.route(host, port, tls).map(|p| p.url.clone())
     }
 

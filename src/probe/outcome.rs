@@ -13,9 +13,9 @@ pub use super::dns::DnsFailure;
 pub use super::http::HttpFailure;
 pub use super::tcp::TcpFailure;
 pub use super::tls::TlsFailure;
+use crate::env::proxy::ProxyUrl;
 use crate::env::trust::StoreVerdicts;
 use crate::model::{Family, Phase, Route};
-use crate::proxy::ProxyUrl;
 
 /// One link of a CNAME chain: `name` is an alias of `target`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

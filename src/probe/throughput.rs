@@ -28,9 +28,9 @@ use super::connect::{ProxyFailure, TunnelFailure};
 use super::lookup::LookupFailure;
 use super::outcome::Redirected;
 use super::tls::{self, TlsFailure};
+use crate::env::proxy::ProxyUrl;
 use crate::env::trust::Trust;
 use crate::model::{parse_url, HttpUrl, UrlError};
-use crate::proxy::ProxyUrl;
 
 /// The verdict is taken as certain once the rate is this far from the floor…
 const CERTAIN_ABOVE: f64 = 1.3;

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use super::outcome::{CheckObservation, ProxyUse, Step};
 use super::{connect, http, At, ProbeConfig};
+use crate::env::proxy::ProxySetting;
 use crate::model::{Family, HttpSpec};
 use crate::plan::{Endpoint, Proto};
-use crate::proxy::ProxySetting;
 
 /// Probe `host`'s endpoint `ep` through `proxy`.
 pub async fn probe_endpoint(

@@ -71,3 +71,27 @@ pub fn json(d: &Diff) -> String {
     s.push('\n');
     s
 }
+
+/// Why /meta could not be fetched, in words (the probe's sentences for DNS, TCP, proxy, TLS).
+pub fn fetch_error(e: &crate::meta::FetchError) -> String {
+    use crate::meta::FetchError as F;
+    match e {
+        F::Lookup(f) => super::words::lookup_failure(f),
+        F::Tcp(f) => super::words::tcp_failure(f, None),
+        F::Proxy(f) => super::words::proxy_failure(f),
+        F::Tls {
+            host,
+            port,
+            failure: Some(f),
+        } => format!(
+            "TLS to {host}:{port}: {}",
+            super::words::tls_failure(f, host, false)
+        ),
+        F::Tls { host, port, .. } => format!("TLS to {host}:{port}: no connection"),
+        F::Timeout { url, timeout } => format!(
+            "HTTP: no complete answer from {url} within {}",
+            super::words::fmt_duration(*timeout)
+        ),
+        other => other.to_string(),
+    }
+}

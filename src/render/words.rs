@@ -6,13 +6,16 @@ use std::net::IpAddr;
 
 use crate::model::Family;
 use crate::probe::connect::{ProxyFailure, ProxyStatus};
+use crate::probe::long_poll::HOLD;
 use crate::probe::lookup::{LookupFailure, LookupWhy};
 use crate::probe::outcome::{
     DnsFailure, HttpFailure, Incomplete, Redirected, Step, SystemFailure, TcpFailure, TlsFailure,
     TlsInfo,
 };
 use crate::probe::tls::{AlertHint, CertReason};
-use crate::report::findings::{Finding, FindingKind, StoreName};
+use crate::report::findings::{
+    Cut, Finding, FindingKind, LongPollFailure, LongPollOutcome, LongPollReport, StoreName,
+};
 use crate::report::{
     CapabilityReport, Cause, Check, DnsNote, DnsProblem, HttpJudgement, TargetResult,
 };
@@ -635,6 +638,72 @@ pub fn capability_cause(c: &CapabilityReport) -> Option<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The long poll
+// ---------------------------------------------------------------------------------------------
+
+fn secs(d: std::time::Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// What happened to the idle connection, in plain words.
+pub fn long_poll_detail(lp: &LongPollReport) -> String {
+    let o = &lp.observed;
+    let host = &o.host;
+    let via = o
+        .proxy
+        .as_ref()
+        .map(|p| format!(" through proxy {p}"))
+        .unwrap_or_default();
+    match &o.outcome {
+        LongPollOutcome::NotStarted(f) => format!("long poll not tested: {}", long_poll_cause(f, host)),
+        LongPollOutcome::Cut { after, how } => format!(
+            "the idle HTTPS connection to {host}{via} was {} after {} of the {} hold (by a middlebox or the server); the runner's long poll keeps a connection idle for {} s",
+            match how {
+                Cut::Closed => "closed".to_string(),
+                Cut::Reset => "reset".to_string(),
+                Cut::Broken(e) => format!("broken ({e})"),
+            },
+            secs(*after),
+            secs(o.hold),
+            HOLD.as_secs()
+        ),
+        LongPollOutcome::Answered { held, path, status } => format!(
+            "an idle HTTPS connection to {host}{via} survived {} and still answered (GET {path} → {status})",
+            secs(*held)
+        ),
+        LongPollOutcome::Unanswered {
+            held,
+            path,
+            failure,
+        } => format!(
+            "the idle HTTPS connection to {host}{via} stayed open {} but no longer answers ({}): a middlebox dropped it silently",
+            secs(*held),
+            failure
+                .as_ref()
+                .map(|f| http_failure(f, "GET", path))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// Why the long poll could not start, in plain words.
+pub fn long_poll_cause(f: &LongPollFailure, host: &str) -> String {
+    match f {
+        LongPollFailure::Proxy(f) => proxy_failure(f),
+        LongPollFailure::NoAddress { host } => format!("{host} has no address to connect to"),
+        LongPollFailure::Tcp { failure, .. } => tcp_failure(failure, Some(Family::Ipv4)),
+        LongPollFailure::Tls { failure } => tls_failure(failure, host, false),
+    }
+}
+
+/// What to do about a cut long poll.
+pub fn long_poll_fix(host: &str) -> String {
+    format!(
+        "let idle HTTPS connections to {host} live at least 60 s in the proxy or firewall (the runner's long poll lasts 50 s)"
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
 // Network findings
 // ---------------------------------------------------------------------------------------------
 
@@ -715,7 +784,7 @@ pub fn finding_message(f: &Finding) -> String {
             clock.host,
             clock.server_date
         ),
-        FindingKind::LongPoll { report } => super::words_throughput::long_poll_detail(report),
+        FindingKind::LongPoll { report } => long_poll_detail(report),
     }
 }
 
@@ -750,7 +819,7 @@ pub fn finding_fix(f: &Finding) -> Option<String> {
             Some("synchronise the clock (NTP: systemd-timesyncd, chrony)".into())
         }
         FindingKind::LongPoll { report } if !report.survived => {
-            Some(super::words_throughput::long_poll_fix(&report.host))
+            Some(long_poll_fix(&report.host))
         }
         _ => None,
     }

@@ -9,10 +9,11 @@
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
-use super::words::{fmt_duration, lookup_failure, proxy_failure, tcp_failure, tls_failure};
-use crate::model::{Family, Route, Verdict};
+#[cfg(test)]
+use super::words::long_poll_fix;
+use super::words::{fmt_duration, long_poll_detail, lookup_failure, proxy_failure, tls_failure};
+use crate::model::{Route, Verdict};
 use crate::probe::dns::DnsFailure;
-use crate::probe::long_poll::HOLD;
 use crate::probe::lookup::{LookupFailure, LookupWhy};
 use crate::probe::throughput::{AddressError, ConnectError};
 use crate::report::findings::{Cut, LongPollFailure, LongPollOutcome, LongPollReport};
@@ -378,68 +379,6 @@ impl Serialize for ThroughputReport {
 
 // ---- the long poll ----
 
-fn secs(d: std::time::Duration) -> String {
-    format!("{:.1} s", d.as_secs_f64())
-}
-
-/// What happened to the idle connection, in plain words.
-pub fn long_poll_detail(lp: &LongPollReport) -> String {
-    let o = &lp.observed;
-    let host = &o.host;
-    let via = o
-        .proxy
-        .as_ref()
-        .map(|p| format!(" through proxy {p}"))
-        .unwrap_or_default();
-    match &o.outcome {
-        LongPollOutcome::NotStarted(f) => format!("long poll not tested: {}", long_poll_cause(f, host)),
-        LongPollOutcome::Cut { after, how } => format!(
-            "the idle HTTPS connection to {host}{via} was {} after {} of the {} hold (by a middlebox or the server); the runner's long poll keeps a connection idle for {} s",
-            match how {
-                Cut::Closed => "closed".to_string(),
-                Cut::Reset => "reset".to_string(),
-                Cut::Broken(e) => format!("broken ({e})"),
-            },
-            secs(*after),
-            secs(o.hold),
-            HOLD.as_secs()
-        ),
-        LongPollOutcome::Answered { held, path, status } => format!(
-            "an idle HTTPS connection to {host}{via} survived {} and still answered (GET {path} → {status})",
-            secs(*held)
-        ),
-        LongPollOutcome::Unanswered {
-            held,
-            path,
-            failure,
-        } => format!(
-            "the idle HTTPS connection to {host}{via} stayed open {} but no longer answers ({}): a middlebox dropped it silently",
-            secs(*held),
-            failure
-                .as_ref()
-                .map(|f| super::words::http_failure(f, "GET", path))
-                .unwrap_or_default()
-        ),
-    }
-}
-
-/// Why the long poll could not start, in plain words.
-pub fn long_poll_cause(f: &LongPollFailure, host: &str) -> String {
-    match f {
-        LongPollFailure::Proxy(f) => proxy_failure(f),
-        LongPollFailure::NoAddress { host } => format!("{host} has no address to connect to"),
-        LongPollFailure::Tcp { failure, .. } => tcp_failure(failure, Some(Family::Ipv4)),
-        LongPollFailure::Tls { failure } => tls_failure(failure, host, false),
-    }
-}
-
-/// What to do about a cut long poll.
-pub fn long_poll_fix(host: &str) -> String {
-    format!(
-        "let idle HTTPS connections to {host} live at least 60 s in the proxy or firewall (the runner's long poll lasts 50 s)"
-    )
-}
-
 /// `{kind, …}` when the long poll did not survive.
 pub fn long_poll_failure_json(lp: &LongPollReport) -> Option<Value> {
     Some(match &lp.observed.outcome {
@@ -495,9 +434,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::env::proxy::ProxyUrl;
     use crate::probe::long_poll::LongPoll;
     use crate::probe::throughput::DirectionSample;
-    use crate::proxy::ProxyUrl;
     use crate::report::throughput::{judge, judge_direction, Direction, Measurement};
 
     fn sample(direction: Direction, rate: Option<f64>) -> DirectionSample {

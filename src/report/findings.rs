@@ -11,10 +11,10 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::env::proxy::{ProxySettings, RunnerEnv};
 use crate::env::trust::{StoreVerdicts, Stores};
 use crate::env::Environment;
 use crate::model::{Phase, Route, Verdict};
-use crate::proxy::{ProxySettings, RunnerEnv};
 use crate::report::TargetResult;
 
 pub use crate::probe::long_poll::{Cut, LongPoll, LongPollFailure, LongPollOutcome};

@@ -5,12 +5,14 @@
 //! the exit code. Renderers read a `Report`, write every word, and do no network I/O.
 
 mod aggregate;
+pub mod fail_on;
 pub mod findings;
 
 pub mod throughput;
 mod verdict;
 
 pub use aggregate::{build, judge_all, RunInfo};
+pub use fail_on::FailOn;
 pub use throughput::{DirectionResult, ThroughputReport};
 pub use verdict::{judge_check, judge_dns, judge_http, judge_target, target_verdict};
 
@@ -202,7 +204,7 @@ pub struct Settings {
     pub dns_servers: Vec<String>,
     pub ca_files: Vec<String>,
     /// `--fail-on`: the lowest overall verdict that makes the run exit 1.
-    pub fail_on: crate::gate::FailOn,
+    pub fail_on: crate::report::fail_on::FailOn,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

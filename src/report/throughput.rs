@@ -247,8 +247,8 @@ mod tests {
         }
     }
 
-    fn proxy() -> crate::proxy::ProxyUrl {
-        crate::proxy::ProxyUrl::parse("http://proxy.example:3128").unwrap()
+    fn proxy() -> crate::env::proxy::ProxyUrl {
+        crate::env::proxy::ProxyUrl::parse("http://proxy.example:3128").unwrap()
     }
 
     fn verdict(dir: Direction, rate: f64) -> Verdict {
