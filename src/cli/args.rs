@@ -348,6 +348,8 @@ pub enum FormatArg {
     Junit,
     /// Markdown summary, e.g. for $GITHUB_STEP_SUMMARY.
     Markdown,
+    /// Prometheus text exposition: one run's metrics, e.g. for node_exporter's textfile collector.
+    Prometheus,
 }
 
 impl From<FormatArg> for Format {
@@ -357,6 +359,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Junit => Format::Junit,
             FormatArg::Markdown => Format::Markdown,
+            FormatArg::Prometheus => Format::Prometheus,
         }
     }
 }

@@ -16,21 +16,44 @@ use crate::report::{self, RunInfo, Settings};
 
 pub fn check(args: CheckArgs) -> Result<u8, Failure> {
     let s = CheckSettings::new(args)?;
-    let plan = &s.plan;
-    let cfg = &s.cfg;
-    let targets = plan.targets();
     let progress = Arc::new(ProgressDisplay::new(
         !s.quiet,
         std::io::stderr().is_terminal(),
-        targets.iter().map(|t| t.host.as_str()),
+        s.plan.targets().iter().map(|t| t.host.as_str()),
     ));
+    let rt = super::runtime()?;
+    let finished = super::interruptible(&rt, run_once(&s, &s.plan, true, progress.clone()));
+    // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
+    rt.shutdown_timeout(super::SHUTDOWN_GRACE);
+    let report = match finished {
+        Ok(r) => r,
+        Err(signal) => {
+            return Err(Failure::Interrupted(Interrupted {
+                signal,
+                what: format!("{}; no report written", progress.interrupted()),
+            }))
+        }
+    };
+    progress.finish();
+    write_outputs(&s, &report)?;
+    Ok(report.exit_code)
+}
+
+/// One run of `plan` (the settings' own, or part of it for `serve`'s /probe) → the report:
+/// probe, measure throughput and hold the long poll (both only with `extras`), judge.
+pub(super) async fn run_once(
+    s: &CheckSettings,
+    plan: &crate::plan::Plan,
+    extras: bool,
+    progress: Arc<ProgressDisplay>,
+) -> report::Report {
+    let cfg = &s.cfg;
+    let targets = plan.targets();
     let started = Instant::now();
     let generated_at = now_rfc3339();
-    let rt = super::runtime()?;
-
     let work = async {
         let outcomes = probe::run(targets, cfg.clone(), progress.clone()).await;
-        let throughput = match &s.throughput {
+        let throughput = match s.throughput.as_ref().filter(|_| extras) {
             None => None,
             Some(t) => {
                 let tp = &plan.throughput;
@@ -61,7 +84,7 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
         };
         // Date headers are compared with the clock as it was when they arrived (before a long poll).
         let probed_at = std::time::SystemTime::now();
-        let long_poll = match s.long_poll {
+        let long_poll = match s.long_poll.filter(|_| extras) {
             None => None,
             Some(hold) => {
                 progress.phase(Phase::LongPoll);
@@ -84,19 +107,7 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
         };
         (outcomes, throughput, probed_at, long_poll)
     };
-    let finished = super::interruptible(&rt, work);
-    // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
-    rt.shutdown_timeout(super::SHUTDOWN_GRACE);
-    let (outcomes, throughput, probed_at, long_poll) = match finished {
-        Ok(r) => r,
-        Err(signal) => {
-            return Err(Failure::Interrupted(Interrupted {
-                signal,
-                what: format!("{}; no report written", progress.interrupted()),
-            }))
-        }
-    };
-    progress.finish();
+    let (outcomes, throughput, probed_at, long_poll) = work.await;
 
     let results = report::judge_all(&outcomes);
     let mut report = report::build(
@@ -124,8 +135,7 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
         },
     );
     s.pipeline.apply(&mut report);
-    write_outputs(&s, &report)?;
-    Ok(report.exit_code)
+    report
 }
 
 /// The report where it was asked for, the pipeline files, the GitHub Actions extras. Every one

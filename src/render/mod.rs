@@ -8,6 +8,7 @@ pub mod junit;
 pub mod markdown;
 pub mod meta;
 pub mod network;
+pub mod prometheus;
 pub mod table;
 pub mod words;
 pub mod words_throughput;
@@ -23,6 +24,8 @@ pub enum Format {
     Junit,
     /// Markdown summary, e.g. for $GITHUB_STEP_SUMMARY.
     Markdown,
+    /// Prometheus text exposition, e.g. for node_exporter's textfile collector.
+    Prometheus,
 }
 
 /// Render a report in a format.
@@ -32,5 +35,6 @@ pub fn render(report: &crate::report::Report, format: Format, style: &table::Sty
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Prometheus => prometheus::render(report),
     }
 }
