@@ -155,6 +155,22 @@ pub struct CheckArgs {
     pub network: NetworkArgs,
 }
 
+/// `serve`: every flag of `check`, and where and how often.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to serve /metrics, /report.json, /healthz and /probe on: ADDR:PORT, or a PORT on 127.0.0.1 (0.0.0.0:PORT or [::]:PORT for every interface)
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9798", value_parser = parse_listen, env = "RUNNER_PREFLIGHT_LISTEN")]
+    pub listen: SocketAddr,
+    /// Time from the start of one scheduled run to the start of the next (runs never overlap: a longer run delays the next and counts in runner_preflight_runs_overrun_total)
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_INTERVAL")]
+    pub interval: Duration,
+    /// Most on-demand /probe checks per minute (one at a time); more get 429 Too Many Requests
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=600))]
+    pub probe_limit: u32,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
 /// Throughput options of `check`.
 #[derive(Debug, Args)]
 pub struct ThroughputArgs {
@@ -456,6 +472,17 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
         ));
     }
     Ok(Duration::from_secs_f64(v * mult))
+}
+
+/// `--listen`: ADDR:PORT with an IP address, or a port alone (on 127.0.0.1).
+pub(crate) fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse::<SocketAddr>().map_err(|_| {
+        format!("`{s}` is not ADDR:PORT or a port (e.g. 9798, 127.0.0.1:9798, 0.0.0.0:9798, [::1]:9798)")
+    })
 }
 
 pub(crate) fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {

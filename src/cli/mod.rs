@@ -17,9 +17,10 @@ mod output;
 mod profile_cmd;
 mod progress;
 mod rules;
+mod serve;
 mod settings;
 
-use args::{AuditArgs, CheckArgs, FirewallArgs, MetaCommand, ProfileCommand};
+use args::{AuditArgs, CheckArgs, FirewallArgs, MetaCommand, ProfileCommand, ServeArgs};
 pub use profile_cmd::show_plan;
 
 const AFTER_HELP: &str = "\
@@ -60,6 +61,9 @@ pub enum Command {
     /// Probe every host of a profile: DNS (with CNAME chain), TCP, TLS, HTTP; verdict per capability
     #[command(after_help = ci::CHECK_AFTER_HELP)]
     Check(CheckArgs),
+    /// Export metrics: run the check on a schedule and serve /metrics (Prometheus), /report.json, /healthz, /probe
+    #[command(after_help = serve::AFTER_HELP)]
+    Serve(ServeArgs),
     /// List the built-in profiles
     Profiles,
     /// Show or validate a profile
@@ -160,6 +164,7 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Profiles => profile_cmd::profiles(),
         Command::Profile(cmd) => profile_cmd::profile(cmd),
         Command::Check(args) => check::check(args),
+        Command::Serve(args) => serve::serve(args),
         Command::Firewall(args) => rules::firewall_cmd(args),
         Command::Audit(args) => rules::audit_cmd(args),
         Command::Meta(cmd) => rules::meta_cmd(cmd),

@@ -493,9 +493,7 @@ mod tests {
             OpenMetrics
         );
         assert_eq!(
-            Exposition::from_accept(Some(
-                "text/plain;q=1, application/openmetrics-text;q=0.5"
-            )),
+            Exposition::from_accept(Some("text/plain;q=1, application/openmetrics-text;q=0.5")),
             Prometheus
         );
         assert_eq!(
