@@ -2,6 +2,7 @@
 #
 #   docker build -t runner-preflight .
 #   docker run --rm runner-preflight check --profile dotcom
+#   docker run -d -p 127.0.0.1:9798:9798 runner-preflight serve --listen 0.0.0.0:9798 --no-throughput
 #
 # The build stage runs the same dist build as the README (docs/readme-issue-6.md, "dist build").
 
@@ -24,5 +25,15 @@ RUN apt-get update \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin preflight
 COPY --from=build /src/target/dist/runner-preflight /usr/local/bin/runner-preflight
 USER 10001
+# `serve`'s port (docs/fleet-monitoring.md). It listens on 127.0.0.1 unless told
+# `--listen 0.0.0.0:9798`, which a published port needs.
+EXPOSE 9798
+# Healthy while every gating capability passes (exit 1 = unhealthy). It checks the profile and
+# flags of the environment (RUNNER_PREFLIGHT_PROFILE, RUNNER_PREFLIGHT_CAPABILITY, proxy
+# variables…), not the command's arguments: set those in the environment to check the same.
+# No throughput measurement every 5 minutes. Kubernetes ignores HEALTHCHECK: the DaemonSet in
+# deploy/kubernetes/exporter-daemonset.yaml probes /healthz instead.
+HEALTHCHECK --interval=5m --timeout=2m --start-period=30s --retries=1 \
+    CMD ["runner-preflight", "check", "--fail-on", "fail", "--quiet", "--no-throughput"]
 ENTRYPOINT ["runner-preflight"]
 CMD ["check", "--profile", "dotcom"]

@@ -176,23 +176,28 @@ async fn schedule(state: Arc<State>) {
         let report = check::run_once(s, &s.plan, true, silent(&s.plan)).await;
         let took = started.elapsed();
         let overran = took > state.interval;
-        let failed = report.exit_code != 0;
-        let n = {
-            let mut n = 0;
-            state.count(|c| {
-                c.runs += 1;
-                c.failed += u64::from(failed);
-                c.overrun += u64::from(overran);
-                n = c.runs;
-            });
-            n
-        };
         write_files(s, &report);
+        let (verdict, failed, sm) = (
+            report.verdict,
+            report.exit_code != 0,
+            report.summary.clone(),
+        );
+        // Stored, then counted, then said: whoever reads "run N" finds that run served.
+        let json = render::json::render(&report);
+        if let Ok(mut last) = state.last.lock() {
+            *last = Some(Arc::new(Last { report, json }));
+        }
+        let mut n = 0;
+        state.count(|c| {
+            c.runs += 1;
+            c.failed += u64::from(failed);
+            c.overrun += u64::from(overran);
+            n = c.runs;
+        });
         if !s.quiet {
-            let sm = &report.summary;
             say(&format!(
                 "runner-preflight serve: run {n}: {} in {} ({} pass, {} warn, {} fail){}",
-                report.verdict.label(),
+                verdict.label(),
                 fmt_duration(took),
                 sm.pass,
                 sm.warn,
@@ -206,10 +211,6 @@ async fn schedule(state: Arc<State>) {
                     String::new()
                 }
             ));
-        }
-        let json = render::json::render(&report);
-        if let Ok(mut last) = state.last.lock() {
-            *last = Some(Arc::new(Last { report, json }));
         }
     }
 }

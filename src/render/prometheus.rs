@@ -6,6 +6,9 @@
 //! `serve` only). Labels are bounded: profile, capability and host names come from the profile,
 //! ports from its endpoints, and everything else is a small enum — never an address, a cause, a
 //! URL or a credential. The metric table with the HELP texts is in docs/fleet-monitoring.md.
+//!
+//! Rates are in bytes per second, Prometheus's base unit (promtool rejects `bits`): the
+//! throughput floor of 70 kbit/s is 8750 bytes/s.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicU64;
@@ -445,20 +448,20 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
                     .get_or_create(&DirectionLabels {
                         direction: d.direction.id().into(),
                     })
-                    .set(kbps * 1000.0);
+                    .set(kbps * 1000.0 / 8.0);
             }
         }
         reg.register_with_unit(
             "throughput",
-            "Measured throughput of the last run per direction (download, upload), bits per second",
-            Unit::Other("bits_per_second".into()),
+            "Measured throughput of the last run per direction (download, upload), bytes per second",
+            Unit::Other("bytes_per_second".into()),
             rates,
         );
         reg.register_with_unit(
             "throughput_floor",
-            "The throughput floor the measurement is judged against (--min-kbps or the profile's), bits per second",
-            Unit::Other("bits_per_second".into()),
-            gauge(f64::from(tp.min_kbps) * 1000.0),
+            "The throughput floor the measurement is judged against (--min-kbps or the profile's), bytes per second",
+            Unit::Other("bytes_per_second".into()),
+            gauge(f64::from(tp.min_kbps) * 1000.0 / 8.0),
         );
     }
 

@@ -11,6 +11,7 @@ mod fuzz_corpus;
 mod hostile;
 mod pipeline;
 mod proxy;
+mod serve;
 mod throttle;
 mod throughput;
 mod world;
