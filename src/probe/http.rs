@@ -168,7 +168,7 @@ where
         resp.headers()
             .get(n)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
+            .map(|s| crate::model::text::printable(&s.chars().take(200).collect::<String>()))
     };
     info.server = header("server");
     info.date = header("date");

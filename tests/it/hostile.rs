@@ -411,3 +411,68 @@ fn row17_a_variable_given_twice() {
         );
     }
 }
+
+// --- Row 8: control characters from a profile reach no renderer raw ------------------------------
+
+#[test]
+fn row8_control_characters_are_escaped_in_every_renderer() {
+    let dir = tempfile::tempdir().unwrap();
+    // An erase-screen sequence in the title, an OSC window title with a bell in a capability's
+    // title, a carriage return in a note: YAML double quotes spell them as escapes.
+    let profile = write(
+        dir.path(),
+        "p.yaml",
+        "schema_version: 1\nname: t\ntitle: \"T\\e[2J\"\ncapabilities:\n  - id: a\n    title: \"A\\e]0;owned\\x07\"\n    gating: true\n    entries: [{host: a.example, note: \"n\\rfake line\"}]\n",
+    );
+    let profile = profile.display().to_string();
+    let summary = dir.path().join("summary.md");
+    let raw = ['\u{1b}', '\u{7}', '\r'];
+    for format in ["table", "markdown", "junit", "json"] {
+        let r = run(
+            &[
+                "check",
+                "--profile",
+                &profile,
+                "--format",
+                format,
+                "--resolve",
+                "a.example:443:127.0.0.1",
+                "--connect-to",
+                &format!("a.example:443:127.0.0.1:{}", closed_port()),
+                "--no-throughput",
+                "--timeout",
+                "2s",
+                "--label",
+                "zone=\u{1b}[31mred",
+            ],
+            &[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+            ],
+        );
+        assert_eq!(r.code, 1, "{format}: the name fails; stderr:\n{}", r.stderr);
+        for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+            assert!(
+                !text.contains(raw),
+                "{format} {stream} carries a raw control character:\n{text:?}"
+            );
+        }
+        if format != "json" {
+            assert!(
+                r.stdout.contains("\\u{1b}"),
+                "{format}: the escape is shown visibly:\n{}",
+                r.stdout
+            );
+        }
+        // The annotations (stdout for the table, stderr otherwise) are clean too.
+        let annotations = if format == "table" {
+            &r.stdout
+        } else {
+            &r.stderr
+        };
+        assert!(annotations.contains("::error"), "{format}: {annotations}");
+    }
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(!summary.contains(raw), "step summary: {summary:?}");
+    assert!(summary.contains("\\u{1b}"), "{summary}");
+}
