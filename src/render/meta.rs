@@ -95,3 +95,19 @@ pub fn fetch_error(e: &crate::meta::FetchError) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_names_what_is_only_in_meta() {
+        let p = crate::profile::resolve("dotcom").unwrap();
+        let plan = crate::plan::build(&p, &Default::default()).unwrap();
+        let meta =
+            crate::meta::parse(r#"{"domains": {"actions": ["github.com", "new.example.com"]}}"#)
+                .unwrap();
+        let (d, _) = crate::meta::diff(&plan, &meta, "test");
+        let text = super::text(&d);
+        assert!(text.contains("only in /meta, NOT in the profile"), "{text}");
+        assert!(text.contains("new.example.com"), "{text}");
+    }
+}
