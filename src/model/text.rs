@@ -19,9 +19,29 @@ pub fn printable(s: &str) -> String {
     out
 }
 
+/// Text safe on one line of a generated file's comment: anything that could end the comment
+/// line, or is not printable ASCII, becomes `?` (rules files are read by strict parsers).
+pub fn comment_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' || c == '—' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use super::{comment_safe, printable};
+
+    #[test]
+    fn comment_lines_cannot_be_ended() {
+        assert_eq!(comment_safe("a\nrm -rf /\r\t;x — y"), "a?rm -rf /??;x — y");
+        assert_eq!(comment_safe("ünï"), "?n?");
+    }
 
     #[test]
     fn control_characters_become_visible_escapes() {

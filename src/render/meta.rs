@@ -1,7 +1,7 @@
 //! `meta diff` output: a [`Diff`] in, text or JSON out. No I/O here.
 
-use super::audit::comment_safe;
 use crate::meta::{Diff, DiffItem, Relation};
+use crate::model::text::comment_safe;
 
 fn pick(side: &[DiffItem], f: fn(&Relation) -> bool) -> Vec<&DiffItem> {
     side.iter().filter(|i| f(&i.relation)).collect()
