@@ -13,13 +13,14 @@ use crate::error::{InputError, EXIT_INPUT};
 mod args;
 mod check;
 mod ci;
+mod fleet;
 mod output;
 mod profile_cmd;
 mod progress;
 mod rules;
 mod settings;
 
-use args::{AuditArgs, CheckArgs, FirewallArgs, MetaCommand, ProfileCommand};
+use args::{AuditArgs, CheckArgs, FirewallArgs, FleetArgs, MetaCommand, ProfileCommand};
 pub use profile_cmd::show_plan;
 
 const AFTER_HELP: &str = "\
@@ -72,6 +73,9 @@ pub enum Command {
     /// The REST Meta API's domain lists (/meta)
     #[command(subcommand)]
     Meta(MetaCommand),
+    /// Merge saved reports of many hosts: hosts × capabilities, what differs between hosts; `fleet diff OLD NEW`
+    #[command(after_help = fleet::AFTER_HELP)]
+    Fleet(FleetArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions {
         /// The shell
@@ -163,6 +167,7 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Firewall(args) => rules::firewall_cmd(args),
         Command::Audit(args) => rules::audit_cmd(args),
         Command::Meta(cmd) => rules::meta_cmd(cmd),
+        Command::Fleet(args) => fleet::fleet(args),
         Command::Completions { shell } => {
             output::stdout(
                 "the completion script",

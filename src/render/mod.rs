@@ -3,6 +3,8 @@
 pub mod annotations;
 pub mod audit;
 pub mod firewall;
+pub mod fleet;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -23,6 +25,8 @@ pub enum Format {
     Junit,
     /// Markdown summary, e.g. for $GITHUB_STEP_SUMMARY.
     Markdown,
+    /// One self-contained HTML page (inline CSS and SVG, no script, nothing fetched).
+    Html,
 }
 
 /// Render a report in a format.
@@ -32,5 +36,6 @@ pub fn render(report: &crate::report::Report, format: Format, style: &table::Sty
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Html => html::report(report),
     }
 }

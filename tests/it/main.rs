@@ -6,6 +6,7 @@ mod check;
 mod cli_edge;
 mod faults;
 mod firewall;
+mod fleet;
 mod fuzz;
 mod fuzz_corpus;
 mod hostile;
