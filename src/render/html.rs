@@ -257,6 +257,7 @@ struct NameView {
     chain: Chain,
     timing: Timing,
     checks: Vec<CheckRow>,
+    checks_label: String,
     notes: Vec<String>,
 }
 
@@ -309,7 +310,8 @@ struct DirectionView {
     verdict_label: &'static str,
     rate: String,
     detail: String,
-    bar: Bar,
+    /// Rate against the floor; `None` when nothing was measured.
+    bar: Option<Bar>,
 }
 
 #[derive(Serialize)]
@@ -372,6 +374,7 @@ fn name_view(t: &TargetResult, scale_ms: u64) -> NameView {
                 detail: words::check_detail(c, &t.host),
             })
             .collect(),
+        checks_label: plural(t.checks.len(), "check"),
         notes: words::dns_notes(t),
     }
 }
@@ -427,11 +430,11 @@ fn throughput_view(tp: &crate::report::ThroughputReport) -> ThroughputView {
                         .kbps
                         .map_or_else(|| "not measured".into(), |k| format!("{k:.0} kbit/s")),
                     detail: view.detail,
-                    bar: Bar {
+                    bar: d.kbps.map(|k| Bar {
                         width: BAR_WIDTH,
-                        value: d.kbps.map_or(0.0, scale),
+                        value: scale(k),
                         floor: scale(tp.min_kbps as f64),
-                    },
+                    }),
                 }
             })
             .collect(),
@@ -610,6 +613,7 @@ struct HostCapabilityView {
     cause: Option<String>,
     /// Shown unfolded (it warns or fails).
     open: bool,
+    names_label: String,
     names: Vec<HostNameView>,
 }
 
@@ -769,6 +773,7 @@ pub fn fleet(f: &Fleet, skipped: &[Skipped]) -> String {
                         verdict_label: c.verdict.label(),
                         cause: c.cause.clone(),
                         open: matches!(c.verdict, Verdict::Fail | Verdict::Warn),
+                        names_label: plural(c.names().len(), "name"),
                         names: c
                             .names()
                             .into_iter()

@@ -10,6 +10,7 @@ mod fleet;
 mod fuzz;
 mod fuzz_corpus;
 mod hostile;
+mod html;
 mod pipeline;
 mod proxy;
 mod throttle;
