@@ -33,7 +33,7 @@ pub fn fleet(args: FleetArgs) -> Result<u8, Failure> {
     }
     let inputs: Vec<&Path> = args.reports.iter().map(PathBuf::as_path).collect();
     check_output(&args.out, &inputs)?;
-    let (fleet, skipped) = load(&args.reports, "the reports")?;
+    let (fleet, skipped) = load(&args.reports, "the files given")?;
     let text = match args.out.format {
         FleetFormatArg::Table => render_fleet::table(&fleet, &skipped, &style(&args.out)),
         FleetFormatArg::Markdown => render_fleet::markdown(&fleet, &skipped),
@@ -153,10 +153,13 @@ fn load(paths: &[PathBuf], what: &str) -> Result<(Fleet, Vec<Skipped>), InputErr
         say(&format!("warning: {}", render_fleet::skipped_warning(s)));
     }
     if fleet.hosts.is_empty() {
+        let found = if count == 0 {
+            "no *.json file".to_string()
+        } else {
+            format!("{} skipped", crate::words::plural(count, "file"))
+        };
         return Err(InputError::usage(format!(
-            "no usable report in {what} ({} read, {} skipped): give files written by `check --format json` or `--output-json`",
-            count,
-            skipped.len()
+            "no usable report in {what} ({found}): give files written by `check --format json` or `--output-json`"
         )));
     }
     Ok((fleet, skipped))

@@ -19,6 +19,8 @@ pub struct FleetWorld {
     pub srv: TestServer,
     pub profile: String,
     closed: u16,
+    /// `--runner-dir`, `--public-roots`: written once (runs go in parallel and read the `.env`).
+    trust_flags: Vec<String>,
 }
 
 impl FleetWorld {
@@ -50,7 +52,9 @@ impl FleetWorld {
                 &fingerprinted(&["results.fleet.test"], "/zen"),
             );
         let profile = fx.profile(&p);
+        let trust_flags = fx.agreeing_trust_stores();
         FleetWorld {
+            trust_flags,
             fx,
             dns,
             srv,
@@ -82,7 +86,7 @@ impl FleetWorld {
             "--ca-file",
             &self.fx.ca.display().to_string(),
         ]));
-        args.extend(self.fx.agreeing_trust_stores());
+        args.extend(self.trust_flags.iter().cloned());
         args.extend(connect_to("api.fleet.test", 443, self.srv.port()));
         args.extend(connect_to("results.fleet.test", 443, results_port));
         for l in labels {
@@ -335,6 +339,17 @@ async fn diff_finds_a_flipped_capability_and_exits_1_when_worse() {
         t.stdout
     );
     assert!(t.stdout.contains("something got worse"), "{}", t.stdout);
+
+    let h = fleet_cmd(&["fleet", "diff", &o, &n, "--format", "html"]);
+    assert_eq!(h.code, 1);
+    assert!(h.stdout.starts_with("<!doctype html>"), "{}", h.stdout);
+    assert!(h.stdout.contains("<h2>Appeared</h2>") && h.stdout.contains("<h2>Changed</h2>"));
+    assert!(
+        h.stdout.contains("results: PASS → FAIL (worse)"),
+        "{}",
+        h.stdout
+    );
+    assert!(!h.stdout.contains("<script") && !h.stdout.contains("<link"));
 
     // Back the other way: better, and the new host disappears; exit 0.
     let back = fleet_cmd(&["fleet", "diff", &n, &o]);
