@@ -13,6 +13,8 @@ mod hostile;
 mod html;
 mod pipeline;
 mod proxy;
+mod scenarios;
+mod snapshots;
 mod throttle;
 mod throughput;
 mod world;
