@@ -13,6 +13,7 @@ use crate::error::{InputError, EXIT_INPUT};
 mod args;
 mod check;
 mod ci;
+mod fleet;
 mod input_words;
 mod output;
 mod overrides;
@@ -22,7 +23,7 @@ mod rules;
 mod serve;
 mod settings;
 
-use args::{AuditArgs, CheckArgs, FirewallArgs, MetaCommand, ProfileCommand, ServeArgs};
+use args::{AuditArgs, CheckArgs, FirewallArgs, FleetArgs, MetaCommand, ProfileCommand, ServeArgs};
 pub use profile_cmd::show_plan;
 
 const AFTER_HELP: &str = "\
@@ -78,6 +79,9 @@ pub enum Command {
     /// The REST Meta API's domain lists (/meta)
     #[command(subcommand)]
     Meta(MetaCommand),
+    /// Merge saved reports of many hosts: hosts × capabilities, what differs between hosts; `fleet diff OLD NEW`
+    #[command(after_help = fleet::AFTER_HELP)]
+    Fleet(FleetArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions {
         /// The shell
@@ -170,6 +174,7 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Firewall(args) => rules::firewall_cmd(args),
         Command::Audit(args) => rules::audit_cmd(args),
         Command::Meta(cmd) => rules::meta_cmd(cmd),
+        Command::Fleet(args) => fleet::fleet(args),
         Command::Completions { shell } => {
             output::stdout(
                 "the completion script",

@@ -211,7 +211,7 @@ impl CheckSettings {
 /// Colour and width of the table on standard output. Off a terminal: no colour, no width limit.
 /// On one: its width; when it says 0 columns (or nothing), `COLUMNS`, else 100; never narrower
 /// than [`MIN_TABLE_WIDTH`].
-fn table_style(to_terminal: bool) -> Style {
+pub(super) fn table_style(to_terminal: bool) -> Style {
     if !to_terminal {
         return Style::default();
     }

@@ -3,6 +3,8 @@
 pub mod annotations;
 pub mod audit;
 pub mod firewall;
+pub mod fleet;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -24,6 +26,8 @@ pub enum Format {
     Junit,
     /// Markdown summary, e.g. for $GITHUB_STEP_SUMMARY.
     Markdown,
+    /// One self-contained HTML page (inline CSS and SVG, no script, nothing fetched).
+    Html,
     /// Prometheus text exposition, e.g. for node_exporter's textfile collector.
     Prometheus,
 }
@@ -35,6 +39,7 @@ pub fn render(report: &crate::report::Report, format: Format, style: &table::Sty
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Html => html::report(report),
         Format::Prometheus => prometheus::render(report),
     }
 }

@@ -249,7 +249,11 @@ fn bash_completes_every_subcommands_flags_and_values() {
         assert!(c.iter().any(|x| x == flag), "check -- lacks {flag}: {c:?}");
     }
     let c = bash_complete(&["runner-preflight", "check", "--format", ""]);
-    assert_eq!(c, ["table", "json", "junit", "markdown", "prometheus"], "{c:?}");
+    assert_eq!(
+        c,
+        ["table", "json", "junit", "markdown", "html", "prometheus"],
+        "{c:?}"
+    );
     let c = bash_complete(&["runner-preflight", "firewall", "--format", "nf"]);
     assert_eq!(c, ["nftables"]);
     let c = bash_complete(&["runner-preflight", "audit", "--al"]);
