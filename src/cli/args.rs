@@ -147,6 +147,9 @@ pub struct CheckArgs {
     /// No progress display on standard error
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Table: show every row, also those a root cause of the Diagnosis explains (folded into "N names: see cause K" otherwise)
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     #[command(flatten)]
     pub throughput: ThroughputArgs,
     #[command(flatten)]

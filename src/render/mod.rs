@@ -1,6 +1,7 @@
 //! Renderers: a [`Report`](crate::report::Report) in, text out. No network I/O here.
 
 pub mod annotations;
+pub mod diagnosis;
 pub mod audit;
 pub mod firewall;
 pub mod json;
