@@ -232,6 +232,17 @@ pub struct PipelineArgs {
     pub labels: Vec<(String, String)>,
 }
 
+/// `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A JSON report written by `check --format json` or `--output-json`
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ExplainFormat,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
     /// Print the expanded profile: every capability, entry, probed name, port and HTTP check
@@ -420,6 +431,17 @@ impl From<FirewallFormatArg> for FirewallFormat {
             FirewallFormatArg::Aws => FirewallFormat::Aws,
         }
     }
+}
+
+/// `--format` of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// The Diagnosis block as the table report prints it
+    Table,
+    /// The Diagnosis section of the Markdown summary
+    Markdown,
+    /// `{"diagnosis": [...]}` with each cause's summary and fix
+    Json,
 }
 
 /// `--format` of `audit` and `meta diff`. The audit and meta modules have one render function

@@ -139,7 +139,9 @@ pub fn title(c: &RootCause) -> String {
         RootCause::ThroughputBelowFloor { .. } => "throughput below the floor".into(),
         RootCause::ClockSkew { .. } => "clock skew".into(),
         RootCause::TimeLimit { .. } => "run time limit reached".into(),
-        RootCause::Unexplained { host, direction, .. } => match (host, direction) {
+        RootCause::Unexplained {
+            host, direction, ..
+        } => match (host, direction) {
             (_, Some(d)) => format!("throughput {d}"),
             (Some(h), None) => h.clone(),
             (None, None) => "unexplained".into(),
@@ -193,9 +195,11 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
             }
         }
         RootCause::DnsNxdomain { servers, zones, .. } => format!(
-            "The DNS server {} says {n} in {} do not exist (NXDOMAIN): a split-horizon zone or a DNS filter hides these public names.",
+            "The DNS server {} says {n} in {} {} not exist (NXDOMAIN): a split-horizon zone or a DNS filter hides {}.",
             list(servers),
-            list(zones)
+            list(zones),
+            if d.hosts.len() == 1 { "does" } else { "do" },
+            if d.hosts.len() == 1 { "this public name" } else { "these public names" }
         ),
         RootCause::OsResolverDisagrees { how, .. } => match how {
             OsResolver::Fails => format!(

@@ -1,8 +1,8 @@
 //! Renderers: a [`Report`](crate::report::Report) in, text out. No network I/O here.
 
 pub mod annotations;
-pub mod diagnosis;
 pub mod audit;
+pub mod diagnosis;
 pub mod firewall;
 pub mod json;
 pub mod junit;

@@ -177,11 +177,7 @@ fn capability(cap: &CapabilityReport, diagnosis: &[Diagnosis], style: &Style) ->
                         Cell::new(""),
                         Cell::new(""),
                         Cell::new(""),
-                        Cell::new(format!(
-                            "{}: {}",
-                            crate::words::plural(names.len(), "name"),
-                            super::diagnosis::reference(d)
-                        )),
+                        Cell::new(super::diagnosis::reference(d)),
                     ]);
                 }
                 continue;

@@ -722,8 +722,7 @@ fn group(report: &Report) -> Vec<Group> {
             .map(|t| t.host.as_str()),
     )
     .len();
-    let mut silent: BTreeMap<(Vec<SocketAddr>, Silence), (Vec<Loc>, Option<u64>)> =
-        BTreeMap::new();
+    let mut silent: BTreeMap<(Vec<SocketAddr>, Silence), (Vec<Loc>, Option<u64>)> = BTreeMap::new();
     for (l, _, s) in &items {
         if let Signal::ResolverSilent {
             servers,
@@ -958,7 +957,8 @@ fn tcp_groups(report: &Report, items: &[(Loc, &TargetResult, Signal)], groups: &
     }
     let proxy = &report.network.proxy;
     let configured = proxy.https.as_ref().or(proxy.http.as_ref());
-    let proxy_works = all_targets(report).any(|t| t.route == Route::Proxy && t.verdict < Verdict::Fail);
+    let proxy_works =
+        all_targets(report).any(|t| t.route == Route::Proxy && t.verdict < Verdict::Fail);
     let direct_connects: Vec<(&str, u16)> = all_targets(report)
         .flat_map(|t| {
             t.checks.iter().filter_map(move |c| match &c.obs.step {
@@ -1118,7 +1118,9 @@ fn interception_groups(
 
 /// The host of a URL as given ("https://github.com/x" → "github.com").
 fn url_host(url: &str) -> Option<String> {
-    crate::model::parse_url(url).ok().map(|u| u.host.to_string())
+    crate::model::parse_url(url)
+        .ok()
+        .map(|u| u.host.to_string())
 }
 
 /// The throughput measurement: below the floor is a cause of its own; a failure on the way there
