@@ -129,6 +129,7 @@ pub fn title(c: &RootCause) -> String {
             ProxyHow::Upstream => "proxy cannot reach names".into(),
         },
         RootCause::TlsInterception { .. } => "TLS interception".into(),
+        RootCause::NoTrustRoots { .. } => "no trusted root certificates".into(),
         RootCause::CertificateInvalid { problem, .. } => match problem {
             CertProblem::Expired => "expired certificate".into(),
             CertProblem::NotYetValid => "certificate not valid yet".into(),
@@ -317,6 +318,9 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
                 "TLS to {n} is re-signed by \"{issuer}\" (a TLS-inspecting proxy, or a private CA){lacking}{failing}."
             )
         }
+        RootCause::NoTrustRoots { .. } => format!(
+            "This machine's trust store holds no root certificate at all, so TLS to {n} cannot be verified."
+        ),
         RootCause::CertificateInvalid {
             problem,
             issuer,
@@ -510,6 +514,7 @@ pub fn fix(d: &Diagnosis) -> String {
                 )
             }
         }
+        RootCause::NoTrustRoots { .. } => "install the CA bundle (apt-get install ca-certificates), or check SSL_CERT_FILE / SSL_CERT_DIR, which point at an empty store; a private CA goes in with --ca-file and the OS store".into(),
         RootCause::CertificateInvalid { problem, issuer, .. } => match problem {
             CertProblem::Expired => format!(
                 "whoever runs what answers for {} must renew its certificate; if \"{issuer}\" is not the service's own CA, something intercepts this traffic",

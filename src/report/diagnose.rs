@@ -212,6 +212,8 @@ pub enum RootCause {
         /// Names whose TLS check fails for it (the rest are warnings).
         failing: usize,
     },
+    /// The runner's trust store holds no root at all: no TLS connection can be verified.
+    NoTrustRoots { names: usize },
     /// An expired, not-yet-valid, wrong-name or self-signed certificate.
     CertificateInvalid {
         problem: CertProblem,
@@ -266,6 +268,7 @@ impl RootCause {
             RootCause::FamilyBlocked { .. } => "family_blocked",
             RootCause::ProxyFails { .. } => "proxy_fails",
             RootCause::TlsInterception { .. } => "tls_interception",
+            RootCause::NoTrustRoots { .. } => "no_trust_roots",
             RootCause::CertificateInvalid { .. } => "certificate_invalid",
             RootCause::MiddleboxAnswers { .. } => "middlebox_answers",
             RootCause::ThroughputBelowFloor { .. } => "throughput_below_floor",
@@ -326,6 +329,7 @@ enum Signal {
         credentials: bool,
     },
     UnknownIssuer(String),
+    NoRoots,
     Cert {
         problem: CertProblem,
         issuer: String,
@@ -460,6 +464,7 @@ fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
                 } => {
                     let top = tls.stores.as_ref().map(|s| s.top_issuer.clone());
                     match f {
+                        TlsFailure::NoRoots => Signal::NoRoots,
                         TlsFailure::UnknownIssuer { issuer } => {
                             Signal::UnknownIssuer(top.unwrap_or_else(|| issuer.clone()))
                         }
@@ -852,6 +857,17 @@ fn group(report: &Report) -> Vec<Group> {
     }
 
     interception_groups(report, &items, &mut groups);
+
+    // An empty trust store.
+    let no_roots: Vec<Loc> = items
+        .iter()
+        .filter(|(_, _, s)| *s == Signal::NoRoots)
+        .map(|(l, _, _)| *l)
+        .collect();
+    if !no_roots.is_empty() {
+        let names = sorted(no_roots.iter().map(|l| &target_at(report, *l).host)).len();
+        groups.push(Group::new(RootCause::NoTrustRoots { names }, no_roots));
+    }
 
     // Certificates, by problem and issuer.
     let mut certs: BTreeMap<(CertProblem, String), (Vec<Loc>, BTreeSet<String>)> = BTreeMap::new();

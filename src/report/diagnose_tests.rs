@@ -362,8 +362,16 @@ fn kinds(r: &Report) -> Vec<&'static str> {
 fn a_silent_resolver_is_one_cause() {
     let names: Vec<String> = (0..12).map(|i| format!("n{i}.github.com")).collect();
     let r = diagnosed(report(vec![
-        ("essential", true, names[..8].iter().map(|h| silent(h)).collect()),
-        ("packages", false, names[6..].iter().map(|h| silent(h)).collect()),
+        (
+            "essential",
+            true,
+            names[..8].iter().map(|h| silent(h)).collect(),
+        ),
+        (
+            "packages",
+            false,
+            names[6..].iter().map(|h| silent(h)).collect(),
+        ),
     ]));
     assert_eq!(kinds(&r), ["resolver_unreachable"]);
     let d = &r.diagnosis[0];
@@ -461,7 +469,10 @@ fn covering_prefixes() {
         "140.82.112.0/20"
     );
     assert_eq!(covering(&[ip("10.0.0.1"), ip("138.0.0.1")]), "0.0.0.0/0");
-    assert_eq!(covering(&[ip("2001:db8::1"), ip("2001:db8::2")]), "2001:db8::/126");
+    assert_eq!(
+        covering(&[ip("2001:db8::1"), ip("2001:db8::2")]),
+        "2001:db8::/126"
+    );
     let groups = prefix_groups(&[
         (ip("140.82.112.3"), "a".into()),
         (ip("185.199.108.1"), "b".into()),
