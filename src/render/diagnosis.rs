@@ -541,7 +541,9 @@ pub fn fix(d: &Diagnosis) -> String {
             let h = host.clone().unwrap_or_default();
             let p = port.unwrap_or(443);
             match (direction, phase) {
-                (Some(_), _) => "see the throughput section below".into(),
+                (Some(d), _) => format!(
+                    "the {d} measurement failed before any rate was measured: see the throughput section below (--throughput-url and --upload-url choose other endpoints)"
+                ),
                 (None, Some(Phase::Dns)) => format!("ask whoever runs the DNS server why it answers so for {h} (dig {h})"),
                 (None, Some(Phase::Tcp)) => format!("ask the network team to allow outbound TCP {p} to {h}"),
                 (None, Some(Phase::Tls)) => format!("find out what answers TLS for {h} (openssl s_client -connect {h}:{p} -servername {h})"),

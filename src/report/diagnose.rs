@@ -537,6 +537,12 @@ fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
 // Grouping
 // ---------------------------------------------------------------------------------------------
 
+/// The targets of one key, with what was gathered about them on the way.
+type Gathered<A, B = ()> = (Vec<Loc>, A, B);
+
+/// A failed direct connection: where, which target, to which address.
+type TcpItem<'a> = (Loc, &'a TargetResult, SocketAddr);
+
 /// A cause being built: its evidence and what it explains.
 struct Group {
     cause: RootCause,
@@ -727,7 +733,7 @@ fn group(report: &Report) -> Vec<Group> {
             .map(|t| t.host.as_str()),
     )
     .len();
-    let mut silent: BTreeMap<(Vec<SocketAddr>, Silence), (Vec<Loc>, Option<u64>)> = BTreeMap::new();
+    let mut silent: BTreeMap<(Vec<SocketAddr>, Silence), Gathered<Option<u64>>> = BTreeMap::new();
     for (l, _, s) in &items {
         if let Signal::ResolverSilent {
             servers,
@@ -740,7 +746,7 @@ fn group(report: &Report) -> Vec<Group> {
             e.1 = e.1.or(*after_ms);
         }
     }
-    for ((servers, how), (locs, after)) in silent {
+    for ((servers, how), (locs, after, ())) in silent {
         let names = sorted(locs.iter().map(|l| &target_at(report, *l).host)).len();
         if names * 2 > asked || how != Silence::Timeout {
             groups.push(Group::new(
@@ -827,7 +833,7 @@ fn group(report: &Report) -> Vec<Group> {
     }
 
     // Proxies.
-    let mut px: BTreeMap<(String, ProxyHow), (Vec<Loc>, BTreeSet<u16>, bool)> = BTreeMap::new();
+    let mut px: BTreeMap<(String, ProxyHow), Gathered<BTreeSet<u16>, bool>> = BTreeMap::new();
     for (l, _, s) in &items {
         if let Signal::Proxy {
             proxy,
@@ -895,8 +901,7 @@ fn group(report: &Report) -> Vec<Group> {
     }
 
     // Middleboxes, by Server header.
-    let mut mb: BTreeMap<Option<String>, (Vec<Loc>, BTreeSet<u16>, Option<String>)> =
-        BTreeMap::new();
+    let mut mb: BTreeMap<Option<String>, Gathered<BTreeSet<u16>, Option<String>>> = BTreeMap::new();
     for (l, _, s) in &items {
         if let Signal::Middlebox {
             server,
@@ -929,7 +934,7 @@ fn group(report: &Report) -> Vec<Group> {
         }
     }
     // Unexplained: one cause per name (its occurrences in several capabilities together).
-    let mut by_host: BTreeMap<&str, (Vec<Loc>, Option<Phase>, Option<u16>)> = BTreeMap::new();
+    let mut by_host: BTreeMap<&str, Gathered<Option<Phase>, Option<u16>>> = BTreeMap::new();
     for (l, s) in leftovers {
         let Signal::Other { phase, port } = s else {
             continue;
@@ -1012,7 +1017,7 @@ fn tcp_groups(report: &Report, items: &[(Loc, &TargetResult, Signal)], groups: &
         ));
         return;
     }
-    let mut by: BTreeMap<(u16, TcpHow), Vec<(Loc, &TargetResult, SocketAddr)>> = BTreeMap::new();
+    let mut by: BTreeMap<(u16, TcpHow), Vec<TcpItem>> = BTreeMap::new();
     for (l, t, port, how, addr) in &tcp {
         by.entry((*port, *how)).or_default().push((*l, *t, *addr));
     }
