@@ -112,13 +112,9 @@ pub enum InputError {
     Profile(#[from] ProfileError),
     #[error("{0}")]
     Usage(String),
-    /// `--var NAME=…` given more than once: which value was meant is not clear.
-    #[error("--var {name} given twice (`{first}` and `{second}`): give each variable once")]
-    DuplicateVar {
-        name: String,
-        first: String,
-        second: String,
-    },
+    /// The selection or variables do not fit the profile (worded in `cli::input_words`).
+    #[error("{0}")]
+    Plan(#[from] crate::plan::PlanError),
 }
 
 impl InputError {

@@ -128,6 +128,60 @@ impl Plan {
     }
 }
 
+/// Which list a capability id came from (the command layer names the flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Only these capabilities are probed.
+    Only,
+    /// These capabilities are made gating.
+    Require,
+}
+
+/// The user's selection or variables do not fit the profile (exit 2). Typed: the command layer
+/// words it and names the flags (`cli::input_words`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlanError {
+    UnknownCapability {
+        selection: Selection,
+        id: String,
+        profile: String,
+        valid: String,
+    },
+    /// The capability's `when` condition does not hold for these variables.
+    InactiveCapability {
+        selection: Selection,
+        id: String,
+        condition: String,
+    },
+    /// The same variable given twice: which value was meant is not clear.
+    DuplicateVar {
+        name: String,
+        first: String,
+        second: String,
+    },
+    UnknownVariable {
+        name: String,
+        profile: String,
+        known: Vec<String>,
+    },
+    NotAllowed {
+        name: String,
+        value: String,
+        allowed: Vec<String>,
+    },
+    /// A control character or `$` in a value.
+    BadValue { name: String },
+    /// A required variable without a value; `description` is " (what it is)" or empty.
+    MissingVariable {
+        name: String,
+        profile: String,
+        description: String,
+    },
+}
+
+impl std::error::Error for PlanError {}
+
 /// Build the plan. Errors are the user's (exit 2): unknown or missing variables, values not
 /// allowed, unknown capabilities, names that are not host names once filled in.
 pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> {
@@ -140,20 +194,27 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
             .collect::<Vec<_>>()
             .join(", ")
     };
-    for (flag, list) in [("--capability", &opts.only), ("--require", &opts.require)] {
+    for (selection, list) in [
+        (Selection::Only, &opts.only),
+        (Selection::Require, &opts.require),
+    ] {
         for id in list {
             let Some(cap) = profile.capability(id) else {
-                return Err(InputError::usage(format!(
-                    "{flag}: unknown capability `{id}` in profile `{}`; valid capabilities are: {}",
-                    profile.name,
-                    valid_ids()
-                )));
+                return Err(PlanError::UnknownCapability {
+                    selection,
+                    id: id.clone(),
+                    profile: profile.name.clone(),
+                    valid: valid_ids(),
+                }
+                .into());
             };
             if !cap.when.holds(&vars) {
-                return Err(InputError::usage(format!(
-                    "{flag}: capability `{id}` is not part of this check: it applies only when {}",
-                    cap.when.describe()
-                )));
+                return Err(PlanError::InactiveCapability {
+                    selection,
+                    id: id.clone(),
+                    condition: cap.when.describe(),
+                }
+                .into());
             }
         }
     }
@@ -322,34 +383,31 @@ fn effective_vars(
     for (i, (k, v)) in given.iter().enumerate() {
         // The last one silently winning would probe a host the user may not have meant.
         if let Some((_, first)) = given[..i].iter().find(|(n, _)| n == k) {
-            return Err(InputError::DuplicateVar {
+            return Err(PlanError::DuplicateVar {
                 name: k.clone(),
                 first: first.clone(),
                 second: v.clone(),
-            });
+            }
+            .into());
         }
         let Some(decl) = profile.variable(k) else {
-            let known: Vec<&str> = profile.variables.iter().map(|v| v.name.as_str()).collect();
-            return Err(InputError::usage(if known.is_empty() {
-                format!("--var {k}: profile `{}` takes no variables", profile.name)
-            } else {
-                format!(
-                    "--var {k}: profile `{}` has no variable `{k}`; its variables are: {}",
-                    profile.name,
-                    known.join(", ")
-                )
-            }));
+            return Err(PlanError::UnknownVariable {
+                name: k.clone(),
+                profile: profile.name.clone(),
+                known: profile.variables.iter().map(|v| v.name.clone()).collect(),
+            }
+            .into());
         };
         if !decl.allowed.is_empty() && !decl.allowed.contains(v) {
-            return Err(InputError::usage(format!(
-                "--var {k}={v}: `{v}` is not allowed; expected one of: {}",
-                decl.allowed.join(", ")
-            )));
+            return Err(PlanError::NotAllowed {
+                name: k.clone(),
+                value: v.clone(),
+                allowed: decl.allowed.clone(),
+            }
+            .into());
         }
         if v.chars().any(|c| c.is_control() || c == '$') {
-            return Err(InputError::usage(format!(
-                "--var {k}: the value contains a control character or `$`"
-            )));
+            return Err(PlanError::BadValue { name: k.clone() }.into());
         }
         vars.insert(k.clone(), v.clone());
     }
@@ -365,10 +423,12 @@ fn effective_vars(
             } else {
                 format!(" ({})", decl.description)
             };
-            return Err(InputError::usage(format!(
-                "profile `{}` needs variable `{}`{what}: add --var {}=VALUE",
-                profile.name, decl.name, decl.name
-            )));
+            return Err(PlanError::MissingVariable {
+                name: decl.name.clone(),
+                profile: profile.name.clone(),
+                description: what,
+            }
+            .into());
         }
     }
     Ok(vars)
@@ -402,7 +462,9 @@ mod tests {
             &[],
         );
         let e = build(&p, &opts).unwrap_err();
-        assert!(matches!(e, InputError::DuplicateVar { ref name, .. } if name == "hostname"));
+        assert!(
+            matches!(e, InputError::Plan(PlanError::DuplicateVar { ref name, .. }) if name == "hostname")
+        );
         assert_eq!(
             e.to_string(),
             "--var hostname given twice (`a.example` and `b.example`): give each variable once"

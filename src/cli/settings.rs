@@ -63,7 +63,8 @@ pub struct Throughput {
 pub fn env_error_words(e: &crate::env::EnvError) -> String {
     match e {
         crate::env::EnvError::Trust(t) => trust_error_words(t),
-        other => other.to_string(),
+        crate::env::EnvError::RunnerDir(e) => format!("--runner-dir {e}"),
+        crate::env::EnvError::Proxy(e) => format!("--proxy: {e}"),
     }
 }
 

@@ -27,12 +27,12 @@ pub struct EnvOptions {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EnvError {
-    /// The runner directory or its `.env` (the reader's words).
+    /// The runner directory or its `.env`.
     #[error("{0}")]
-    RunnerDir(String),
-    /// An invalid `--proxy` value.
+    RunnerDir(#[from] proxy::RunnerDirError),
+    /// An invalid proxy given on the command line.
     #[error("{0}")]
-    Proxy(String),
+    Proxy(#[from] proxy::BadProxy),
     #[error(transparent)]
     Trust(#[from] trust::TrustError),
 }

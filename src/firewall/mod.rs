@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use crate::model::text::comment_safe;
 use crate::model::Family;
 use crate::model::{Name, Pattern};
 use crate::plan::Plan;
@@ -202,19 +203,6 @@ impl Model {
         }
         h.into_iter().map(|l| comment_safe(&l)).collect()
     }
-}
-
-/// Replace anything that could end a comment line (or is not printable ASCII).
-pub fn comment_safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' || c == '—' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
 }
 
 /// Settings of a collection.

@@ -35,6 +35,37 @@ pub enum HttpFailure {
     Exchange { detail: String },
 }
 
+/// The connection task of one exchange; the connection stops when this is dropped (after the
+/// body was read, or as soon as only the head was needed).
+pub struct Connection(tokio::task::JoinHandle<()>);
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The one HTTP/1.1 client of the tool (probes, throughput, /meta): `req` over an already
+/// connected (and, for https, already verified) stream. Returns the response head with its body
+/// still to read, and the connection that serves it. Callers bound it with their own timeout.
+pub async fn exchange<S, B>(
+    stream: S,
+    req: Request<B>,
+) -> Result<(hyper::Response<hyper::body::Incoming>, Connection), hyper::Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let connection = Connection(tokio::spawn(async move {
+        let _ = conn.await;
+    }));
+    let resp = sender.send_request(req).await?;
+    Ok((resp, connection))
+}
+
 pub struct HttpOutcome {
     pub info: HttpInfo,
     pub failure: Option<HttpFailure>,
@@ -102,11 +133,6 @@ where
         date: None,
     };
     let fut = async {
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        let driver = tokio::spawn(async move {
-            let _ = conn.await;
-        });
         let default_port = if tls { 443 } else { 80 };
         let authority = if port == default_port {
             host.to_string()
@@ -138,9 +164,9 @@ where
         let req = req
             .body(Full::new(body))
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let resp = sender.send_request(req).await;
-        driver.abort();
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(resp?)
+        // Only the head is needed: the connection ends with this exchange.
+        let (resp, _connection) = exchange(stream, req).await?;
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(resp)
     };
     let resp = match tokio::time::timeout(timeout, fut).await {
         Err(_) => {
@@ -168,7 +194,7 @@ where
         resp.headers()
             .get(n)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
+            .map(|s| crate::model::text::printable(&s.chars().take(200).collect::<String>()))
     };
     info.server = header("server");
     info.date = header("date");

@@ -528,9 +528,10 @@ pub fn fix(d: &Diagnosis) -> String {
             CertProblem::SelfSigned => "find out what presents this certificate (a middlebox?); if it is trusted on purpose, add it with --ca-file and to the runner's trust stores".into(),
         },
         RootCause::MiddleboxAnswers { server, .. } => format!(
-            "find the device that answers{} and let {} through it (allow-list them, or bypass it)",
+            "find the device that answers{} and let {} through it (allow-list {}, or bypass it)",
             server.as_ref().map(|s| format!(" (Server: {s})")).unwrap_or_default(),
-            names(&d.hosts)
+            names(&d.hosts),
+            if d.hosts.len() == 1 { "it" } else { "them" }
         ),
         RootCause::ThroughputBelowFloor { min_kbps, .. } => format!(
             "find the link or shaper that limits this host (a proxy, a rate-limited VPN, a congested uplink): the runner needs at least {min_kbps} kbit/s up and down"

@@ -452,7 +452,10 @@ fn summary(r: &Report) -> String {
         s.push_str(&format!(
             "; {} in the Diagnosis above{}\n",
             crate::words::plural(r.diagnosis.len(), "root cause"),
-            if r.diagnosis.iter().any(|d| !d.cause.is_unexplained()) {
+            if r.diagnosis
+                .iter()
+                .any(|d| !d.cause.is_unexplained() && d.targets >= 2)
+            {
                 " (--verbose shows every row)"
             } else {
                 ""

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::findings::{NetworkReport, Severity};
 use super::*;
 use crate::error::EXIT_GATE;
+use crate::model::text::printable;
 use crate::plan::{Plan, Target};
 
 /// What the run knew besides the results.
@@ -53,7 +54,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
                 pattern: e.pattern.clone(),
                 wildcard: e.wildcard,
                 note: match (&e.note, targets.is_empty()) {
-                    (Some(n), _) => Some(n.clone()),
+                    (Some(n), _) => Some(printable(n)),
                     (None, true) => {
                         Some("documented pattern with no representative name to probe".to_string())
                     }
@@ -81,7 +82,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
             .flatten();
         capabilities.push(CapabilityReport {
             id: cap.id.clone(),
-            title: cap.title.clone(),
+            title: printable(&cap.title),
             gating: cap.gating,
             verdict,
             cause,
@@ -133,7 +134,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
         labels: BTreeMap::new(),
         profile: ProfileInfo {
             name: plan.profile_name.clone(),
-            title: plan.profile_title.clone(),
+            title: printable(&plan.profile_title),
             origin: plan.profile_origin.clone(),
             variables: plan.variables.clone(),
         },

@@ -12,6 +12,8 @@ mod fuzz_corpus;
 mod hostile;
 mod pipeline;
 mod proxy;
+mod scenarios;
+mod snapshots;
 mod throttle;
 mod throughput;
 mod world;
