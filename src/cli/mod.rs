@@ -13,6 +13,7 @@ use crate::error::{InputError, EXIT_INPUT};
 mod args;
 mod check;
 mod ci;
+mod explain;
 mod fleet;
 mod input_words;
 mod output;
@@ -22,7 +23,9 @@ mod progress;
 mod rules;
 mod settings;
 
-use args::{AuditArgs, CheckArgs, FirewallArgs, FleetArgs, MetaCommand, ProfileCommand};
+use args::{
+    AuditArgs, CheckArgs, ExplainArgs, FirewallArgs, FleetArgs, MetaCommand, ProfileCommand,
+};
 pub use profile_cmd::show_plan;
 
 const AFTER_HELP: &str = "\
@@ -63,6 +66,8 @@ pub enum Command {
     /// Probe every host of a profile: DNS (with CNAME chain), TCP, TLS, HTTP; verdict per capability
     #[command(after_help = ci::CHECK_AFTER_HELP)]
     Check(CheckArgs),
+    /// Print the Diagnosis (root causes and fixes) of a saved JSON report again, without probing
+    Explain(ExplainArgs),
     /// List the built-in profiles
     Profiles,
     /// Show or validate a profile
@@ -166,6 +171,7 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Profiles => profile_cmd::profiles(),
         Command::Profile(cmd) => profile_cmd::profile(cmd),
         Command::Check(args) => check::check(args),
+        Command::Explain(args) => explain::explain(args),
         Command::Firewall(args) => rules::firewall_cmd(args),
         Command::Audit(args) => rules::audit_cmd(args),
         Command::Meta(cmd) => rules::meta_cmd(cmd),

@@ -185,7 +185,10 @@ impl CheckSettings {
                 .or_else(|| plan.throughput.upload.clone()),
         });
         let format = Format::from(args.format);
-        let style = table_style(args.output.is_none() && std::io::stdout().is_terminal());
+        let style = Style {
+            verbose: args.verbose,
+            ..table_style(args.output.is_none() && std::io::stdout().is_terminal())
+        };
         Ok(CheckSettings {
             plan,
             setup,
@@ -229,6 +232,7 @@ pub(super) fn table_style(to_terminal: bool) -> Style {
     Style {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         width,
+        verbose: false,
     }
 }
 

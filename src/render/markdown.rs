@@ -1,6 +1,7 @@
 //! Markdown for a GitHub job summary (`$GITHUB_STEP_SUMMARY`) or any Markdown viewer: the
 //! overall verdict, a table of capabilities, then one table per capability with each probed
-//! name and its cause. Capabilities that pass are folded into `<details>`.
+//! name and its cause. Capabilities that pass are folded into `<details>`. The Diagnosis (the
+//! run's root causes, each with its fix) comes first, after the headline.
 
 use crate::report::{CapabilityReport, Report, TargetResult, Verdict};
 
@@ -73,6 +74,11 @@ pub fn render(r: &Report) -> String {
     ));
     s.push_str(&headline(r));
     s.push_str("\n\n");
+    let diagnosis = super::diagnosis::markdown(&r.diagnosis, &super::diagnosis::details(r));
+    if !diagnosis.is_empty() {
+        s.push_str(&diagnosis);
+        s.push('\n');
+    }
     s.push_str("| capability | role | verdict | names | cause |\n|---|---|---|---|---|\n");
     for c in &r.capabilities {
         s.push_str(&format!(

@@ -2,6 +2,7 @@
 
 pub mod annotations;
 pub mod audit;
+pub mod diagnosis;
 pub mod firewall;
 pub mod fleet;
 pub mod html;

@@ -123,7 +123,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
             Verdict::Skip => summary.skip += 1,
         }
     }
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo {
             name: env!("CARGO_PKG_NAME").to_string(),
@@ -158,5 +158,8 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
             })
             .collect(),
         network: run.network,
-    }
+        diagnosis: Vec::new(),
+    };
+    super::diagnose::diagnose(&mut report);
+    report
 }

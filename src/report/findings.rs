@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::env::proxy::{ProxySettings, RunnerEnv};
 use crate::env::trust::{StoreVerdicts, Stores};
@@ -57,7 +57,7 @@ pub struct Finding {
 }
 
 /// Which store of the runner's stack a trust disagreement is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreName {
     Runner,

@@ -5,6 +5,7 @@
 //! the exit code. Renderers read a `Report`, write every word, and do no network I/O.
 
 mod aggregate;
+pub mod diagnose;
 pub mod fail_on;
 pub mod findings;
 
@@ -12,6 +13,7 @@ pub mod throughput;
 mod verdict;
 
 pub use aggregate::{build, judge_all, RunInfo};
+pub use diagnose::{Diagnosis, RootCause};
 pub use fail_on::FailOn;
 pub use throughput::{DirectionResult, ThroughputReport};
 pub use verdict::{judge_check, judge_dns, judge_http, judge_target, target_verdict};
@@ -140,6 +142,9 @@ pub struct TargetResult {
     pub ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<Incomplete>,
+    /// The id of the [`Diagnosis`] that explains it (every target that does not pass has one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis_id: Option<usize>,
 }
 
 impl TargetResult {
@@ -243,4 +248,7 @@ pub struct Report {
     pub throughput: Option<ThroughputReport>,
     /// Proxy, trust stores, interception, clock and long-poll findings.
     pub network: findings::NetworkReport,
+    /// The root causes of everything that does not pass (see [`diagnose`]); the JSON renderer
+    /// adds each one's `summary` and `fix`.
+    pub diagnosis: Vec<Diagnosis>,
 }

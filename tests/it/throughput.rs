@@ -426,7 +426,10 @@ async fn throughput_failure_reaches_every_pipeline_output() {
     .expect("join");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("::error title=runner-preflight%3A throughput FAIL::"),
+        text.lines()
+            .any(|l| l.starts_with("::error title=runner-preflight cause ")
+                && l.contains("throughput")
+                && l.contains("%0AFAIL throughput upload: ")),
         "{text}"
     );
 }
