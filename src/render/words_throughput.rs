@@ -15,7 +15,7 @@ use super::words::{fmt_duration, long_poll_detail, lookup_failure, proxy_failure
 use crate::model::{Route, Verdict};
 use crate::probe::dns::DnsFailure;
 use crate::probe::lookup::{LookupFailure, LookupWhy};
-use crate::probe::throughput::{AddressError, ConnectError};
+use crate::probe::throughput::{AddressError, ConnectError, Unconfirmable};
 use crate::report::findings::{Cut, LongPollFailure, LongPollOutcome, LongPollReport};
 use crate::report::throughput::{
     DirectionResult, Judgment, Missing, StopReason, ThroughputFailure, ThroughputReport,
@@ -72,6 +72,17 @@ pub fn detail(d: &DirectionResult) -> String {
         ),
         Judgment::Failed(ThroughputFailure::TooFewBytes { bytes, needed }) => format!(
             "{dir}: the source sent only {bytes} bytes, too few to measure a rate (at least {needed} are needed; pass --throughput-url with a larger file)"
+        ),
+        Judgment::Failed(ThroughputFailure::UploadUnconfirmable { why }) => format!(
+            "cannot measure upload against this URL: {}; no rate is given (pass --upload-url of an endpoint that reads the whole body before it answers 2xx and keeps the connection open)",
+            unconfirmable_cause(why)
+        ),
+        Judgment::Failed(ThroughputFailure::UploadUnconfirmed { body, waited }) => format!(
+            "{dir} below {}: the server had not confirmed a {body}-byte body after {} (only its answer after reading the body proves the bytes arrived)",
+            d.kbps
+                .map(|k| format!("{k:.0} kbit/s"))
+                .unwrap_or_else(|| "any measurable rate".to_string()),
+            fmt_duration(*waited)
         ),
         Judgment::Failed(f) => format!("{dir} not measured: {}", failure_cause(f)),
         Judgment::AtOnce { bytes } => format!(
@@ -148,6 +159,32 @@ pub fn failure_cause(f: &ThroughputFailure) -> String {
                 .as_ref()
                 .map(|line| format!("; it answered `{}`", line.escape_debug()))
                 .unwrap_or_default()
+        ),
+        ThroughputFailure::UploadUnconfirmable { why } => format!(
+            "cannot measure upload against this URL: {}",
+            unconfirmable_cause(why)
+        ),
+        ThroughputFailure::UploadUnconfirmed { body, waited } => format!(
+            "the server had not confirmed a {body}-byte body after {}",
+            fmt_duration(*waited)
+        ),
+    }
+}
+
+/// Why a server's answers to the upload cannot confirm what it received.
+pub fn unconfirmable_cause(why: &Unconfirmable) -> String {
+    match why {
+        Unconfirmable::Refused { status, body: 0 } => {
+            format!("the server answered {status} to an empty POST (it refuses uploads)")
+        }
+        Unconfirmable::Refused { status, body } => {
+            format!("the server answered {status} to a {body}-byte POST (it refuses the upload)")
+        }
+        Unconfirmable::AnsweredEarly { status, sent, body } => format!(
+            "the server answered {status} after {sent} of {body} bytes, before it had the body: it does not read what it is sent"
+        ),
+        Unconfirmable::Closes { status } => format!(
+            "the server answered {status} with `Connection: close`, which is how servers answer without reading a body"
         ),
     }
 }
@@ -302,6 +339,22 @@ pub fn throughput_failure_json(f: &ThroughputFailure) -> Value {
         } => json!({
             "kind": "upload_rejected", "after_bytes": after, "error": error.to_string(),
             "answer": answer,
+        }),
+        ThroughputFailure::UploadUnconfirmable { why } => match why {
+            Unconfirmable::Refused { status, body } => json!({
+                "kind": "upload_unconfirmable", "reason": "refused", "status": status,
+                "body_bytes": body,
+            }),
+            Unconfirmable::AnsweredEarly { status, sent, body } => json!({
+                "kind": "upload_unconfirmable", "reason": "answered_early", "status": status,
+                "sent_bytes": sent, "body_bytes": body,
+            }),
+            Unconfirmable::Closes { status } => json!({
+                "kind": "upload_unconfirmable", "reason": "connection_close", "status": status,
+            }),
+        },
+        ThroughputFailure::UploadUnconfirmed { body, waited } => json!({
+            "kind": "upload_unconfirmed", "body_bytes": body, "waited_ms": ms(*waited),
         }),
     }
 }

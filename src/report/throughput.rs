@@ -149,9 +149,9 @@ fn not_measured(direction: Direction, missing: Missing) -> DirectionResult {
 /// measure (the source does not serve the file, or too little of it); `FAIL` otherwise.
 pub fn failure_verdict(f: &ThroughputFailure) -> Verdict {
     match f {
-        ThroughputFailure::SourceStatus { .. } | ThroughputFailure::TooFewBytes { .. } => {
-            Verdict::Warn
-        }
+        ThroughputFailure::SourceStatus { .. }
+        | ThroughputFailure::TooFewBytes { .. }
+        | ThroughputFailure::UploadUnconfirmable { .. } => Verdict::Warn,
         _ => Verdict::Fail,
     }
 }
@@ -175,6 +175,10 @@ pub fn judge_direction(s: DirectionSample, min_kbps: u32) -> DirectionResult {
             // A stall has a (tiny) rate over the time it waited: shown as measured.
             r.kbps = match f {
                 ThroughputFailure::Stalled { .. } => rate,
+                // Not confirmed in time: the rate is below this bound.
+                ThroughputFailure::UploadUnconfirmed { .. } => {
+                    rate.map(|r| (r * 10.0).round() / 10.0)
+                }
                 _ => None,
             };
         }
