@@ -19,7 +19,7 @@ use crate::probe::throughput::{AddressError, ConnectError, Unconfirmable};
 use crate::report::findings::{Cut, LongPollFailure, LongPollOutcome, LongPollReport};
 use crate::report::throughput::{
     DirectionResult, Judgment, Missing, StopReason, ThroughputFailure, ThroughputReport,
-    RUNNER_HTTP_TIMEOUT_S,
+    UpdateEstimate, DOWNLOAD_TIMEOUT_VAR, RUNNER_HTTP_TIMEOUT_S,
 };
 
 /// How sampling stopped, as the `stopped` field says it.
@@ -49,6 +49,34 @@ pub fn archive_warning(d: &DirectionResult) -> Option<String> {
             a.rate, a.seconds
         )
     })
+}
+
+/// How long a runner update takes at the measured rate, against its download timeout.
+pub fn update_estimate(u: &UpdateEstimate) -> String {
+    let mb = u.package_bytes as f64 / 1_000_000.0;
+    let timeout = if u.timeout.from_variable {
+        format!(
+            "{} ({DOWNLOAD_TIMEOUT_VAR})",
+            fmt_duration(std::time::Duration::from_secs(u.timeout.seconds))
+        )
+    } else {
+        "15-minute".to_string()
+    };
+    let took = fmt_duration(std::time::Duration::from_secs_f64(u.seconds.min(1e9)));
+    let size = match u.size_from {
+        "server" => format!("the {mb:.0} MB runner package"),
+        _ => format!("the runner package (about {mb:.0} MB, as the profile states)"),
+    };
+    if u.too_slow {
+        format!(
+            "at {:.0} kbit/s {size} takes {took}, longer than the runner's {timeout} download timeout: the runner cannot update itself over this link",
+            u.rate
+        )
+    } else {
+        format!(
+            "a runner update ({size}) takes {took} at this rate, within the {timeout} download timeout"
+        )
+    }
 }
 
 /// The plain-language detail of a direction.
@@ -97,6 +125,9 @@ pub fn detail(d: &DirectionResult) -> String {
     };
     if let (Judgment::AboveFloor { .. }, Some(w)) = (&d.judgment, archive_warning(d)) {
         s = format!("{s}; {w}");
+    }
+    if let Some(u) = &d.update {
+        s = format!("{s}; {}", update_estimate(u));
     }
     if d.proxy_only {
         s.push_str("; measured up to the proxy only: a proxy can buffer megabytes, so the uplink behind it is not confirmed");
@@ -380,6 +411,10 @@ pub struct DirectionView {
     /// Why sampling stopped: verdict certain, byte limit, time limit, transfer ended, …
     pub stopped: &'static str,
     pub detail: String,
+    /// Download: how long a runner update would take (`{package_bytes, size_from, seconds,
+    /// timeout_seconds, timeout_from, too_slow, detail}`), when the package size is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update: Option<Value>,
     pub archive_warning: Option<String>,
     /// `{kind, …}` on a failed or unmeasured direction.
     pub failure: Option<Value>,
@@ -401,6 +436,17 @@ pub fn view(d: &DirectionResult) -> DirectionView {
         stopped: stopped(d),
         detail: detail(d),
         archive_warning: archive_warning(d),
+        update: d.update.as_ref().map(|u| {
+            json!({
+                "package_bytes": u.package_bytes,
+                "size_from": u.size_from,
+                "seconds": u.seconds.round(),
+                "timeout_seconds": u.timeout.seconds,
+                "timeout_from": if u.timeout.from_variable { DOWNLOAD_TIMEOUT_VAR } else { "default" },
+                "too_slow": u.too_slow,
+                "detail": update_estimate(u),
+            })
+        }),
         failure: failure_json(d),
     }
 }

@@ -54,6 +54,8 @@ pub struct DirectionResult {
     pub archive: Option<ArchiveWarning>,
     /// An upload that passed through a proxy: only measured up to the proxy, so `WARN`.
     pub proxy_only: bool,
+    /// Download: how long a runner update would take at the measured rate.
+    pub update: Option<UpdateEstimate>,
     /// What was observed; `None` when the direction was not measured.
     pub sample: Option<DirectionSample>,
 }
@@ -141,6 +143,7 @@ fn not_measured(direction: Direction, missing: Missing) -> DirectionResult {
         kbps: None,
         archive: None,
         proxy_only: false,
+        update: None,
         sample: None,
     }
 }
@@ -166,6 +169,7 @@ pub fn judge_direction(s: DirectionSample, min_kbps: u32) -> DirectionResult {
         kbps: None,
         archive: None,
         proxy_only: false,
+        update: None,
         sample: None,
     };
     match (&s.failure, s.rate) {
@@ -214,6 +218,96 @@ pub fn judge_direction(s: DirectionSample, min_kbps: u32) -> DirectionResult {
     }
     r.sample = Some(s);
     r
+}
+
+/// The runner's self-update allows this long per package download (actions/runner
+/// `SelfUpdater`: 15 minutes, "good enough to update the runner from a 1 Mbit/s ADSL
+/// connection"), unless `GITHUB_ACTIONS_RUNNER_DOWNLOAD_TIMEOUT` (seconds) says otherwise.
+pub const RUNNER_DOWNLOAD_TIMEOUT_S: u64 = 15 * 60;
+/// The variable the runner reads for its download timeout.
+pub const DOWNLOAD_TIMEOUT_VAR: &str = "GITHUB_ACTIONS_RUNNER_DOWNLOAD_TIMEOUT";
+
+/// The runner's package download timeout and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DownloadTimeout {
+    pub seconds: u64,
+    /// Set by `GITHUB_ACTIONS_RUNNER_DOWNLOAD_TIMEOUT` (process environment or runner `.env`).
+    pub from_variable: bool,
+}
+
+/// The runner's download timeout in `env`: the variable when it holds a positive whole number
+/// of seconds (as the runner parses it), else 15 minutes.
+pub fn download_timeout(env: &crate::env::RunnerEnv) -> DownloadTimeout {
+    match env
+        .get(DOWNLOAD_TIMEOUT_VAR)
+        .and_then(|(v, _)| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+    {
+        Some(seconds) => DownloadTimeout {
+            seconds,
+            from_variable: true,
+        },
+        None => DownloadTimeout {
+            seconds: RUNNER_DOWNLOAD_TIMEOUT_S,
+            from_variable: false,
+        },
+    }
+}
+
+/// How long the runner's own update download would take at the measured download rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UpdateEstimate {
+    pub package_bytes: u64,
+    /// `server` (Content-Range / Content-Length of the real package) or `profile`.
+    pub size_from: &'static str,
+    pub rate: f64,
+    pub seconds: f64,
+    pub timeout: DownloadTimeout,
+    /// Longer than the timeout: the runner cannot update itself over this link.
+    pub too_slow: bool,
+}
+
+/// Add the update estimate to the download direction: at its rate, the package of `package`
+/// bytes takes how long, against `timeout`. Longer than the timeout is a `WARN` (the runner
+/// keeps working until an update is required, then stops).
+pub fn assess_update(
+    tp: &mut ThroughputReport,
+    package: Option<(u64, &'static str)>,
+    timeout: DownloadTimeout,
+) {
+    let Some((package_bytes, size_from)) = package else {
+        return;
+    };
+    let Some(d) = tp
+        .directions
+        .iter_mut()
+        .find(|d| d.direction == Direction::Download)
+    else {
+        return;
+    };
+    let Some(rate) = d.kbps.filter(|r| *r > 0.0) else {
+        return;
+    };
+    let seconds = package_bytes as f64 * 8.0 / 1000.0 / rate;
+    let too_slow = seconds > timeout.seconds as f64;
+    d.update = Some(UpdateEstimate {
+        package_bytes,
+        size_from,
+        rate,
+        seconds,
+        timeout,
+        too_slow,
+    });
+    if too_slow && d.verdict == Verdict::Pass {
+        d.verdict = Verdict::Warn;
+    }
+    tp.verdict = tp
+        .directions
+        .iter()
+        .map(|d| d.verdict)
+        .filter(|v| *v != Verdict::Skip)
+        .max()
+        .unwrap_or(Verdict::Skip);
 }
 
 /// Seconds a 2 MB archive takes at `rate` kbit/s.
