@@ -197,6 +197,96 @@ impl Plan {
     }
 }
 
+/// A URL from the runner's own settings (`.runner`, `.credentials`).
+#[derive(Debug, Clone)]
+pub struct ConfiguredUrl<'a> {
+    pub file: &'a str,
+    pub field: &'a str,
+    pub url: &'a crate::model::HttpUrl,
+}
+
+/// The check of a URL the runner is configured with: the service's own health path with its
+/// fingerprint (runner-network-facts.md, "Health paths with fingerprints"), else the check the
+/// plan already gives the host, else TLS only.
+fn configured_check(c: &ConfiguredUrl, plan: &Plan) -> Option<HttpSpec> {
+    let base = c.url.path.split('?').next().unwrap_or("/");
+    let dir = if base.ends_with('/') {
+        base.to_string()
+    } else {
+        format!("{base}/")
+    };
+    let spec = |path: String, header: &str| HttpSpec {
+        method: Method::Get,
+        path,
+        expect_header: Some(header.to_string()),
+        first_byte: false,
+    };
+    match c.field {
+        // The Actions service the runner is registered with: `{ServerUrl}_apis/connectionData`.
+        "ServerUrl" => return Some(spec(format!("{dir}_apis/connectionData"), "x-vss-e2eid")),
+        // The broker: `/health`.
+        "ServerUrlV2" => return Some(spec(format!("{dir}health"), "x-github-request-id")),
+        // The token service: its `_apis/health` beside the token endpoint.
+        "authorizationUrl" => {
+            if let Some(i) = base.find("/_apis/") {
+                return Some(spec(format!("{}/_apis/health", &base[..i]), "x-vss-e2eid"));
+            }
+        }
+        _ => {}
+    }
+    plan.targets()
+        .into_iter()
+        .filter(|t| t.host == c.url.host)
+        .flat_map(|t| t.endpoints)
+        .find_map(|e| e.http.filter(|h| h.expect_header.is_some() && h.method == Method::Get))
+}
+
+/// Add the hosts the runner is configured with to the `essential` capability (else the first
+/// gating one), each as its own entry marked with the file and field it came from. Nothing is
+/// added when that capability is not part of the plan (`--capability`).
+pub fn add_configured(plan: &mut Plan, urls: &[ConfiguredUrl]) {
+    let Some(ci) = plan
+        .capabilities
+        .iter()
+        .position(|c| c.id == "essential")
+        .or_else(|| plan.capabilities.iter().position(|c| c.gating))
+    else {
+        return;
+    };
+    let mut added = Vec::new();
+    for c in urls {
+        let http = configured_check(c, plan);
+        let target = Target {
+            host: c.url.host.clone(),
+            endpoints: vec![Endpoint {
+                port: c.url.port,
+                proto: if c.url.tls { Proto::Https } else { Proto::Http },
+                http,
+            }],
+        };
+        let known = plan.capabilities[ci]
+            .entries
+            .iter()
+            .chain(added.iter())
+            .any(|e: &PlannedEntry| e.targets.contains(&target));
+        if known {
+            continue;
+        }
+        added.push(PlannedEntry {
+            pattern: c.url.host.clone(),
+            wildcard: false,
+            note: Some(format!("from {} ({}): a host this runner is configured for", c.file, c.field)),
+            targets: vec![target],
+            redirect: None,
+            origin: Some(EntryOrigin::RunnerFile {
+                file: c.file.to_string(),
+                field: c.field.to_string(),
+            }),
+        });
+    }
+    plan.capabilities[ci].entries.extend(added);
+}
+
 /// Build the plan. Errors are the user's (exit 2): unknown or missing variables, values not
 /// allowed, unknown capabilities, names that are not host names once filled in.
 pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> {

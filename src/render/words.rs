@@ -12,6 +12,7 @@ use crate::probe::outcome::{
     DnsFailure, HttpFailure, Incomplete, Redirected, Step, SystemFailure, TcpFailure, TlsFailure,
     TlsInfo,
 };
+use crate::env::runner::RunnerFileProblem;
 use crate::probe::tls::{AlertHint, CertReason};
 use crate::report::findings::{
     Cut, Finding, FindingKind, LongPollFailure, LongPollOutcome, LongPollReport, StoreName,
@@ -846,6 +847,40 @@ pub fn finding_message(f: &Finding) -> String {
             clock.server_date
         ),
         FindingKind::LongPoll { report } => long_poll_detail(report),
+        FindingKind::RunnerFile { problem } => runner_file_problem(problem),
+    }
+}
+
+/// A problem with the runner's `.runner` / `.credentials` (never any of the file's values).
+pub fn runner_file_problem(p: &RunnerFileProblem) -> String {
+    let goes_on = "the check goes on with the profile's hosts only";
+    match p {
+        RunnerFileProblem::Missing { path } => format!(
+            "{} does not exist: the hosts this runner is configured for are not known ({goes_on}); is --runner-dir the directory where config.sh ran?",
+            path.display()
+        ),
+        RunnerFileProblem::Unreadable { message } => format!("{message} ({goes_on})"),
+        RunnerFileProblem::Malformed { path, line, column } => format!(
+            "{}:{line}:{column}: not a JSON object as config.sh writes it ({goes_on})",
+            path.display()
+        ),
+        RunnerFileProblem::NotText { path, field } => format!(
+            "{}: `{field}` is not a text value ({goes_on} for it)",
+            path.display()
+        ),
+        RunnerFileProblem::BadUrl { path, field, error } => format!(
+            "{}: `{field}` is not a URL that can be probed: {error} ({goes_on} for it)",
+            path.display()
+        ),
+        RunnerFileProblem::NoUrls { path, fields } => format!(
+            "{} has none of {} ({goes_on})",
+            path.display(),
+            fields
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
