@@ -154,7 +154,12 @@ impl Plan {
         for c in &self.capabilities {
             for e in &c.entries {
                 let redirect_hosts = e.redirect.iter().flat_map(|r| r.known_hosts());
-                for h in e.targets.iter().map(|t| t.host.clone()).chain(redirect_hosts) {
+                for h in e
+                    .targets
+                    .iter()
+                    .map(|t| t.host.clone())
+                    .chain(redirect_hosts)
+                {
                     if seen.insert(h.clone()) {
                         out.push(h);
                     }
@@ -238,7 +243,10 @@ fn configured_check(c: &ConfiguredUrl, plan: &Plan) -> Option<HttpSpec> {
         .into_iter()
         .filter(|t| t.host == c.url.host)
         .flat_map(|t| t.endpoints)
-        .find_map(|e| e.http.filter(|h| h.expect_header.is_some() && h.method == Method::Get))
+        .find_map(|e| {
+            e.http
+                .filter(|h| h.expect_header.is_some() && h.method == Method::Get)
+        })
 }
 
 /// Add the hosts the runner is configured with to the `essential` capability (else the first
@@ -275,7 +283,10 @@ pub fn add_configured(plan: &mut Plan, urls: &[ConfiguredUrl]) {
         added.push(PlannedEntry {
             pattern: c.url.host.clone(),
             wildcard: false,
-            note: Some(format!("from {} ({}): a host this runner is configured for", c.file, c.field)),
+            note: Some(format!(
+                "from {} ({}): a host this runner is configured for",
+                c.file, c.field
+            )),
             targets: vec![target],
             redirect: None,
             origin: Some(EntryOrigin::RunnerFile {

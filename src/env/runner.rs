@@ -218,11 +218,18 @@ mod tests {
         .unwrap();
         let r = read(dir.path());
         assert!(r.problems.is_empty(), "{:?}", r.problems);
-        let got: Vec<(&str, &str)> = r.urls.iter().map(|u| (u.field, u.url.host.as_str())).collect();
+        let got: Vec<(&str, &str)> = r
+            .urls
+            .iter()
+            .map(|u| (u.field, u.url.host.as_str()))
+            .collect();
         assert_eq!(
             got,
             [
-                ("ServerUrl", "pipelinesghubeus5.actions.githubusercontent.com"),
+                (
+                    "ServerUrl",
+                    "pipelinesghubeus5.actions.githubusercontent.com"
+                ),
                 ("ServerUrlV2", "broker.actions.githubusercontent.com"),
                 ("GitHubUrl", "github.com"),
                 ("authorizationUrl", "vstoken.actions.githubusercontent.com"),
@@ -235,13 +242,32 @@ mod tests {
     fn problems_name_the_file_and_keep_no_content() {
         let dir = tempfile::tempdir().unwrap();
         let r = read(dir.path());
-        assert!(matches!(r.problems[..], [RunnerFileProblem::Missing { .. }, RunnerFileProblem::Missing { .. }]));
+        assert!(matches!(
+            r.problems[..],
+            [
+                RunnerFileProblem::Missing { .. },
+                RunnerFileProblem::Missing { .. }
+            ]
+        ));
         std::fs::write(dir.path().join(".runner"), "{\"ServerUrl\": 5}").unwrap();
-        std::fs::write(dir.path().join(".credentials"), "{\"Data\": {\"clientId\": \"SECRET\",, }").unwrap();
+        std::fs::write(
+            dir.path().join(".credentials"),
+            "{\"Data\": {\"clientId\": \"SECRET\",, }",
+        )
+        .unwrap();
         let r = read(dir.path());
         assert!(r.urls.is_empty());
-        assert!(matches!(r.problems[0], RunnerFileProblem::NotText { field: "ServerUrl", .. }));
-        assert!(matches!(r.problems[1], RunnerFileProblem::Malformed { line: 1, .. }));
+        assert!(matches!(
+            r.problems[0],
+            RunnerFileProblem::NotText {
+                field: "ServerUrl",
+                ..
+            }
+        ));
+        assert!(matches!(
+            r.problems[1],
+            RunnerFileProblem::Malformed { line: 1, .. }
+        ));
         assert!(!format!("{r:?}").contains("SECRET"));
     }
 }

@@ -196,7 +196,11 @@ where
 
 /// The whole size of the resource: `Content-Range: bytes 0-0/TOTAL` of a 206, else the
 /// `Content-Length` of a 200 (a HEAD or a server that ignored the range).
-pub fn total_size(status: u16, content_range: Option<&str>, content_length: Option<&str>) -> Option<u64> {
+pub fn total_size(
+    status: u16,
+    content_range: Option<&str>,
+    content_length: Option<&str>,
+) -> Option<u64> {
     match status {
         206 => content_range?
             .trim()

@@ -196,10 +196,11 @@ async fn follow(
     for _ in 0..MAX_REDIRECT_HOPS {
         let target = hop_target(r, &url);
         let started = std::time::Instant::now();
-        let mut outcome = match tokio::time::timeout_at(deadline, super::probe_target(shared, &target)).await {
-            Ok(o) => o,
-            Err(_) => super::unfinished(&target, &shared.cfg, started),
-        };
+        let mut outcome =
+            match tokio::time::timeout_at(deadline, super::probe_target(shared, &target)).await {
+                Ok(o) => o,
+                Err(_) => super::unfinished(&target, &shared.cfg, started),
+            };
         // The raw Location (full query) to follow; observations keep it hidden.
         let location = outcome
             .checks
@@ -262,14 +263,21 @@ mod tests {
 
     #[test]
     fn locations_resolve_against_the_url_that_gave_them() {
-        let abs = resolve_location(&base(), "https://release-assets.githubusercontent.com/a/b?sig=x").unwrap();
+        let abs = resolve_location(
+            &base(),
+            "https://release-assets.githubusercontent.com/a/b?sig=x",
+        )
+        .unwrap();
         assert_eq!(abs.host, "release-assets.githubusercontent.com");
         assert_eq!(abs.path, "/a/b?sig=x");
         let scheme_rel = resolve_location(&base(), "//objects.example/z").unwrap();
         assert!(scheme_rel.tls);
         assert_eq!(scheme_rel.host, "objects.example");
         let abs_path = resolve_location(&base(), "/other").unwrap();
-        assert_eq!((abs_path.host.as_str(), abs_path.path.as_str()), ("github.com", "/other"));
+        assert_eq!(
+            (abs_path.host.as_str(), abs_path.path.as_str()),
+            ("github.com", "/other")
+        );
         let rel = resolve_location(&base(), "y.tar.gz").unwrap();
         assert_eq!(rel.path, "/actions/runner/releases/download/v1/y.tar.gz");
         assert!(resolve_location(&base(), "ftp://x.example/").is_err());

@@ -770,8 +770,12 @@ async fn upload_inner(
     };
     *via = proxy;
     let chunk = Bytes::from(filler(16 * 1024));
-    let unconfirmable =
-        |why: Unconfirmable| failed(shown.clone(), ThroughputFailure::UploadUnconfirmable { why });
+    let unconfirmable = |why: Unconfirmable| {
+        failed(
+            shown.clone(),
+            ThroughputFailure::UploadUnconfirmable { why },
+        )
+    };
     // The round trip of an empty request: subtracted from every body's time.
     let rtt = match post(&mut sender, &ut, &chunk, 0, Instant::now() + s.timeout).await {
         Ok(a) if !(200..300).contains(&a.status) => {

@@ -403,7 +403,18 @@ impl Validator<'_> {
         let e = e.value;
         let when = self.condition(e.when, e.when_set, vars)?;
         if let Some(r) = e.redirect {
-            return self.redirect_entry(r, e.host.is_some() || e.pattern.is_some() || e.probe.is_some() || e.ports.is_some() || e.scheme.is_some() || e.http.is_some(), e.note, when, vars);
+            return self.redirect_entry(
+                r,
+                e.host.is_some()
+                    || e.pattern.is_some()
+                    || e.probe.is_some()
+                    || e.ports.is_some()
+                    || e.scheme.is_some()
+                    || e.http.is_some(),
+                e.note,
+                when,
+                vars,
+            );
         }
         let (kind, anchor) = match (e.host, e.pattern) {
             (Some(h), None) => {

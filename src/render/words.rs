@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use crate::env::runner::RunnerFileProblem;
 use crate::model::Family;
 use crate::probe::connect::{ProxyFailure, ProxyStatus};
 use crate::probe::long_poll::HOLD;
@@ -12,7 +13,6 @@ use crate::probe::outcome::{
     DnsFailure, HttpFailure, Incomplete, Redirected, Step, SystemFailure, TcpFailure, TlsFailure,
     TlsInfo,
 };
-use crate::env::runner::RunnerFileProblem;
 use crate::probe::tls::{AlertHint, CertReason};
 use crate::report::findings::{
     Cut, Finding, FindingKind, LongPollFailure, LongPollOutcome, LongPollReport, StoreName,

@@ -193,7 +193,10 @@ pub fn summarize(
             FindingKind::RunnerEnv { message: n.clone() },
         ));
     }
-    for p in environment.map(|e| e.runner.problems.as_slice()).unwrap_or_default() {
+    for p in environment
+        .map(|e| e.runner.problems.as_slice())
+        .unwrap_or_default()
+    {
         // A runner not configured yet (no .runner) is the usual case for a preflight: a note.
         let severity = match p {
             crate::env::runner::RunnerFileProblem::Missing { .. } => Severity::Note,

@@ -5,6 +5,7 @@ mod audit_meta;
 mod check;
 mod cli_edge;
 mod faults;
+mod fidelity;
 mod firewall;
 mod fuzz;
 mod fuzz_corpus;

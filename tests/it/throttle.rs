@@ -169,8 +169,7 @@ async fn serve_upload(mut s: TcpStream, rate: u64) {
                 }
             }
         }
-        if s
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        if s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
             .await
             .is_err()
         {

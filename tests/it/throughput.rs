@@ -482,13 +482,18 @@ async fn upload_through_a_buffering_relay_is_measured_at_the_slow_reader() {
     let d = direction(&json, "upload");
     assert_eq!(d["verdict"], "fail", "{d:#}");
     assert_eq!(code, 1, "{json:#}");
-    let measured = d["kbps"].as_f64().unwrap_or_else(|| panic!("no rate: {d:#}"));
+    let measured = d["kbps"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no rate: {d:#}"));
     assert!(
         (measured - 32.0).abs() / 32.0 <= TOLERANCE,
         "4 KB/s behind a buffer measured as {measured} kbit/s"
     );
     // --timeout 5 s + --throughput-time 3 s bound the direction.
-    assert!(d["elapsed_ms"].as_u64().unwrap_or(u64::MAX) <= 8_500, "{d:#}");
+    assert!(
+        d["elapsed_ms"].as_u64().unwrap_or(u64::MAX) <= 8_500,
+        "{d:#}"
+    );
     assert!(took.as_secs() < 15, "{took:?}");
 }
 
@@ -507,14 +512,21 @@ async fn an_early_answering_sink_cannot_measure_upload() {
         let (code, json) = measure(&dir, probe.addr, &args).await;
         let d = direction(&json, "upload");
         assert_eq!(d["verdict"], "warn", "{status}: {d:#}");
-        assert!(d["kbps"].is_null(), "{status}: a rate from an early answer: {d:#}");
+        assert!(
+            d["kbps"].is_null(),
+            "{status}: a rate from an early answer: {d:#}"
+        );
         let detail = d["detail"].as_str().unwrap_or("");
         assert!(
             detail.starts_with("cannot measure upload against this URL"),
             "{status}: {detail}"
         );
         assert_eq!(d["failure"]["kind"], "upload_unconfirmable", "{d:#}");
-        let reason = if status == 200 { "connection_close" } else { "refused" };
+        let reason = if status == 200 {
+            "connection_close"
+        } else {
+            "refused"
+        };
         assert_eq!(d["failure"]["reason"], reason, "{d:#}");
         assert_eq!(code, 0, "a WARN does not gate: {json:#}");
     }
