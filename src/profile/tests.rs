@@ -436,15 +436,38 @@ fn a_redirect_entry_is_parsed() {
 #[test]
 fn redirect_errors_point_at_the_line() {
     for (body, line, words) in [
-        ("          url: \"ftp://x.example/f\"\n", 10, "only http:// and https://"),
-        ("          url: \"https://x.example/f\"\n          method: POST\n", 11, "redirect method `POST`"),
-        ("          url: \"https://x.example/f\"\n          size: 0\n", 11, "more than 0 bytes"),
-        ("          url: \"https://x.example/f\"\n          expect: [\"bad name!\"]\n", 11, "bad name!"),
-        ("          url: \"https://x.example/f\"\n          follow: 3\n", 11, "follow"),
+        (
+            "          url: \"ftp://x.example/f\"\n",
+            10,
+            "only http:// and https://",
+        ),
+        (
+            "          url: \"https://x.example/f\"\n          method: POST\n",
+            11,
+            "redirect method `POST`",
+        ),
+        (
+            "          url: \"https://x.example/f\"\n          size: 0\n",
+            11,
+            "more than 0 bytes",
+        ),
+        (
+            "          url: \"https://x.example/f\"\n          expect: [\"bad name!\"]\n",
+            11,
+            "bad name!",
+        ),
+        (
+            "          url: \"https://x.example/f\"\n          follow: 3\n",
+            11,
+            "follow",
+        ),
     ] {
         let e = err(&redirect_profile(body));
         assert_eq!(e.pos.map(|p| p.line), Some(line), "{body}: {e}");
-        assert!(e.to_string().starts_with(&format!("test.yaml:{line}:")), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!("test.yaml:{line}:")),
+            "{e}"
+        );
         assert!(e.to_string().contains(words), "{body}: {e}");
     }
     let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - redirect: {{ url: \"https://x.example/f\" }}\n        host: x.example\n");

@@ -549,14 +549,28 @@ mod tests {
         let mut env = crate::env::RunnerEnv::default();
         assert_eq!(
             download_timeout(&env),
-            DownloadTimeout { seconds: 900, from_variable: false }
+            DownloadTimeout {
+                seconds: 900,
+                from_variable: false
+            }
         );
-        env.set(DOWNLOAD_TIMEOUT_VAR, " 1800 ", crate::env::proxy::Origin::EnvFile);
+        env.set(
+            DOWNLOAD_TIMEOUT_VAR,
+            " 1800 ",
+            crate::env::proxy::Origin::EnvFile,
+        );
         assert_eq!(
             download_timeout(&env),
-            DownloadTimeout { seconds: 1800, from_variable: true }
+            DownloadTimeout {
+                seconds: 1800,
+                from_variable: true
+            }
         );
-        env.set(DOWNLOAD_TIMEOUT_VAR, "soon", crate::env::proxy::Origin::EnvFile);
+        env.set(
+            DOWNLOAD_TIMEOUT_VAR,
+            "soon",
+            crate::env::proxy::Origin::EnvFile,
+        );
         assert_eq!(download_timeout(&env).seconds, 900);
         // 70 kbit/s (the floor) cannot move a 150 MB package in 15 minutes: WARN.
         let m = Measurement {
@@ -565,12 +579,18 @@ mod tests {
         };
         let mut tp = judge(m.clone(), 70, 1 << 20, true, None);
         assert_eq!(tp.verdict, Verdict::Pass);
-        let t = DownloadTimeout { seconds: 900, from_variable: false };
+        let t = DownloadTimeout {
+            seconds: 900,
+            from_variable: false,
+        };
         assess_update(&mut tp, Some((150_000_000, "server")), t);
         let u = tp.directions[0].update.expect("estimate");
         assert!((u.seconds - 1200.0).abs() < 1e-6, "{u:?}");
         assert!(u.too_slow);
-        assert_eq!((tp.directions[0].verdict, tp.verdict), (Verdict::Warn, Verdict::Warn));
+        assert_eq!(
+            (tp.directions[0].verdict, tp.verdict),
+            (Verdict::Warn, Verdict::Warn)
+        );
         let mut tp = judge(m, 70, 1 << 20, true, None);
         assess_update(&mut tp, Some((100_000_000, "profile")), t);
         assert!(!tp.directions[0].update.expect("estimate").too_slow);
