@@ -29,7 +29,11 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
     let rt = super::runtime()?;
 
     let work = async {
-        let outcomes = probe::run(targets, cfg.clone(), progress.clone()).await;
+        // Redirect probes (runner updates) follow their chains beside the other probes.
+        let (outcomes, redirects) = tokio::join!(
+            probe::run(targets, cfg.clone(), progress.clone()),
+            probe::redirect::follow_all(plan.redirects(), cfg.clone())
+        );
         let throughput = match &s.throughput {
             None => None,
             Some(t) => {
@@ -82,12 +86,12 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
                 Some(probe::long_poll::for_plan(cfg, plan, addresses, hold).await)
             }
         };
-        (outcomes, throughput, probed_at, long_poll)
+        (outcomes, redirects, throughput, probed_at, long_poll)
     };
     let finished = super::interruptible(&rt, work);
     // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
     rt.shutdown_timeout(super::SHUTDOWN_GRACE);
-    let (outcomes, throughput, probed_at, long_poll) = match finished {
+    let (outcomes, redirects, mut throughput, probed_at, long_poll) = match finished {
         Ok(r) => r,
         Err(signal) => {
             return Err(Failure::Interrupted(Interrupted {
@@ -99,9 +103,18 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
     progress.finish();
 
     let results = report::judge_all(&outcomes);
-    let mut report = report::build(
+    let redirects = report::redirect::judge_all(redirects, plan);
+    if let Some(tp) = throughput.as_mut() {
+        report::throughput::assess_update(
+            tp,
+            redirects.runner_package_size(),
+            report::throughput::download_timeout(&s.setup.env),
+        );
+    }
+    let mut report = report::build_with(
         plan,
         &results,
+        &redirects,
         RunInfo {
             generated_at,
             hostname: hostname(),

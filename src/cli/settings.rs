@@ -94,7 +94,7 @@ fn profile_input(p: &ProfileArgs) -> Option<(&'static str, &Path)> {
 
 impl CheckSettings {
     pub fn new(args: CheckArgs) -> Result<CheckSettings, InputError> {
-        let plan = plan_of(&args.profile.profile, &args.select)?;
+        let mut plan = plan_of(&args.profile.profile, &args.select)?;
         let net = &args.network;
         let setup = crate::env::Environment::load(&crate::env::EnvOptions {
             runner_dir: net.runner_dir.clone(),
@@ -104,6 +104,18 @@ impl CheckSettings {
             public_roots: net.public_roots.clone(),
         })
         .map_err(|e| InputError::usage(env_error_words(&e)))?;
+        // The hosts this runner is configured for (`.runner`, `.credentials`) are probed too.
+        let configured: Vec<plan::ConfiguredUrl> = setup
+            .runner
+            .urls
+            .iter()
+            .map(|u| plan::ConfiguredUrl {
+                file: u.file.name(),
+                field: u.field,
+                url: &u.url,
+            })
+            .collect();
+        plan::add_configured(&mut plan, &configured);
         // The runner's store, read once: the TLS checks verify against it.
         let trust = setup.stores.runner.trust();
         for r in &args.overrides.resolve {

@@ -140,6 +140,7 @@ pub fn title(c: &RootCause) -> String {
         RootCause::ThroughputBelowFloor { .. } => "throughput below the floor".into(),
         RootCause::ClockSkew { .. } => "clock skew".into(),
         RootCause::TimeLimit { .. } => "run time limit reached".into(),
+        RootCause::UpdatePathBlocked { .. } => "runner update download does not arrive".into(),
         RootCause::Unexplained {
             host, direction, ..
         } => match (host, direction) {
@@ -385,6 +386,28 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
                 String::new()
             }
         ),
+        RootCause::UpdatePathBlocked {
+            hosts,
+            status,
+            unlisted,
+            stopped,
+        } => {
+            let mut why = Vec::new();
+            if let Some(s) = status {
+                why.push(format!("the chain ends in {s} instead of the file"));
+            }
+            if *stopped {
+                why.push("the redirect cannot be followed as the runner follows it".to_string());
+            }
+            if *unlisted {
+                why.push("it reaches a host the profile does not list, which rules built from the profile block".to_string());
+            }
+            format!(
+                "The download the runner updates itself from does not arrive at {}: {}.",
+                hosts.join(", "),
+                why.join("; ")
+            )
+        }
         RootCause::TimeLimit { limit_ms, names: k } => format!(
             "{} {} not finished within the run's time limit of {} (--max-time).",
             plural(*k, "name"),
@@ -538,6 +561,10 @@ pub fn fix(d: &Diagnosis) -> String {
         ),
         RootCause::ClockSkew { .. } => "synchronise the clock (NTP: systemd-timesyncd, chrony)".into(),
         RootCause::TimeLimit { .. } => "raise --max-time, or fix what makes these names slow (their rows show with --verbose)".into(),
+        RootCause::UpdatePathBlocked { hosts, .. } => format!(
+            "allow HTTPS (443) to {} — the redirect targets of github.com's release downloads (release-assets.githubusercontent.com) — through the firewall and proxy; without it runner updates and most setup-* actions fail",
+            hosts.join(", ")
+        ),
         RootCause::Unexplained { host, phase, port, direction } => {
             let h = host.clone().unwrap_or_default();
             let p = port.unwrap_or(443);

@@ -21,6 +21,9 @@ pub fn render(report: &Report) -> String {
                 continue;
             };
             for (e, je) in cap.entries.iter().zip(entries.iter_mut()) {
+                if let (Some(r), Some(jr)) = (&e.redirect, je.get_mut("redirect")) {
+                    set(jr, "chain", Some(words::redirect_chain(r)));
+                }
                 let Some(targets) = je.get_mut("targets").and_then(Value::as_array_mut) else {
                     continue;
                 };

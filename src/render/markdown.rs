@@ -249,11 +249,19 @@ fn capability(c: &CapabilityReport) -> String {
             ));
             continue;
         }
-        for t in &e.targets {
+        for (i, t) in e.targets.iter().enumerate() {
             let name = if e.wildcard {
                 format!("{} (for {})", code(&t.host), code(&e.pattern))
             } else {
                 code(&t.host)
+            };
+            let name = match &e.redirect {
+                Some(r) if i == 0 => format!(
+                    "{name} (redirect: {})",
+                    cell(&super::words::redirect_chain(r))
+                ),
+                Some(_) => format!("{name} (redirect hop {})", i + 1),
+                None => name,
             };
             s.push_str(&format!(
                 "| {name} | {} | {} | {} | {} |\n",

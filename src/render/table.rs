@@ -190,6 +190,12 @@ fn capability(cap: &CapabilityReport, diagnosis: &[Diagnosis], style: &Style) ->
                 "〃".to_string()
             };
             let entry = if !e.wildcard { String::new() } else { entry };
+            // A redirect probe: the chain on its first hop's row.
+            let entry = match &e.redirect {
+                Some(r) if i == 0 => format!("redirect: {}", super::words::redirect_chain(r)),
+                Some(_) => "〃".to_string(),
+                None => entry,
+            };
             t.add_row(vec![
                 Cell::new(entry),
                 Cell::new(match tr.route {

@@ -242,6 +242,19 @@ pub enum RootCause {
     },
     /// The run's time limit ended probes before they finished.
     TimeLimit { limit_ms: u64, names: usize },
+    /// A followed download (the runner's update package) does not end in the file: a hop
+    /// answers with another status, cannot be followed, or reaches a host the profile does not
+    /// list (rules built from the profile would block it).
+    UpdatePathBlocked {
+        /// The hosts whose hop does not lead on, in report order.
+        hosts: Vec<String>,
+        /// The status the chain ended in, when that is the reason.
+        status: Option<u16>,
+        /// The chain reached hosts the profile does not list.
+        unlisted: bool,
+        /// The chain could not be followed (no Location, a bad one, a downgrade, too many hops).
+        stopped: bool,
+    },
     /// Nothing else explains it: the target's (or the throughput's) own cause stands.
     Unexplained {
         /// The name; `None` for the throughput measurement.
@@ -274,6 +287,7 @@ impl RootCause {
             RootCause::ThroughputBelowFloor { .. } => "throughput_below_floor",
             RootCause::ClockSkew { .. } => "clock_skew",
             RootCause::TimeLimit { .. } => "time_limit",
+            RootCause::UpdatePathBlocked { .. } => "update_path_blocked",
             RootCause::Unexplained { .. } => "unexplained",
         }
     }
@@ -344,6 +358,8 @@ enum Signal {
         phase: Option<Phase>,
         port: Option<u16>,
     },
+    /// A redirect chain's hop that does not lead to the download.
+    UpdatePath(super::redirect::RedirectCause),
 }
 
 /// The last two labels of a name: `actions.githubusercontent.com` → `githubusercontent.com`.
@@ -394,6 +410,7 @@ fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
     match cause {
         Cause::Incomplete(Incomplete::MaxTime { limit }) => Signal::TimeLimit(ms(*limit)),
         Cause::Incomplete(_) => other(None, None),
+        Cause::Redirect(c) => Signal::UpdatePath(c.clone()),
         Cause::Dns(DnsProblem::Failed { failure }) => match failure {
             DnsFailure::Timeout { servers, after } => Signal::ResolverSilent {
                 servers: servers.clone(),
@@ -705,6 +722,37 @@ fn group(report: &Report) -> Vec<Group> {
         g.own_verdict = Some(Verdict::Warn);
         g.extra_hosts = vec![c.host.clone()];
         groups.push(g);
+    }
+
+    // A followed download that does not end in the file: one cause for every such hop.
+    let update: Vec<(Loc, &super::redirect::RedirectCause)> = items
+        .iter()
+        .filter_map(|(l, _, s)| match s {
+            Signal::UpdatePath(c) => Some((*l, c)),
+            _ => None,
+        })
+        .collect();
+    if !update.is_empty() {
+        use super::redirect::RedirectCause as R;
+        let mut hosts: Vec<String> = Vec::new();
+        for (l, _) in &update {
+            let h = &target_at(report, *l).host;
+            if !hosts.contains(h) {
+                hosts.push(h.clone());
+            }
+        }
+        groups.push(Group::new(
+            RootCause::UpdatePathBlocked {
+                hosts,
+                status: update.iter().find_map(|(_, c)| match c {
+                    R::Status { status } => Some(*status),
+                    _ => None,
+                }),
+                unlisted: update.iter().any(|(_, c)| matches!(c, R::Unlisted { .. })),
+                stopped: update.iter().any(|(_, c)| matches!(c, R::Stopped { .. })),
+            },
+            update.iter().map(|(l, _)| *l).collect(),
+        ));
     }
 
     // The run's time limit.

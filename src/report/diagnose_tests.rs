@@ -84,6 +84,8 @@ fn http(port: u16, addr: &str, fingerprint: bool, server: &str, status: u16) -> 
                 header_present: Some(fingerprint),
                 server: Some(server.into()),
                 date: None,
+                location: None,
+                total_size: None,
             },
             proxy: None,
             failure: None,
@@ -272,6 +274,8 @@ fn report(caps: Vec<(&str, bool, Vec<TargetOutcome>)>) -> Report {
                         pattern: t.host.clone(),
                         wildcard: false,
                         note: None,
+                        origin: None,
+                        redirect: None,
                         verdict: t.verdict,
                         targets: vec![t],
                     }

@@ -9,10 +9,11 @@ pub mod diagnose;
 pub mod fail_on;
 pub mod findings;
 
+pub mod redirect;
 pub mod throughput;
 mod verdict;
 
-pub use aggregate::{build, judge_all, RunInfo};
+pub use aggregate::{build, build_with, judge_all, RunInfo};
 pub use diagnose::{Diagnosis, RootCause};
 pub use fail_on::FailOn;
 pub use throughput::{DirectionResult, ThroughputReport};
@@ -126,6 +127,9 @@ pub enum Cause {
     },
     /// The probe did not finish.
     Incomplete(Incomplete),
+    /// A redirect hop that did not lead to the download, or led to a host the profile does
+    /// not list.
+    Redirect(redirect::RedirectCause),
 }
 
 /// Everything learned about one probed name.
@@ -165,6 +169,12 @@ pub struct EntryReport {
     pub note: Option<String>,
     pub verdict: Verdict,
     pub targets: Vec<TargetResult>,
+    /// A redirect probe: the chain (its hops' names are the `targets`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<redirect::RedirectResult>,
+    /// Where the entry comes from when not from the profile (the runner's own settings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::plan::EntryOrigin>,
 }
 
 #[derive(Debug, Clone, Serialize)]

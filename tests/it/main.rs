@@ -6,6 +6,7 @@ mod check;
 mod cli_edge;
 mod diagnosis;
 mod faults;
+mod fidelity;
 mod firewall;
 mod fleet;
 mod fuzz;
