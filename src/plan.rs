@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::InputError;
+pub use crate::error::{PlanError, Selection};
 use crate::model::host::{check_hostname, check_pattern};
 use crate::model::{HttpSpec, Method};
 use crate::profile::{substitute, EntryKind, Profile};
@@ -201,60 +202,6 @@ impl Plan {
         out
     }
 }
-
-/// Which list a capability id came from (the command layer names the flag).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Selection {
-    /// Only these capabilities are probed.
-    Only,
-    /// These capabilities are made gating.
-    Require,
-}
-
-/// The user's selection or variables do not fit the profile (exit 2). Typed: the command layer
-/// words it and names the flags (`cli::input_words`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PlanError {
-    UnknownCapability {
-        selection: Selection,
-        id: String,
-        profile: String,
-        valid: String,
-    },
-    /// The capability's `when` condition does not hold for these variables.
-    InactiveCapability {
-        selection: Selection,
-        id: String,
-        condition: String,
-    },
-    /// The same variable given twice: which value was meant is not clear.
-    DuplicateVar {
-        name: String,
-        first: String,
-        second: String,
-    },
-    UnknownVariable {
-        name: String,
-        profile: String,
-        known: Vec<String>,
-    },
-    NotAllowed {
-        name: String,
-        value: String,
-        allowed: Vec<String>,
-    },
-    /// A control character or `$` in a value.
-    BadValue { name: String },
-    /// A required variable without a value; `description` is " (what it is)" or empty.
-    MissingVariable {
-        name: String,
-        profile: String,
-        description: String,
-    },
-}
-
-impl std::error::Error for PlanError {}
 
 /// A URL from the runner's own settings (`.runner`, `.credentials`).
 #[derive(Debug, Clone)]

@@ -626,7 +626,7 @@ pub fn markdown(diagnosis: &[Diagnosis], details: &Details) -> String {
     if diagnosis.is_empty() {
         return String::new();
     }
-    let cell = super::markdown::cell;
+    let cell = super::escape::markdown_cell;
     let mut s = format!("### Diagnosis: {}\n\n", plural(diagnosis.len(), "cause"));
     for d in diagnosis {
         let badge = match d.verdict {

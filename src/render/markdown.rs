@@ -14,22 +14,7 @@ fn badge(v: Verdict) -> &'static str {
     }
 }
 
-/// Text for a table cell: Markdown punctuation escaped, line breaks as `<br>`.
-pub fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\r' => {}
-            '\n' => out.push_str("<br>"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use super::escape::markdown_cell as cell;
 
 /// A host name or pattern as inline code (names never contain a backtick or `|`).
 fn code(s: &str) -> String {
