@@ -4,9 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::InputError;
+pub use crate::error::{PlanError, Selection};
 use crate::model::host::{check_hostname, check_pattern};
-use crate::model::HttpSpec;
+use crate::model::{HttpSpec, Method};
 use crate::profile::{substitute, EntryKind, Profile};
+
+/// At most this many requests along a redirect chain, the first one included.
+pub const MAX_REDIRECT_HOPS: usize = 5;
 
 /// What the user chose on top of the profile.
 #[derive(Debug, Clone, Default)]
@@ -64,11 +68,59 @@ pub struct PlannedCapability {
 
 #[derive(Debug, Clone)]
 pub struct PlannedEntry {
-    /// The documented name or wildcard pattern.
+    /// The documented name or wildcard pattern (a redirect probe: its first host).
     pub pattern: String,
     pub wildcard: bool,
     pub note: Option<String>,
     pub targets: Vec<Target>,
+    /// A redirect probe: its hops are found and probed as they come (`targets` is empty).
+    pub redirect: Option<PlannedRedirect>,
+    /// Where the entry comes from when it is not the profile's.
+    pub origin: Option<EntryOrigin>,
+}
+
+/// Where a planned entry comes from, when not from the profile.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EntryOrigin {
+    /// A URL in the runner's own settings (`.runner`, `.credentials`).
+    RunnerFile { file: String, field: String },
+}
+
+/// A redirect probe with its variables filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PlannedRedirect {
+    pub url: String,
+    /// GET (with `Range: bytes=0-0`) or HEAD.
+    pub method: Method,
+    /// Hosts the profile says the chain reaches.
+    pub expect: Vec<String>,
+    /// The size the profile states for what the URL serves.
+    pub size: Option<u64>,
+    /// The runner's own update package.
+    pub runner_package: bool,
+    /// The fingerprint header of each host the profile gives one (host → header name): every
+    /// hop to such a host is checked for it.
+    pub fingerprints: BTreeMap<String, String>,
+}
+
+impl PlannedRedirect {
+    /// The first host of the chain.
+    pub fn first_host(&self) -> Option<String> {
+        crate::model::parse_url(&self.url).ok().map(|u| u.host)
+    }
+
+    /// The first host and the expected ones, each once: what firewall rules need without
+    /// network.
+    pub fn known_hosts(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.first_host().into_iter().collect();
+        for h in &self.expect {
+            if !out.contains(h) {
+                out.push(h.clone());
+            }
+        }
+        out
+    }
 }
 
 /// One name to probe and what to do with it.
@@ -95,17 +147,40 @@ pub struct Endpoint {
 }
 
 impl Plan {
-    /// Every distinct host name in the plan, in first-seen order.
+    /// Every distinct host name in the plan, in first-seen order (a redirect probe's first
+    /// host and the hosts the profile says it reaches included).
     pub fn hosts(&self) -> Vec<String> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
         for c in &self.capabilities {
             for e in &c.entries {
-                for t in &e.targets {
-                    if seen.insert(t.host.clone()) {
-                        out.push(t.host.clone());
+                let redirect_hosts = e.redirect.iter().flat_map(|r| r.known_hosts());
+                for h in e
+                    .targets
+                    .iter()
+                    .map(|t| t.host.clone())
+                    .chain(redirect_hosts)
+                {
+                    if seen.insert(h.clone()) {
+                        out.push(h);
                     }
                 }
+            }
+        }
+        out
+    }
+
+    /// Every distinct redirect probe, in first-seen order.
+    pub fn redirects(&self) -> Vec<PlannedRedirect> {
+        let mut out: Vec<PlannedRedirect> = Vec::new();
+        for r in self
+            .capabilities
+            .iter()
+            .flat_map(|c| &c.entries)
+            .filter_map(|e| e.redirect.as_ref())
+        {
+            if !out.contains(r) {
+                out.push(r.clone());
             }
         }
         out
@@ -128,59 +203,101 @@ impl Plan {
     }
 }
 
-/// Which list a capability id came from (the command layer names the flag).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Selection {
-    /// Only these capabilities are probed.
-    Only,
-    /// These capabilities are made gating.
-    Require,
+/// A URL from the runner's own settings (`.runner`, `.credentials`).
+#[derive(Debug, Clone)]
+pub struct ConfiguredUrl<'a> {
+    pub file: &'a str,
+    pub field: &'a str,
+    pub url: &'a crate::model::HttpUrl,
 }
 
-/// The user's selection or variables do not fit the profile (exit 2). Typed: the command layer
-/// words it and names the flags (`cli::input_words`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PlanError {
-    UnknownCapability {
-        selection: Selection,
-        id: String,
-        profile: String,
-        valid: String,
-    },
-    /// The capability's `when` condition does not hold for these variables.
-    InactiveCapability {
-        selection: Selection,
-        id: String,
-        condition: String,
-    },
-    /// The same variable given twice: which value was meant is not clear.
-    DuplicateVar {
-        name: String,
-        first: String,
-        second: String,
-    },
-    UnknownVariable {
-        name: String,
-        profile: String,
-        known: Vec<String>,
-    },
-    NotAllowed {
-        name: String,
-        value: String,
-        allowed: Vec<String>,
-    },
-    /// A control character or `$` in a value.
-    BadValue { name: String },
-    /// A required variable without a value; `description` is " (what it is)" or empty.
-    MissingVariable {
-        name: String,
-        profile: String,
-        description: String,
-    },
+/// The check of a URL the runner is configured with: the service's own health path with its
+/// fingerprint (runner-network-facts.md, "Health paths with fingerprints"), else the check the
+/// plan already gives the host, else TLS only.
+fn configured_check(c: &ConfiguredUrl, plan: &Plan) -> Option<HttpSpec> {
+    let base = c.url.path.split('?').next().unwrap_or("/");
+    let dir = if base.ends_with('/') {
+        base.to_string()
+    } else {
+        format!("{base}/")
+    };
+    let spec = |path: String, header: &str| HttpSpec {
+        method: Method::Get,
+        path,
+        expect_header: Some(header.to_string()),
+        first_byte: false,
+    };
+    match c.field {
+        // The Actions service the runner is registered with: `{ServerUrl}_apis/connectionData`.
+        "ServerUrl" => return Some(spec(format!("{dir}_apis/connectionData"), "x-vss-e2eid")),
+        // The broker: `/health`.
+        "ServerUrlV2" => return Some(spec(format!("{dir}health"), "x-github-request-id")),
+        // The token service: its `_apis/health` beside the token endpoint.
+        "authorizationUrl" => {
+            if let Some(i) = base.find("/_apis/") {
+                return Some(spec(format!("{}/_apis/health", &base[..i]), "x-vss-e2eid"));
+            }
+        }
+        _ => {}
+    }
+    plan.targets()
+        .into_iter()
+        .filter(|t| t.host == c.url.host)
+        .flat_map(|t| t.endpoints)
+        .find_map(|e| {
+            e.http
+                .filter(|h| h.expect_header.is_some() && h.method == Method::Get)
+        })
 }
 
-impl std::error::Error for PlanError {}
+/// Add the hosts the runner is configured with to the `essential` capability (else the first
+/// gating one), each as its own entry marked with the file and field it came from. Nothing is
+/// added when that capability is not part of the plan (`--capability`).
+pub fn add_configured(plan: &mut Plan, urls: &[ConfiguredUrl]) {
+    let Some(ci) = plan
+        .capabilities
+        .iter()
+        .position(|c| c.id == "essential")
+        .or_else(|| plan.capabilities.iter().position(|c| c.gating))
+    else {
+        return;
+    };
+    let mut added = Vec::new();
+    for c in urls {
+        let http = configured_check(c, plan);
+        let target = Target {
+            host: c.url.host.clone(),
+            endpoints: vec![Endpoint {
+                port: c.url.port,
+                proto: if c.url.tls { Proto::Https } else { Proto::Http },
+                http,
+            }],
+        };
+        let known = plan.capabilities[ci]
+            .entries
+            .iter()
+            .chain(added.iter())
+            .any(|e: &PlannedEntry| e.targets.contains(&target));
+        if known {
+            continue;
+        }
+        added.push(PlannedEntry {
+            pattern: c.url.host.clone(),
+            wildcard: false,
+            note: Some(format!(
+                "from {} ({}): a host this runner is configured for",
+                c.file, c.field
+            )),
+            targets: vec![target],
+            redirect: None,
+            origin: Some(EntryOrigin::RunnerFile {
+                file: c.file.to_string(),
+                field: c.field.to_string(),
+            }),
+        });
+    }
+    plan.capabilities[ci].entries.extend(added);
+}
 
 /// Build the plan. Errors are the user's (exit 2): unknown or missing variables, values not
 /// allowed, unknown capabilities, names that are not host names once filled in.
@@ -219,6 +336,7 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
         }
     }
     let lookup = |name: &str| vars.get(name).cloned();
+    let fingerprints = fingerprints(profile, &lookup);
     let mut capabilities = Vec::new();
     let mut inactive = Vec::new();
     for cap in &profile.capabilities {
@@ -310,6 +428,8 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
                             host,
                             endpoints: endpoints(&entry.ports, &entry.http)?,
                         }],
+                        redirect: None,
+                        origin: None,
                     }
                 }
                 EntryKind::Pattern(p) => {
@@ -333,6 +453,38 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
                         wildcard: true,
                         note: entry.note.clone(),
                         targets,
+                        redirect: None,
+                        origin: None,
+                    }
+                }
+                EntryKind::Redirect(r) => {
+                    let url = fill(&r.url)?;
+                    let first = crate::model::parse_url(&url).map_err(|e| {
+                        InputError::usage(format!(
+                            "capability `{}`: redirect URL {e} (from the profile with variables filled in)",
+                            cap.id
+                        ))
+                    })?;
+                    let mut expect = Vec::new();
+                    for h in &r.expect {
+                        let h = fill(h)?;
+                        check_name(&h, "redirect host")?;
+                        expect.push(h);
+                    }
+                    PlannedEntry {
+                        pattern: first.host.clone(),
+                        wildcard: false,
+                        note: entry.note.clone(),
+                        targets: Vec::new(),
+                        redirect: Some(PlannedRedirect {
+                            url,
+                            method: r.method,
+                            expect,
+                            size: r.size,
+                            runner_package: r.runner_package,
+                            fingerprints: fingerprints.clone(),
+                        }),
+                        origin: None,
                     }
                 }
             };
@@ -373,6 +525,36 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
         capabilities,
         inactive,
     })
+}
+
+/// The fingerprint header of every exact name the profile checks with one (the first one
+/// given wins), for the hosts a redirect meets.
+fn fingerprints(
+    profile: &Profile,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for e in profile.capabilities.iter().flat_map(|c| &c.entries) {
+        let named: Vec<(&String, &Option<HttpSpec>)> = match &e.kind {
+            EntryKind::Host(h) => vec![(h, &e.http)],
+            EntryKind::Pattern(_) => e
+                .probes
+                .iter()
+                .map(|p| (&p.host, if p.http.is_some() { &p.http } else { &e.http }))
+                .collect(),
+            EntryKind::Redirect(_) => vec![],
+        };
+        for (host, http) in named {
+            let (Ok(host), Some(header)) = (
+                substitute(host, lookup),
+                http.as_ref().and_then(|h| h.expect_header.clone()),
+            ) else {
+                continue;
+            };
+            out.entry(host).or_insert(header);
+        }
+    }
+    out
 }
 
 fn effective_vars(

@@ -147,6 +147,9 @@ pub struct CheckArgs {
     /// No progress display on standard error
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Table: show every row, also those a root cause of the Diagnosis explains (folded into "N names: see cause K" otherwise)
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     #[command(flatten)]
     pub throughput: ThroughputArgs,
     #[command(flatten)]
@@ -243,6 +246,17 @@ pub struct PipelineArgs {
         env = "RUNNER_PREFLIGHT_LABELS"
     )]
     pub labels: Vec<(String, String)>,
+}
+
+/// `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A JSON report written by `check --format json` or `--output-json`
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ExplainFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -495,6 +509,17 @@ pub enum FleetFormatArg {
     Json,
     /// One self-contained HTML page: a heat map with per-host details
     Html,
+}
+
+/// `--format` of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// The Diagnosis block as the table report prints it
+    Table,
+    /// The Diagnosis section of the Markdown summary
+    Markdown,
+    /// `{"diagnosis": [...]}` with each cause's summary and fix
+    Json,
 }
 
 /// `--format` of `audit` and `meta diff`. The audit and meta modules have one render function

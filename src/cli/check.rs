@@ -52,7 +52,11 @@ pub(super) async fn run_once(
     let started = Instant::now();
     let generated_at = now_rfc3339();
     let work = async {
-        let outcomes = probe::run(targets, cfg.clone(), progress.clone()).await;
+        // Redirect probes (runner updates) follow their chains beside the other probes.
+        let (outcomes, redirects) = tokio::join!(
+            probe::run(targets, cfg.clone(), progress.clone()),
+            probe::redirect::follow_all(plan.redirects(), cfg.clone())
+        );
         let throughput = match s.throughput.as_ref().filter(|_| extras) {
             None => None,
             Some(t) => {
@@ -105,14 +109,23 @@ pub(super) async fn run_once(
                 Some(probe::long_poll::for_plan(cfg, plan, addresses, hold).await)
             }
         };
-        (outcomes, throughput, probed_at, long_poll)
+        (outcomes, redirects, throughput, probed_at, long_poll)
     };
-    let (outcomes, throughput, probed_at, long_poll) = work.await;
+    let (outcomes, redirects, mut throughput, probed_at, long_poll) = work.await;
 
     let results = report::judge_all(&outcomes);
-    let mut report = report::build(
+    let redirects = report::redirect::judge_all(redirects, plan);
+    if let Some(tp) = throughput.as_mut() {
+        report::throughput::assess_update(
+            tp,
+            redirects.runner_package_size(),
+            report::throughput::download_timeout(&s.setup.env),
+        );
+    }
+    let mut report = report::build_with(
         plan,
         &results,
+        &redirects,
         RunInfo {
             generated_at,
             hostname: hostname(),

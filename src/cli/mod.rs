@@ -13,6 +13,7 @@ use crate::error::{InputError, EXIT_INPUT};
 mod args;
 mod check;
 mod ci;
+mod explain;
 mod fleet;
 mod input_words;
 mod output;
@@ -23,7 +24,10 @@ mod rules;
 mod serve;
 mod settings;
 
-use args::{AuditArgs, CheckArgs, FirewallArgs, FleetArgs, MetaCommand, ProfileCommand, ServeArgs};
+use args::{
+    AuditArgs, CheckArgs, ExplainArgs, FirewallArgs, FleetArgs, MetaCommand, ProfileCommand,
+    ServeArgs,
+};
 pub use profile_cmd::show_plan;
 
 const AFTER_HELP: &str = "\
@@ -67,6 +71,8 @@ pub enum Command {
     /// Export metrics: run the check on a schedule and serve /metrics (Prometheus), /report.json, /healthz, /probe
     #[command(after_help = serve::AFTER_HELP)]
     Serve(ServeArgs),
+    /// Print the Diagnosis (root causes and fixes) of a saved JSON report again, without probing
+    Explain(ExplainArgs),
     /// List the built-in profiles
     Profiles,
     /// Show or validate a profile
@@ -171,6 +177,7 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Profile(cmd) => profile_cmd::profile(cmd),
         Command::Check(args) => check::check(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Explain(args) => explain::explain(args),
         Command::Firewall(args) => rules::firewall_cmd(args),
         Command::Audit(args) => rules::audit_cmd(args),
         Command::Meta(cmd) => rules::meta_cmd(cmd),

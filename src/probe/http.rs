@@ -131,6 +131,8 @@ where
         header_present: None,
         server: None,
         date: None,
+        location: None,
+        total_size: None,
     };
     let fut = async {
         let default_port = if tls { 443 } else { 80 };
@@ -157,6 +159,9 @@ where
             .header("connection", "close");
         if spec.method == Method::Post {
             req = req.header("content-type", "application/json");
+        }
+        if spec.first_byte {
+            req = req.header("range", "bytes=0-0");
         }
         if let Some(Some(auth)) = &via_proxy {
             req = req.header("proxy-authorization", auth.as_str());
@@ -198,12 +203,41 @@ where
     };
     info.server = header("server");
     info.date = header("date");
+    if resp.status().is_redirection() {
+        info.location = header("location");
+    }
+    info.total_size = total_size(
+        resp.status().as_u16(),
+        header("content-range").as_deref(),
+        header("content-length").as_deref(),
+    );
     if let Some(h) = &spec.expect_header {
         info.header_present = Some(resp.headers().contains_key(h.as_str()));
     }
     HttpOutcome {
         info,
         failure: None,
+    }
+}
+
+/// The whole size of the resource: `Content-Range: bytes 0-0/TOTAL` of a 206, else the
+/// `Content-Length` of a 200 (a HEAD or a server that ignored the range).
+pub fn total_size(
+    status: u16,
+    content_range: Option<&str>,
+    content_length: Option<&str>,
+) -> Option<u64> {
+    match status {
+        206 => content_range?
+            .trim()
+            .strip_prefix("bytes")?
+            .rsplit_once('/')?
+            .1
+            .trim()
+            .parse()
+            .ok(),
+        200 => content_length?.trim().parse().ok(),
+        _ => None,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod long_poll;
 pub mod lookup;
 pub mod outcome;
 pub mod overrides;
+pub mod redirect;
 pub mod tcp;
 pub mod throughput;
 pub mod tls;
@@ -81,28 +82,34 @@ struct Shared {
     sem: Semaphore,
 }
 
+impl Shared {
+    fn new(cfg: ProbeConfig) -> Shared {
+        let dns_client = match &cfg.dns {
+            DnsMode::Servers(s) => Some(dns::DnsClient {
+                servers: s.clone(),
+                timeout: cfg.timeout,
+            }),
+            DnsMode::System => dns::system_servers().ok().map(|servers| dns::DnsClient {
+                servers,
+                timeout: cfg.timeout,
+            }),
+        };
+        Shared {
+            dns_client,
+            dns_cache: std::sync::Mutex::new(HashMap::new()),
+            sem: Semaphore::new(cfg.concurrency.max(1)),
+            cfg,
+        }
+    }
+}
+
 /// Probe every target. Finishes within `max_time` (plus a little to assemble results).
 pub async fn run(
     targets: Vec<Target>,
     cfg: ProbeConfig,
     progress: Arc<dyn Progress>,
 ) -> HashMap<Target, TargetOutcome> {
-    let dns_client = match &cfg.dns {
-        DnsMode::Servers(s) => Some(dns::DnsClient {
-            servers: s.clone(),
-            timeout: cfg.timeout,
-        }),
-        DnsMode::System => dns::system_servers().ok().map(|servers| dns::DnsClient {
-            servers,
-            timeout: cfg.timeout,
-        }),
-    };
-    let shared = Arc::new(Shared {
-        dns_client,
-        dns_cache: std::sync::Mutex::new(HashMap::new()),
-        sem: Semaphore::new(cfg.concurrency.max(1)),
-        cfg,
-    });
+    let shared = Arc::new(Shared::new(cfg));
     progress.start(targets.len());
     let deadline = tokio::time::Instant::now() + shared.cfg.max_time;
     let mut set = tokio::task::JoinSet::new();

@@ -169,6 +169,13 @@ pub struct HttpInfo {
     pub header_present: Option<bool>,
     pub server: Option<String>,
     pub date: Option<String>,
+    /// `Location` of a redirect (3xx).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub location: Option<String>,
+    /// The whole size of what the URL serves: the total of `Content-Range` (206), else
+    /// `Content-Length` of a 200.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub total_size: Option<u64>,
 }
 
 /// A `--connect-to` rule that redirected a connection.

@@ -4,7 +4,7 @@
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use serde_json::{json, Map, Value};
 
-use super::markdown::cell as md;
+use super::escape::markdown_cell as md;
 use super::table::Style;
 use crate::fleet::diff::{CapabilityChange, FleetDiff, HostChange, HostLine};
 use crate::fleet::{Difference, Explanation, Fleet, Host, ParseError, Problem, Skipped, Spread};

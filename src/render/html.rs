@@ -288,6 +288,18 @@ struct ProblemView {
     cause: String,
 }
 
+/// One root cause of the diagnosis, numbered as the other formats number it.
+#[derive(Serialize)]
+struct CauseView {
+    id: usize,
+    verdict: &'static str,
+    verdict_label: &'static str,
+    title: String,
+    summary: String,
+    fix: String,
+    blocks: String,
+}
+
 #[derive(Serialize)]
 struct FindingView {
     severity: &'static str,
@@ -337,6 +349,7 @@ struct ReportPage {
     headline: String,
     labels: Vec<String>,
     diagnosis_title: &'static str,
+    causes: Vec<CauseView>,
     problems: Vec<ProblemView>,
     findings: Vec<FindingView>,
     summary: String,
@@ -497,6 +510,20 @@ pub fn report(r: &Report) -> String {
             cause: words::capability_cause(c).unwrap_or_default(),
         })
         .collect::<Vec<_>>();
+    let details = super::diagnosis::details(r);
+    let causes = r
+        .diagnosis
+        .iter()
+        .map(|d| CauseView {
+            id: d.id,
+            verdict: class(d.verdict),
+            verdict_label: d.verdict.label(),
+            title: super::diagnosis::title(&d.cause),
+            summary: super::diagnosis::summary(d, details.get(&d.id).map(String::as_str)),
+            fix: super::diagnosis::fix(d),
+            blocks: super::diagnosis::blocks(d),
+        })
+        .collect::<Vec<_>>();
     let s = &r.summary;
     let page = ReportPage {
         page_title: format!("{} — {} — runner-preflight", r.verdict.label(), r.hostname),
@@ -515,6 +542,7 @@ pub fn report(r: &Report) -> String {
         } else {
             "What does not pass, and why"
         },
+        causes,
         problems,
         findings: r
             .network

@@ -2,6 +2,8 @@
 
 pub mod annotations;
 pub mod audit;
+pub mod diagnosis;
+pub mod escape;
 pub mod firewall;
 pub mod fleet;
 pub mod html;

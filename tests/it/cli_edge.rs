@@ -131,6 +131,7 @@ async fn interrupt_check(signal: &str, dir: &Path) -> (Output, Duration) {
     let pid = child.id().to_string();
     let stderr = child.stderr.take().expect("stderr");
     let signal = signal.to_string();
+    let asked = dns.query_counter();
     let (out, elapsed) = tokio::task::spawn_blocking(move || {
         let mut lines = BufReader::new(stderr).lines();
         let mut said = Vec::new();
@@ -142,6 +143,16 @@ async fn interrupt_check(signal: &str, dir: &Path) -> (Output, Duration) {
             if probing {
                 break;
             }
+        }
+        // The signal must come while the question is out, not before it was sent: wait for the
+        // server to have it (bounded by the check's own 60 s timeout, far longer than needed).
+        let waiting = Instant::now();
+        while asked.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(30),
+                "no DNS question within 30 s"
+            );
+            std::thread::yield_now();
         }
         let sent = Instant::now();
         let kill = std::process::Command::new("kill")

@@ -4,7 +4,9 @@
 mod audit_meta;
 mod check;
 mod cli_edge;
+mod diagnosis;
 mod faults;
+mod fidelity;
 mod firewall;
 mod fleet;
 mod fuzz;

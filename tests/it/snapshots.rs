@@ -16,6 +16,7 @@ fn report(name: &str) -> runner_preflight::report::Report {
 const PLAIN: Style = Style {
     color: false,
     width: 0,
+    verbose: false,
 };
 
 fn all_formats(name: &str) {
