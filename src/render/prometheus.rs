@@ -147,6 +147,11 @@ struct VerdictLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
     result: String,
 }
@@ -464,6 +469,20 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
             gauge(f64::from(tp.min_kbps) * 1000.0 / 8.0),
         );
     }
+
+    let causes = Family::<KindLabels, Gauge>::default();
+    for d in &r.diagnosis {
+        causes
+            .get_or_create(&KindLabels {
+                kind: d.kind().into(),
+            })
+            .inc();
+    }
+    reg.register(
+        "diagnosis_causes",
+        "Root causes the diagnosis of the last run found, by kind (e.g. resolver_unreachable, tcp_blocked, tls_interception); kinds not found have no series",
+        causes,
+    );
 
     if let Some(clock) = &r.network.clock {
         reg.register_with_unit(

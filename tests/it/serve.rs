@@ -563,6 +563,20 @@ async fn serve_answers_metrics_report_healthz_and_probe() {
             "{phase}: {m}"
         );
     }
+    // The diagnosis: the refused port is one root cause, counted by kind.
+    let kinds: Vec<&str> = m
+        .lines()
+        .filter(|l| l.starts_with("runner_preflight_diagnosis_causes{"))
+        .collect();
+    assert_eq!(kinds.len(), 1, "{m}");
+    assert!(kinds[0].ends_with(" 1"), "{m}");
+    let kind = json["diagnosis"][0]["kind"]
+        .as_str()
+        .expect("diagnosis kind");
+    assert!(
+        kinds[0].contains(&format!("kind=\"{kind}\"")),
+        "{kind}: {m}"
+    );
     // Bounded labels: no address, URL or credential anywhere.
     assert!(!m.contains("127.0.0.1"), "{m}");
     assert!(!m.contains("http://"), "{m}");
