@@ -186,12 +186,14 @@ async fn soak(a: &Args) -> bool {
     let mut samples: Vec<(u64, i64, usize, Duration)> = Vec::new();
     let metrics = loop {
         assert!(Instant::now() < deadline, "the runs took over 10 minutes");
+        // Sampled before the scrape, 20 ms after the last one: its connection is closed by then
+        // and not counted.
+        let (rss, fds) = sample(pid);
         // Scraped like Prometheus would, only much more often.
         let Some(m) = get(addr, "/metrics").await else {
             panic!("/metrics did not answer");
         };
         let runs = counter(&m, "runner_preflight_runs_total").unwrap_or(0);
-        let (rss, fds) = sample(pid);
         samples.push((runs, rss, fds, started.elapsed()));
         if runs >= a.runs {
             break m;
