@@ -4,6 +4,7 @@
 mod audit_meta;
 mod check;
 mod cli_edge;
+mod dns_walk;
 mod faults;
 mod firewall;
 mod fuzz;

@@ -1,6 +1,8 @@
-//! A scriptable authoritative DNS server on loopback (UDP and TCP on one port): per name
-//! records (A, AAAA, CNAME), NXDOMAIN, SERVFAIL, REFUSED, silence, truncation, optional CNAME
-//! chasing inside the zone and an emulated answer delay.
+//! A scriptable DNS server on loopback (UDP and TCP on one port): per name records (A, AAAA,
+//! CNAME), NXDOMAIN, SERVFAIL, REFUSED, silence, truncation and an emulated answer delay. By
+//! default it is authoritative only (RA clear, one CNAME hop per answer); with
+//! [`DnsWorld::chasing`] it answers as a recursive resolver does (RA set, the whole chain in one
+//! answer). [`DnsWorld::recursion_available`] sets the RA flag apart from that.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -57,6 +59,8 @@ pub enum Behaviour {
 pub struct DnsWorld {
     names: HashMap<String, Behaviour>,
     chase: bool,
+    /// The RA flag of every answer; `None`: set when chasing.
+    ra: Option<bool>,
     delay: Duration,
 }
 
@@ -87,9 +91,11 @@ impl DnsWorld {
     }
 
     /// When on, a query for a name with a CNAME is answered with the whole
-    /// chain followed inside this world (CNAMEs, then the final records), as a
-    /// recursive resolver would. When off (the default), only the CNAME record
-    /// of the queried name is returned and the client must follow the chain.
+    /// chain followed inside this world (CNAMEs, then the final records or the
+    /// negative answer for the last name), as a recursive resolver would, with
+    /// the RA flag set. When off (the default), only the CNAME record of the
+    /// queried name is returned, with RA clear (an authoritative-only server),
+    /// and the client must follow the chain.
     pub fn chase_in_zone(&mut self, on: bool) -> &mut Self {
         self.chase = on;
         self
@@ -98,6 +104,13 @@ impl DnsWorld {
     /// By-value form of [`DnsWorld::chase_in_zone`].
     pub fn chasing(mut self, on: bool) -> Self {
         self.chase = on;
+        self
+    }
+
+    /// Sets the RA ("recursion available") flag of every answer, whatever
+    /// [`DnsWorld::chasing`] says: e.g. a recursive server that answers one hop.
+    pub fn recursion_available(mut self, on: bool) -> Self {
+        self.ra = Some(on);
         self
     }
 
@@ -114,6 +127,7 @@ impl DnsWorld {
         let handler = DnsHandler {
             names: Arc::new(self.names.clone()),
             chase: self.chase,
+            ra: self.ra.unwrap_or(self.chase),
             delay: self.delay,
             queries: queries.clone(),
         };
@@ -201,6 +215,7 @@ impl Plan {
 struct DnsHandler {
     names: Arc<HashMap<String, Behaviour>>,
     chase: bool,
+    ra: bool,
     delay: Duration,
     queries: Arc<AtomicUsize>,
 }
@@ -282,7 +297,7 @@ impl DnsHandler {
 
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.authoritative = true;
-        metadata.recursion_available = true;
+        metadata.recursion_available = self.ra;
         let edns = request.edns.as_ref().map(|_| {
             let mut e = Edns::new();
             e.set_max_payload(1232);
