@@ -10,6 +10,7 @@ mod firewall;
 mod fuzz;
 mod fuzz_corpus;
 mod hostile;
+mod overlap;
 mod pipeline;
 mod proxy;
 mod throttle;
