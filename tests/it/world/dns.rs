@@ -9,8 +9,8 @@ use std::future::Future;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
@@ -124,7 +124,9 @@ impl DnsWorld {
     /// Starts the server on `127.0.0.1` (UDP and TCP on the same port).
     pub async fn start(&self) -> DnsServer {
         let queries = Arc::new(AtomicUsize::new(0));
+        let arrivals = Arc::new(Mutex::new(Vec::new()));
         let handler = DnsHandler {
+            arrivals: arrivals.clone(),
             names: Arc::new(self.names.clone()),
             chase: self.chase,
             ra: self.ra.unwrap_or(self.chase),
@@ -139,6 +141,7 @@ impl DnsWorld {
         DnsServer {
             addr,
             queries,
+            arrivals,
             _server: server,
         }
     }
@@ -148,6 +151,7 @@ impl DnsWorld {
 pub struct DnsServer {
     pub addr: SocketAddr,
     queries: Arc<AtomicUsize>,
+    arrivals: Arc<Mutex<Vec<Instant>>>,
     // Dropping `Server` drops its JoinSet, which aborts every server task.
     _server: Server<DnsHandler>,
 }
@@ -156,6 +160,13 @@ impl DnsServer {
     /// Number of DNS queries received (UDP and TCP, answered or not).
     pub fn queries(&self) -> usize {
         self.queries.load(Ordering::SeqCst)
+    }
+
+    /// When the first query received at or after `since` arrived (e.g. a client's first packet
+    /// after it was started).
+    pub fn first_query_since(&self, since: Instant) -> Option<Instant> {
+        let arrivals = self.arrivals.lock().expect("arrivals lock");
+        arrivals.iter().copied().filter(|t| *t >= since).min()
     }
 
     /// `ip:port` as a string, convenient for CLI arguments.
@@ -218,6 +229,7 @@ struct DnsHandler {
     ra: bool,
     delay: Duration,
     queries: Arc<AtomicUsize>,
+    arrivals: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl DnsHandler {
@@ -294,6 +306,9 @@ impl DnsHandler {
 
     async fn respond<R: ResponseHandler>(&self, request: &Request, mut handle: R) -> ResponseInfo {
         self.queries.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut a) = self.arrivals.lock() {
+            a.push(Instant::now());
+        }
 
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.authoritative = true;
