@@ -21,6 +21,9 @@ use crate::model::Family;
 
 /// Longest CNAME chain we follow (names after the first).
 pub const MAX_CHAIN: usize = 12;
+/// A UDP question without answer is sent again after this, then after twice as long, … within
+/// the timeout (a datagram lost on the way, or dropped by a busy server's full receive queue).
+pub const UDP_RETRANSMIT: Duration = Duration::from_secs(1);
 
 /// How our own DNS questions for a name failed (the words are in `render::words`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -408,9 +411,21 @@ async fn exchange_udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Messa
     let sock = UdpSocket::bind(bind).await.map_err(net)?;
     sock.connect(server).await.map_err(net)?;
     sock.send(bytes).await.map_err(net)?;
+    // A lost datagram (either way) is asked again, as stub resolvers do, after 1 s, then 2 s, …
+    // (bounded by the caller's timeout); the first answer with our id counts.
+    let mut resend = UDP_RETRANSMIT;
+    let mut next = tokio::time::Instant::now() + resend;
     let mut buf = vec![0u8; 4096];
     loop {
-        let n = sock.recv(&mut buf).await.map_err(net)?;
+        let n = tokio::select! {
+            r = sock.recv(&mut buf) => r.map_err(net)?,
+            () = tokio::time::sleep_until(next) => {
+                sock.send(bytes).await.map_err(net)?;
+                resend *= 2;
+                next += resend;
+                continue;
+            }
+        };
         match Message::from_vec(&buf[..n]) {
             Ok(m) if m.metadata.id == id => return Ok(m),
             // A stray or spoofed datagram: keep waiting (bounded by the caller's timeout).

@@ -182,6 +182,9 @@ async fn bind_udp_and_tcp() -> (UdpSocket, TcpListener) {
             .expect("bind udp 127.0.0.1:0");
         let addr = udp.local_addr().expect("udp local addr");
         if let Ok(tcp) = TcpListener::bind(addr).await {
+            // Room for a burst of questions (500 names at once: 1000), as a real resolver has;
+            // the kernel caps it at net.core.rmem_max.
+            let _ = rustix::net::sockopt::set_socket_recv_buffer_size(&udp, 4 << 20);
             return (udp, tcp);
         }
     }
