@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use world::*;
@@ -82,7 +82,7 @@ fn args() -> Args {
 /// in each direction (chunks keep their order; a slow chunk does not hold back the clock of the
 /// next one, as on a real link).
 async fn start_relay(upstream: SocketAddr, delay: Duration) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind relay");
+    let listener = listen_loopback();
     let addr = listener.local_addr().expect("relay addr");
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
