@@ -203,9 +203,6 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
         }
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    // One configuration per handshake: a session cache could never be used again, and rustls's
-    // default one reserves room for 256 sessions (about 0.1 MB per probe at 500 names at once).
-    config.resumption = rustls::client::Resumption::disabled();
     let Ok(name) = ServerName::try_from(host.to_string()) else {
         return failed(TlsFailure::BadServerName);
     };
@@ -268,7 +265,7 @@ pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
                 .push("(unparsable certificate)".to_string());
             continue;
         };
-        let issuer = cert.issuer().to_string();
+        let issuer = crate::model::text::printable(&cert.issuer().to_string());
         info.chain_issuers.push(issuer.clone());
         if i == 0 {
             let mut sans = Vec::new();
@@ -276,16 +273,24 @@ pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
                 for gn in &ext.value.general_names {
                     match gn {
                         x509_parser::extensions::GeneralName::DNSName(d) => {
-                            sans.push(d.to_string())
+                            sans.push(crate::model::text::printable(d))
                         }
                         x509_parser::extensions::GeneralName::IPAddress(ip) => {
-                            sans.push(format!("IP {ip:?}"))
+                            sans.push(match *ip {
+                                [a, b, c, d] => {
+                                    format!("IP {}", std::net::Ipv4Addr::new(*a, *b, *c, *d))
+                                }
+                                bytes => match <[u8; 16]>::try_from(bytes) {
+                                    Ok(v6) => format!("IP {}", std::net::Ipv6Addr::from(v6)),
+                                    Err(_) => "IP (malformed)".to_string(),
+                                },
+                            })
                         }
                         _ => {}
                     }
                 }
             }
-            let subject = cert.subject().to_string();
+            let subject = crate::model::text::printable(&cert.subject().to_string());
             info.leaf = Some(CertSummary {
                 self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
                 subject,
