@@ -112,13 +112,9 @@ pub enum InputError {
     Profile(#[from] ProfileError),
     #[error("{0}")]
     Usage(String),
-    /// `--var NAME=…` given more than once: which value was meant is not clear.
-    #[error("--var {name} given twice (`{first}` and `{second}`): give each variable once")]
-    DuplicateVar {
-        name: String,
-        first: String,
-        second: String,
-    },
+    /// The selection or variables do not fit the profile (worded in `cli::input_words`).
+    #[error("{0}")]
+    Plan(#[from] PlanError),
 }
 
 impl InputError {
@@ -126,3 +122,57 @@ impl InputError {
         InputError::Usage(msg.into())
     }
 }
+
+/// Which list a capability id came from (the command layer names the flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Only these capabilities are probed.
+    Only,
+    /// These capabilities are made gating.
+    Require,
+}
+
+/// The user's selection or variables do not fit the profile (exit 2). Typed: the command layer
+/// words it and names the flags (`cli::input_words`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlanError {
+    UnknownCapability {
+        selection: Selection,
+        id: String,
+        profile: String,
+        valid: String,
+    },
+    /// The capability's `when` condition does not hold for these variables.
+    InactiveCapability {
+        selection: Selection,
+        id: String,
+        condition: String,
+    },
+    /// The same variable given twice: which value was meant is not clear.
+    DuplicateVar {
+        name: String,
+        first: String,
+        second: String,
+    },
+    UnknownVariable {
+        name: String,
+        profile: String,
+        known: Vec<String>,
+    },
+    NotAllowed {
+        name: String,
+        value: String,
+        allowed: Vec<String>,
+    },
+    /// A control character or `$` in a value.
+    BadValue { name: String },
+    /// A required variable without a value; `description` is " (what it is)" or empty.
+    MissingVariable {
+        name: String,
+        profile: String,
+        description: String,
+    },
+}
+
+impl std::error::Error for PlanError {}

@@ -4,7 +4,7 @@
 //! [`model`] (leaf types) ← [`profile`] (data) ← [`plan`] (targets) ← [`env`] (proxy, trust
 //! stores, runner files) ← [`probe`] (typed observations) ← [`report`] (verdicts, findings, the
 //! exit code) ← [`render`] (every word and format) ← [`cli`] (flags, files, signals).
-//! [`firewall`], [`audit`] and [`meta`] are the rule, allow-list and /meta models beside
+//! [`firewall`], [`audit`], [`meta`] and [`fleet`] are the rule, allow-list, /meta and fleet models beside
 //! `report`; [`textfile`] and [`words`] are leaf helpers (capped input reads; plurals and
 //! durations).
 
@@ -13,6 +13,7 @@ pub mod cli;
 pub mod env;
 pub mod error;
 pub mod firewall;
+pub mod fleet;
 pub mod meta;
 pub mod model;
 pub mod plan;

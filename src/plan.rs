@@ -4,9 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::InputError;
+pub use crate::error::{PlanError, Selection};
 use crate::model::host::{check_hostname, check_pattern};
-use crate::model::HttpSpec;
+use crate::model::{HttpSpec, Method};
 use crate::profile::{substitute, EntryKind, Profile};
+
+/// At most this many requests along a redirect chain, the first one included.
+pub const MAX_REDIRECT_HOPS: usize = 5;
 
 /// What the user chose on top of the profile.
 #[derive(Debug, Clone, Default)]
@@ -64,11 +68,59 @@ pub struct PlannedCapability {
 
 #[derive(Debug, Clone)]
 pub struct PlannedEntry {
-    /// The documented name or wildcard pattern.
+    /// The documented name or wildcard pattern (a redirect probe: its first host).
     pub pattern: String,
     pub wildcard: bool,
     pub note: Option<String>,
     pub targets: Vec<Target>,
+    /// A redirect probe: its hops are found and probed as they come (`targets` is empty).
+    pub redirect: Option<PlannedRedirect>,
+    /// Where the entry comes from when it is not the profile's.
+    pub origin: Option<EntryOrigin>,
+}
+
+/// Where a planned entry comes from, when not from the profile.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EntryOrigin {
+    /// A URL in the runner's own settings (`.runner`, `.credentials`).
+    RunnerFile { file: String, field: String },
+}
+
+/// A redirect probe with its variables filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PlannedRedirect {
+    pub url: String,
+    /// GET (with `Range: bytes=0-0`) or HEAD.
+    pub method: Method,
+    /// Hosts the profile says the chain reaches.
+    pub expect: Vec<String>,
+    /// The size the profile states for what the URL serves.
+    pub size: Option<u64>,
+    /// The runner's own update package.
+    pub runner_package: bool,
+    /// The fingerprint header of each host the profile gives one (host → header name): every
+    /// hop to such a host is checked for it.
+    pub fingerprints: BTreeMap<String, String>,
+}
+
+impl PlannedRedirect {
+    /// The first host of the chain.
+    pub fn first_host(&self) -> Option<String> {
+        crate::model::parse_url(&self.url).ok().map(|u| u.host)
+    }
+
+    /// The first host and the expected ones, each once: what firewall rules need without
+    /// network.
+    pub fn known_hosts(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.first_host().into_iter().collect();
+        for h in &self.expect {
+            if !out.contains(h) {
+                out.push(h.clone());
+            }
+        }
+        out
+    }
 }
 
 /// One name to probe and what to do with it.
@@ -95,17 +147,40 @@ pub struct Endpoint {
 }
 
 impl Plan {
-    /// Every distinct host name in the plan, in first-seen order.
+    /// Every distinct host name in the plan, in first-seen order (a redirect probe's first
+    /// host and the hosts the profile says it reaches included).
     pub fn hosts(&self) -> Vec<String> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
         for c in &self.capabilities {
             for e in &c.entries {
-                for t in &e.targets {
-                    if seen.insert(t.host.clone()) {
-                        out.push(t.host.clone());
+                let redirect_hosts = e.redirect.iter().flat_map(|r| r.known_hosts());
+                for h in e
+                    .targets
+                    .iter()
+                    .map(|t| t.host.clone())
+                    .chain(redirect_hosts)
+                {
+                    if seen.insert(h.clone()) {
+                        out.push(h);
                     }
                 }
+            }
+        }
+        out
+    }
+
+    /// Every distinct redirect probe, in first-seen order.
+    pub fn redirects(&self) -> Vec<PlannedRedirect> {
+        let mut out: Vec<PlannedRedirect> = Vec::new();
+        for r in self
+            .capabilities
+            .iter()
+            .flat_map(|c| &c.entries)
+            .filter_map(|e| e.redirect.as_ref())
+        {
+            if !out.contains(r) {
+                out.push(r.clone());
             }
         }
         out
@@ -128,6 +203,102 @@ impl Plan {
     }
 }
 
+/// A URL from the runner's own settings (`.runner`, `.credentials`).
+#[derive(Debug, Clone)]
+pub struct ConfiguredUrl<'a> {
+    pub file: &'a str,
+    pub field: &'a str,
+    pub url: &'a crate::model::HttpUrl,
+}
+
+/// The check of a URL the runner is configured with: the service's own health path with its
+/// fingerprint (runner-network-facts.md, "Health paths with fingerprints"), else the check the
+/// plan already gives the host, else TLS only.
+fn configured_check(c: &ConfiguredUrl, plan: &Plan) -> Option<HttpSpec> {
+    let base = c.url.path.split('?').next().unwrap_or("/");
+    let dir = if base.ends_with('/') {
+        base.to_string()
+    } else {
+        format!("{base}/")
+    };
+    let spec = |path: String, header: &str| HttpSpec {
+        method: Method::Get,
+        path,
+        expect_header: Some(header.to_string()),
+        first_byte: false,
+    };
+    match c.field {
+        // The Actions service the runner is registered with: `{ServerUrl}_apis/connectionData`.
+        "ServerUrl" => return Some(spec(format!("{dir}_apis/connectionData"), "x-vss-e2eid")),
+        // The broker: `/health`.
+        "ServerUrlV2" => return Some(spec(format!("{dir}health"), "x-github-request-id")),
+        // The token service: its `_apis/health` beside the token endpoint.
+        "authorizationUrl" => {
+            if let Some(i) = base.find("/_apis/") {
+                return Some(spec(format!("{}/_apis/health", &base[..i]), "x-vss-e2eid"));
+            }
+        }
+        _ => {}
+    }
+    plan.targets()
+        .into_iter()
+        .filter(|t| t.host == c.url.host)
+        .flat_map(|t| t.endpoints)
+        .find_map(|e| {
+            e.http
+                .filter(|h| h.expect_header.is_some() && h.method == Method::Get)
+        })
+}
+
+/// Add the hosts the runner is configured with to the `essential` capability (else the first
+/// gating one), each as its own entry marked with the file and field it came from. Nothing is
+/// added when that capability is not part of the plan (`--capability`).
+pub fn add_configured(plan: &mut Plan, urls: &[ConfiguredUrl]) {
+    let Some(ci) = plan
+        .capabilities
+        .iter()
+        .position(|c| c.id == "essential")
+        .or_else(|| plan.capabilities.iter().position(|c| c.gating))
+    else {
+        return;
+    };
+    let mut added = Vec::new();
+    for c in urls {
+        let http = configured_check(c, plan);
+        let target = Target {
+            host: c.url.host.clone(),
+            endpoints: vec![Endpoint {
+                port: c.url.port,
+                proto: if c.url.tls { Proto::Https } else { Proto::Http },
+                http,
+            }],
+        };
+        let known = plan.capabilities[ci]
+            .entries
+            .iter()
+            .chain(added.iter())
+            .any(|e: &PlannedEntry| e.targets.contains(&target));
+        if known {
+            continue;
+        }
+        added.push(PlannedEntry {
+            pattern: c.url.host.clone(),
+            wildcard: false,
+            note: Some(format!(
+                "from {} ({}): a host this runner is configured for",
+                c.file, c.field
+            )),
+            targets: vec![target],
+            redirect: None,
+            origin: Some(EntryOrigin::RunnerFile {
+                file: c.file.to_string(),
+                field: c.field.to_string(),
+            }),
+        });
+    }
+    plan.capabilities[ci].entries.extend(added);
+}
+
 /// Build the plan. Errors are the user's (exit 2): unknown or missing variables, values not
 /// allowed, unknown capabilities, names that are not host names once filled in.
 pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> {
@@ -140,24 +311,32 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
             .collect::<Vec<_>>()
             .join(", ")
     };
-    for (flag, list) in [("--capability", &opts.only), ("--require", &opts.require)] {
+    for (selection, list) in [
+        (Selection::Only, &opts.only),
+        (Selection::Require, &opts.require),
+    ] {
         for id in list {
             let Some(cap) = profile.capability(id) else {
-                return Err(InputError::usage(format!(
-                    "{flag}: unknown capability `{id}` in profile `{}`; valid capabilities are: {}",
-                    profile.name,
-                    valid_ids()
-                )));
+                return Err(PlanError::UnknownCapability {
+                    selection,
+                    id: id.clone(),
+                    profile: profile.name.clone(),
+                    valid: valid_ids(),
+                }
+                .into());
             };
             if !cap.when.holds(&vars) {
-                return Err(InputError::usage(format!(
-                    "{flag}: capability `{id}` is not part of this check: it applies only when {}",
-                    cap.when.describe()
-                )));
+                return Err(PlanError::InactiveCapability {
+                    selection,
+                    id: id.clone(),
+                    condition: cap.when.describe(),
+                }
+                .into());
             }
         }
     }
     let lookup = |name: &str| vars.get(name).cloned();
+    let fingerprints = fingerprints(profile, &lookup);
     let mut capabilities = Vec::new();
     let mut inactive = Vec::new();
     for cap in &profile.capabilities {
@@ -249,6 +428,8 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
                             host,
                             endpoints: endpoints(&entry.ports, &entry.http)?,
                         }],
+                        redirect: None,
+                        origin: None,
                     }
                 }
                 EntryKind::Pattern(p) => {
@@ -272,6 +453,38 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
                         wildcard: true,
                         note: entry.note.clone(),
                         targets,
+                        redirect: None,
+                        origin: None,
+                    }
+                }
+                EntryKind::Redirect(r) => {
+                    let url = fill(&r.url)?;
+                    let first = crate::model::parse_url(&url).map_err(|e| {
+                        InputError::usage(format!(
+                            "capability `{}`: redirect URL {e} (from the profile with variables filled in)",
+                            cap.id
+                        ))
+                    })?;
+                    let mut expect = Vec::new();
+                    for h in &r.expect {
+                        let h = fill(h)?;
+                        check_name(&h, "redirect host")?;
+                        expect.push(h);
+                    }
+                    PlannedEntry {
+                        pattern: first.host.clone(),
+                        wildcard: false,
+                        note: entry.note.clone(),
+                        targets: Vec::new(),
+                        redirect: Some(PlannedRedirect {
+                            url,
+                            method: r.method,
+                            expect,
+                            size: r.size,
+                            runner_package: r.runner_package,
+                            fingerprints: fingerprints.clone(),
+                        }),
+                        origin: None,
                     }
                 }
             };
@@ -314,6 +527,36 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
     })
 }
 
+/// The fingerprint header of every exact name the profile checks with one (the first one
+/// given wins), for the hosts a redirect meets.
+fn fingerprints(
+    profile: &Profile,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for e in profile.capabilities.iter().flat_map(|c| &c.entries) {
+        let named: Vec<(&String, &Option<HttpSpec>)> = match &e.kind {
+            EntryKind::Host(h) => vec![(h, &e.http)],
+            EntryKind::Pattern(_) => e
+                .probes
+                .iter()
+                .map(|p| (&p.host, if p.http.is_some() { &p.http } else { &e.http }))
+                .collect(),
+            EntryKind::Redirect(_) => vec![],
+        };
+        for (host, http) in named {
+            let (Ok(host), Some(header)) = (
+                substitute(host, lookup),
+                http.as_ref().and_then(|h| h.expect_header.clone()),
+            ) else {
+                continue;
+            };
+            out.entry(host).or_insert(header);
+        }
+    }
+    out
+}
+
 fn effective_vars(
     profile: &Profile,
     given: &[(String, String)],
@@ -322,34 +565,31 @@ fn effective_vars(
     for (i, (k, v)) in given.iter().enumerate() {
         // The last one silently winning would probe a host the user may not have meant.
         if let Some((_, first)) = given[..i].iter().find(|(n, _)| n == k) {
-            return Err(InputError::DuplicateVar {
+            return Err(PlanError::DuplicateVar {
                 name: k.clone(),
                 first: first.clone(),
                 second: v.clone(),
-            });
+            }
+            .into());
         }
         let Some(decl) = profile.variable(k) else {
-            let known: Vec<&str> = profile.variables.iter().map(|v| v.name.as_str()).collect();
-            return Err(InputError::usage(if known.is_empty() {
-                format!("--var {k}: profile `{}` takes no variables", profile.name)
-            } else {
-                format!(
-                    "--var {k}: profile `{}` has no variable `{k}`; its variables are: {}",
-                    profile.name,
-                    known.join(", ")
-                )
-            }));
+            return Err(PlanError::UnknownVariable {
+                name: k.clone(),
+                profile: profile.name.clone(),
+                known: profile.variables.iter().map(|v| v.name.clone()).collect(),
+            }
+            .into());
         };
         if !decl.allowed.is_empty() && !decl.allowed.contains(v) {
-            return Err(InputError::usage(format!(
-                "--var {k}={v}: `{v}` is not allowed; expected one of: {}",
-                decl.allowed.join(", ")
-            )));
+            return Err(PlanError::NotAllowed {
+                name: k.clone(),
+                value: v.clone(),
+                allowed: decl.allowed.clone(),
+            }
+            .into());
         }
         if v.chars().any(|c| c.is_control() || c == '$') {
-            return Err(InputError::usage(format!(
-                "--var {k}: the value contains a control character or `$`"
-            )));
+            return Err(PlanError::BadValue { name: k.clone() }.into());
         }
         vars.insert(k.clone(), v.clone());
     }
@@ -365,10 +605,12 @@ fn effective_vars(
             } else {
                 format!(" ({})", decl.description)
             };
-            return Err(InputError::usage(format!(
-                "profile `{}` needs variable `{}`{what}: add --var {}=VALUE",
-                profile.name, decl.name, decl.name
-            )));
+            return Err(PlanError::MissingVariable {
+                name: decl.name.clone(),
+                profile: profile.name.clone(),
+                description: what,
+            }
+            .into());
         }
     }
     Ok(vars)
@@ -402,7 +644,9 @@ mod tests {
             &[],
         );
         let e = build(&p, &opts).unwrap_err();
-        assert!(matches!(e, InputError::DuplicateVar { ref name, .. } if name == "hostname"));
+        assert!(
+            matches!(e, InputError::Plan(PlanError::DuplicateVar { ref name, .. }) if name == "hostname")
+        );
         assert_eq!(
             e.to_string(),
             "--var hostname given twice (`a.example` and `b.example`): give each variable once"

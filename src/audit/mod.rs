@@ -6,7 +6,7 @@
 //! white space); blank lines are ignored; a URL (`https://host/...`) counts as its host name.
 //!
 //! Parsing, the matcher and the audit live here; the text and JSON output in
-//! [`crate::render::audit`].
+//! `render/audit.rs`.
 
 use std::collections::HashMap;
 use std::path::Path;

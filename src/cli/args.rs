@@ -147,6 +147,9 @@ pub struct CheckArgs {
     /// No progress display on standard error
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Table: show every row, also those a root cause of the Diagnosis explains (folded into "N names: see cause K" otherwise)
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     #[command(flatten)]
     pub throughput: ThroughputArgs,
     #[command(flatten)]
@@ -227,6 +230,17 @@ pub struct PipelineArgs {
         env = "RUNNER_PREFLIGHT_LABELS"
     )]
     pub labels: Vec<(String, String)>,
+}
+
+/// `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A JSON report written by `check --format json` or `--output-json`
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ExplainFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -333,6 +347,48 @@ pub struct MetaDiffArgs {
     pub format: TextFormat,
 }
 
+/// `fleet`: saved reports of many hosts.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct FleetArgs {
+    #[command(subcommand)]
+    pub command: Option<FleetCommand>,
+    /// Saved JSON reports (`check --format json` or `--output-json`), or folders of them (every *.json inside, sorted)
+    #[arg(value_name = "REPORT.json|DIR", required = true)]
+    pub reports: Vec<PathBuf>,
+    #[command(flatten)]
+    pub out: FleetOutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// What changed between two sweeps: hosts that appeared or disappeared, verdicts that flipped; exit 1 when something got worse
+    Diff(FleetDiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetDiffArgs {
+    /// The earlier sweep: a folder of reports (or one report)
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later sweep: a folder of reports (or one report)
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub out: FleetOutputArgs,
+}
+
+/// `--format` and `--output` of `fleet` and `fleet diff`.
+#[derive(Debug, Args)]
+pub struct FleetOutputArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: FleetFormatArg,
+    /// Write to this file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Mirror enums: clap's `ValueEnum` here, the domain's enums keep serde only.
 // ---------------------------------------------------------------------------------------------
@@ -348,6 +404,8 @@ pub enum FormatArg {
     Junit,
     /// Markdown summary, e.g. for $GITHUB_STEP_SUMMARY.
     Markdown,
+    /// One self-contained HTML page (inline CSS and SVG, no script, nothing fetched).
+    Html,
 }
 
 impl From<FormatArg> for Format {
@@ -357,6 +415,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Junit => Format::Junit,
             FormatArg::Markdown => Format::Markdown,
+            FormatArg::Html => Format::Html,
         }
     }
 }
@@ -417,6 +476,31 @@ impl From<FirewallFormatArg> for FirewallFormat {
             FirewallFormatArg::Aws => FirewallFormat::Aws,
         }
     }
+}
+
+/// `--format` of `fleet` and `fleet diff`. `render::fleet` and `render::html` have one function
+/// per format: this one chooses between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormatArg {
+    /// The hosts × capabilities matrix and what differs, for a terminal
+    Table,
+    /// Markdown, e.g. for $GITHUB_STEP_SUMMARY
+    Markdown,
+    /// JSON
+    Json,
+    /// One self-contained HTML page: a heat map with per-host details
+    Html,
+}
+
+/// `--format` of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// The Diagnosis block as the table report prints it
+    Table,
+    /// The Diagnosis section of the Markdown summary
+    Markdown,
+    /// `{"diagnosis": [...]}` with each cause's summary and fix
+    Json,
 }
 
 /// `--format` of `audit` and `meta diff`. The audit and meta modules have one render function

@@ -81,7 +81,9 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
                 tp.note.clone(),
             ))
         };
-        let (outcomes, throughput) = tokio::join!(probing, throughput);
+        // Redirect probes (runner updates) follow their chains beside the other probes.
+        let redirects = probe::redirect::follow_all(plan.redirects(), cfg.clone());
+        let (outcomes, redirects, throughput) = tokio::join!(probing, redirects, throughput);
         // Date headers are compared with the clock as it was when they arrived (before a long poll).
         let probed_at = std::time::SystemTime::now();
         let long_poll = match s.long_poll {
@@ -105,12 +107,12 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
                 Some(probe::long_poll::for_plan(cfg, plan, addresses, hold).await)
             }
         };
-        (outcomes, throughput, probed_at, long_poll)
+        (outcomes, redirects, throughput, probed_at, long_poll)
     };
     let finished = super::interruptible(&rt, work);
     // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
     rt.shutdown_timeout(super::SHUTDOWN_GRACE);
-    let (outcomes, throughput, probed_at, long_poll) = match finished {
+    let (outcomes, redirects, mut throughput, probed_at, long_poll) = match finished {
         Ok(r) => r,
         Err(signal) => {
             return Err(Failure::Interrupted(Interrupted {
@@ -122,9 +124,18 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
     progress.finish();
 
     let results = report::judge_all(&outcomes);
-    let mut report = report::build(
+    let redirects = report::redirect::judge_all(redirects, plan);
+    if let Some(tp) = throughput.as_mut() {
+        report::throughput::assess_update(
+            tp,
+            redirects.runner_package_size(),
+            report::throughput::download_timeout(&s.setup.env),
+        );
+    }
+    let mut report = report::build_with(
         plan,
         &results,
+        &redirects,
         RunInfo {
             generated_at,
             hostname: hostname(),

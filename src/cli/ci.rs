@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::args::PipelineArgs;
 use super::output::{self, say, WriteError};
 use crate::error::InputError;
+use crate::model::text::printable;
 use crate::render::{self, Format};
 use crate::report::fail_on::FailOn;
 use crate::report::Report;
@@ -72,7 +73,11 @@ impl Pipeline {
     /// After the report is built: the labels. (The exit code under `--fail-on` is decided by
     /// `report::build`, from the settings it is given.)
     pub fn apply(&self, report: &mut Report) {
-        report.labels = self.labels.iter().cloned().collect();
+        report.labels = self
+            .labels
+            .iter()
+            .map(|(k, v)| (printable(k), printable(v)))
+            .collect();
     }
 
     /// Write `--output-json/-junit/-markdown`, each atomically. Every file is attempted; the

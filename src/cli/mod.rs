@@ -13,13 +13,19 @@ use crate::error::{InputError, EXIT_INPUT};
 mod args;
 mod check;
 mod ci;
+mod explain;
+mod fleet;
+mod input_words;
 mod output;
+mod overrides;
 mod profile_cmd;
 mod progress;
 mod rules;
 mod settings;
 
-use args::{AuditArgs, CheckArgs, FirewallArgs, MetaCommand, ProfileCommand};
+use args::{
+    AuditArgs, CheckArgs, ExplainArgs, FirewallArgs, FleetArgs, MetaCommand, ProfileCommand,
+};
 pub use profile_cmd::show_plan;
 
 const AFTER_HELP: &str = "\
@@ -60,6 +66,8 @@ pub enum Command {
     /// Probe every host of a profile: DNS (with CNAME chain), TCP, TLS, HTTP; verdict per capability
     #[command(after_help = ci::CHECK_AFTER_HELP)]
     Check(CheckArgs),
+    /// Print the Diagnosis (root causes and fixes) of a saved JSON report again, without probing
+    Explain(ExplainArgs),
     /// List the built-in profiles
     Profiles,
     /// Show or validate a profile
@@ -72,6 +80,9 @@ pub enum Command {
     /// The REST Meta API's domain lists (/meta)
     #[command(subcommand)]
     Meta(MetaCommand),
+    /// Merge saved reports of many hosts: hosts × capabilities, what differs between hosts; `fleet diff OLD NEW`
+    #[command(after_help = fleet::AFTER_HELP)]
+    Fleet(FleetArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions {
         /// The shell
@@ -160,9 +171,11 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Profiles => profile_cmd::profiles(),
         Command::Profile(cmd) => profile_cmd::profile(cmd),
         Command::Check(args) => check::check(args),
+        Command::Explain(args) => explain::explain(args),
         Command::Firewall(args) => rules::firewall_cmd(args),
         Command::Audit(args) => rules::audit_cmd(args),
         Command::Meta(cmd) => rules::meta_cmd(cmd),
+        Command::Fleet(args) => fleet::fleet(args),
         Command::Completions { shell } => {
             output::stdout(
                 "the completion script",

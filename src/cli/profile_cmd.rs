@@ -111,6 +111,14 @@ pub fn show_plan(plan: &plan::Plan) -> String {
                     s.push_str(&format!("  {}\n", describe_target(t)));
                 }
             }
+            if let Some(r) = &e.redirect {
+                s.push_str(&format!(
+                    "  redirect {} {} (every hop's host probed; known hosts: {})\n",
+                    r.method.as_str(),
+                    crate::probe::redirect::hide_query(&r.url),
+                    r.known_hosts().join(", ")
+                ));
+            }
             if let Some(n) = &e.note {
                 s.push_str(&format!("      note: {n}\n"));
             }

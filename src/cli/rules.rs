@@ -133,28 +133,21 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
                     )).into())
                 }
             };
-            // One trust-store loader for every command: the runner's store as `check` reads it.
-            let trust = crate::env::trust::Stores::load(
-                &crate::env::proxy::RunnerEnv::load(None).map_err(InputError::usage)?,
-                &args.trust.ca_files,
-                None,
-            )
-            .map_err(|e| InputError::usage(super::settings::trust_error_words(&e)))?
-            .runner
-            .trust();
+            // The runner's environment as `check` reads it: its trust store and its proxies.
+            let environment = crate::env::Environment::load(&crate::env::EnvOptions {
+                proxy: args.proxy.proxy.clone(),
+                no_proxy: args.proxy.no_proxy.clone(),
+                ca_files: args.trust.ca_files.clone(),
+                ..Default::default()
+            })
+            .map_err(|e| InputError::usage(super::settings::env_error_words(&e)))?;
+            let trust = environment.stores.runner.trust();
             let client = if args.dns.dns_servers.is_empty() {
                 None
             } else {
                 Some(dns_client(&args.dns.dns_servers, timeout)?)
             };
-            // The same proxy rules as the runner and `check`.
-            let env = crate::env::proxy::RunnerEnv::load(None).map_err(InputError::usage)?;
-            let proxies = crate::env::proxy::ProxySettings::resolve(
-                &env,
-                args.proxy.proxy.as_deref(),
-                args.proxy.no_proxy.as_deref(),
-            )
-            .map_err(InputError::usage)?;
+            let proxies = &environment.proxy;
             let proxy = meta::url_host_port(&url)
                 .and_then(|(h, p)| proxies.route(&h, p, true).map(|s| s.url.clone()));
             let fetched = run_async(

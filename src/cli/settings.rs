@@ -71,7 +71,8 @@ pub struct Throughput {
 pub fn env_error_words(e: &crate::env::EnvError) -> String {
     match e {
         crate::env::EnvError::Trust(t) => trust_error_words(t),
-        other => other.to_string(),
+        crate::env::EnvError::RunnerDir(e) => format!("--runner-dir {e}"),
+        crate::env::EnvError::Proxy(e) => format!("--proxy: {e}"),
     }
 }
 
@@ -101,7 +102,7 @@ fn profile_input(p: &ProfileArgs) -> Option<(&'static str, &Path)> {
 
 impl CheckSettings {
     pub fn new(args: CheckArgs) -> Result<CheckSettings, InputError> {
-        let plan = plan_of(&args.profile.profile, &args.select)?;
+        let mut plan = plan_of(&args.profile.profile, &args.select)?;
         let net = &args.network;
         let setup = crate::env::Environment::load(&crate::env::EnvOptions {
             runner_dir: net.runner_dir.clone(),
@@ -111,6 +112,18 @@ impl CheckSettings {
             public_roots: net.public_roots.clone(),
         })
         .map_err(|e| InputError::usage(env_error_words(&e)))?;
+        // The hosts this runner is configured for (`.runner`, `.credentials`) are probed too.
+        let configured: Vec<plan::ConfiguredUrl> = setup
+            .runner
+            .urls
+            .iter()
+            .map(|u| plan::ConfiguredUrl {
+                file: u.file.name(),
+                field: u.field,
+                url: &u.url,
+            })
+            .collect();
+        plan::add_configured(&mut plan, &configured);
         // The runner's store, read once: the TLS checks verify against it.
         let trust = setup.stores.runner.trust();
         for r in &args.overrides.resolve {
@@ -192,7 +205,10 @@ impl CheckSettings {
                 .or_else(|| plan.throughput.upload.clone()),
         });
         let format = Format::from(args.format);
-        let style = table_style(args.output.is_none() && std::io::stdout().is_terminal());
+        let style = Style {
+            verbose: args.verbose,
+            ..table_style(args.output.is_none() && std::io::stdout().is_terminal())
+        };
         Ok(CheckSettings {
             plan,
             setup,
@@ -259,7 +275,7 @@ fn probes_within_fd_limit(_need: u64) -> u64 {
 /// Colour and width of the table on standard output. Off a terminal: no colour, no width limit.
 /// On one: its width; when it says 0 columns (or nothing), `COLUMNS`, else 100; never narrower
 /// than [`MIN_TABLE_WIDTH`].
-fn table_style(to_terminal: bool) -> Style {
+pub(super) fn table_style(to_terminal: bool) -> Style {
     if !to_terminal {
         return Style::default();
     }
@@ -277,6 +293,7 @@ fn table_style(to_terminal: bool) -> Style {
     Style {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         width,
+        verbose: false,
     }
 }
 

@@ -6,6 +6,7 @@
 //! stores read SSL_CERT_FILE / SSL_CERT_DIR from this snapshot, not from `std::env`).
 
 pub mod proxy;
+pub mod runner;
 pub mod trust;
 
 use std::path::{Path, PathBuf};
@@ -27,12 +28,12 @@ pub struct EnvOptions {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EnvError {
-    /// The runner directory or its `.env` (the reader's words).
+    /// The runner directory or its `.env`.
     #[error("{0}")]
-    RunnerDir(String),
-    /// An invalid `--proxy` value.
+    RunnerDir(#[from] proxy::RunnerDirError),
+    /// An invalid proxy given on the command line.
     #[error("{0}")]
-    Proxy(String),
+    Proxy(#[from] proxy::BadProxy),
     #[error(transparent)]
     Trust(#[from] trust::TrustError),
 }
@@ -42,6 +43,8 @@ pub struct Environment {
     pub env: RunnerEnv,
     pub proxy: ProxySettings,
     pub stores: Stores,
+    /// The runner's `.runner` / `.credentials` (with `--runner-dir`; empty otherwise).
+    pub runner: runner::RunnerSettings,
 }
 
 impl Environment {
@@ -52,7 +55,17 @@ impl Environment {
         let proxy = ProxySettings::resolve(&env, opts.proxy.as_deref(), opts.no_proxy.as_deref())
             .map_err(EnvError::Proxy)?;
         let stores = Stores::load(&env, &opts.ca_files, opts.public_roots.as_deref())?;
-        Ok(Environment { env, proxy, stores })
+        let runner = opts
+            .runner_dir
+            .as_deref()
+            .map(runner::read)
+            .unwrap_or_default();
+        Ok(Environment {
+            env,
+            proxy,
+            stores,
+            runner,
+        })
     }
 
     /// The runner `.env` file that was read, if any.

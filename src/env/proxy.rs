@@ -319,9 +319,26 @@ impl fmt::Debug for RunnerEnv {
     }
 }
 
+/// The runner directory given cannot be used (the command layer names the flag).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunnerDirError {
+    #[error("{}: not a directory", dir.display())]
+    NotADirectory { dir: PathBuf },
+    #[error("{0}")]
+    Unreadable(#[from] crate::textfile::ReadError),
+}
+
+/// A proxy URL given on the command line that the runner could not use.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct BadProxy {
+    pub message: String,
+}
+
 impl RunnerEnv {
     /// The process environment, then `dir/.env` when `runner_dir` is given.
-    pub fn load(runner_dir: Option<&Path>) -> Result<RunnerEnv, String> {
+    pub fn load(runner_dir: Option<&Path>) -> Result<RunnerEnv, RunnerDirError> {
         let mut env = RunnerEnv::default();
         for (k, v) in std::env::vars_os() {
             if let (Ok(k), Ok(v)) = (k.into_string(), v.into_string()) {
@@ -330,19 +347,26 @@ impl RunnerEnv {
         }
         if let Some(dir) = runner_dir {
             if !dir.is_dir() {
-                return Err(format!("--runner-dir {}: not a directory", dir.display()));
+                return Err(RunnerDirError::NotADirectory {
+                    dir: dir.to_path_buf(),
+                });
             }
             let file = dir.join(".env");
-            match std::fs::read_to_string(&file) {
+            let limit = crate::textfile::limit::RUNNER_FILE;
+            match crate::textfile::read_text(&file, limit, "a runner .env file") {
                 Ok(text) => {
-                    env.apply_env_file(&text, &file);
+                    env.apply_env_file(crate::textfile::strip_bom(&text), &file);
                     env.env_file = Some(file);
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => env.notes.push(format!(
-                    "{} does not exist: the runner service uses the inherited environment only",
-                    file.display()
-                )),
-                Err(e) => return Err(format!("--runner-dir: {}: {e}", file.display())),
+                Err(crate::textfile::ReadError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    env.notes.push(format!(
+                        "{} does not exist: the runner service uses the inherited environment only",
+                        file.display()
+                    ))
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(env)
@@ -567,7 +591,7 @@ impl ProxySettings {
         env: &RunnerEnv,
         flag_proxy: Option<&str>,
         flag_no_proxy: Option<&str>,
-    ) -> Result<ProxySettings, String> {
+    ) -> Result<ProxySettings, BadProxy> {
         let mut s = ProxySettings::default();
         match flag_proxy.map(str::trim) {
             Some("") => {}
@@ -577,8 +601,9 @@ impl ProxySettings {
                 } else {
                     format!("http://{v}")
                 };
-                let url = ProxyUrl::parse(&value).map_err(|e| format!("--proxy: {e}"))?;
-                check_scheme(&url).map_err(|e| format!("--proxy: {e}"))?;
+                let bad = |message| BadProxy { message };
+                let url = ProxyUrl::parse(&value).map_err(bad)?;
+                check_scheme(&url).map_err(bad)?;
                 for slot in [&mut s.https, &mut s.http] {
                     *slot = Some(ProxySetting {
                         url: url.clone(),

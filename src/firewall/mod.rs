@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use crate::model::text::comment_safe;
 use crate::model::Family;
 use crate::model::{Name, Pattern};
 use crate::plan::Plan;
@@ -204,19 +205,6 @@ impl Model {
     }
 }
 
-/// Replace anything that could end a comment line (or is not printable ASCII).
-pub fn comment_safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' || c == '—' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
-}
-
 /// Settings of a collection.
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
@@ -311,6 +299,31 @@ pub fn build(
                 }
                 Err(why) => skip("profile entry", &e.pattern, why, &mut warnings),
             }
+            // A redirect probe: its first host and the hosts the profile says it reaches are
+            // names the runner connects to, known without following the chain (offline too);
+            // online each one's CNAME chain is resolved as any other name's.
+            if let Some(r) = &e.redirect {
+                ports.extend(crate::model::parse_url(&r.url).ok().map(|u| u.port));
+                for h in r.known_hosts() {
+                    let name = match Name::new(&h) {
+                        Ok(n) => n,
+                        Err(why) => {
+                            skip("redirect host", &h, why, &mut warnings);
+                            continue;
+                        }
+                    };
+                    let p = Pattern::Exact(name.clone());
+                    if !patterns.contains(&p) {
+                        patterns.push(p);
+                    }
+                    if offline || resolved.iter().any(|r: &Resolved| r.name == name) {
+                        continue;
+                    }
+                    if let Some(res) = resolutions.get(&h) {
+                        resolved.push(convert(name, res, &mut warnings, &mut skip));
+                    }
+                }
+            }
             for t in &e.targets {
                 ports.extend(t.endpoints.iter().map(|ep| ep.port));
                 let name = match Name::new(&t.host) {
@@ -345,20 +358,18 @@ pub fn build(
     // Failures, once per name, after the per-capability pass.
     let mut failed: BTreeSet<&str> = BTreeSet::new();
     let mut unresolved = Vec::new();
-    for c in &plan.capabilities {
-        for e in &c.entries {
-            for t in &e.targets {
-                if let Some(res) = resolutions.get(&t.host) {
-                    if let Some(f) = &res.failure {
-                        if Name::new(&t.host).is_ok() && failed.insert(&t.host) {
-                            unresolved.push(Unresolved {
-                                host: t.host.clone(),
-                                failure: f.clone(),
-                                usable: !res.addresses.is_empty(),
-                            });
-                        }
-                    }
-                }
+    let hosts = plan.hosts();
+    for host in &hosts {
+        let Some(res) = resolutions.get(host) else {
+            continue;
+        };
+        if let Some(f) = &res.failure {
+            if Name::new(host).is_ok() && failed.insert(host) {
+                unresolved.push(Unresolved {
+                    host: host.clone(),
+                    failure: f.clone(),
+                    usable: !res.addresses.is_empty(),
+                });
             }
         }
     }

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
-use hyper_util::rt::TokioIo;
 
 use crate::env::trust::Trust;
 use crate::model::Name;
@@ -169,12 +168,6 @@ async fn fetch_over(
     };
     let http = |e: hyper::Error| FetchError::Http(e.to_string());
     let fut = async {
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(http)?;
-        let driver = tokio::spawn(async move {
-            let _ = conn.await;
-        });
         let req = hyper::Request::builder()
             .method("GET")
             .uri(path.as_str())
@@ -185,7 +178,9 @@ async fn fetch_over(
             .header("connection", "close")
             .body(Empty::<Bytes>::new())
             .map_err(|e| FetchError::Http(e.to_string()))?;
-        let resp = sender.send_request(req).await.map_err(http)?;
+        let (resp, connection) = crate::probe::http::exchange(stream, req)
+            .await
+            .map_err(http)?;
         let status = resp.status();
         let body = Limited::new(resp.into_body(), MAX_BODY)
             .collect()
@@ -201,7 +196,7 @@ async fn fetch_over(
                 }
             })?
             .to_bytes();
-        driver.abort();
+        drop(connection);
         if !status.is_success() {
             return Err(FetchError::Status {
                 url: url.clone(),

@@ -25,6 +25,10 @@ pub struct HttpSpec {
     pub method: Method,
     pub path: String,
     pub expect_header: Option<String>,
+    /// Ask for the first byte only (`Range: bytes=0-0`): a download URL answers `206` with the
+    /// whole size in `Content-Range`, without sending the file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub first_byte: bool,
 }
 
 impl HttpSpec {
@@ -34,6 +38,7 @@ impl HttpSpec {
             method: Method::Get,
             path: "/".into(),
             expect_header: None,
+            first_byte: false,
         }
     }
 }

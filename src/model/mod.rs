@@ -2,6 +2,7 @@
 
 pub mod host;
 pub mod http;
+pub mod text;
 pub mod url;
 pub mod verdict;
 

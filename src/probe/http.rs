@@ -35,6 +35,37 @@ pub enum HttpFailure {
     Exchange { detail: String },
 }
 
+/// The connection task of one exchange; the connection stops when this is dropped (after the
+/// body was read, or as soon as only the head was needed).
+pub struct Connection(tokio::task::JoinHandle<()>);
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The one HTTP/1.1 client of the tool (probes, throughput, /meta): `req` over an already
+/// connected (and, for https, already verified) stream. Returns the response head with its body
+/// still to read, and the connection that serves it. Callers bound it with their own timeout.
+pub async fn exchange<S, B>(
+    stream: S,
+    req: Request<B>,
+) -> Result<(hyper::Response<hyper::body::Incoming>, Connection), hyper::Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let connection = Connection(tokio::spawn(async move {
+        let _ = conn.await;
+    }));
+    let resp = sender.send_request(req).await?;
+    Ok((resp, connection))
+}
+
 pub struct HttpOutcome {
     pub info: HttpInfo,
     pub failure: Option<HttpFailure>,
@@ -100,13 +131,10 @@ where
         header_present: None,
         server: None,
         date: None,
+        location: None,
+        total_size: None,
     };
     let fut = async {
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        let driver = tokio::spawn(async move {
-            let _ = conn.await;
-        });
         let default_port = if tls { 443 } else { 80 };
         let authority = if port == default_port {
             host.to_string()
@@ -132,15 +160,18 @@ where
         if spec.method == Method::Post {
             req = req.header("content-type", "application/json");
         }
+        if spec.first_byte {
+            req = req.header("range", "bytes=0-0");
+        }
         if let Some(Some(auth)) = &via_proxy {
             req = req.header("proxy-authorization", auth.as_str());
         }
         let req = req
             .body(Full::new(body))
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let resp = sender.send_request(req).await;
-        driver.abort();
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(resp?)
+        // Only the head is needed: the connection ends with this exchange.
+        let (resp, _connection) = exchange(stream, req).await?;
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(resp)
     };
     let resp = match tokio::time::timeout(timeout, fut).await {
         Err(_) => {
@@ -168,16 +199,45 @@ where
         resp.headers()
             .get(n)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
+            .map(|s| crate::model::text::printable(&s.chars().take(200).collect::<String>()))
     };
     info.server = header("server");
     info.date = header("date");
+    if resp.status().is_redirection() {
+        info.location = header("location");
+    }
+    info.total_size = total_size(
+        resp.status().as_u16(),
+        header("content-range").as_deref(),
+        header("content-length").as_deref(),
+    );
     if let Some(h) = &spec.expect_header {
         info.header_present = Some(resp.headers().contains_key(h.as_str()));
     }
     HttpOutcome {
         info,
         failure: None,
+    }
+}
+
+/// The whole size of the resource: `Content-Range: bytes 0-0/TOTAL` of a 206, else the
+/// `Content-Length` of a 200 (a HEAD or a server that ignored the range).
+pub fn total_size(
+    status: u16,
+    content_range: Option<&str>,
+    content_length: Option<&str>,
+) -> Option<u64> {
+    match status {
+        206 => content_range?
+            .trim()
+            .strip_prefix("bytes")?
+            .rsplit_once('/')?
+            .1
+            .trim()
+            .parse()
+            .ok(),
+        200 => content_length?.trim().parse().ok(),
+        _ => None,
     }
 }
 

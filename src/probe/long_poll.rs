@@ -195,6 +195,7 @@ pub async fn run(
         method: Method::Get,
         path: "/".into(),
         expect_header: None,
+        first_byte: false,
     });
     let spec = HttpSpec {
         method: Method::Get,

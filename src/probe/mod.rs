@@ -10,6 +10,7 @@ pub mod long_poll;
 pub mod lookup;
 pub mod outcome;
 pub mod overrides;
+pub mod redirect;
 pub mod tcp;
 pub mod throughput;
 pub mod tls;
@@ -91,6 +92,28 @@ impl Shared {
     }
 }
 
+impl Shared {
+    fn new(cfg: ProbeConfig) -> Shared {
+        let dns_client = match &cfg.dns {
+            DnsMode::Servers(s) => Some(dns::DnsClient {
+                servers: s.clone(),
+                timeout: cfg.timeout,
+            }),
+            DnsMode::System => dns::system_servers().ok().map(|servers| dns::DnsClient {
+                servers,
+                timeout: cfg.timeout,
+            }),
+        };
+        Shared {
+            dns_client,
+            dns_cache: std::sync::Mutex::new(HashMap::new()),
+            sem: Semaphore::new(cfg.concurrency.max(1)),
+            connected: HashMap::new(),
+            cfg,
+        }
+    }
+}
+
 /// Probe every target. Finishes within `max_time` (plus a little to assemble results).
 pub async fn run(
     targets: Vec<Target>,
@@ -111,28 +134,13 @@ pub struct Prober {
 impl Prober {
     /// A prober for `targets` (their names are the ones [`Prober::connected`] knows).
     pub fn new(targets: &[Target], cfg: ProbeConfig) -> Prober {
-        let dns_client = match &cfg.dns {
-            DnsMode::Servers(s) => Some(dns::DnsClient {
-                servers: s.clone(),
-                timeout: cfg.timeout,
-            }),
-            DnsMode::System => dns::system_servers().ok().map(|servers| dns::DnsClient {
-                servers,
-                timeout: cfg.timeout,
-            }),
-        };
-        let connected = targets
+        let mut shared = Shared::new(cfg);
+        shared.connected = targets
             .iter()
             .map(|t| (t.host.clone(), watch::channel(false).0))
             .collect();
         Prober {
-            shared: Arc::new(Shared {
-                dns_client,
-                dns_cache: std::sync::Mutex::new(HashMap::new()),
-                sem: Semaphore::new(cfg.concurrency.max(1)),
-                connected,
-                cfg,
-            }),
+            shared: Arc::new(shared),
         }
     }
 

@@ -67,6 +67,7 @@ pub enum SystemFailure {
 
 /// The DNS part of a name's observation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DnsObservation {
     pub source: DnsSource,
     /// The server that gave our DNS its final answer.
@@ -86,6 +87,12 @@ pub struct DnsObservation {
     /// Every endpoint of the name goes through a proxy, which resolves the name itself.
     pub via_proxy: bool,
     pub ms: u64,
+}
+
+impl Default for DnsObservation {
+    fn default() -> DnsObservation {
+        DnsObservation::none()
+    }
 }
 
 impl DnsObservation {
@@ -122,7 +129,8 @@ pub struct CertSummary {
     pub self_signed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TlsInfo {
     pub verified: bool,
     pub version: Option<String>,
@@ -161,6 +169,13 @@ pub struct HttpInfo {
     pub header_present: Option<bool>,
     pub server: Option<String>,
     pub date: Option<String>,
+    /// `Location` of a redirect (3xx).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub location: Option<String>,
+    /// The whole size of what the URL serves: the total of `Content-Range` (206), else
+    /// `Content-Length` of a 200.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub total_size: Option<u64>,
 }
 
 /// A `--connect-to` rule that redirected a connection.
@@ -187,6 +202,7 @@ pub enum Step {
         redirected: Option<Redirected>,
         /// The name has addresses of this family only (a host without a route for it cannot
         /// reach the name at all).
+        #[serde(default)]
         only_family: bool,
         failure: Option<TcpFailure>,
     },
@@ -202,7 +218,9 @@ pub enum Step {
         failure: Option<ProxyFailure>,
     },
     Tls {
+        #[serde(default)]
         tls: TlsInfo,
+        #[serde(default)]
         through_proxy: bool,
         failure: Option<TlsFailure>,
     },
@@ -218,9 +236,12 @@ pub enum Step {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckObservation {
     pub port: u16,
+    #[serde(default)]
     pub family: Option<Family>,
     /// The address connected to (the proxy's, through a proxy).
+    #[serde(default)]
     pub address: Option<SocketAddr>,
+    #[serde(default)]
     pub ms: u64,
     #[serde(flatten)]
     pub step: Step,
@@ -265,7 +286,10 @@ impl CheckObservation {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Incomplete {
     /// The run's time limit ended the probe.
-    MaxTime { limit: Duration },
+    MaxTime {
+        #[serde(with = "crate::model::duration_ms")]
+        limit: Duration,
+    },
     /// The probing task ended without a result (it should not).
     Internal,
 }
@@ -274,9 +298,13 @@ pub enum Incomplete {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetOutcome {
     pub host: String,
+    #[serde(default)]
     pub route: Route,
+    #[serde(default)]
     pub dns: DnsObservation,
+    #[serde(default)]
     pub checks: Vec<CheckObservation>,
+    #[serde(default)]
     pub ms: u64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub incomplete: Option<Incomplete>,

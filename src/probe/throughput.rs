@@ -21,7 +21,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::connect::{ProxyFailure, TunnelFailure};
@@ -40,11 +42,6 @@ const MIN_SAMPLE: Duration = Duration::from_millis(1000);
 pub const MAX_REDIRECTS: usize = 3;
 /// Fewer bytes than this in a finished transfer cannot give a rate.
 pub const MIN_MEASURABLE_BYTES: u64 = 16 * 1024;
-/// Upload: completed window steps before the verdict may be taken as certain.
-const MIN_UPLOAD_STEPS: usize = 6;
-/// Upload: a connection cut before this many bytes (and before the buffers filled) is the
-/// server refusing the upload, not a measurement.
-const EARLY_REJECT_BYTES: u64 = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -223,6 +220,12 @@ pub enum ThroughputFailure {
         error: Arc<std::io::Error>,
         answer: Option<String>,
     },
+    /// The server's answers cannot confirm what it received: no rate.
+    #[error("cannot measure upload against this URL: {why:?}")]
+    UploadUnconfirmable { why: Unconfirmable },
+    /// No answer to a body of `body` bytes within the time bound (`waited` since its first byte).
+    #[error("a {body}-byte body was not confirmed within {waited:?}")]
+    UploadUnconfirmed { body: u64, waited: Duration },
 }
 
 /// Something that can give addresses for host:port (the prober's resolution and overrides).
@@ -555,12 +558,196 @@ async fn sample_body(
     }
 }
 
-/// POST a body of at most `max_bytes` and time how fast the far end takes it.
+/// Upload: the first body, and how much bigger each next body may be.
+pub const FIRST_BODY: u64 = 16 * 1024;
+const GROWTH: u64 = 4;
+/// Upload: a body whose confirmation takes at least this long gives the rate.
+pub const CONFIRM_LONG_ENOUGH: Duration = Duration::from_secs(1);
+/// Upload: once a rate is known, the next body is sized to take about this long.
+const AIM: Duration = Duration::from_millis(1200);
+
+/// Why a server's answers cannot confirm what it received (no rate can come from them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unconfirmable {
+    /// It refused the upload (a status other than 2xx) after a body of `body` bytes.
+    Refused { status: u16, body: u64 },
+    /// It answered while `sent` of the `body` bytes were still on their way: it did not read it.
+    AnsweredEarly { status: u16, sent: u64, body: u64 },
+    /// It answered with `Connection: close`: a server that closes after answering may not have
+    /// read the body (nginx, hyper and most frameworks answer early that way).
+    Closes { status: u16 },
+}
+
+/// POST bodies of growing size and time each from its first byte to the server's answer,
+/// less the round trip of an empty request: only the server's answer after reading a body
+/// proves the bytes arrived (buffers on the way — the socket, a proxy, a load balancer that
+/// buffers requests — accept megabytes that may still crawl behind them).
 pub async fn upload(dial: &dyn Dial, trust: &Trust, url: &str, s: &Settings) -> DirectionSample {
     let mut via = None;
     let mut r = upload_inner(dial, trust, url, s, &mut via).await;
     r.via_proxy = via;
     r
+}
+
+/// A body of `left` incompressible bytes that notes how much of it hyper has taken.
+struct UploadBody {
+    left: u64,
+    chunk: Bytes,
+    taken: Arc<AtomicU64>,
+}
+
+impl hyper::body::Body for UploadBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        let n = self.left.min(self.chunk.len() as u64) as usize;
+        self.left -= n as u64;
+        self.taken.fetch_add(n as u64, Ordering::SeqCst);
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(self.chunk.slice(..n)))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.left)
+    }
+}
+
+/// One POST and its answer.
+struct Answer {
+    status: u16,
+    /// From handing the request to the connection to the answer's head.
+    took: Duration,
+    /// Bytes of the body hyper had taken when the answer came.
+    taken: u64,
+    closes: bool,
+}
+
+enum ExchangeError {
+    /// No answer before the deadline; `waited` since the first byte.
+    NoAnswer { waited: Duration },
+    /// The connection failed (reset, closed) before an answer.
+    Failed {
+        error: Arc<dyn std::error::Error + Send + Sync>,
+        taken: u64,
+    },
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<UploadBody>;
+
+/// The parts of every upload request.
+struct UploadTarget {
+    request_target: String,
+    host: String,
+    proxy_auth: Option<String>,
+}
+
+async fn post(
+    sender: &mut Sender,
+    t: &UploadTarget,
+    chunk: &Bytes,
+    size: u64,
+    deadline: Instant,
+) -> Result<Answer, ExchangeError> {
+    let taken = Arc::new(AtomicU64::new(0));
+    let body = UploadBody {
+        left: size,
+        chunk: chunk.clone(),
+        taken: taken.clone(),
+    };
+    let taken_now = || taken.load(Ordering::SeqCst);
+    let mut req = Request::post(&t.request_target)
+        .header("host", &t.host)
+        .header("user-agent", super::http::USER_AGENT)
+        .header("content-type", "application/octet-stream");
+    if let Some(a) = &t.proxy_auth {
+        req = req.header("proxy-authorization", a);
+    }
+    let req = match req.body(body) {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(ExchangeError::Failed {
+                error: Arc::new(e),
+                taken: 0,
+            })
+        }
+    };
+    let started = Instant::now();
+    let left = deadline.saturating_duration_since(started);
+    match tokio::time::timeout(left, sender.send_request(req)).await {
+        Err(_) => Err(ExchangeError::NoAnswer {
+            waited: started.elapsed(),
+        }),
+        Ok(Err(e)) => Err(ExchangeError::Failed {
+            error: Arc::new(e),
+            taken: taken_now(),
+        }),
+        Ok(Ok(resp)) => {
+            let took = started.elapsed();
+            let taken = taken_now();
+            let closes = resp
+                .headers()
+                .get_all("connection")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|v| v.trim().eq_ignore_ascii_case("close"));
+            let status = resp.status().as_u16();
+            // Read the (small) answer body so that the connection can carry the next request.
+            let rest = deadline.saturating_duration_since(Instant::now());
+            let _ = tokio::time::timeout(rest.min(Duration::from_secs(2)), async {
+                let mut b = resp.into_body();
+                while let Some(Ok(_)) = b.frame().await {}
+            })
+            .await;
+            Ok(Answer {
+                status,
+                took,
+                taken,
+                closes,
+            })
+        }
+    }
+}
+
+async fn upload_sender(
+    dial: &dyn Dial,
+    trust: &Trust,
+    target: &HttpUrl,
+    s: &Settings,
+) -> Result<(Sender, UploadTarget, Option<ProxyUrl>), ThroughputFailure> {
+    let conn = open(dial, trust, target, s.timeout, None).await?;
+    let (request_target, proxy_auth) = conn.request_target(target);
+    let proxy = conn.proxy.clone();
+    let (sender, driver) = tokio::time::timeout(
+        s.timeout,
+        hyper::client::conn::http1::handshake(TokioIo::new(conn.io)),
+    )
+    .await
+    .map_err(|_| ThroughputFailure::NoResponse(s.timeout))?
+    .map_err(|e| ThroughputFailure::Request(Arc::new(e)))?;
+    tokio::spawn(async move {
+        let _ = driver.await;
+    });
+    Ok((
+        sender,
+        UploadTarget {
+            request_target,
+            host: target.host.clone(),
+            proxy_auth,
+        },
+        proxy,
+    ))
 }
 
 async fn upload_inner(
@@ -577,127 +764,139 @@ async fn upload_inner(
         Err(e) => return failed(url.to_string(), ThroughputFailure::Url(e)),
     };
     let shown = target.to_string();
-    // A small send buffer so that "written" is close to "sent".
-    let conn = match open(dial, trust, &target, s.timeout, Some(4 * 1024)).await {
-        Ok(c) => c,
+    let (mut sender, ut, proxy) = match upload_sender(dial, trust, &target, s).await {
+        Ok(x) => x,
         Err(f) => return failed(shown, f),
     };
-    *via = conn.proxy.clone();
-    let (request_target, proxy_auth) = conn.request_target(&target);
-    let mut io = conn.io;
-    let head = format!(
-        "POST {request_target} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\n{}Content-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        target.host,
-        super::http::USER_AGENT,
-        proxy_auth.map(|a| format!("Proxy-Authorization: {a}\r\n")).unwrap_or_default(),
-        s.max_bytes
-    );
-    if let Err(e) = io.write_all(head.as_bytes()).await {
-        return failed(shown, ThroughputFailure::Write(Arc::new(e)));
-    }
-    let floor = s.min_kbps as f64;
-    let chunk = filler(1024);
+    *via = proxy;
+    let chunk = Bytes::from(filler(16 * 1024));
+    let unconfirmable = |why: Unconfirmable| {
+        failed(
+            shown.clone(),
+            ThroughputFailure::UploadUnconfirmable { why },
+        )
+    };
+    // The round trip of an empty request: subtracted from every body's time.
+    let rtt = match post(&mut sender, &ut, &chunk, 0, Instant::now() + s.timeout).await {
+        Ok(a) if !(200..300).contains(&a.status) => {
+            return unconfirmable(Unconfirmable::Refused {
+                status: a.status,
+                body: 0,
+            })
+        }
+        Ok(a) if a.closes => return unconfirmable(Unconfirmable::Closes { status: a.status }),
+        Ok(a) => a.took,
+        Err(ExchangeError::NoAnswer { .. }) => {
+            return failed(shown, ThroughputFailure::NoResponse(s.timeout))
+        }
+        Err(ExchangeError::Failed { error, .. }) => {
+            return failed(shown, ThroughputFailure::Request(error))
+        }
+    };
     let started = Instant::now();
     let deadline = started + s.timeout + s.max_time;
+    let mut size = FIRST_BODY.min(s.max_bytes);
     let mut total: u64 = 0;
-    // Steady state starts when a write first has to wait: the buffers on the way are full. From
-    // then on only writes that had to wait are timed: each one completes when the far end has
-    // taken what was written before it, so (bytes before it) / (time) is the far end's rate,
-    // free of the send and receive windows' bursts.
-    let mut steady: Option<(Instant, u64)> = None;
-    let mut last_jump: Option<(Instant, u64)> = None;
-    let mut jumps = 0usize;
-    let mut last_at;
+    // The last confirmed body: its bytes and its time less the round trip.
+    let mut confirmed: Option<(u64, Duration)> = None;
+    let mut upper_bound: Option<f64> = None;
     let stopped = loop {
-        let now = Instant::now();
-        if now >= deadline {
-            last_at = now;
+        if Instant::now() >= deadline {
             break StopReason::TimeBound;
         }
-        let n = chunk.len().min((s.max_bytes - total) as usize);
-        let before = Instant::now();
-        let w = tokio::time::timeout(deadline - now, async {
-            io.write_all(&chunk[..n]).await?;
-            io.flush().await
-        })
-        .await;
-        let after = Instant::now();
-        match w {
-            Err(_) => {
-                last_at = after;
+        if sender.ready().await.is_err() {
+            // The server closed an idle connection between bodies: open another.
+            match upload_sender(dial, trust, &target, s).await {
+                Ok((again, _, _)) => sender = again,
+                Err(_) => break StopReason::ConnectionClosed,
+            }
+        }
+        match post(&mut sender, &ut, &chunk, size, deadline).await {
+            Ok(a) => {
+                if !(200..300).contains(&a.status) {
+                    return unconfirmable(Unconfirmable::Refused {
+                        status: a.status,
+                        body: size,
+                    });
+                }
+                if a.taken < size {
+                    return unconfirmable(Unconfirmable::AnsweredEarly {
+                        status: a.status,
+                        sent: a.taken,
+                        body: size,
+                    });
+                }
+                if a.closes {
+                    return unconfirmable(Unconfirmable::Closes { status: a.status });
+                }
+                total += size;
+                let net = a.took.saturating_sub(rtt);
+                confirmed = Some((size, net));
+                if a.took >= CONFIRM_LONG_ENOUGH {
+                    break StopReason::Certain;
+                }
+                if total >= s.max_bytes {
+                    break StopReason::ByteBound;
+                }
+                let grown = size.saturating_mul(GROWTH);
+                let next = if net >= Duration::from_millis(10) {
+                    let per_sec = size as f64 / net.as_secs_f64();
+                    ((per_sec * AIM.as_secs_f64()) as u64).clamp(size + 1, grown)
+                } else {
+                    grown
+                };
+                size = next.min(s.max_bytes - total);
+            }
+            Err(ExchangeError::NoAnswer { waited }) => {
+                // Not confirmed within the time bound: the rate is below what this body needed.
+                let bound = kbps(size, waited.saturating_sub(rtt).max(waited / 2));
+                if confirmed.is_none() {
+                    return DirectionSample {
+                        rate: Some(bound),
+                        sample: waited,
+                        stopped: Some(StopReason::TimeBound),
+                        failure: Some(ThroughputFailure::UploadUnconfirmed { body: size, waited }),
+                        ..DirectionSample::new(Direction::Upload, shown)
+                    };
+                }
+                upper_bound = Some(bound);
                 break StopReason::TimeBound;
             }
-            Ok(Err(e)) => {
-                if steady.is_none() && total < EARLY_REJECT_BYTES {
-                    let answer = read_status(&mut io, s.timeout).await;
+            Err(ExchangeError::Failed { error, taken }) => {
+                if confirmed.is_none() {
                     return failed(
                         shown,
                         ThroughputFailure::UploadRejected {
-                            after: total,
-                            error: Arc::new(e),
-                            answer,
+                            after: taken,
+                            error: Arc::new(std::io::Error::other(error.to_string())),
+                            answer: None,
                         },
                     );
                 }
-                last_at = after;
                 break StopReason::ConnectionClosed;
             }
-            Ok(Ok(())) => {}
-        }
-        let waited = after - before >= Duration::from_millis(5);
-        let before_write = total;
-        total += n as u64;
-        last_at = after;
-        if waited {
-            match steady {
-                None => steady = Some((after, before_write)),
-                Some(_) => {
-                    last_jump = Some((after, before_write));
-                    jumps += 1;
-                }
-            }
-        }
-        if total >= s.max_bytes {
-            break StopReason::ByteBound;
-        }
-        if let (Some((t0, base)), Some((t, b))) = (steady, last_jump) {
-            let sample = t - t0;
-            let rate = kbps(b - base, sample);
-            // The far end's window opens in steps: wait for several of them.
-            if sample >= MIN_SAMPLE
-                && jumps >= MIN_UPLOAD_STEPS
-                && (rate >= floor * CERTAIN_ABOVE || rate <= floor * CERTAIN_BELOW)
-            {
-                break StopReason::Certain;
-            }
-        }
-        if steady.is_some_and(|(t0, _)| after - t0 >= s.max_time) {
-            break StopReason::TimeBound;
         }
     };
-    let (rate, sample) = match (steady, last_jump) {
-        (Some((t0, base)), Some((t, b))) if t > t0 && b > base => (kbps(b - base, t - t0), t - t0),
-        // Never had to wait: everything went as fast as we could write it.
-        _ => (kbps(total, last_at - started), last_at - started),
+    let Some((bytes, net)) = confirmed else {
+        // The time bound came before the first body was sent.
+        return failed(
+            shown,
+            ThroughputFailure::UploadUnconfirmed {
+                body: size,
+                waited: started.elapsed(),
+            },
+        );
+    };
+    let rate = match ((!net.is_zero()).then(|| kbps(bytes, net)), upper_bound) {
+        (Some(r), Some(u)) => Some(r.min(u)),
+        (r, _) => r,
     };
     DirectionSample {
         bytes: total,
-        sample,
+        sample: net,
         stopped: Some(stopped),
-        rate: Some(rate),
+        rate,
         ..DirectionSample::new(Direction::Upload, shown)
-    }
-}
-
-/// The first line of whatever the server answered, if it answered within `timeout`.
-async fn read_status(io: &mut Box<dyn Io>, timeout: Duration) -> Option<String> {
-    let mut buf = [0u8; 256];
-    match tokio::time::timeout(timeout, io.read(&mut buf)).await {
-        Ok(Ok(n)) if n > 0 => {
-            let text = String::from_utf8_lossy(&buf[..n]);
-            Some(text.lines().next().unwrap_or("").trim().to_string())
-        }
-        _ => None,
     }
 }
 

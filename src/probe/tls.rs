@@ -265,7 +265,7 @@ pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
                 .push("(unparsable certificate)".to_string());
             continue;
         };
-        let issuer = cert.issuer().to_string();
+        let issuer = crate::model::text::printable(&cert.issuer().to_string());
         info.chain_issuers.push(issuer.clone());
         if i == 0 {
             let mut sans = Vec::new();
@@ -273,16 +273,24 @@ pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
                 for gn in &ext.value.general_names {
                     match gn {
                         x509_parser::extensions::GeneralName::DNSName(d) => {
-                            sans.push(d.to_string())
+                            sans.push(crate::model::text::printable(d))
                         }
                         x509_parser::extensions::GeneralName::IPAddress(ip) => {
-                            sans.push(format!("IP {ip:?}"))
+                            sans.push(match *ip {
+                                [a, b, c, d] => {
+                                    format!("IP {}", std::net::Ipv4Addr::new(*a, *b, *c, *d))
+                                }
+                                bytes => match <[u8; 16]>::try_from(bytes) {
+                                    Ok(v6) => format!("IP {}", std::net::Ipv6Addr::from(v6)),
+                                    Err(_) => "IP (malformed)".to_string(),
+                                },
+                            })
                         }
                         _ => {}
                     }
                 }
             }
-            let subject = cert.subject().to_string();
+            let subject = crate::model::text::printable(&cert.subject().to_string());
             info.leaf = Some(CertSummary {
                 self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
                 subject,

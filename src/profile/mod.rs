@@ -103,6 +103,24 @@ pub enum EntryKind {
     Host(String),
     /// A documented wildcard, `*.domain` (may contain `${var}`).
     Pattern(String),
+    /// A URL whose redirect chain is followed; every hop's host is probed.
+    Redirect(Redirect),
+}
+
+/// A redirect probe: request `url` and follow where it leads (at most
+/// [`crate::plan::MAX_REDIRECT_HOPS`] requests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    /// An http(s) URL (may contain `${var}`).
+    pub url: String,
+    /// `GET` with `Range: bytes=0-0` (what a download does, one byte of it), or `HEAD`.
+    pub method: Method,
+    /// Hosts the chain is known to reach (may contain `${var}`).
+    pub expect: Vec<String>,
+    /// The size of what the URL serves when the server does not say.
+    pub size: Option<u64>,
+    /// The runner's own update package.
+    pub runner_package: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -384,6 +402,20 @@ impl Validator<'_> {
         let at_entry = e.referenced;
         let e = e.value;
         let when = self.condition(e.when, e.when_set, vars)?;
+        if let Some(r) = e.redirect {
+            return self.redirect_entry(
+                r,
+                e.host.is_some()
+                    || e.pattern.is_some()
+                    || e.probe.is_some()
+                    || e.ports.is_some()
+                    || e.scheme.is_some()
+                    || e.http.is_some(),
+                e.note,
+                when,
+                vars,
+            );
+        }
         let (kind, anchor) = match (e.host, e.pattern) {
             (Some(h), None) => {
                 self.template(&h, vars, check_hostname)?;
@@ -476,6 +508,68 @@ impl Validator<'_> {
         })
     }
 
+    fn redirect_entry(
+        &self,
+        r: serde_saphyr::Spanned<raw::RawRedirect>,
+        mixed: bool,
+        note: Option<String>,
+        when: Condition,
+        vars: &BTreeSet<String>,
+    ) -> Result<Entry, ProfileError> {
+        let at = r.referenced;
+        let r = r.value;
+        if mixed {
+            return Err(self.err(
+                &at,
+                "a `redirect:` entry stands alone: the hosts it meets are probed as they come (no `host:`, `pattern:`, `probe:`, `ports:`, `scheme:` or `http:` beside it)",
+            ));
+        }
+        self.vars_in(&r.url, vars)?;
+        let filled = substitute(&r.url.value, &|_| Some("placeholder.example".to_string()))
+            .map_err(|m| self.err(&r.url.referenced, m))?;
+        crate::model::parse_url(&filled).map_err(|m| self.err(&r.url.referenced, m))?;
+        let method = match r.method.as_ref().map(|m| m.value.as_str()) {
+            None | Some("GET") => Method::Get,
+            Some("HEAD") => Method::Head,
+            Some(other) => {
+                let at = r.method.as_ref().map_or(at, |m| m.referenced);
+                return Err(self.err(
+                    &at,
+                    format!("redirect method `{}` is not supported: expected GET (with `Range: bytes=0-0`) or HEAD", clip(other, 40)),
+                ));
+            }
+        };
+        let mut expect = Vec::new();
+        if let Some(list) = r.expect {
+            for h in list.value {
+                let sp = serde_saphyr::Spanned::new(h.clone(), list.referenced, list.referenced);
+                self.template(&sp, vars, check_hostname)?;
+                expect.push(h);
+            }
+        }
+        if let Some(sz) = &r.size {
+            if sz.value == 0 {
+                return Err(self.err(&sz.referenced, "redirect size must be more than 0 bytes"));
+            }
+        }
+        Ok(Entry {
+            kind: EntryKind::Redirect(Redirect {
+                url: r.url.value,
+                method,
+                expect,
+                size: r.size.map(|s| s.value),
+                runner_package: r.runner_package.is_some_and(|f| f.0),
+            }),
+            probes: Vec::new(),
+            ports: None,
+            scheme: None,
+            http: None,
+            note,
+            when,
+            pos: pos_of(&at),
+        })
+    }
+
     fn ports(
         &self,
         v: Vec<raw::Port>,
@@ -537,6 +631,7 @@ impl Validator<'_> {
             method,
             path: h.path.value,
             expect_header: h.expect_header.map(|s| s.to_ascii_lowercase()),
+            first_byte: false,
         })
     }
 

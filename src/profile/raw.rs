@@ -75,6 +75,8 @@ pub struct RawEntry {
     #[serde(default)]
     pub pattern: Option<Spanned<String>>,
     #[serde(default)]
+    pub redirect: Option<Spanned<RawRedirect>>,
+    #[serde(default)]
     pub probe: Option<Spanned<Vec<RawProbe>>>,
     #[serde(default)]
     pub ports: Option<Spanned<Vec<Port>>>,
@@ -88,6 +90,25 @@ pub struct RawEntry {
     pub when: Option<Spanned<BTreeMap<String, String>>>,
     #[serde(default)]
     pub when_set: Option<Spanned<Vec<String>>>,
+}
+
+/// `redirect:` — a URL whose redirect chain is followed, every hop's host probed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRedirect {
+    pub url: Spanned<String>,
+    /// `GET` (with `Range: bytes=0-0`, the default) or `HEAD`.
+    #[serde(default)]
+    pub method: Option<Spanned<String>>,
+    /// Hosts the chain is known to reach (firewall and audit know them without network).
+    #[serde(default)]
+    pub expect: Option<Spanned<Vec<String>>>,
+    /// The size of what the URL serves, bytes, when the server does not say.
+    #[serde(default)]
+    pub size: Option<Spanned<u64>>,
+    /// The URL is the runner's own update package (its size gives the update estimate).
+    #[serde(default)]
+    pub runner_package: Option<Flag>,
 }
 
 /// `- name` or `- {host: name, http: …, ports: …}`.

@@ -406,3 +406,70 @@ fn too_many_nodes_without_aliases() {
     assert!(e.message.starts_with("the profile is too large"), "{e}");
     assert_our_words(&e);
 }
+
+fn redirect_profile(redirect: &str) -> String {
+    format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - redirect:\n{redirect}")
+}
+
+#[test]
+fn a_redirect_entry_is_parsed() {
+    let p = parse(
+        "test.yaml",
+        &redirect_profile("          url: \"https://github.com/x/releases/download/v1/f.tar.gz\"\n          method: HEAD\n          expect: [release-assets.githubusercontent.com]\n          size: 150000000\n          runner_package: true\n"),
+    )
+    .unwrap();
+    match &p.capabilities[0].entries[0].kind {
+        EntryKind::Redirect(r) => {
+            assert_eq!(r.method, Method::Head);
+            assert_eq!(r.expect, ["release-assets.githubusercontent.com"]);
+            assert_eq!((r.size, r.runner_package), (Some(150_000_000), true));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The dotcom profile's runner-updates follows the runner package URL.
+    let dotcom = resolve("dotcom").unwrap();
+    let updates = dotcom.capability("runner-updates").unwrap();
+    assert!(updates.entries.iter().any(|e| matches!(&e.kind, EntryKind::Redirect(r)
+        if r.runner_package && r.expect.contains(&"release-assets.githubusercontent.com".to_string()))));
+}
+
+#[test]
+fn redirect_errors_point_at_the_line() {
+    for (body, line, words) in [
+        (
+            "          url: \"ftp://x.example/f\"\n",
+            10,
+            "only http:// and https://",
+        ),
+        (
+            "          url: \"https://x.example/f\"\n          method: POST\n",
+            11,
+            "redirect method `POST`",
+        ),
+        (
+            "          url: \"https://x.example/f\"\n          size: 0\n",
+            11,
+            "more than 0 bytes",
+        ),
+        (
+            "          url: \"https://x.example/f\"\n          expect: [\"bad name!\"]\n",
+            11,
+            "bad name!",
+        ),
+        (
+            "          url: \"https://x.example/f\"\n          follow: 3\n",
+            11,
+            "follow",
+        ),
+    ] {
+        let e = err(&redirect_profile(body));
+        assert_eq!(e.pos.map(|p| p.line), Some(line), "{body}: {e}");
+        assert!(
+            e.to_string().starts_with(&format!("test.yaml:{line}:")),
+            "{e}"
+        );
+        assert!(e.to_string().contains(words), "{body}: {e}");
+    }
+    let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - redirect: {{ url: \"https://x.example/f\" }}\n        host: x.example\n");
+    assert!(err(&src).to_string().contains("stands alone"));
+}

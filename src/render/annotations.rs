@@ -1,9 +1,10 @@
-//! GitHub Actions workflow commands (`::error title=…::message`, `::warning …`), one per
-//! capability that does not pass, so failures show up as annotations on the job.
+//! GitHub Actions workflow commands (`::error title=…::message`, `::warning …`), one per root
+//! cause of the report's Diagnosis, so failures show up as annotations on the job.
 //!
-//! A capability that makes the run fail under `--fail-on` is an error, any other problem a
-//! warning. GitHub shows at most 10 errors and 10 warnings per step, so there is one annotation
-//! per capability (not per name); its message lists the names and their causes.
+//! A cause that makes the run fail under `--fail-on` is an error, any other a warning. GitHub
+//! shows at most 10 errors and 10 warnings per step, so there is one annotation per cause (not
+//! per name or capability); its message is the cause's summary and fix, then the names it
+//! explains with their own causes.
 //!
 //! Escaping follows the Actions toolkit (`@actions/core` `command.ts`): in the message `%`, `\r`
 //! and `\n` become `%25`, `%0D`, `%0A`; in property values `:` and `,` also become `%3A`, `%2C`.
@@ -34,26 +35,38 @@ pub fn command(level: &str, title: &str, message: &str) -> String {
     )
 }
 
-/// The workflow commands for a report, one per line; empty when every capability passes.
+/// The workflow commands for a report, one per root cause of its Diagnosis, one per line;
+/// empty when everything passes.
 pub fn render(r: &Report) -> String {
-    let fail_on = r.settings.fail_on;
+    let details = super::diagnosis::details(r);
     let mut out = String::new();
-    for c in &r.capabilities {
-        if c.verdict < Verdict::Warn {
-            continue;
-        }
-        let level = if fail_on.gates_capability(c.gating, c.verdict) {
-            "error"
-        } else {
-            "warning"
-        };
-        let role = if c.gating { "gating" } else { "informational" };
-        let title = format!("runner-preflight: {} {} ({role})", c.id, c.verdict.label());
-        let bad: Vec<String> = c
-            .entries
+    for d in &r.diagnosis {
+        let level = if d.gating { "error" } else { "warning" };
+        let title = format!(
+            "runner-preflight cause {}: {}{}",
+            d.id,
+            super::diagnosis::title(&d.cause),
+            if d.blocks.is_empty() {
+                String::new()
+            } else {
+                format!(" (blocks {})", super::diagnosis::blocks(d))
+            }
+        );
+        let mut msg = format!(
+            "{} {}\nfix: {}\n(profile {}, host {})",
+            d.verdict.label(),
+            super::diagnosis::summary(d, details.get(&d.id).map(String::as_str)),
+            super::diagnosis::fix(d),
+            r.profile.name,
+            r.hostname
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        let bad: Vec<String> = r
+            .capabilities
             .iter()
+            .flat_map(|c| c.entries.iter())
             .flat_map(|e| e.targets.iter())
-            .filter(|t| t.verdict >= Verdict::Warn)
+            .filter(|t| t.diagnosis_id == Some(d.id) && seen.insert(t.host.as_str()))
             .map(|t| {
                 format!(
                     "{} {}: {}",
@@ -65,15 +78,6 @@ pub fn render(r: &Report) -> String {
                 )
             })
             .collect();
-        let total: usize = c.entries.iter().map(|e| e.targets.len()).sum();
-        let mut msg = format!(
-            "{} — {}: {} of {total} names do not pass (profile {}, host {})",
-            c.id,
-            c.title,
-            bad.len(),
-            r.profile.name,
-            r.hostname
-        );
         for line in bad.iter().take(MAX_NAMES) {
             msg.push('\n');
             msg.push_str(line);
@@ -81,27 +85,17 @@ pub fn render(r: &Report) -> String {
         if bad.len() > MAX_NAMES {
             msg.push_str(&format!("\n… and {} more", bad.len() - MAX_NAMES));
         }
-        out.push_str(&command(level, &title, &msg));
-        out.push('\n');
-    }
-    if let Some(tp) = r.throughput.as_ref().filter(|t| t.verdict >= Verdict::Warn) {
-        let level = if fail_on.gates_capability(tp.gating, tp.verdict) {
-            "error"
-        } else {
-            "warning"
-        };
-        let title = format!("runner-preflight: throughput {}", tp.verdict.label());
-        let mut msg = format!(
-            "throughput — at least {} kbit/s up and down (profile {}, host {})",
-            tp.min_kbps, r.profile.name, r.hostname
-        );
-        for d in tp.directions.iter().filter(|d| d.verdict >= Verdict::Warn) {
-            msg.push_str(&format!(
-                "\n{} {}: {}",
-                d.verdict.label(),
-                d.direction.id(),
-                super::words_throughput::detail(d)
-            ));
+        if d.blocks.iter().any(|b| b == "throughput") {
+            if let Some(tp) = &r.throughput {
+                for x in tp.directions.iter().filter(|x| x.verdict >= Verdict::Warn) {
+                    msg.push_str(&format!(
+                        "\n{} throughput {}: {}",
+                        x.verdict.label(),
+                        x.direction.id(),
+                        super::words_throughput::detail(x)
+                    ));
+                }
+            }
         }
         out.push_str(&command(level, &title, &msg));
         out.push('\n');

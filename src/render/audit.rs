@@ -1,21 +1,7 @@
 //! `audit` output: an [`Audit`] in, text or JSON out. No I/O here.
 
 use crate::audit::{Audit, Origin};
-
-/// `s` with everything but printable ASCII, space and `—` replaced by `?`, so that a hostile
-/// allow-list line or file name cannot reach the terminal. The same rule as
-/// `firewall::comment_safe`, kept here so that renderers import no module with network code.
-pub(crate) fn comment_safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' || c == '—' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
-}
+use crate::model::text::comment_safe;
 
 fn origin_label(o: Origin) -> &'static str {
     match o {

@@ -4,13 +4,13 @@
 //! adds the words: every target's `cause`, every check's `detail`, DNS `error` and `notes`,
 //! every capability's `cause`, and each finding's `message` and `fix` — the same sentences the
 //! other formats print. A failed HTTP check whose answer was not GitHub's gets a `failure`
-//! object from its judgement.
+//! object from its judgement. Each root cause in `diagnosis` gets its `summary` and `fix`.
 
 use serde_json::{json, Map, Value};
 
 use super::words;
 use crate::model::Verdict;
-use crate::report::{Check, HttpJudgement, Report, TargetResult};
+use crate::report::{Check, Diagnosis, HttpJudgement, Report, TargetResult};
 
 pub fn render(report: &Report) -> String {
     let mut v = serde_json::to_value(report).unwrap_or(Value::Null);
@@ -21,6 +21,9 @@ pub fn render(report: &Report) -> String {
                 continue;
             };
             for (e, je) in cap.entries.iter().zip(entries.iter_mut()) {
+                if let (Some(r), Some(jr)) = (&e.redirect, je.get_mut("redirect")) {
+                    set(jr, "chain", Some(words::redirect_chain(r)));
+                }
                 let Some(targets) = je.get_mut("targets").and_then(Value::as_array_mut) else {
                     continue;
                 };
@@ -41,9 +44,26 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    let details = super::diagnosis::details(report);
+    if let Some(diagnosis) = v.get_mut("diagnosis").and_then(Value::as_array_mut) {
+        diagnosis_words(&report.diagnosis, &details, diagnosis);
+    }
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
+}
+
+/// Each cause's `summary` and `fix` (also for `explain --format json`).
+pub fn diagnosis_words(
+    diagnosis: &[Diagnosis],
+    details: &super::diagnosis::Details,
+    json: &mut [Value],
+) {
+    for (d, jd) in diagnosis.iter().zip(json.iter_mut()) {
+        let detail = details.get(&d.id).map(String::as_str);
+        set(jd, "summary", Some(super::diagnosis::summary(d, detail)));
+        set(jd, "fix", Some(super::diagnosis::fix(d)));
+    }
 }
 
 fn set(obj: &mut Value, key: &str, value: Option<String>) {

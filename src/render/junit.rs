@@ -7,6 +7,8 @@
 //! - A documented wildcard with no name to probe, and a capability not checked → `<skipped/>`.
 //!
 //! The phase details go in the failure's text, or in `<system-out>` for the other test cases.
+//! A failure's message ends with its root cause ("(see cause 2: DNS server not answering)"); each
+//! suite's own `<system-out>` holds the Diagnosis of the causes that block it.
 
 use std::collections::HashMap;
 use std::io;
@@ -14,7 +16,7 @@ use std::io;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
-use crate::report::{CapabilityReport, Report, TargetResult, Verdict};
+use crate::report::{CapabilityReport, Diagnosis, Report, TargetResult, Verdict};
 
 /// Render the report as JUnit XML.
 pub fn render(report: &Report) -> String {
@@ -102,7 +104,28 @@ pub fn target_lines(t: &TargetResult) -> Vec<String> {
     lines
 }
 
-fn cases(cap: &CapabilityReport) -> Vec<Case> {
+/// "CAUSE (see cause 2: DNS server not answering)": a failure's message names its root cause.
+fn with_reference(cause: String, t: &TargetResult, diagnosis: &[Diagnosis]) -> String {
+    match t
+        .diagnosis_id
+        .and_then(|id| diagnosis.iter().find(|d| d.id == id))
+    {
+        Some(d) => format!("{cause} ({})", super::diagnosis::reference(d)),
+        None => cause,
+    }
+}
+
+/// The root causes that concern a suite (`blocks` names it), for its `<system-out>`.
+fn suite_out(suite: &str, diagnosis: &[Diagnosis], details: &super::diagnosis::Details) -> String {
+    let here: Vec<Diagnosis> = diagnosis
+        .iter()
+        .filter(|d| d.blocks.iter().any(|b| b == suite))
+        .cloned()
+        .collect();
+    super::diagnosis::block(&here, details)
+}
+
+fn cases(cap: &CapabilityReport, diagnosis: &[Diagnosis]) -> Vec<Case> {
     let mut out = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for e in &cap.entries {
@@ -132,7 +155,7 @@ fn cases(cap: &CapabilityReport) -> Vec<Case> {
             let cause = super::words::target_cause(t).unwrap_or_default();
             let outcome = match t.verdict {
                 Verdict::Fail => Outcome::Failure {
-                    message: cause.clone(),
+                    message: with_reference(cause.clone(), t, diagnosis),
                     kind: if cap.gating {
                         "fail"
                     } else {
@@ -162,8 +185,12 @@ fn cases(cap: &CapabilityReport) -> Vec<Case> {
 
 fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let suites: Vec<(&CapabilityReport, Vec<Case>)> =
-        r.capabilities.iter().map(|c| (c, cases(c))).collect();
+    let suites: Vec<(&CapabilityReport, Vec<Case>)> = r
+        .capabilities
+        .iter()
+        .map(|c| (c, cases(c, &r.diagnosis)))
+        .collect();
+    let details = super::diagnosis::details(r);
     let tp_cases = r
         .throughput
         .as_ref()
@@ -223,7 +250,7 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
                         for c in cs {
                             write_case(w, c, &classname)?;
                         }
-                        Ok(())
+                        write_suite_out(w, &suite_out(&cap.id, &r.diagnosis, &details))
                     })?;
                 id += 1;
             }
@@ -245,7 +272,7 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
                         for c in &tp_cases {
                             write_case(w, c, &classname)?;
                         }
-                        Ok(())
+                        write_suite_out(w, &suite_out("throughput", &r.diagnosis, &details))
                     })?;
                 id += 1;
             }
@@ -353,6 +380,15 @@ fn throughput_cases(tp: &crate::report::ThroughputReport) -> Vec<Case> {
             }
         })
         .collect()
+}
+
+/// A suite's `<system-out>`: the Diagnosis of the causes that block it.
+fn write_suite_out(w: &mut Writer<Vec<u8>>, text: &str) -> io::Result<()> {
+    if !text.is_empty() {
+        w.create_element("system-out")
+            .write_text_content(BytesText::new(&clean(text)))?;
+    }
+    Ok(())
 }
 
 fn write_properties(w: &mut Writer<Vec<u8>>, props: &[(&str, String)]) -> io::Result<()> {

@@ -1,6 +1,7 @@
 //! Markdown for a GitHub job summary (`$GITHUB_STEP_SUMMARY`) or any Markdown viewer: the
 //! overall verdict, a table of capabilities, then one table per capability with each probed
-//! name and its cause. Capabilities that pass are folded into `<details>`.
+//! name and its cause. Capabilities that pass are folded into `<details>`. The Diagnosis (the
+//! run's root causes, each with its fix) comes first, after the headline.
 
 use crate::report::{CapabilityReport, Report, TargetResult, Verdict};
 
@@ -13,22 +14,7 @@ fn badge(v: Verdict) -> &'static str {
     }
 }
 
-/// Text for a table cell: Markdown punctuation escaped, line breaks as `<br>`.
-pub fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\r' => {}
-            '\n' => out.push_str("<br>"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use super::escape::markdown_cell as cell;
 
 /// A host name or pattern as inline code (names never contain a backtick or `|`).
 fn code(s: &str) -> String {
@@ -73,6 +59,11 @@ pub fn render(r: &Report) -> String {
     ));
     s.push_str(&headline(r));
     s.push_str("\n\n");
+    let diagnosis = super::diagnosis::markdown(&r.diagnosis, &super::diagnosis::details(r));
+    if !diagnosis.is_empty() {
+        s.push_str(&diagnosis);
+        s.push('\n');
+    }
     s.push_str("| capability | role | verdict | names | cause |\n|---|---|---|---|---|\n");
     for c in &r.capabilities {
         s.push_str(&format!(
@@ -243,11 +234,19 @@ fn capability(c: &CapabilityReport) -> String {
             ));
             continue;
         }
-        for t in &e.targets {
+        for (i, t) in e.targets.iter().enumerate() {
             let name = if e.wildcard {
                 format!("{} (for {})", code(&t.host), code(&e.pattern))
             } else {
                 code(&t.host)
+            };
+            let name = match &e.redirect {
+                Some(r) if i == 0 => format!(
+                    "{name} (redirect: {})",
+                    cell(&super::words::redirect_chain(r))
+                ),
+                Some(_) => format!("{name} (redirect hop {})", i + 1),
+                None => name,
             };
             s.push_str(&format!(
                 "| {name} | {} | {} | {} | {} |\n",

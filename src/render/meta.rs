@@ -1,7 +1,7 @@
 //! `meta diff` output: a [`Diff`] in, text or JSON out. No I/O here.
 
-use super::audit::comment_safe;
 use crate::meta::{Diff, DiffItem, Relation};
+use crate::model::text::comment_safe;
 
 fn pick(side: &[DiffItem], f: fn(&Relation) -> bool) -> Vec<&DiffItem> {
     side.iter().filter(|i| f(&i.relation)).collect()
@@ -93,5 +93,21 @@ pub fn fetch_error(e: &crate::meta::FetchError) -> String {
             super::words::fmt_duration(*timeout)
         ),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_names_what_is_only_in_meta() {
+        let p = crate::profile::resolve("dotcom").unwrap();
+        let plan = crate::plan::build(&p, &Default::default()).unwrap();
+        let meta =
+            crate::meta::parse(r#"{"domains": {"actions": ["github.com", "new.example.com"]}}"#)
+                .unwrap();
+        let (d, _) = crate::meta::diff(&plan, &meta, "test");
+        let text = super::text(&d);
+        assert!(text.contains("only in /meta, NOT in the profile"), "{text}");
+        assert!(text.contains("new.example.com"), "{text}");
     }
 }

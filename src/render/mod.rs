@@ -2,7 +2,11 @@
 
 pub mod annotations;
 pub mod audit;
+pub mod diagnosis;
+pub mod escape;
 pub mod firewall;
+pub mod fleet;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -23,6 +27,8 @@ pub enum Format {
     Junit,
     /// Markdown summary, e.g. for $GITHUB_STEP_SUMMARY.
     Markdown,
+    /// One self-contained HTML page (inline CSS and SVG, no script, nothing fetched).
+    Html,
 }
 
 /// Render a report in a format.
@@ -32,5 +38,6 @@ pub fn render(report: &crate::report::Report, format: Format, style: &table::Sty
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Html => html::report(report),
     }
 }

@@ -2,7 +2,11 @@
 
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 
-use crate::report::{CapabilityReport, Check, Family, Phase, Report, TargetResult, Verdict};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::report::{
+    CapabilityReport, Check, Diagnosis, Family, Phase, Report, TargetResult, Verdict,
+};
 
 #[derive(Debug, Clone, Default)]
 pub struct Style {
@@ -10,6 +14,9 @@ pub struct Style {
     pub color: bool,
     /// Width to fit the tables to, in columns; 0: no limit (not a terminal). The CLI decides it.
     pub width: u16,
+    /// `--verbose`: every row, also those a root cause of the Diagnosis explains (folded
+    /// into "N names: see cause K" otherwise).
+    pub verbose: bool,
 }
 
 /// `FAIL  essential — Essential operations  [gating]`
@@ -76,9 +83,15 @@ pub fn render(report: &Report, style: &Style) -> String {
         report.hostname,
         report.generated_at
     ));
+    let details = super::diagnosis::details(report);
+    let block = super::diagnosis::block(&report.diagnosis, &details);
+    if !block.is_empty() {
+        out.push('\n');
+        out.push_str(&block);
+    }
     for cap in &report.capabilities {
         out.push('\n');
-        out.push_str(&capability(cap, style));
+        out.push_str(&capability(cap, &report.diagnosis, style));
     }
     if let Some(tp) = &report.throughput {
         out.push('\n');
@@ -96,8 +109,33 @@ pub fn render(report: &Report, style: &Style) -> String {
     out
 }
 
-fn capability(cap: &CapabilityReport, style: &Style) -> String {
+/// The causes whose rows fold in this capability: explained (not `unexplained`) and at least
+/// two rows here.
+fn folded<'a>(
+    cap: &CapabilityReport,
+    diagnosis: &'a [Diagnosis],
+    style: &Style,
+) -> BTreeMap<usize, &'a Diagnosis> {
+    if style.verbose {
+        return BTreeMap::new();
+    }
+    let mut rows: BTreeMap<usize, usize> = BTreeMap::new();
+    for t in cap.entries.iter().flat_map(|e| e.targets.iter()) {
+        if let Some(id) = t.diagnosis_id {
+            *rows.entry(id).or_default() += 1;
+        }
+    }
+    diagnosis
+        .iter()
+        .filter(|d| !d.cause.is_unexplained() && rows.get(&d.id).is_some_and(|n| *n >= 2))
+        .map(|d| (d.id, d))
+        .collect()
+}
+
+fn capability(cap: &CapabilityReport, diagnosis: &[Diagnosis], style: &Style) -> String {
     let mut s = section_title(cap.verdict, &cap.id, &cap.title, cap.gating);
+    let fold = folded(cap, diagnosis, style);
+    let mut shown: BTreeSet<usize> = BTreeSet::new();
     let mut t = new_table(
         vec![
             "entry", "name", "verdict", "DNS", "TCP", "TLS", "HTTP", "ms", "cause",
@@ -120,6 +158,30 @@ fn capability(cap: &CapabilityReport, style: &Style) -> String {
             continue;
         }
         for (i, tr) in e.targets.iter().enumerate() {
+            if let Some(d) = tr.diagnosis_id.and_then(|id| fold.get(&id)) {
+                if shown.insert(d.id) {
+                    let here: Vec<&TargetResult> = cap
+                        .entries
+                        .iter()
+                        .flat_map(|e| e.targets.iter())
+                        .filter(|t| t.diagnosis_id == Some(d.id))
+                        .collect();
+                    let verdict = here.iter().map(|t| t.verdict).max().unwrap_or(d.verdict);
+                    let names: BTreeSet<&str> = here.iter().map(|t| t.host.as_str()).collect();
+                    t.add_row(vec![
+                        Cell::new(""),
+                        Cell::new(crate::words::plural(names.len(), "name")),
+                        verdict_cell(verdict, style),
+                        Cell::new(""),
+                        Cell::new(""),
+                        Cell::new(""),
+                        Cell::new(""),
+                        Cell::new(""),
+                        Cell::new(super::diagnosis::reference(d)),
+                    ]);
+                }
+                continue;
+            }
             let entry = if i == 0 && e.wildcard {
                 e.pattern.clone()
             } else if i == 0 {
@@ -128,6 +190,12 @@ fn capability(cap: &CapabilityReport, style: &Style) -> String {
                 "〃".to_string()
             };
             let entry = if !e.wildcard { String::new() } else { entry };
+            // A redirect probe: the chain on its first hop's row.
+            let entry = match &e.redirect {
+                Some(r) if i == 0 => format!("redirect: {}", super::words::redirect_chain(r)),
+                Some(_) => "〃".to_string(),
+                None => entry,
+            };
             t.add_row(vec![
                 Cell::new(entry),
                 Cell::new(match tr.route {
@@ -386,7 +454,22 @@ fn summary(r: &Report) -> String {
             "; {network_warnings} network warning(s) in the Network section (trust stores, interception, clock, long poll, proxy settings)"
         ));
     }
-    s.push('\n');
+    if !r.diagnosis.is_empty() {
+        s.push_str(&format!(
+            "; {} in the Diagnosis above{}\n",
+            crate::words::plural(r.diagnosis.len(), "root cause"),
+            if r.diagnosis
+                .iter()
+                .any(|d| !d.cause.is_unexplained() && d.targets >= 2)
+            {
+                " (--verbose shows every row)"
+            } else {
+                ""
+            }
+        ));
+    } else {
+        s.push('\n');
+    }
     let names = r.summary.pass + r.summary.warn + r.summary.fail + r.summary.skip;
     s.push_str(&format!(
         "{} probed: {} pass, {} warn, {} fail, in {:.1} s (exit code {})\n",

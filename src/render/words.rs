@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use crate::env::runner::RunnerFileProblem;
 use crate::model::Family;
 use crate::probe::connect::{ProxyFailure, ProxyStatus};
 use crate::probe::long_poll::HOLD;
@@ -16,6 +17,7 @@ use crate::probe::tls::{AlertHint, CertReason};
 use crate::report::findings::{
     Cut, Finding, FindingKind, LongPollFailure, LongPollOutcome, LongPollReport, StoreName,
 };
+use crate::report::redirect::{RedirectCause, RedirectResult, RedirectStop};
 use crate::report::{
     CapabilityReport, Cause, Check, DnsNote, DnsProblem, HttpJudgement, TargetResult,
 };
@@ -616,6 +618,7 @@ pub fn target_cause(t: &TargetResult) -> Option<String> {
         Cause::Dns(p) => Some(dns_problem(p, &t.host)),
         Cause::DnsNote(n) => Some(dns_note(n, &t.host)),
         Cause::Incomplete(i) => Some(incomplete(i)),
+        Cause::Redirect(r) => Some(redirect_cause(r, t)),
         Cause::Check {
             index,
             other_family_works,
@@ -629,6 +632,65 @@ pub fn target_cause(t: &TargetResult) -> Option<String> {
             })
         }
     }
+}
+
+/// Why a redirect hop does not pass, beyond its own checks.
+pub fn redirect_cause(r: &RedirectCause, t: &TargetResult) -> String {
+    let answered = t
+        .checks
+        .iter()
+        .filter_map(|c| c.obs.http())
+        .find(|h| h.status.is_some())
+        .map(|h| format!("{} {} → {}", h.method, h.path, h.status.unwrap_or(0)))
+        .unwrap_or_default();
+    match r {
+        RedirectCause::Status { status } => format!(
+            "{answered}: the redirect chain ends in {status}, not in the download (2xx){}",
+            match status {
+                403 | 407 => " — refused, by the server or a filtering proxy",
+                404 | 410 => " — the file is not there",
+                _ => "",
+            }
+        ),
+        RedirectCause::Stopped { stop } => match stop {
+            RedirectStop::NoLocation { status } => {
+                format!("{answered}: a {status} redirect without `Location`: there is nowhere to follow it")
+            }
+            RedirectStop::BadLocation { location, error } => format!(
+                "{answered}: the redirect points to `{}`, which the runner cannot follow ({error})",
+                location.escape_debug()
+            ),
+            RedirectStop::Downgrade { location } => format!(
+                "{answered}: the redirect goes from HTTPS to plain HTTP ({location}); the runner's HTTP client does not follow such a redirect"
+            ),
+            RedirectStop::TooManyHops { limit } => format!(
+                "{answered}: still redirecting after {limit} requests (a loop?)"
+            ),
+        },
+        RedirectCause::Unlisted { host } => format!(
+            "the redirect reaches {host}, which the profile does not list: firewall rules built from the profile miss it (add it to the redirect's `expect:`)"
+        ),
+    }
+}
+
+/// A redirect chain in one line: `github.com → 302 → release-assets.githubusercontent.com → 206`
+/// (`✗` where a hop got no answer).
+pub fn redirect_chain(r: &RedirectResult) -> String {
+    let mut s = String::new();
+    for (i, h) in r.hops.iter().enumerate() {
+        if i > 0 {
+            s.push_str(" → ");
+        }
+        s.push_str(&h.host);
+        match h.status {
+            Some(st) => s.push_str(&format!(" → {st}")),
+            None => s.push_str(" → ✗"),
+        }
+    }
+    if s.is_empty() {
+        s = "not followed".to_string();
+    }
+    s
 }
 
 /// "host: cause" of the target the capability's verdict comes from.
@@ -785,6 +847,40 @@ pub fn finding_message(f: &Finding) -> String {
             clock.server_date
         ),
         FindingKind::LongPoll { report } => long_poll_detail(report),
+        FindingKind::RunnerFile { problem } => runner_file_problem(problem),
+    }
+}
+
+/// A problem with the runner's `.runner` / `.credentials` (never any of the file's values).
+pub fn runner_file_problem(p: &RunnerFileProblem) -> String {
+    let goes_on = "the check goes on with the profile's hosts only";
+    match p {
+        RunnerFileProblem::Missing { path } => format!(
+            "{} does not exist: the hosts this runner is configured for are not known ({goes_on}); is --runner-dir the directory where config.sh ran?",
+            path.display()
+        ),
+        RunnerFileProblem::Unreadable { message } => format!("{message} ({goes_on})"),
+        RunnerFileProblem::Malformed { path, line, column } => format!(
+            "{}:{line}:{column}: not a JSON object as config.sh writes it ({goes_on})",
+            path.display()
+        ),
+        RunnerFileProblem::NotText { path, field } => format!(
+            "{}: `{field}` is not a text value ({goes_on} for it)",
+            path.display()
+        ),
+        RunnerFileProblem::BadUrl { path, field, error } => format!(
+            "{}: `{field}` is not a URL that can be probed: {error} ({goes_on} for it)",
+            path.display()
+        ),
+        RunnerFileProblem::NoUrls { path, fields } => format!(
+            "{} has none of {} ({goes_on})",
+            path.display(),
+            fields
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

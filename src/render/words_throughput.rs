@@ -15,11 +15,11 @@ use super::words::{fmt_duration, long_poll_detail, lookup_failure, proxy_failure
 use crate::model::{Route, Verdict};
 use crate::probe::dns::DnsFailure;
 use crate::probe::lookup::{LookupFailure, LookupWhy};
-use crate::probe::throughput::{AddressError, ConnectError};
+use crate::probe::throughput::{AddressError, ConnectError, Unconfirmable};
 use crate::report::findings::{Cut, LongPollFailure, LongPollOutcome, LongPollReport};
 use crate::report::throughput::{
     DirectionResult, Judgment, Missing, StopReason, ThroughputFailure, ThroughputReport,
-    RUNNER_HTTP_TIMEOUT_S,
+    UpdateEstimate, DOWNLOAD_TIMEOUT_VAR, RUNNER_HTTP_TIMEOUT_S,
 };
 
 /// How sampling stopped, as the `stopped` field says it.
@@ -51,6 +51,34 @@ pub fn archive_warning(d: &DirectionResult) -> Option<String> {
     })
 }
 
+/// How long a runner update takes at the measured rate, against its download timeout.
+pub fn update_estimate(u: &UpdateEstimate) -> String {
+    let mb = u.package_bytes as f64 / 1_000_000.0;
+    let timeout = if u.timeout.from_variable {
+        format!(
+            "{} ({DOWNLOAD_TIMEOUT_VAR})",
+            fmt_duration(std::time::Duration::from_secs(u.timeout.seconds))
+        )
+    } else {
+        "15-minute".to_string()
+    };
+    let took = fmt_duration(std::time::Duration::from_secs_f64(u.seconds.min(1e9)));
+    let size = match u.size_from {
+        "server" => format!("the {mb:.0} MB runner package"),
+        _ => format!("the runner package (about {mb:.0} MB, as the profile states)"),
+    };
+    if u.too_slow {
+        format!(
+            "at {:.0} kbit/s {size} takes {took}, longer than the runner's {timeout} download timeout: the runner cannot update itself over this link",
+            u.rate
+        )
+    } else {
+        format!(
+            "a runner update ({size}) takes {took} at this rate, within the {timeout} download timeout"
+        )
+    }
+}
+
 /// The plain-language detail of a direction.
 pub fn detail(d: &DirectionResult) -> String {
     let dir = d.direction.id();
@@ -73,6 +101,17 @@ pub fn detail(d: &DirectionResult) -> String {
         Judgment::Failed(ThroughputFailure::TooFewBytes { bytes, needed }) => format!(
             "{dir}: the source sent only {bytes} bytes, too few to measure a rate (at least {needed} are needed; pass --throughput-url with a larger file)"
         ),
+        Judgment::Failed(ThroughputFailure::UploadUnconfirmable { why }) => format!(
+            "cannot measure upload against this URL: {}; no rate is given (pass --upload-url of an endpoint that reads the whole body before it answers 2xx and keeps the connection open)",
+            unconfirmable_cause(why)
+        ),
+        Judgment::Failed(ThroughputFailure::UploadUnconfirmed { body, waited }) => format!(
+            "{dir} below {}: the server had not confirmed a {body}-byte body after {} (only its answer after reading the body proves the bytes arrived)",
+            d.kbps
+                .map(|k| format!("{k:.0} kbit/s"))
+                .unwrap_or_else(|| "any measurable rate".to_string()),
+            fmt_duration(*waited)
+        ),
         Judgment::Failed(f) => format!("{dir} not measured: {}", failure_cause(f)),
         Judgment::AtOnce { bytes } => format!(
             "{dir}: all {bytes} bytes arrived at once (faster than can be timed; above the floor)"
@@ -86,6 +125,9 @@ pub fn detail(d: &DirectionResult) -> String {
     };
     if let (Judgment::AboveFloor { .. }, Some(w)) = (&d.judgment, archive_warning(d)) {
         s = format!("{s}; {w}");
+    }
+    if let Some(u) = &d.update {
+        s = format!("{s}; {}", update_estimate(u));
     }
     if d.proxy_only {
         s.push_str("; measured up to the proxy only: a proxy can buffer megabytes, so the uplink behind it is not confirmed");
@@ -148,6 +190,32 @@ pub fn failure_cause(f: &ThroughputFailure) -> String {
                 .as_ref()
                 .map(|line| format!("; it answered `{}`", line.escape_debug()))
                 .unwrap_or_default()
+        ),
+        ThroughputFailure::UploadUnconfirmable { why } => format!(
+            "cannot measure upload against this URL: {}",
+            unconfirmable_cause(why)
+        ),
+        ThroughputFailure::UploadUnconfirmed { body, waited } => format!(
+            "the server had not confirmed a {body}-byte body after {}",
+            fmt_duration(*waited)
+        ),
+    }
+}
+
+/// Why a server's answers to the upload cannot confirm what it received.
+pub fn unconfirmable_cause(why: &Unconfirmable) -> String {
+    match why {
+        Unconfirmable::Refused { status, body: 0 } => {
+            format!("the server answered {status} to an empty POST (it refuses uploads)")
+        }
+        Unconfirmable::Refused { status, body } => {
+            format!("the server answered {status} to a {body}-byte POST (it refuses the upload)")
+        }
+        Unconfirmable::AnsweredEarly { status, sent, body } => format!(
+            "the server answered {status} after {sent} of {body} bytes, before it had the body: it does not read what it is sent"
+        ),
+        Unconfirmable::Closes { status } => format!(
+            "the server answered {status} with `Connection: close`, which is how servers answer without reading a body"
         ),
     }
 }
@@ -303,6 +371,22 @@ pub fn throughput_failure_json(f: &ThroughputFailure) -> Value {
             "kind": "upload_rejected", "after_bytes": after, "error": error.to_string(),
             "answer": answer,
         }),
+        ThroughputFailure::UploadUnconfirmable { why } => match why {
+            Unconfirmable::Refused { status, body } => json!({
+                "kind": "upload_unconfirmable", "reason": "refused", "status": status,
+                "body_bytes": body,
+            }),
+            Unconfirmable::AnsweredEarly { status, sent, body } => json!({
+                "kind": "upload_unconfirmable", "reason": "answered_early", "status": status,
+                "sent_bytes": sent, "body_bytes": body,
+            }),
+            Unconfirmable::Closes { status } => json!({
+                "kind": "upload_unconfirmable", "reason": "connection_close", "status": status,
+            }),
+        },
+        ThroughputFailure::UploadUnconfirmed { body, waited } => json!({
+            "kind": "upload_unconfirmed", "body_bytes": body, "waited_ms": ms(*waited),
+        }),
     }
 }
 
@@ -327,6 +411,10 @@ pub struct DirectionView {
     /// Why sampling stopped: verdict certain, byte limit, time limit, transfer ended, …
     pub stopped: &'static str,
     pub detail: String,
+    /// Download: how long a runner update would take (`{package_bytes, size_from, seconds,
+    /// timeout_seconds, timeout_from, too_slow, detail}`), when the package size is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update: Option<Value>,
     pub archive_warning: Option<String>,
     /// `{kind, …}` on a failed or unmeasured direction.
     pub failure: Option<Value>,
@@ -348,6 +436,17 @@ pub fn view(d: &DirectionResult) -> DirectionView {
         stopped: stopped(d),
         detail: detail(d),
         archive_warning: archive_warning(d),
+        update: d.update.as_ref().map(|u| {
+            json!({
+                "package_bytes": u.package_bytes,
+                "size_from": u.size_from,
+                "seconds": u.seconds.round(),
+                "timeout_seconds": u.timeout.seconds,
+                "timeout_from": if u.timeout.from_variable { DOWNLOAD_TIMEOUT_VAR } else { "default" },
+                "too_slow": u.too_slow,
+                "detail": update_estimate(u),
+            })
+        }),
         failure: failure_json(d),
     }
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::findings::{NetworkReport, Severity};
 use super::*;
 use crate::error::EXIT_GATE;
+use crate::model::text::printable;
 use crate::plan::{Plan, Target};
 
 /// What the run knew besides the results.
@@ -30,16 +31,32 @@ pub fn judge_all(outcomes: &HashMap<Target, TargetOutcome>) -> HashMap<Target, T
 /// Join the plan and the judged targets into the report; the one place that decides the
 /// exit code (with `--fail-on`).
 pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo) -> Report {
+    build_with(plan, results, &super::redirect::Redirects::default(), run)
+}
+
+/// [`build`] with the judged redirect chains: each redirect entry's names are its hops.
+pub fn build_with(
+    plan: &Plan,
+    results: &HashMap<Target, TargetResult>,
+    redirects: &super::redirect::Redirects,
+    run: RunInfo,
+) -> Report {
     let mut capabilities = Vec::new();
     let mut counted: HashMap<String, Verdict> = HashMap::new();
     for cap in &plan.capabilities {
         let mut entries = Vec::new();
         for e in &cap.entries {
-            let targets: Vec<TargetResult> = e
-                .targets
-                .iter()
-                .filter_map(|t| results.get(t).cloned())
-                .collect();
+            let (targets, redirect) = match e.redirect.as_ref().map(|r| redirects.0.get(r)) {
+                Some(Some((chain, hops))) => (hops.clone(), Some(chain.clone())),
+                Some(None) => (Vec::new(), None),
+                None => (
+                    e.targets
+                        .iter()
+                        .filter_map(|t| results.get(t).cloned())
+                        .collect(),
+                    None,
+                ),
+            };
             for t in &targets {
                 let v = counted.entry(t.host.clone()).or_insert(t.verdict);
                 *v = (*v).max(t.verdict);
@@ -53,7 +70,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
                 pattern: e.pattern.clone(),
                 wildcard: e.wildcard,
                 note: match (&e.note, targets.is_empty()) {
-                    (Some(n), _) => Some(n.clone()),
+                    (Some(n), _) => Some(printable(n)),
                     (None, true) => {
                         Some("documented pattern with no representative name to probe".to_string())
                     }
@@ -61,6 +78,8 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
                 },
                 verdict,
                 targets,
+                redirect,
+                origin: e.origin.clone(),
             });
         }
         let verdict = entries
@@ -81,7 +100,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
             .flatten();
         capabilities.push(CapabilityReport {
             id: cap.id.clone(),
-            title: cap.title.clone(),
+            title: printable(&cap.title),
             gating: cap.gating,
             verdict,
             cause,
@@ -122,7 +141,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
             Verdict::Skip => summary.skip += 1,
         }
     }
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo {
             name: env!("CARGO_PKG_NAME").to_string(),
@@ -133,7 +152,7 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
         labels: BTreeMap::new(),
         profile: ProfileInfo {
             name: plan.profile_name.clone(),
-            title: plan.profile_title.clone(),
+            title: printable(&plan.profile_title),
             origin: plan.profile_origin.clone(),
             variables: plan.variables.clone(),
         },
@@ -157,5 +176,8 @@ pub fn build(plan: &Plan, results: &HashMap<Target, TargetResult>, run: RunInfo)
             })
             .collect(),
         network: run.network,
-    }
+        diagnosis: Vec::new(),
+    };
+    super::diagnose::diagnose(&mut report);
+    report
 }

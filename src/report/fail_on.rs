@@ -1,11 +1,11 @@
 //! `--fail-on`: which overall verdict makes the run exit 1.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Verdict;
 
 /// The lowest overall verdict that fails the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
     /// Exit 1 only when a gating capability fails (warnings allowed).

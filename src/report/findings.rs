@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::env::proxy::{ProxySettings, RunnerEnv};
 use crate::env::trust::{StoreVerdicts, Stores};
@@ -26,6 +26,8 @@ pub const CLOCK_SKEW_LIMIT_SECS: i64 = 300;
 #[serde(rename_all = "snake_case")]
 pub enum Topic {
     Proxy,
+    /// The runner's own settings files.
+    Runner,
     Dns,
     TrustStore,
     Interception,
@@ -57,7 +59,7 @@ pub struct Finding {
 }
 
 /// Which store of the runner's stack a trust disagreement is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreName {
     Runner,
@@ -72,6 +74,10 @@ pub enum FindingKind {
     ProxySetting { message: String },
     /// A problem with the runner's `.env` (the reader's words).
     RunnerEnv { message: String },
+    /// `.runner` or `.credentials` gave no (or not every) URL: the run uses the profile's hosts.
+    RunnerFile {
+        problem: crate::env::runner::RunnerFileProblem,
+    },
     /// A trust-store file named by a variable cannot be used (the loader's words).
     TrustStoreFile { message: String },
     /// Names that do not resolve locally and are reached only through the proxy.
@@ -185,6 +191,21 @@ pub fn summarize(
             Severity::Warn,
             Topic::Proxy,
             FindingKind::RunnerEnv { message: n.clone() },
+        ));
+    }
+    for p in environment
+        .map(|e| e.runner.problems.as_slice())
+        .unwrap_or_default()
+    {
+        // A runner not configured yet (no .runner) is the usual case for a preflight: a note.
+        let severity = match p {
+            crate::env::runner::RunnerFileProblem::Missing { .. } => Severity::Note,
+            _ => Severity::Warn,
+        };
+        findings.push(finding(
+            severity,
+            Topic::Runner,
+            FindingKind::RunnerFile { problem: p.clone() },
         ));
     }
     if let Some(s) = stores {

@@ -5,13 +5,16 @@
 //! the exit code. Renderers read a `Report`, write every word, and do no network I/O.
 
 mod aggregate;
+pub mod diagnose;
 pub mod fail_on;
 pub mod findings;
 
+pub mod redirect;
 pub mod throughput;
 mod verdict;
 
-pub use aggregate::{build, judge_all, RunInfo};
+pub use aggregate::{build, build_with, judge_all, RunInfo};
+pub use diagnose::{Diagnosis, RootCause};
 pub use fail_on::FailOn;
 pub use throughput::{DirectionResult, ThroughputReport};
 pub use verdict::{judge_check, judge_dns, judge_http, judge_target, target_verdict};
@@ -124,6 +127,9 @@ pub enum Cause {
     },
     /// The probe did not finish.
     Incomplete(Incomplete),
+    /// A redirect hop that did not lead to the download, or led to a host the profile does
+    /// not list.
+    Redirect(redirect::RedirectCause),
 }
 
 /// Everything learned about one probed name.
@@ -140,6 +146,9 @@ pub struct TargetResult {
     pub ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<Incomplete>,
+    /// The id of the [`Diagnosis`] that explains it (every target that does not pass has one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis_id: Option<usize>,
 }
 
 impl TargetResult {
@@ -160,6 +169,12 @@ pub struct EntryReport {
     pub note: Option<String>,
     pub verdict: Verdict,
     pub targets: Vec<TargetResult>,
+    /// A redirect probe: the chain (its hops' names are the `targets`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<redirect::RedirectResult>,
+    /// Where the entry comes from when not from the profile (the runner's own settings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::plan::EntryOrigin>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -243,4 +258,7 @@ pub struct Report {
     pub throughput: Option<ThroughputReport>,
     /// Proxy, trust stores, interception, clock and long-poll findings.
     pub network: findings::NetworkReport,
+    /// The root causes of everything that does not pass (see [`diagnose`]); the JSON renderer
+    /// adds each one's `summary` and `fix`.
+    pub diagnosis: Vec<Diagnosis>,
 }

@@ -54,6 +54,8 @@ pub struct DirectionResult {
     pub archive: Option<ArchiveWarning>,
     /// An upload that passed through a proxy: only measured up to the proxy, so `WARN`.
     pub proxy_only: bool,
+    /// Download: how long a runner update would take at the measured rate.
+    pub update: Option<UpdateEstimate>,
     /// What was observed; `None` when the direction was not measured.
     pub sample: Option<DirectionSample>,
 }
@@ -141,6 +143,7 @@ fn not_measured(direction: Direction, missing: Missing) -> DirectionResult {
         kbps: None,
         archive: None,
         proxy_only: false,
+        update: None,
         sample: None,
     }
 }
@@ -149,9 +152,9 @@ fn not_measured(direction: Direction, missing: Missing) -> DirectionResult {
 /// measure (the source does not serve the file, or too little of it); `FAIL` otherwise.
 pub fn failure_verdict(f: &ThroughputFailure) -> Verdict {
     match f {
-        ThroughputFailure::SourceStatus { .. } | ThroughputFailure::TooFewBytes { .. } => {
-            Verdict::Warn
-        }
+        ThroughputFailure::SourceStatus { .. }
+        | ThroughputFailure::TooFewBytes { .. }
+        | ThroughputFailure::UploadUnconfirmable { .. } => Verdict::Warn,
         _ => Verdict::Fail,
     }
 }
@@ -166,6 +169,7 @@ pub fn judge_direction(s: DirectionSample, min_kbps: u32) -> DirectionResult {
         kbps: None,
         archive: None,
         proxy_only: false,
+        update: None,
         sample: None,
     };
     match (&s.failure, s.rate) {
@@ -175,6 +179,10 @@ pub fn judge_direction(s: DirectionSample, min_kbps: u32) -> DirectionResult {
             // A stall has a (tiny) rate over the time it waited: shown as measured.
             r.kbps = match f {
                 ThroughputFailure::Stalled { .. } => rate,
+                // Not confirmed in time: the rate is below this bound.
+                ThroughputFailure::UploadUnconfirmed { .. } => {
+                    rate.map(|r| (r * 10.0).round() / 10.0)
+                }
                 _ => None,
             };
         }
@@ -210,6 +218,96 @@ pub fn judge_direction(s: DirectionSample, min_kbps: u32) -> DirectionResult {
     }
     r.sample = Some(s);
     r
+}
+
+/// The runner's self-update allows this long per package download (actions/runner
+/// `SelfUpdater`: 15 minutes, "good enough to update the runner from a 1 Mbit/s ADSL
+/// connection"), unless `GITHUB_ACTIONS_RUNNER_DOWNLOAD_TIMEOUT` (seconds) says otherwise.
+pub const RUNNER_DOWNLOAD_TIMEOUT_S: u64 = 15 * 60;
+/// The variable the runner reads for its download timeout.
+pub const DOWNLOAD_TIMEOUT_VAR: &str = "GITHUB_ACTIONS_RUNNER_DOWNLOAD_TIMEOUT";
+
+/// The runner's package download timeout and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DownloadTimeout {
+    pub seconds: u64,
+    /// Set by `GITHUB_ACTIONS_RUNNER_DOWNLOAD_TIMEOUT` (process environment or runner `.env`).
+    pub from_variable: bool,
+}
+
+/// The runner's download timeout in `env`: the variable when it holds a positive whole number
+/// of seconds (as the runner parses it), else 15 minutes.
+pub fn download_timeout(env: &crate::env::RunnerEnv) -> DownloadTimeout {
+    match env
+        .get(DOWNLOAD_TIMEOUT_VAR)
+        .and_then(|(v, _)| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+    {
+        Some(seconds) => DownloadTimeout {
+            seconds,
+            from_variable: true,
+        },
+        None => DownloadTimeout {
+            seconds: RUNNER_DOWNLOAD_TIMEOUT_S,
+            from_variable: false,
+        },
+    }
+}
+
+/// How long the runner's own update download would take at the measured download rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UpdateEstimate {
+    pub package_bytes: u64,
+    /// `server` (Content-Range / Content-Length of the real package) or `profile`.
+    pub size_from: &'static str,
+    pub rate: f64,
+    pub seconds: f64,
+    pub timeout: DownloadTimeout,
+    /// Longer than the timeout: the runner cannot update itself over this link.
+    pub too_slow: bool,
+}
+
+/// Add the update estimate to the download direction: at its rate, the package of `package`
+/// bytes takes how long, against `timeout`. Longer than the timeout is a `WARN` (the runner
+/// keeps working until an update is required, then stops).
+pub fn assess_update(
+    tp: &mut ThroughputReport,
+    package: Option<(u64, &'static str)>,
+    timeout: DownloadTimeout,
+) {
+    let Some((package_bytes, size_from)) = package else {
+        return;
+    };
+    let Some(d) = tp
+        .directions
+        .iter_mut()
+        .find(|d| d.direction == Direction::Download)
+    else {
+        return;
+    };
+    let Some(rate) = d.kbps.filter(|r| *r > 0.0) else {
+        return;
+    };
+    let seconds = package_bytes as f64 * 8.0 / 1000.0 / rate;
+    let too_slow = seconds > timeout.seconds as f64;
+    d.update = Some(UpdateEstimate {
+        package_bytes,
+        size_from,
+        rate,
+        seconds,
+        timeout,
+        too_slow,
+    });
+    if too_slow && d.verdict == Verdict::Pass {
+        d.verdict = Verdict::Warn;
+    }
+    tp.verdict = tp
+        .directions
+        .iter()
+        .map(|d| d.verdict)
+        .filter(|v| *v != Verdict::Skip)
+        .max()
+        .unwrap_or(Verdict::Skip);
 }
 
 /// Seconds a 2 MB archive takes at `rate` kbit/s.
@@ -444,5 +542,58 @@ mod tests {
         // Directions come download first, then upload.
         assert_eq!(r.directions[0].direction, Direction::Download);
         assert_eq!(r.directions[1].direction, Direction::Upload);
+    }
+
+    #[test]
+    fn update_estimate_against_the_download_timeout() {
+        let mut env = crate::env::RunnerEnv::default();
+        assert_eq!(
+            download_timeout(&env),
+            DownloadTimeout {
+                seconds: 900,
+                from_variable: false
+            }
+        );
+        env.set(
+            DOWNLOAD_TIMEOUT_VAR,
+            " 1800 ",
+            crate::env::proxy::Origin::EnvFile,
+        );
+        assert_eq!(
+            download_timeout(&env),
+            DownloadTimeout {
+                seconds: 1800,
+                from_variable: true
+            }
+        );
+        env.set(
+            DOWNLOAD_TIMEOUT_VAR,
+            "soon",
+            crate::env::proxy::Origin::EnvFile,
+        );
+        assert_eq!(download_timeout(&env).seconds, 900);
+        // 70 kbit/s (the floor) cannot move a 150 MB package in 15 minutes: WARN.
+        let m = Measurement {
+            download: Some(sample(Direction::Download, Some(1000.0))),
+            upload: None,
+        };
+        let mut tp = judge(m.clone(), 70, 1 << 20, true, None);
+        assert_eq!(tp.verdict, Verdict::Pass);
+        let t = DownloadTimeout {
+            seconds: 900,
+            from_variable: false,
+        };
+        assess_update(&mut tp, Some((150_000_000, "server")), t);
+        let u = tp.directions[0].update.expect("estimate");
+        assert!((u.seconds - 1200.0).abs() < 1e-6, "{u:?}");
+        assert!(u.too_slow);
+        assert_eq!(
+            (tp.directions[0].verdict, tp.verdict),
+            (Verdict::Warn, Verdict::Warn)
+        );
+        let mut tp = judge(m, 70, 1 << 20, true, None);
+        assess_update(&mut tp, Some((100_000_000, "profile")), t);
+        assert!(!tp.directions[0].update.expect("estimate").too_slow);
+        assert_eq!(tp.verdict, Verdict::Pass);
     }
 }

@@ -235,6 +235,7 @@ pub fn judge_target(o: TargetOutcome) -> TargetResult {
             checks: vec![],
             ms: o.ms,
             incomplete: Some(incomplete),
+            diagnosis_id: None,
         };
     }
     let dns = judge_dns(o.dns);
@@ -249,5 +250,6 @@ pub fn judge_target(o: TargetOutcome) -> TargetResult {
         checks,
         ms: o.ms,
         incomplete: None,
+        diagnosis_id: None,
     }
 }

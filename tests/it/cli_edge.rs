@@ -131,6 +131,7 @@ async fn interrupt_check(signal: &str, dir: &Path) -> (Output, Duration) {
     let pid = child.id().to_string();
     let stderr = child.stderr.take().expect("stderr");
     let signal = signal.to_string();
+    let asked = dns.query_counter();
     let (out, elapsed) = tokio::task::spawn_blocking(move || {
         let mut lines = BufReader::new(stderr).lines();
         let mut said = Vec::new();
@@ -142,6 +143,16 @@ async fn interrupt_check(signal: &str, dir: &Path) -> (Output, Duration) {
             if probing {
                 break;
             }
+        }
+        // The signal must come while the question is out, not before it was sent: wait for the
+        // server to have it (bounded by the check's own 60 s timeout, far longer than needed).
+        let waiting = Instant::now();
+        while asked.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(30),
+                "no DNS question within 30 s"
+            );
+            std::thread::yield_now();
         }
         let sent = Instant::now();
         let kill = std::process::Command::new("kill")
@@ -249,7 +260,7 @@ fn bash_completes_every_subcommands_flags_and_values() {
         assert!(c.iter().any(|x| x == flag), "check -- lacks {flag}: {c:?}");
     }
     let c = bash_complete(&["runner-preflight", "check", "--format", ""]);
-    assert_eq!(c, ["table", "json", "junit", "markdown"], "{c:?}");
+    assert_eq!(c, ["table", "json", "junit", "markdown", "html"], "{c:?}");
     let c = bash_complete(&["runner-preflight", "firewall", "--format", "nf"]);
     assert_eq!(c, ["nftables"]);
     let c = bash_complete(&["runner-preflight", "audit", "--al"]);
@@ -262,10 +273,17 @@ fn bash_completes_every_subcommands_flags_and_values() {
     assert_eq!(c, ["check"]);
 }
 
+/// zsh and fish: the scripts load (a syntax check), and fish — which can be asked for the
+/// candidates of a command line — completes a subcommand's flags and values. Under CI=true a
+/// missing shell fails the test (`.ci/run` installs both).
 #[test]
-fn zsh_and_fish_scripts_load_where_the_shells_are_installed() {
+fn zsh_and_fish_complete_where_the_shells_are_installed() {
     for (shell, check) in [("zsh", "-n"), ("fish", "--no-execute")] {
         let Ok(found) = std::process::Command::new(shell).arg("--version").output() else {
+            assert!(
+                std::env::var_os("CI").is_none_or(|v| v != "true"),
+                "{shell} is not installed (CI=true: .ci/run installs it)"
+            );
             eprintln!("{shell} is not installed: its completion script is not checked");
             continue;
         };
@@ -283,5 +301,28 @@ fn zsh_and_fish_scripts_load_where_the_shells_are_installed() {
             .output()
             .expect("run shell");
         assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        if shell == "fish" {
+            let complete = |line: &str| -> Vec<String> {
+                let out = std::process::Command::new("fish")
+                    .arg("--no-config")
+                    .arg("-c")
+                    .arg(format!("source {}; complete -C '{line}'", file.display()))
+                    .output()
+                    .expect("run fish");
+                assert!(out.status.success(), "fish: {}", text(&out.stderr));
+                text(&out.stdout)
+                    .lines()
+                    .map(|l| l.split('\t').next().unwrap_or("").to_string())
+                    .collect()
+            };
+            let flags = complete("runner-preflight check --form");
+            assert!(flags.iter().any(|c| c == "--format"), "{flags:?}");
+            let values = complete("runner-preflight check --format ");
+            for v in ["table", "json", "junit", "markdown"] {
+                assert!(values.iter().any(|c| c == v), "{v} in {values:?}");
+            }
+            let subs = complete("runner-preflight fire");
+            assert!(subs.iter().any(|c| c == "firewall"), "{subs:?}");
+        }
     }
 }

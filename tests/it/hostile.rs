@@ -1,6 +1,27 @@
 //! Hostile input and hostile environments, through the real binary: each case must end in exit 2
 //! with a message in our own words (file:line:column and a caret for profiles), never a panic,
 //! a library's wording, a debug dump or a leaked secret. Loopback only.
+//!
+//! The rows of the hostile-input issue and where each is kept (rows that need another module's
+//! servers or harness live beside them):
+//!
+//! | row | case | test |
+//! |---|---|---|
+//! | 1 | a token in a proxy URL's user part | `hostile::row1_percent_encoded_colon_token_is_masked_whole` |
+//! | 2 | `/dev/zero`, `/dev/urandom` as input files | `hostile::row2_*` (profiles, CA files), `audit_meta::endless_allow_lists_and_meta_documents_are_refused_at_the_cap` |
+//! | 3 | a full stdout | `pipeline::check_report_to_a_full_stdout_is_an_error`, `cli_edge::commands_that_print_fail_on_a_full_stdout` |
+//! | 4 | a write cut short by `ulimit -f` | `pipeline::a_failed_write_leaves_the_previous_report_whole` |
+//! | 5 | 100,000 allow-list entries | `audit_meta::audit_with_100k_entries_is_correct`, `audit_meta::many_globs_build_a_matcher_or_name_a_line` |
+//! | 6 | shell completions | `cli_edge::bash_completes_every_subcommands_flags_and_values`, `cli_edge::zsh_and_fish_complete_where_the_shells_are_installed` |
+//! | 7 | a terminal of 0 columns | `pipeline::a_terminal_of_zero_columns_gets_a_readable_table` |
+//! | 8 | control characters in profile texts | `hostile::row8_control_characters_are_escaped_in_every_renderer` |
+//! | 9–12 | profile errors without a position, library wording, huge lines, bad HTTP paths | `hostile::row9_*` … `hostile::row12_*`, `hostile::row2_row10_ca_files_are_capped_and_damage_is_worded` |
+//! | 13 | hostile `--connect-to` hosts | `hostile::row13_connect_to_hosts_are_checked_before_probing` |
+//! | 14 | a BOM, lone CR line ends | `audit_meta::allow_list_with_bom_and_any_line_ends`, `audit_meta::meta_document_with_bom` |
+//! | 15 | 200,000 /meta domains | `audit_meta::meta_diff_with_200k_full_domains_is_correct` |
+//! | 16 | an output path that is an input | `pipeline::an_output_that_is_an_input_is_refused_before_probing` |
+//! | 17 | YAML 1.1 booleans, a repeated `--var` | `hostile::row17_*` |
+//! | 18 | SIGINT / SIGTERM | `cli_edge::sigterm_and_sigint_stop_check_at_once_and_say_so` |
 
 use std::path::{Path, PathBuf};
 
@@ -410,4 +431,116 @@ fn row17_a_variable_given_twice() {
             "error: --var hostname given twice (`a.example` and `b.example`): give each variable once\n"
         );
     }
+}
+
+// --- Row 8: control characters from a profile reach no renderer raw ------------------------------
+
+#[test]
+fn row8_control_characters_are_escaped_in_every_renderer() {
+    let dir = tempfile::tempdir().unwrap();
+    // An erase-screen sequence in the title, an OSC window title with a bell in a capability's
+    // title, a carriage return in a note: YAML double quotes spell them as escapes.
+    let profile = write(
+        dir.path(),
+        "p.yaml",
+        "schema_version: 1\nname: t\ntitle: \"T\\e[2J\"\ncapabilities:\n  - id: a\n    title: \"A\\e]0;owned\\x07\"\n    gating: true\n    entries: [{host: a.example, note: \"n\\rfake line\"}]\n",
+    );
+    let profile = profile.display().to_string();
+    let summary = dir.path().join("summary.md");
+    let raw = ['\u{1b}', '\u{7}', '\r'];
+    for format in ["table", "markdown", "junit", "json"] {
+        let r = run(
+            &[
+                "check",
+                "--profile",
+                &profile,
+                "--format",
+                format,
+                "--resolve",
+                "a.example:443:127.0.0.1",
+                "--connect-to",
+                &format!("a.example:443:127.0.0.1:{}", closed_port()),
+                "--no-throughput",
+                "--timeout",
+                "2s",
+                "--label",
+                "zone=\u{1b}[31mred",
+            ],
+            &[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+            ],
+        );
+        assert_eq!(r.code, 1, "{format}: the name fails; stderr:\n{}", r.stderr);
+        for (stream, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+            assert!(
+                !text.contains(raw),
+                "{format} {stream} carries a raw control character:\n{text:?}"
+            );
+        }
+        if format != "json" {
+            assert!(
+                r.stdout.contains("\\u{1b}"),
+                "{format}: the escape is shown visibly:\n{}",
+                r.stdout
+            );
+        }
+        // The annotations (stdout for the table, stderr otherwise) are clean too.
+        let annotations = if format == "table" {
+            &r.stdout
+        } else {
+            &r.stderr
+        };
+        assert!(annotations.contains("::error"), "{format}: {annotations}");
+    }
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(!summary.contains(raw), "step summary: {summary:?}");
+    assert!(summary.contains("\\u{1b}"), "{summary}");
+}
+
+// --- Row 2 and 10 for trust files: a runaway or damaged PEM file -----------------------------------
+
+#[test]
+fn row2_row10_ca_files_are_capped_and_damage_is_worded() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |ca: &str| {
+        vec![
+            "check".to_string(),
+            "--profile".into(),
+            "dotcom".into(),
+            "--ca-file".into(),
+            ca.to_string(),
+            "--no-throughput".into(),
+        ]
+    };
+    for dev in ["/dev/zero", "/dev/urandom"] {
+        let a = args(dev);
+        let r = run(&a.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+        let msg = usage_error(&r);
+        assert!(
+            msg.contains(&format!("--ca-file {dev}: larger than the limit of 16 MiB")),
+            "{msg}"
+        );
+    }
+    // A certificate cut short in the middle of its base64: our words, no byte array.
+    let pki = Pki::new("hostile CA");
+    let pem = pki.ca_pem.clone();
+    let cut = write(dir.path(), "cut.pem", &pem[..pem.len() / 2]);
+    let a = args(cut.to_str().unwrap());
+    let r = run(&a.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    let msg = usage_error(&r);
+    assert!(
+        msg.contains(
+            "not a valid PEM certificate file (a certificate block is damaged or cut short)"
+        ),
+        "{msg}"
+    );
+    let none = write(dir.path(), "none.pem", "just text\n");
+    let a = args(none.to_str().unwrap());
+    let r = run(&a.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    assert!(
+        usage_error(&r).contains("no `-----BEGIN CERTIFICATE-----` block found"),
+        "{}",
+        r.stderr
+    );
 }

@@ -472,23 +472,24 @@ async fn github_actions_annotations_and_step_summary() {
     assert_eq!(code(&out), 0, "{stdout}");
     assert!(stdout.contains("Verdict: WARN"), "{stdout}");
     let ann = annotation_lines(&stdout);
-    assert_eq!(
-        ann.len(),
-        2,
-        "one per capability that does not pass: {ann:#?}"
-    );
+    assert_eq!(ann.len(), 2, "one per root cause: {ann:#?}");
+    // dual.test's IPv6 path fails while IPv4 works (core WARN); gone.test does not resolve
+    // (extra, informational, FAIL): two causes, neither gating.
     let core = ann
         .iter()
-        .find(|l| l.starts_with("::warning title=runner-preflight%3A core WARN (gating)::"))
+        .find(|l| {
+            l.starts_with("::warning title=runner-preflight cause ")
+                && l.contains("(blocks core)::WARN ")
+        })
         .unwrap_or_else(|| panic!("{ann:#?}"));
-    assert!(
-        core.contains("core — Core services: 1 of 2 names do not pass"),
-        "{core}"
-    );
+    assert!(core.contains("IPv6 egress broken"), "{core}");
     assert!(core.contains("%0AWARN dual.test: "), "{core}");
     let extra = ann
         .iter()
-        .find(|l| l.starts_with("::warning title=runner-preflight%3A extra FAIL (informational)::"))
+        .find(|l| {
+            l.starts_with("::warning title=runner-preflight cause ")
+                && l.contains("(blocks extra)::FAIL ")
+        })
         .unwrap_or_else(|| panic!("{ann:#?}"));
     assert!(extra.contains("%0AFAIL gone.test: "), "{extra}");
     assert!(extra.contains("NXDOMAIN"), "{extra}");
@@ -528,7 +529,8 @@ async fn github_actions_annotations_and_step_summary() {
     assert_eq!(ann.len(), 2, "{stderr}");
     assert!(
         ann.iter()
-            .any(|l| l.starts_with("::warning title=runner-preflight%3A core WARN (gating)::")),
+            .any(|l| l.starts_with("::warning title=runner-preflight cause ")
+                && l.contains("(blocks core)::WARN ")),
         "{ann:#?}"
     );
     assert!(!stderr.contains("annotations not printed"), "{stderr}");
@@ -570,7 +572,9 @@ async fn github_actions_annotations_and_step_summary() {
     assert!(text(&out.stderr).contains("cannot append to $GITHUB_STEP_SUMMARY"));
     assert!(annotation_lines(&text(&out.stdout))
         .iter()
-        .any(|l| l.starts_with("::error title=runner-preflight%3A extra FAIL (gating)::")));
+        .any(|l| l.starts_with("::error title=runner-preflight cause ")
+            && l.contains("(blocks extra)::FAIL ")
+            && l.contains("%0AFAIL gone.test: ")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -669,10 +673,21 @@ async fn several_outputs_from_one_run_agree() {
         .by_name("testcase", "gone.test")
         .child("failure")
         .expect("failure");
+    let gone_id = target(&json, "gone.test")["diagnosis_id"]
+        .as_u64()
+        .expect("diagnosis_id");
+    let gone_title = json["diagnosis"]
+        .as_array()
+        .expect("diagnosis")
+        .iter()
+        .find(|d| d["id"] == gone_id)
+        .map(|d| d["kind"].clone())
+        .expect("cause of gone.test");
+    assert_eq!(gone_title, "dns_nxdomain");
     assert_eq!(
         format!("gone.test: {}", failure.attr("message")),
-        gone_cause,
-        "JUnit message = JSON cause"
+        format!("{gone_cause} (see cause {gone_id}: DNS denies public names (NXDOMAIN))"),
+        "JUnit message = JSON cause, then its root cause"
     );
 
     // Environment variables name the same outputs.
@@ -1307,9 +1322,11 @@ async fn action_check_step_runs_the_binary_and_sets_outputs() {
     );
     assert!(stdout.contains("Verdict: WARN"), "{stdout}");
     assert!(
-        stdout.lines().any(
-            |l| l.starts_with("::error title=runner-preflight%3A extra FAIL (informational)::")
-        ),
+        stdout
+            .lines()
+            .any(|l| l.starts_with("::error title=runner-preflight cause ")
+                && l.contains("(blocks extra)::FAIL ")
+                && l.contains("%0AFAIL gone.test: ")),
         "{stdout}"
     );
     let outputs = read(&gh_output);
@@ -1507,8 +1524,10 @@ async fn github_actions_annotations_go_to_stderr_when_stdout_is_the_report() {
         let ann = annotation_lines(&stderr);
         assert_eq!(ann.len(), 2, "{format}: {stderr}");
         assert!(
-            ann.iter().any(|l| l
-                .starts_with("::warning title=runner-preflight%3A extra FAIL (informational)::")),
+            ann.iter()
+                .any(|l| l.starts_with("::warning title=runner-preflight cause ")
+                    && l.contains("(blocks extra)::FAIL ")
+                    && l.contains("%0AFAIL gone.test: ")),
             "{ann:#?}"
         );
     }

@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 
 use serde_json::Value;
 
-use crate::throttle::{download_server, kbps_to_bytes, upload_server};
+use crate::throttle::{
+    buffering_relay, download_server, early_answer_sink, kbps_to_bytes, upload_server,
+};
 use crate::world::{run, run_json};
 
 /// Measured rates must be within this fraction of the configured rate.
@@ -426,7 +428,10 @@ async fn throughput_failure_reaches_every_pipeline_output() {
     .expect("join");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("::error title=runner-preflight%3A throughput FAIL::"),
+        text.lines()
+            .any(|l| l.starts_with("::error title=runner-preflight cause ")
+                && l.contains("throughput")
+                && l.contains("%0AFAIL throughput upload: ")),
         "{text}"
     );
 }
@@ -460,4 +465,72 @@ async fn unmeasured_directions_carry_a_typed_failure() {
     assert_eq!(d["stopped"], "not measured", "{d:#}");
     assert_eq!(d["failure"]["kind"], "not_measured", "{d:#}");
     assert_eq!(d["failure"]["missing"], "source", "{d:#}");
+}
+
+/// A reader at 4 KB/s behind a front end that buffers requests (nginx, a load balancer): the
+/// front end takes every byte at once, so timing writes would report hundreds of Mbit/s. Only
+/// the answer after the slow reader has the body counts: FAIL, within the time bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_through_a_buffering_relay_is_measured_at_the_slow_reader() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let slow = upload_server(4000).await;
+    let relay = buffering_relay(slow.addr).await;
+    let args = vec![
+        "--upload-url".to_string(),
+        format!("http://127.0.0.1:{}/sink", relay.addr.port()),
+    ];
+    let started = std::time::Instant::now();
+    let (code, json) = measure(&dir, slow.addr, &args).await;
+    let took = started.elapsed();
+    let d = direction(&json, "upload");
+    assert_eq!(d["verdict"], "fail", "{d:#}");
+    assert_eq!(code, 1, "{json:#}");
+    let measured = d["kbps"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no rate: {d:#}"));
+    assert!(
+        (measured - 32.0).abs() / 32.0 <= TOLERANCE,
+        "4 KB/s behind a buffer measured as {measured} kbit/s"
+    );
+    // --timeout 5 s + --throughput-time 3 s bound the direction.
+    assert!(
+        d["elapsed_ms"].as_u64().unwrap_or(u64::MAX) <= 8_500,
+        "{d:#}"
+    );
+    assert!(took.as_secs() < 15, "{took:?}");
+}
+
+/// A sink that answers before it reads the body (an early 413, or a 200 with
+/// `Connection: close`) cannot confirm anything: WARN "cannot measure", never a rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_answering_sink_cannot_measure_upload() {
+    for status in [200u16, 413] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let sink = early_answer_sink(status).await;
+        let probe = download_server(0).await;
+        let args = vec![
+            "--upload-url".to_string(),
+            format!("http://127.0.0.1:{}/sink", sink.addr.port()),
+        ];
+        let (code, json) = measure(&dir, probe.addr, &args).await;
+        let d = direction(&json, "upload");
+        assert_eq!(d["verdict"], "warn", "{status}: {d:#}");
+        assert!(
+            d["kbps"].is_null(),
+            "{status}: a rate from an early answer: {d:#}"
+        );
+        let detail = d["detail"].as_str().unwrap_or("");
+        assert!(
+            detail.starts_with("cannot measure upload against this URL"),
+            "{status}: {detail}"
+        );
+        assert_eq!(d["failure"]["kind"], "upload_unconfirmable", "{d:#}");
+        let reason = if status == 200 {
+            "connection_close"
+        } else {
+            "refused"
+        };
+        assert_eq!(d["failure"]["reason"], reason, "{d:#}");
+        assert_eq!(code, 0, "a WARN does not gate: {json:#}");
+    }
 }

@@ -68,7 +68,7 @@ pub(crate) fn hash_header(model: &Model, extra: &[&str]) -> String {
         s.push_str(&format!("# {l}\n"));
     }
     for l in extra {
-        s.push_str(&format!("# {}\n", crate::firewall::comment_safe(l)));
+        s.push_str(&format!("# {}\n", crate::model::text::comment_safe(l)));
     }
     s
 }
@@ -113,7 +113,7 @@ pub fn warnings(m: &Model) -> Vec<String> {
     for u in &m.unresolved {
         out.push(format!(
             "{}{}",
-            crate::firewall::comment_safe(&super::words::dns_failure(&u.failure, &u.host)),
+            crate::model::text::comment_safe(&super::words::dns_failure(&u.failure, &u.host)),
             if u.usable {
                 " (the addresses found are still used)"
             } else {

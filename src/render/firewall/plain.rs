@@ -20,7 +20,7 @@ pub fn render(model: &Model) -> String {
         }
         s.push_str(&format!(
             "# {}\n",
-            crate::firewall::comment_safe(&format!("{} — {}", c.id, c.title))
+            crate::model::text::comment_safe(&format!("{} — {}", c.id, c.title))
         ));
         for r in rules {
             s.push_str(&format!("{}\n", r.pattern));

@@ -169,6 +169,11 @@ impl DnsServer {
         arrivals.iter().copied().filter(|t| *t >= since).min()
     }
 
+    /// The query counter itself, for a thread that waits for the first question.
+    pub fn query_counter(&self) -> Arc<AtomicUsize> {
+        self.queries.clone()
+    }
+
     /// `ip:port` as a string, convenient for CLI arguments.
     pub fn addr_string(&self) -> String {
         self.addr.to_string()

@@ -174,3 +174,48 @@ pub fn write_pem(dir: &Path, file: &str, pem: &str) -> PathBuf {
     std::fs::write(&path, pem).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     path
 }
+
+impl Pki {
+    /// A leaf for `names` issued by this CA, its parameters changed by `edit` (EKU, CA flag,
+    /// validity) for the TLS failure cases.
+    pub fn leaf_with(
+        &self,
+        names: &[&str],
+        edit: impl FnOnce(&mut rcgen::CertificateParams),
+    ) -> CertKey {
+        let now = now_whole_seconds();
+        let mut params = leaf_params(
+            names,
+            now - time::Duration::days(1),
+            now + time::Duration::days(30),
+        );
+        edit(&mut params);
+        let (nb, na) = (params.not_before, params.not_after);
+        let key = rcgen::KeyPair::generate().expect("generate leaf key");
+        let cert = params.signed_by(&key, &self.issuer).expect("sign leaf");
+        cert_key(cert, key, nb, na)
+    }
+}
+
+/// A self-signed certificate as `openssl req -x509 -subj /CN=NAME -addext subjectAltName=…`
+/// makes it: `basicConstraints CA:TRUE`, the names as SANs, no key usage or EKU. `days` is
+/// (not_before, not_after) relative to now.
+pub fn openssl_self_signed(names: &[&str], days: (i64, i64)) -> CertKey {
+    let now = now_whole_seconds();
+    let (nb, na) = (
+        now + time::Duration::days(days.0),
+        now + time::Duration::days(days.1),
+    );
+    let sans: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(sans).expect("valid SANs");
+    let mut dn = rcgen::DistinguishedName::new();
+    dn.push(rcgen::DnType::CommonName, names[0]);
+    dn.push(rcgen::DnType::OrganizationName, TEST_ORG);
+    params.distinguished_name = dn;
+    params.not_before = nb;
+    params.not_after = na;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().expect("generate key");
+    let cert = params.self_signed(&key).expect("self-sign");
+    cert_key(cert, key, nb, na)
+}

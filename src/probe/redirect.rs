@@ -1,0 +1,295 @@
+//! Redirect probes: request a URL and follow where it leads, as a download would (a runner
+//! update: `github.com/…/releases/download/…` answers `302` to the release-asset host).
+//!
+//! Every hop's host goes through the same path as any probed name — DNS (CNAME chain), TCP on
+//! each family, TLS against the runner's trust, then the hop's own request (GET with
+//! `Range: bytes=0-0`, or HEAD) with the host's fingerprint header when the profile gives it
+//! one. What each hop answered (status, `Location`, size) is observed here; `report::redirect`
+//! judges the chain.
+//!
+//! Signed download URLs carry short-lived tokens in their query (`sig=`, `jwt=`): observations
+//! keep only the path, with the query replaced by `?…`. The full URL is used for the requests
+//! only.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::outcome::{HttpInfo, Step, TargetOutcome};
+use super::{ProbeConfig, Shared};
+use crate::model::{parse_url, HttpSpec, HttpUrl, Method, UrlError};
+use crate::plan::{Endpoint, PlannedRedirect, Proto, Target, MAX_REDIRECT_HOPS};
+
+/// One request of the chain and what its host gave.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hop {
+    /// The URL requested (query hidden).
+    pub url: String,
+    pub host: String,
+    /// Everything observed about the host for this request (DNS, TCP, TLS, the HTTP answer).
+    pub outcome: TargetOutcome,
+}
+
+impl Hop {
+    /// The HTTP answer of this hop (the first address family that got one).
+    pub fn answer(&self) -> Option<&HttpInfo> {
+        self.outcome
+            .checks
+            .iter()
+            .filter_map(|c| c.http())
+            .find(|h| h.status.is_some())
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        self.answer().and_then(|h| h.status)
+    }
+}
+
+/// Why following stopped at the last hop although it answered a redirect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RedirectStop {
+    /// A 3xx without `Location`.
+    NoLocation { status: u16 },
+    /// A `Location` that is not a URL the runner could follow (query hidden).
+    BadLocation {
+        location: String,
+        #[serde(skip)]
+        error: UrlError,
+    },
+    /// From https to plain http: .NET's HttpClient (the runner) does not follow such a
+    /// redirect.
+    Downgrade { location: String },
+    /// The chain went on after this many requests.
+    TooManyHops { limit: usize },
+}
+
+/// A followed chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct RedirectObservation {
+    /// The URL the chain starts from (query hidden).
+    pub url: String,
+    pub hops: Vec<Hop>,
+    pub stop: Option<RedirectStop>,
+}
+
+/// `/path?query` → `/path?…` (a signed URL's query holds tokens).
+pub fn hide_query(path: &str) -> String {
+    match path.split_once('?') {
+        Some((p, _)) => format!("{p}?…"),
+        None => path.to_string(),
+    }
+}
+
+fn shown(u: &HttpUrl) -> String {
+    HttpUrl {
+        path: hide_query(&u.path),
+        ..u.clone()
+    }
+    .to_string()
+}
+
+/// Where a `Location` points, resolved against the URL that gave it (RFC 9110 §10.2.2:
+/// absolute, scheme-relative, absolute-path or relative-path references).
+pub fn resolve_location(base: &HttpUrl, location: &str) -> Result<HttpUrl, UrlError> {
+    let loc = location.trim();
+    if loc.contains("://") {
+        return parse_url(loc);
+    }
+    let scheme = if base.tls { "https" } else { "http" };
+    if let Some(rest) = loc.strip_prefix("//") {
+        return parse_url(&format!("{scheme}://{rest}"));
+    }
+    let path = if loc.starts_with('/') {
+        loc.to_string()
+    } else {
+        let dir = base
+            .path
+            .split('?')
+            .next()
+            .and_then(|p| p.rsplit_once('/'))
+            .map_or("", |(d, _)| d);
+        format!("{dir}/{loc}")
+    };
+    parse_url(
+        &HttpUrl {
+            path,
+            ..base.clone()
+        }
+        .to_string(),
+    )
+}
+
+/// Follow every planned redirect (each once), at most `cfg.max_time` in all.
+pub async fn follow_all(
+    redirects: Vec<PlannedRedirect>,
+    cfg: ProbeConfig,
+) -> HashMap<PlannedRedirect, RedirectObservation> {
+    let shared = Arc::new(Shared::new(cfg));
+    let deadline = tokio::time::Instant::now() + shared.cfg.max_time;
+    let mut set = tokio::task::JoinSet::new();
+    for r in redirects {
+        let shared = shared.clone();
+        set.spawn(async move {
+            let obs = follow(&shared, &r, deadline).await;
+            (r, obs)
+        });
+    }
+    let mut out = HashMap::new();
+    while let Some(j) = set.join_next().await {
+        if let Ok((r, obs)) = j {
+            out.insert(r, obs);
+        }
+    }
+    out
+}
+
+fn hop_target(r: &PlannedRedirect, u: &HttpUrl) -> Target {
+    Target {
+        host: u.host.clone(),
+        endpoints: vec![Endpoint {
+            port: u.port,
+            proto: if u.tls { Proto::Https } else { Proto::Http },
+            http: Some(HttpSpec {
+                method: r.method,
+                path: u.path.clone(),
+                expect_header: r.fingerprints.get(&u.host).cloned(),
+                first_byte: r.method == Method::Get,
+            }),
+        }],
+    }
+}
+
+/// Hide the query of every path and `Location` the hop's checks observed.
+fn hide_queries(outcome: &mut TargetOutcome) {
+    for c in &mut outcome.checks {
+        if let Step::Http { http, .. } = &mut c.step {
+            http.path = hide_query(&http.path);
+            if let Some(l) = &http.location {
+                http.location = Some(match l.split_once('?') {
+                    Some((p, _)) => format!("{p}?…"),
+                    None => l.clone(),
+                });
+            }
+        }
+    }
+}
+
+async fn follow(
+    shared: &Shared,
+    r: &PlannedRedirect,
+    deadline: tokio::time::Instant,
+) -> RedirectObservation {
+    let mut obs = RedirectObservation {
+        url: parse_url(&r.url)
+            .map(|u| shown(&u))
+            .unwrap_or_else(|_| hide_query(&r.url)),
+        hops: Vec::new(),
+        stop: None,
+    };
+    let Ok(mut url) = parse_url(&r.url) else {
+        // The plan checked the URL; nothing to follow otherwise.
+        return obs;
+    };
+    for _ in 0..MAX_REDIRECT_HOPS {
+        let target = hop_target(r, &url);
+        let started = std::time::Instant::now();
+        let mut outcome =
+            match tokio::time::timeout_at(deadline, super::probe_target(shared, &target)).await {
+                Ok(o) => o,
+                Err(_) => super::unfinished(&target, &shared.cfg, started),
+            };
+        // The raw Location (full query) to follow; observations keep it hidden.
+        let location = outcome
+            .checks
+            .iter()
+            .filter_map(|c| c.http())
+            .find(|h| h.status.is_some())
+            .and_then(|h| h.location.clone().map(|l| (h.status, l)));
+        let status = outcome
+            .checks
+            .iter()
+            .filter_map(|c| c.http())
+            .find_map(|h| h.status);
+        hide_queries(&mut outcome);
+        obs.hops.push(Hop {
+            url: shown(&url),
+            host: url.host.clone(),
+            outcome,
+        });
+        let Some(status) = status else {
+            return obs;
+        };
+        if !(300..400).contains(&status) || status == 304 {
+            return obs;
+        }
+        let Some((_, loc)) = location else {
+            obs.stop = Some(RedirectStop::NoLocation { status });
+            return obs;
+        };
+        let next = match resolve_location(&url, &loc) {
+            Ok(n) => n,
+            Err(error) => {
+                obs.stop = Some(RedirectStop::BadLocation {
+                    location: hide_query(&loc),
+                    error,
+                });
+                return obs;
+            }
+        };
+        if url.tls && !next.tls {
+            obs.stop = Some(RedirectStop::Downgrade {
+                location: shown(&next),
+            });
+            return obs;
+        }
+        url = next;
+    }
+    obs.stop = Some(RedirectStop::TooManyHops {
+        limit: MAX_REDIRECT_HOPS,
+    });
+    obs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> HttpUrl {
+        parse_url("https://github.com/actions/runner/releases/download/v1/x.tar.gz?a=1").unwrap()
+    }
+
+    #[test]
+    fn locations_resolve_against_the_url_that_gave_them() {
+        let abs = resolve_location(
+            &base(),
+            "https://release-assets.githubusercontent.com/a/b?sig=x",
+        )
+        .unwrap();
+        assert_eq!(abs.host, "release-assets.githubusercontent.com");
+        assert_eq!(abs.path, "/a/b?sig=x");
+        let scheme_rel = resolve_location(&base(), "//objects.example/z").unwrap();
+        assert!(scheme_rel.tls);
+        assert_eq!(scheme_rel.host, "objects.example");
+        let abs_path = resolve_location(&base(), "/other").unwrap();
+        assert_eq!(
+            (abs_path.host.as_str(), abs_path.path.as_str()),
+            ("github.com", "/other")
+        );
+        let rel = resolve_location(&base(), "y.tar.gz").unwrap();
+        assert_eq!(rel.path, "/actions/runner/releases/download/v1/y.tar.gz");
+        assert!(resolve_location(&base(), "ftp://x.example/").is_err());
+    }
+
+    #[test]
+    fn queries_are_hidden() {
+        assert_eq!(hide_query("/a/b?sig=secret&jwt=eyJ"), "/a/b?…");
+        assert_eq!(hide_query("/a/b"), "/a/b");
+        assert_eq!(
+            shown(&base()),
+            "https://github.com/actions/runner/releases/download/v1/x.tar.gz?…"
+        );
+    }
+}

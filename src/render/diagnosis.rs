@@ -1,0 +1,663 @@
+//! The words of the diagnosis: each root cause's title, one-sentence summary and fix, and the
+//! Diagnosis block the table, Markdown, JUnit and `explain` print.
+//!
+//! An unexplained cause is summed up by its target's own cause (or the throughput direction's
+//! detail): [`details`] finds those sentences in a live report; `explain` takes them from the
+//! saved JSON.
+
+use std::collections::BTreeMap;
+
+use super::words::{fmt_duration, human_secs, names, plural};
+use crate::model::{Phase, Verdict};
+use crate::report::diagnose::{
+    CertProblem, Diagnosis, OsResolver, PrefixGroup, ProxyHow, RootCause, Silence, TcpHow,
+};
+use crate::report::findings::StoreName;
+use crate::report::Report;
+
+/// The sentence an unexplained cause stands for, by diagnosis id.
+pub type Details = BTreeMap<usize, String>;
+
+/// The own cause of each unexplained diagnosis of a live report.
+pub fn details(report: &Report) -> Details {
+    let mut out = Details::new();
+    for d in &report.diagnosis {
+        let RootCause::Unexplained { direction, .. } = &d.cause else {
+            continue;
+        };
+        let text = match direction {
+            Some(dir) => report.throughput.as_ref().and_then(|tp| {
+                tp.directions
+                    .iter()
+                    .find(|x| x.direction.id() == dir)
+                    .map(super::words_throughput::detail)
+            }),
+            None => report
+                .capabilities
+                .iter()
+                .flat_map(|c| c.entries.iter())
+                .flat_map(|e| e.targets.iter())
+                .find(|t| t.diagnosis_id == Some(d.id))
+                .and_then(super::words::target_cause),
+        };
+        if let Some(t) = text {
+            out.insert(d.id, t);
+        }
+    }
+    out
+}
+
+fn list<T: ToString>(items: &[T]) -> String {
+    let v: Vec<String> = items.iter().map(|x| x.to_string()).collect();
+    match v.len() {
+        0 => String::new(),
+        1 => v[0].clone(),
+        n => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
+    }
+}
+
+fn ports(p: &[u16]) -> String {
+    list(p)
+}
+
+fn how_verb(h: TcpHow) -> &'static str {
+    match h {
+        TcpHow::Dropped => "time out (packets dropped)",
+        TcpHow::Refused => "are refused",
+        TcpHow::NoRoute => "have no route (network unreachable)",
+        TcpHow::HostUnreachable => "fail with host unreachable",
+    }
+}
+
+fn hows(h: &[TcpHow]) -> String {
+    list(&h.iter().map(|h| how_verb(*h)).collect::<Vec<_>>())
+}
+
+fn prefixes(p: &[PrefixGroup]) -> String {
+    list(
+        &p.iter()
+            .map(|g| {
+                format!(
+                    "{} ({}, {})",
+                    g.prefix,
+                    plural(g.names, "name"),
+                    count(g.addresses.len(), "address", "addresses")
+                )
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn prefix_list(p: &[PrefixGroup]) -> String {
+    list(&p.iter().map(|g| g.prefix.clone()).collect::<Vec<_>>())
+}
+
+fn store(s: StoreName) -> &'static str {
+    match s {
+        StoreName::Runner => "the runner's store (the OS store)",
+        StoreName::Git => "git's",
+        StoreName::Node => "node's",
+    }
+}
+
+fn n_names(d: &Diagnosis) -> String {
+    plural(d.hosts.len(), "name")
+}
+
+/// A short title: "DNS server not answering".
+pub fn title(c: &RootCause) -> String {
+    match c {
+        RootCause::ResolverUnreachable { how, .. } => match how {
+            Silence::NoServers => "no DNS server configured".into(),
+            _ => "DNS server not answering".into(),
+        },
+        RootCause::DnsNxdomain { .. } => "DNS denies public names (NXDOMAIN)".into(),
+        RootCause::OsResolverDisagrees { .. } => "system resolver disagrees with DNS".into(),
+        RootCause::ProxyNeeded { .. } => "no direct egress: a proxy is needed".into(),
+        RootCause::DirectBlockedProxyWorks { .. } => {
+            "direct egress blocked, the proxy works".into()
+        }
+        RootCause::TcpBlocked { port, .. } => format!("outbound TCP {port} blocked"),
+        RootCause::HostBlocked { host, port, .. } => format!("TCP {port} to {host} blocked"),
+        RootCause::PortBlocked { port, .. } => format!("only port {port} blocked"),
+        RootCause::FamilyBlocked { family, .. } => format!("{} egress broken", family.label()),
+        RootCause::ProxyFails { how, .. } => match how {
+            ProxyHow::Unreachable => "proxy unreachable".into(),
+            ProxyHow::Broken => "proxy not answering properly".into(),
+            ProxyHow::AuthRequired => "proxy wants authentication".into(),
+            ProxyHow::Forbidden => "proxy refuses names (403)".into(),
+            ProxyHow::Upstream => "proxy cannot reach names".into(),
+        },
+        RootCause::TlsInterception { .. } => "TLS interception".into(),
+        RootCause::NoTrustRoots { .. } => "no trusted root certificates".into(),
+        RootCause::CertificateInvalid { problem, .. } => match problem {
+            CertProblem::Expired => "expired certificate".into(),
+            CertProblem::NotYetValid => "certificate not valid yet".into(),
+            CertProblem::WrongName => "certificate for other names".into(),
+            CertProblem::SelfSigned => "self-signed certificate".into(),
+        },
+        RootCause::MiddleboxAnswers { .. } => "a middlebox answers instead of GitHub".into(),
+        RootCause::ThroughputBelowFloor { .. } => "throughput below the floor".into(),
+        RootCause::ClockSkew { .. } => "clock skew".into(),
+        RootCause::TimeLimit { .. } => "run time limit reached".into(),
+        RootCause::UpdatePathBlocked { .. } => "runner update download does not arrive".into(),
+        RootCause::Unexplained {
+            host, direction, ..
+        } => match (host, direction) {
+            (_, Some(d)) => format!("throughput {d}"),
+            (Some(h), None) => h.clone(),
+            (None, None) => "unexplained".into(),
+        },
+    }
+}
+
+/// The one sentence that says what is wrong. `detail`: the own cause of an unexplained one.
+pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
+    let n = n_names(d);
+    match &d.cause {
+        RootCause::ResolverUnreachable {
+            servers,
+            how,
+            names: failed,
+            asked,
+            timeout_ms,
+        } => {
+            let server = if servers.is_empty() {
+                "the DNS server".to_string()
+            } else {
+                format!("the DNS server {}", list(servers))
+            };
+            let of = if failed == asked {
+                format!("none of the {asked} names got")
+            } else {
+                format!("{failed} of {asked} names got no")
+            };
+            let answer = if failed == asked { "an answer" } else { "answer" };
+            match how {
+                Silence::Timeout => format!(
+                    "{} does not answer: {of} {answer}{}, so nothing else about {} could be tested.",
+                    capitalise(&server),
+                    timeout_ms
+                        .map(|m| format!(
+                            " within {}",
+                            fmt_duration(std::time::Duration::from_millis(m))
+                        ))
+                        .unwrap_or_default(),
+                    if *failed == 1 { "it" } else { "them" }
+                ),
+                Silence::Network => format!(
+                    "{} cannot be reached: DNS questions for {} fail with a network error, so nothing else about them could be tested.",
+                    capitalise(&server),
+                    plural(*failed, "name")
+                ),
+                Silence::NoServers => format!(
+                    "No DNS server is configured (an empty /etc/resolv.conf?): {} cannot be resolved.",
+                    plural(*failed, "name")
+                ),
+            }
+        }
+        RootCause::DnsNxdomain { servers, zones, .. } => format!(
+            "The DNS server {} says {n} in {} {} not exist (NXDOMAIN): a split-horizon zone or a DNS filter hides {}.",
+            list(servers),
+            list(zones),
+            if d.hosts.len() == 1 { "does" } else { "do" },
+            if d.hosts.len() == 1 { "this public name" } else { "these public names" }
+        ),
+        RootCause::OsResolverDisagrees { how, .. } => match how {
+            OsResolver::Fails => format!(
+                "DNS answers for {n}, but the operating system's resolver, which the runner uses, fails for them (nsswitch.conf, /etc/hosts or a local resolver)."
+            ),
+            OsResolver::OtherAddresses => format!(
+                "For {n} the operating system's resolver answers other addresses than DNS (an /etc/hosts entry?), and those do not connect."
+            ),
+        },
+        RootCause::ProxyNeeded {
+            ports: p,
+            how,
+            prefixes: pf,
+        } => format!(
+            "No direct connection works: TCP {} to all {n} ({}) {}, and no proxy is configured: this network probably needs a proxy.",
+            ports(p),
+            prefix_list(pf),
+            hows(how)
+        ),
+        RootCause::DirectBlockedProxyWorks {
+            proxy,
+            ports: p,
+            how,
+            ..
+        } => format!(
+            "The proxy {proxy} works, but {n} that bypass it (no_proxy) cannot connect directly: TCP {} {}.",
+            ports(p),
+            hows(how)
+        ),
+        RootCause::TcpBlocked {
+            port,
+            how,
+            prefixes: pf,
+        } => format!(
+            "All {n} that resolve into {} {} at TCP port {port}.",
+            prefixes(pf),
+            how_verb(*how)
+        ),
+        RootCause::HostBlocked {
+            host,
+            port,
+            how,
+            addresses,
+        } => format!(
+            "TCP port {port} connections to {host} ({}) {}, while other names connect.",
+            list(addresses),
+            how_verb(*how)
+        ),
+        RootCause::PortBlocked {
+            port,
+            how,
+            working_ports,
+        } => format!(
+            "Only port {port} is blocked: TCP {port} connections {} for {n} that connect on port {}.",
+            how_verb(*how),
+            ports(working_ports)
+        ),
+        RootCause::FamilyBlocked { family, port, how } => format!(
+            "{} connections to port {port} {} for {n} whose other addresses work; the runner may try {} first and wait.",
+            family.label(),
+            how_verb(*how),
+            family.label()
+        ),
+        RootCause::ProxyFails {
+            proxy,
+            how,
+            status,
+            zones,
+            credentials,
+        } => {
+            let status = status.map(|s| format!(" ({s})")).unwrap_or_default();
+            match how {
+                ProxyHow::Unreachable => format!(
+                    "The proxy {proxy} cannot be reached, so {n} that go through it fail."
+                ),
+                ProxyHow::Broken => format!(
+                    "The proxy {proxy} accepts connections but gives no usable answer{status} for {n}."
+                ),
+                ProxyHow::AuthRequired if *credentials => format!(
+                    "The proxy {proxy} rejects the credentials in its URL (407) for {n}."
+                ),
+                ProxyHow::AuthRequired => {
+                    format!("The proxy {proxy} requires authentication (407) for {n}.")
+                }
+                ProxyHow::Forbidden => format!(
+                    "The proxy {proxy} refuses{status} {n} in {}: its policy blocks them.",
+                    list(zones)
+                ),
+                ProxyHow::Upstream => format!(
+                    "The proxy {proxy} cannot reach {n}{status}: its own DNS or egress fails for them."
+                ),
+            }
+        }
+        RootCause::TlsInterception {
+            issuer,
+            missing_in,
+            failing,
+            ..
+        } => {
+            let lacking = if missing_in.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} {} not trust it",
+                    list(&missing_in.iter().map(|s| store(*s)).collect::<Vec<_>>()),
+                    if missing_in.len() == 1 { "does" } else { "do" }
+                )
+            };
+            let failing = if *failing > 0 {
+                format!(", so TLS fails for {}", plural(*failing, "name"))
+            } else {
+                String::new()
+            };
+            format!(
+                "TLS to {n} is re-signed by \"{issuer}\" (a TLS-inspecting proxy, or a private CA){lacking}{failing}."
+            )
+        }
+        RootCause::NoTrustRoots { .. } => format!(
+            "This machine's trust store holds no root certificate at all, so TLS to {n} cannot be verified."
+        ),
+        RootCause::CertificateInvalid {
+            problem,
+            issuer,
+            detail,
+        } => {
+            let who = names(&d.hosts);
+            match problem {
+                CertProblem::Expired => format!(
+                    "The certificate presented for {who} has expired{} (issued by \"{issuer}\").",
+                    detail
+                        .first()
+                        .map(|t| format!(" at {t}"))
+                        .unwrap_or_default()
+                ),
+                CertProblem::NotYetValid => format!(
+                    "The certificate presented for {who} is not valid yet (issued by \"{issuer}\")."
+                ),
+                CertProblem::WrongName => format!(
+                    "The certificate presented for {who} is for other names ({}), issued by \"{issuer}\": something else answers in their place.",
+                    list(detail)
+                ),
+                CertProblem::SelfSigned => format!(
+                    "A self-signed certificate (\"{issuer}\") is presented for {who}, and no trust store holds it."
+                ),
+            }
+        }
+        RootCause::MiddleboxAnswers {
+            server,
+            statuses,
+            header,
+        } => format!(
+            "Something other than GitHub answers for {n}: HTTP {} without the {} header{} (a proxy's block page, a captive portal or a middlebox).",
+            list(statuses),
+            header.as_deref().unwrap_or("fingerprint"),
+            server
+                .as_ref()
+                .map(|s| format!(", Server: {s}"))
+                .unwrap_or_default()
+        ),
+        RootCause::ThroughputBelowFloor {
+            directions,
+            kbps,
+            min_kbps,
+        } => format!(
+            "Throughput is below the floor: {} at {kbps} kbit/s, under the {min_kbps} kbit/s the runner needs.",
+            list(directions)
+        ),
+        RootCause::ClockSkew {
+            host,
+            skew_seconds,
+            server_date,
+        } => format!(
+            "This machine's clock is {} {} than {host}'s (Date: {server_date}): GitHub's tokens are checked against the time, so the runner's sessions fail{}.",
+            human_secs(skew_seconds.unsigned_abs()),
+            if *skew_seconds > 0 { "ahead" } else { "behind" },
+            if d.targets > 0 {
+                format!(
+                    ", and the certificates of {} look expired or not yet valid",
+                    plural(d.targets, "name")
+                )
+            } else {
+                String::new()
+            }
+        ),
+        RootCause::UpdatePathBlocked {
+            hosts,
+            status,
+            unlisted,
+            stopped,
+        } => {
+            let mut why = Vec::new();
+            if let Some(s) = status {
+                why.push(format!("the chain ends in {s} instead of the file"));
+            }
+            if *stopped {
+                why.push("the redirect cannot be followed as the runner follows it".to_string());
+            }
+            if *unlisted {
+                why.push("it reaches a host the profile does not list, which rules built from the profile block".to_string());
+            }
+            format!(
+                "The download the runner updates itself from does not arrive at {}: {}.",
+                hosts.join(", "),
+                why.join("; ")
+            )
+        }
+        RootCause::TimeLimit { limit_ms, names: k } => format!(
+            "{} {} not finished within the run's time limit of {} (--max-time).",
+            plural(*k, "name"),
+            if *k == 1 { "was" } else { "were" },
+            fmt_duration(std::time::Duration::from_millis(*limit_ms))
+        ),
+        RootCause::Unexplained {
+            host, direction, ..
+        } => {
+            let what = match (direction, host) {
+                (Some(dir), _) => format!("throughput {dir}"),
+                (None, Some(h)) => h.clone(),
+                (None, None) => "a check".into(),
+            };
+            format!(
+                "{what}: {}",
+                detail.unwrap_or("no cause recorded (nothing else in this run explains it)")
+            )
+        }
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// What to do about a cause, in concrete terms.
+pub fn fix(d: &Diagnosis) -> String {
+    match &d.cause {
+        RootCause::ResolverUnreachable { servers, how, .. } => match how {
+            Silence::NoServers => "add a nameserver line to /etc/resolv.conf (or give --dns-server), then run again".into(),
+            _ => format!(
+                "make {} answer DNS on UDP and TCP port 53 from this machine (a firewall dropping port 53, or the server down), or point /etc/resolv.conf at a resolver that answers; behind a proxy, set https_proxy instead (the proxy resolves names); then run again",
+                if servers.is_empty() { "the DNS server".to_string() } else { list(&servers.iter().map(|s| s.ip()).collect::<Vec<_>>()) }
+            ),
+        },
+        RootCause::DnsNxdomain { servers, zones, .. } => format!(
+            "ask whoever runs the DNS server {} to resolve {} publicly (remove the internal zone or the filter rule for them), or use a resolver that does",
+            list(&servers.iter().map(|s| s.ip()).collect::<Vec<_>>()),
+            list(zones)
+        ),
+        RootCause::OsResolverDisagrees { how, .. } => match how {
+            OsResolver::Fails => "check the hosts: line of /etc/nsswitch.conf and the local resolver (getent hosts NAME shows what the runner gets; resolvectl query NAME with systemd-resolved)".into(),
+            OsResolver::OtherAddresses => format!(
+                "remove or correct the entries for {} in /etc/hosts (getent hosts NAME shows what the runner gets)",
+                names(&d.hosts)
+            ),
+        },
+        RootCause::ProxyNeeded { ports: p, prefixes: pf, .. } => format!(
+            "set https_proxy (and http_proxy) to your organisation's proxy, in the runner's .env when it runs as a service, and run again; or ask the network team to allow outbound TCP {} to {}",
+            ports(p),
+            prefix_list(pf)
+        ),
+        RootCause::DirectBlockedProxyWorks { proxy, no_proxy, .. } => format!(
+            "remove {} from no_proxy{} so they go through {proxy}, or ask the network team to allow them directly",
+            names(&d.hosts),
+            no_proxy.as_ref().map(|n| format!(" (now `{n}`)")).unwrap_or_default()
+        ),
+        RootCause::TcpBlocked { port, prefixes: pf, .. } => format!(
+            "ask the network team to allow outbound TCP {port} to {} (or set https_proxy if direct egress is not allowed here)",
+            prefix_list(pf)
+        ),
+        RootCause::HostBlocked { host, port, addresses, .. } => format!(
+            "ask the network team to allow outbound TCP {port} to {host} ({})",
+            list(&addresses.iter().map(|a| a.ip()).collect::<Vec<_>>())
+        ),
+        RootCause::PortBlocked { port, .. } => format!(
+            "ask the network team to allow outbound TCP {port} to {} too",
+            names(&d.hosts)
+        ),
+        RootCause::FamilyBlocked { family, .. } => format!(
+            "give this host working {0} egress, or stop it from using {0} for these names (no {0} default route, or prefer the other family in /etc/gai.conf)",
+            family.label()
+        ),
+        RootCause::ProxyFails { proxy, how, zones, credentials, .. } => match how {
+            ProxyHow::Unreachable => format!(
+                "check the proxy URL {proxy} in https_proxy / http_proxy (host and port), and that the proxy runs and accepts connections from this machine"
+            ),
+            ProxyHow::Broken => format!(
+                "check that {proxy} is an HTTP proxy that supports CONNECT, and look in its logs for these names"
+            ),
+            ProxyHow::AuthRequired if *credentials => {
+                "correct the user and password in the proxy URL (https_proxy=http://user:password@host:port)".into()
+            }
+            ProxyHow::AuthRequired => {
+                "put the proxy's user and password in its URL: https_proxy=http://user:password@host:port".into()
+            }
+            ProxyHow::Forbidden => format!(
+                "ask the proxy's administrators to allow {} (CONNECT to port 443)",
+                list(zones)
+            ),
+            ProxyHow::Upstream => format!(
+                "ask the proxy's administrators to let the proxy reach {}",
+                list(zones)
+            ),
+        },
+        RootCause::TlsInterception { issuer, missing_in, anchor_file, .. } => {
+            let file = anchor_file
+                .clone()
+                .unwrap_or_else(|| format!("<a PEM file holding the CA certificate of \"{issuer}\">"));
+            let mut steps = Vec::new();
+            for s in missing_in {
+                steps.push(match s {
+                    StoreName::Runner => format!(
+                        "the OS store (copy {file} to /usr/local/share/ca-certificates/NAME.crt and run update-ca-certificates)"
+                    ),
+                    StoreName::Git => format!("git (git config --system http.sslCAInfo {file}, or the OS bundle above)"),
+                    StoreName::Node => format!("node (NODE_EXTRA_CA_CERTS={file} in the runner's .env)"),
+                });
+            }
+            if steps.is_empty() {
+                format!(
+                    "if \"{issuer}\" is your organisation's inspecting proxy nothing is missing; otherwise find out who re-signs this traffic"
+                )
+            } else {
+                format!(
+                    "if \"{issuer}\" is your organisation's inspecting proxy, add its CA certificate to {}; otherwise find out who re-signs this traffic",
+                    list(&steps)
+                )
+            }
+        }
+        RootCause::NoTrustRoots { .. } => "install the CA bundle (apt-get install ca-certificates), or check SSL_CERT_FILE / SSL_CERT_DIR, which point at an empty store; a private CA goes in with --ca-file and the OS store".into(),
+        RootCause::CertificateInvalid { problem, issuer, .. } => match problem {
+            CertProblem::Expired => format!(
+                "whoever runs what answers for {} must renew its certificate; if \"{issuer}\" is not the service's own CA, something intercepts this traffic",
+                names(&d.hosts)
+            ),
+            CertProblem::NotYetValid => "check this machine's clock (NTP), then the server's certificate".into(),
+            CertProblem::WrongName => format!(
+                "find out what answers at these addresses instead of {} (a proxy, a load balancer, a wrong DNS or /etc/hosts entry)",
+                names(&d.hosts)
+            ),
+            CertProblem::SelfSigned => "find out what presents this certificate (a middlebox?); if it is trusted on purpose, add it with --ca-file and to the runner's trust stores".into(),
+        },
+        RootCause::MiddleboxAnswers { server, .. } => format!(
+            "find the device that answers{} and let {} through it (allow-list {}, or bypass it)",
+            server.as_ref().map(|s| format!(" (Server: {s})")).unwrap_or_default(),
+            names(&d.hosts),
+            if d.hosts.len() == 1 { "it" } else { "them" }
+        ),
+        RootCause::ThroughputBelowFloor { min_kbps, .. } => format!(
+            "find the link or shaper that limits this host (a proxy, a rate-limited VPN, a congested uplink): the runner needs at least {min_kbps} kbit/s up and down"
+        ),
+        RootCause::ClockSkew { .. } => "synchronise the clock (NTP: systemd-timesyncd, chrony)".into(),
+        RootCause::TimeLimit { .. } => "raise --max-time, or fix what makes these names slow (their rows show with --verbose)".into(),
+        RootCause::UpdatePathBlocked { hosts, .. } => format!(
+            "allow HTTPS (443) to {} — the redirect targets of github.com's release downloads (release-assets.githubusercontent.com) — through the firewall and proxy; without it runner updates and most setup-* actions fail",
+            hosts.join(", ")
+        ),
+        RootCause::Unexplained { host, phase, port, direction } => {
+            let h = host.clone().unwrap_or_default();
+            let p = port.unwrap_or(443);
+            match (direction, phase) {
+                (Some(d), _) => format!(
+                    "the {d} measurement failed before any rate was measured: see the throughput section below (--throughput-url and --upload-url choose other endpoints)"
+                ),
+                (None, Some(Phase::Dns)) => format!("ask whoever runs the DNS server why it answers so for {h} (dig {h})"),
+                (None, Some(Phase::Tcp)) => format!("ask the network team to allow outbound TCP {p} to {h}"),
+                (None, Some(Phase::Tls)) => format!("find out what answers TLS for {h} (openssl s_client -connect {h}:{p} -servername {h})"),
+                (None, Some(Phase::Http)) => format!("find out what answers HTTP for {h} (curl -v https://{h}/)"),
+                (None, None) => format!("see the row of {h} below"),
+            }
+        }
+    }
+}
+
+/// "essential, api and throughput"
+pub fn blocks(d: &Diagnosis) -> String {
+    list(&d.blocks)
+}
+
+/// The Diagnosis block of the table (and of `explain`): numbered causes, each with what it
+/// blocks, its summary and its fix. Empty when there is nothing to diagnose.
+pub fn block(diagnosis: &[Diagnosis], details: &Details) -> String {
+    if diagnosis.is_empty() {
+        return String::new();
+    }
+    let mut s = format!("Diagnosis — {}\n", plural(diagnosis.len(), "cause"));
+    for d in diagnosis {
+        let blocks = if d.blocks.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " — blocks {}{}",
+                blocks(d),
+                if d.gating { " (gating)" } else { "" }
+            )
+        };
+        let count = if d.hosts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", n_names(d))
+        };
+        s.push_str(&format!(
+            "  {}. {}  {}{blocks}{count}\n     {}\n     fix: {}\n",
+            d.id,
+            d.verdict.label(),
+            title(&d.cause),
+            summary(d, details.get(&d.id).map(String::as_str)),
+            fix(d)
+        ));
+    }
+    s
+}
+
+/// The Diagnosis section of the Markdown summary.
+pub fn markdown(diagnosis: &[Diagnosis], details: &Details) -> String {
+    if diagnosis.is_empty() {
+        return String::new();
+    }
+    let cell = super::escape::markdown_cell;
+    let mut s = format!("### Diagnosis: {}\n\n", plural(diagnosis.len(), "cause"));
+    for d in diagnosis {
+        let badge = match d.verdict {
+            Verdict::Fail => "❌",
+            Verdict::Warn => "⚠️",
+            _ => "",
+        };
+        s.push_str(&format!(
+            "{}. {badge} **{}**{} — {}<br>\n   **Fix:** {}\n",
+            d.id,
+            cell(&title(&d.cause)),
+            if d.blocks.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (blocks {})",
+                    d.blocks
+                        .iter()
+                        .map(|b| format!("`{b}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            cell(&summary(d, details.get(&d.id).map(String::as_str))),
+            cell(&fix(d))
+        ));
+    }
+    s
+}
+
+/// "see cause 2: DNS server not answering"
+pub fn reference(d: &Diagnosis) -> String {
+    format!("see cause {}: {}", d.id, title(&d.cause))
+}
