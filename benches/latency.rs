@@ -1,17 +1,23 @@
-//! Latency benchmark (`cargo bench --bench latency`): the concurrent prober against the physical
-//! limit (the critical path of its slowest name) and against the sequential `dig` + `curl` loop
-//! people run by hand, on a loopback world with injected latency; plus peak RSS, time to `--help`,
-//! and how time and memory grow with the number of names. See docs/readme-issue-7.md.
+//! Latency benchmark (`cargo bench --bench latency`): the concurrent prober against one host's
+//! critical path and against the sequential `dig` + `curl` loop people run by hand, on a loopback
+//! world with injected latency; per-phase medians for chain and non-chain names, the full default
+//! check with its download, start-up time (until the first DNS packet), time to `--help`, peak
+//! RSS, and how time and memory grow with the number of names. See docs/performance.md.
 //!
-//! The world: the dotcom profile's names (every third behind a CNAME into another zone, answered
-//! hop by hop as a real recursive chain would cost), a DNS server that delays every answer by 2×D
-//! (a round trip), and a userspace TCP relay in front of the HTTPS server that delays every chunk by
-//! D in each direction (one-way delay D). The relay cannot delay the TCP handshake itself (the
-//! kernel completes it before userspace sees the connection), so the connect round trip is not
-//! emulated: every figure here is one round trip per connection lower than on a real link.
+//! The world: the dotcom profile's names (every third behind a CNAME chain into two other zones,
+//! as GitHub's CDN names are), a recursive DNS server (RA set, the whole chain in one answer)
+//! that delays every answer by 2×D (a round trip), and a userspace TCP relay in front of the
+//! HTTPS server that delays every chunk by D in each direction (one-way delay D). The relay
+//! cannot delay the TCP handshake itself (the kernel completes it before userspace sees the
+//! connection), so the connect round trip is not emulated, for the prober and the baselines
+//! alike. The download URL of the profile answers with a redirect to the release-assets host,
+//! which serves more than the byte bound.
+//!
+//! Every figure is measured `--runs` times (default 3) and printed as min / median / max.
 //!
 //! ```text
-//! cargo bench --bench latency -- [--binary PATH] [--delays 25,100] [--runs 3] [--growth-delay 100]
+//! cargo bench --bench latency -- [--binary PATH] [--delays 25,100] [--runs 3]
+//!     [--growth 5,50,200,500] [--growth-delay 100]
 //! ```
 
 #[path = "../tests/it/world.rs"]
@@ -25,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use world::*;
@@ -44,7 +50,7 @@ fn args() -> Args {
         delays: vec![25, 100],
         runs: 3,
         growth_delay: 100,
-        growth: vec![10, 25, 50, 100, 200],
+        growth: vec![5, 50, 200, 500],
     };
     let list = |v: Option<String>| -> Vec<u64> {
         v.unwrap_or_default()
@@ -76,7 +82,7 @@ fn args() -> Args {
 /// in each direction (chunks keep their order; a slow chunk does not hold back the clock of the
 /// next one, as on a real link).
 async fn start_relay(upstream: SocketAddr, delay: Duration) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind relay");
+    let listener = listen_loopback();
     let addr = listener.local_addr().expect("relay addr");
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
@@ -142,36 +148,71 @@ struct World {
     dns: DnsServer,
     relay: SocketAddr,
     _https: TestServer,
-    /// CNAME hops (queries after the first) of each name.
+    /// CNAME links of each name.
     hops: std::collections::HashMap<String, usize>,
 }
 
-async fn world(hosts: &[String], pki: &Pki, delay: Duration) -> World {
+/// The release-assets host the download URL redirects to (not probed by the profile).
+const ASSETS_HOST: &str = "release-assets.githubusercontent.com";
+/// The asset's path there.
+const ASSET_PATH: &str = "/github-production-release-asset/actions-runner-linux-x64.tar.gz";
+/// The asset's size: more than the default byte bound (2 MiB), so the download stops on it.
+const ASSET_BYTES: usize = 3 * 1024 * 1024;
+
+async fn world(hosts: &[String], pki: &Pki, delay: Duration, download: Option<&str>) -> World {
+    // A recursive resolver's view: every answer carries the whole chain.
     let mut dns = DnsWorld::new();
+    dns.chase_in_zone(true);
     let mut hops = std::collections::HashMap::new();
-    for (i, h) in hosts.iter().enumerate() {
+    let mut names: Vec<String> = hosts.to_vec();
+    names.push(ASSETS_HOST.to_string());
+    for (i, h) in names.iter().enumerate() {
         let a = Behaviour::Records(vec![(Answer::A(std::net::Ipv4Addr::LOCALHOST), 60)]);
-        if i % 3 == 0 {
-            // Into another zone, as GitHub's names are (e.g. *.l-msedge.net): one more question.
+        if i % 3 == 0 && h != ASSETS_HOST {
+            // Into two other zones, as GitHub's names are (…github.com → …l-msedge.net → …).
             let edge = format!("edge{i}.l-0007.l-msedge.example.net");
+            let node = format!("node{i}.a-0003.dc-msedge.example.org");
             dns.set(
                 h,
                 Behaviour::Records(vec![(Answer::Cname(edge.clone()), 300)]),
             );
-            dns.set(&edge, a);
-            hops.insert(h.clone(), 1);
+            dns.set(
+                &edge,
+                Behaviour::Records(vec![(Answer::Cname(node.clone()), 60)]),
+            );
+            dns.set(&node, a);
+            hops.insert(h.clone(), 2);
         } else {
             dns.set(h, a);
             hops.insert(h.clone(), 0);
         }
     }
     let dns = dns.answer_delay(delay * 2).start().await;
-    let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    let cert_names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut routes = Routes::new(
+        HttpResponse::ok_with("X-GitHub-Request-Id", "ABCD:1").header("x-vss-e2eid", "e2e-1"),
+    );
+    if let Some(url) = download {
+        let path = runner_preflight::model::parse_url(url)
+            .expect("download URL")
+            .path;
+        routes = routes
+            .route(
+                &path,
+                HttpResponse::status(302)
+                    .header("X-GitHub-Request-Id", "ABCD:2")
+                    .header("Location", &format!("https://{ASSETS_HOST}{ASSET_PATH}")),
+            )
+            .route(
+                ASSET_PATH,
+                HttpResponse::status(200)
+                    .header("Content-Type", "application/octet-stream")
+                    .body(vec![7u8; ASSET_BYTES]),
+            );
+    }
     let https = TestServer::start(Mode::Https {
-        cert: pki.leaf(&names),
-        routes: Routes::new(
-            HttpResponse::ok_with("X-GitHub-Request-Id", "ABCD:1").header("x-vss-e2eid", "e2e-1"),
-        ),
+        cert: pki.leaf(&cert_names),
+        routes,
     })
     .await;
     let relay = start_relay(https.addr, delay).await;
@@ -189,6 +230,8 @@ async fn world(hosts: &[String], pki: &Pki, delay: Duration) -> World {
 
 struct Run {
     wall: Duration,
+    /// CPU seconds of the child (user + system), from GNU time.
+    cpu: f64,
     max_rss_kb: i64,
     code: i32,
     stdout: Vec<u8>,
@@ -206,7 +249,7 @@ fn measure(cmd: Command) -> Run {
     let mut cmd = if time.exists() {
         let mut t = Command::new(time);
         t.arg("-f")
-            .arg("%M")
+            .arg("%U %S %M")
             .arg("-o")
             .arg(rss_file.path())
             .arg(cmd.get_program())
@@ -233,12 +276,19 @@ fn measure(cmd: Command) -> Run {
         .expect("read stdout");
     let status = child.wait().expect("wait");
     let wall = started.elapsed();
-    let max_rss_kb = std::fs::read_to_string(rss_file.path())
+    let time_line = std::fs::read_to_string(rss_file.path())
         .ok()
-        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()))
-        .unwrap_or(-1);
+        .and_then(|s| s.lines().last().map(str::to_string))
+        .unwrap_or_default();
+    let fields: Vec<&str> = time_line.split_whitespace().collect();
+    let max_rss_kb = fields.get(2).and_then(|v| v.parse().ok()).unwrap_or(-1);
+    let cpu = fields
+        .get(..2)
+        .map(|f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum::<f64>())
+        .unwrap_or(f64::NAN);
     Run {
         wall,
+        cpu,
         max_rss_kb,
         code: status.code().unwrap_or(-1),
         stdout,
@@ -253,13 +303,20 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// `check --no-throughput` of `profile` against `w`.
     fn check(&self, profile: &str, w: &World, extra: &[&str]) -> Command {
+        let mut c = self.check_measuring(profile, w, extra);
+        c.arg("--no-throughput");
+        c
+    }
+
+    /// `check` of `profile` against `w`, throughput included.
+    fn check_measuring(&self, profile: &str, w: &World, extra: &[&str]) -> Command {
         let mut c = Command::new(&self.binary);
         c.args([
             "check",
             "--profile",
             profile,
-            "--no-throughput",
             "--format",
             "json",
             "--quiet",
@@ -294,60 +351,122 @@ impl Ctx {
     }
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
+/// min / median / max of some runs.
+#[derive(Clone, Copy)]
+struct Spread {
+    min: f64,
+    med: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(mut v: Vec<f64>) -> Spread {
+        v.retain(|x| x.is_finite());
+        if v.is_empty() {
+            return Spread {
+                min: f64::NAN,
+                med: f64::NAN,
+                max: f64::NAN,
+            };
+        }
+        v.sort_by(|a, b| a.total_cmp(b));
+        Spread {
+            min: v[0],
+            med: v[v.len() / 2],
+            max: v[v.len() - 1],
+        }
+    }
+
+    fn of_secs(v: &[Duration]) -> Spread {
+        Spread::of(v.iter().map(Duration::as_secs_f64).collect())
+    }
+
+    /// `0.63 s (0.62–0.65)`: the median, then min–max.
+    fn secs(&self) -> String {
+        format!("{:.2} s ({:.2}–{:.2})", self.med, self.min, self.max)
+    }
+
+    /// The same for values in ms.
+    fn ms(&self) -> String {
+        format!("{:.0} ({:.0}–{:.0})", self.med, self.min, self.max)
+    }
+
+    /// The same for values in ms with one decimal.
+    fn ms1(&self) -> String {
+        format!("{:.1} ({:.1}–{:.1})", self.med, self.min, self.max)
+    }
+
+    /// The same for kB values, as MB.
+    fn mb(&self) -> String {
+        format!(
+            "{:.1} MB ({:.1}–{:.1})",
+            self.med / 1024.0,
+            self.min / 1024.0,
+            self.max / 1024.0
+        )
+    }
+
+    /// Ratios of `self` over `base` (median over median; the range pairs min with max).
+    fn ratio(&self, base: &Spread) -> String {
+        format!(
+            "{:.2}× ({:.2}–{:.2})",
+            self.med / base.med,
+            self.min / base.max,
+            self.max / base.min
+        )
+    }
+}
+
+fn median_f(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
 
-fn secs(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
-}
-
-/// The profile entries of `targets` (one entry per endpoint), for a one-name profile.
-fn entries_yaml(targets: &[runner_preflight::plan::Target]) -> String {
-    let mut s = String::new();
-    for t in targets {
-        for ep in &t.endpoints {
-            s.push_str(&format!(
-                "      - host: {}\n        ports: [{}]\n",
-                t.host, ep.port
-            ));
-            if let Some(h) = &ep.http {
-                s.push_str(&format!(
-                    "        http: {{ path: \"{}\", method: {}{} }}\n",
-                    h.path,
-                    h.method.as_str(),
-                    h.expect_header
-                        .as_ref()
-                        .map(|e| format!(", expect_header: {e}"))
-                        .unwrap_or_default()
-                ));
-            }
-        }
-    }
-    s
-}
-
-fn profile_yaml(entries: &str) -> String {
-    format!("schema_version: 1\nname: bench\ntitle: Bench\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n{entries}")
-}
-
-/// (host, ms) of the slowest target in a JSON report.
-fn slowest(json: &Value) -> (String, u64) {
+/// Every target of a JSON report.
+fn targets_of(json: &Value) -> impl Iterator<Item = &Value> {
     json["capabilities"]
         .as_array()
         .into_iter()
         .flatten()
         .flat_map(|c| c["entries"].as_array().into_iter().flatten())
         .flat_map(|e| e["targets"].as_array().into_iter().flatten())
-        .map(|t| {
-            (
-                t["host"].as_str().unwrap_or("").to_string(),
-                t["ms"].as_u64().unwrap_or(0),
-            )
-        })
-        .max_by_key(|t| t.1)
-        .unwrap_or_default()
+}
+
+/// The phases of a report: DNS, TCP, TLS, HTTP.
+const PHASES: [&str; 4] = ["dns", "tcp", "tls", "http"];
+
+/// Per phase, the median over the targets of one report (ms), for chain names (`chain`) or the
+/// others.
+fn phase_medians(
+    json: &Value,
+    hops: &std::collections::HashMap<String, usize>,
+    chain: bool,
+) -> [f64; 4] {
+    let mut per: [Vec<f64>; 4] = Default::default();
+    for t in targets_of(json) {
+        let host = t["host"].as_str().unwrap_or("");
+        if (hops.get(host).copied().unwrap_or(0) > 0) != chain {
+            continue;
+        }
+        if let Some(ms) = t["dns"]["ms"].as_f64() {
+            per[0].push(ms);
+        }
+        for c in t["checks"].as_array().into_iter().flatten() {
+            if let Some(i) = PHASES.iter().position(|p| c["phase"] == *p) {
+                if let Some(ms) = c["ms"].as_f64() {
+                    per[i].push(ms);
+                }
+            }
+        }
+    }
+    per.map(median_f)
+}
+
+fn profile_yaml(entries: &str) -> String {
+    format!("schema_version: 1\nname: bench\ntitle: Bench\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n{entries}")
 }
 
 /// The sequential loop people run by hand, as a shell script: per name, `dig` then `curl`.
@@ -380,6 +499,53 @@ fn have(tool: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Start-up: from spawning `cmd` to the first DNS question `w` receives, over `runs` runs (ms).
+fn first_packet(runs: usize, w: &World, mut cmd: impl FnMut() -> Command) -> Spread {
+    let mut v = Vec::new();
+    for _ in 0..runs {
+        let mut c = cmd();
+        c.stdout(Stdio::null()).stderr(Stdio::null());
+        let t0 = Instant::now();
+        let status = c.status().expect("run check");
+        assert!(status.code().is_some(), "check died");
+        if let Some(t) = w.dns.first_query_since(t0) {
+            v.push((t - t0).as_secs_f64() * 1000.0);
+        }
+    }
+    Spread::of(v)
+}
+
+/// One name's critical path by hand: `dig` for its address, then `curl` for its URL (TLS and the
+/// HTTP exchange through the relay), one after the other.
+fn critical_path(ctx: &Ctx, w: &World, host: &str, path: &str) -> Duration {
+    let dns = w.dns.addr;
+    let t0 = Instant::now();
+    let dig = Command::new("dig")
+        .args([
+            &format!("@{}", dns.ip()),
+            "-p",
+            &dns.port().to_string(),
+            "+short",
+            "+tries=1",
+            "+time=5",
+            host,
+            "A",
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .expect("dig");
+    let curl = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "--max-time", "10", "--cacert"])
+        .arg(&ctx.ca)
+        .arg("--connect-to")
+        .arg(format!("{host}:443:127.0.0.1:{}", w.relay.port()))
+        .arg(format!("https://{host}{path}"))
+        .status()
+        .expect("curl");
+    assert!(dig.success() && curl.success(), "dig or curl failed");
+    t0.elapsed()
+}
+
 fn main() {
     let a = args();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -398,6 +564,7 @@ fn main() {
         ca,
         empty,
     };
+    let runs = a.runs.max(1);
     println!("binary: {}", ctx.binary.display());
     if let Ok(m) = std::fs::metadata(&ctx.binary) {
         println!("binary size: {:.1} MB", m.len() as f64 / 1e6);
@@ -411,28 +578,45 @@ fn main() {
         ),
         Err(_) => println!("dist binary: not built (cargo build --profile dist)"),
     }
+    println!(
+        "machine: {} CPUs, load average {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    for tool in ["dig", "curl"] {
+        assert!(
+            have(tool),
+            "`{tool}` is needed for the baselines (apt-get install bind9-dnsutils curl)"
+        );
+    }
 
     // --help (spawned directly: only the wall time is wanted)
     let mut helps = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..20 * runs {
         let started = Instant::now();
         let out = Command::new(&ctx.binary)
             .arg("--help")
             .output()
             .expect("run --help");
-        helps.push(started.elapsed());
+        helps.push(started.elapsed().as_secs_f64() * 1000.0);
         assert!(out.status.success(), "--help failed");
     }
     println!(
-        "time to --help: median {:.1} ms, max {:.1} ms (20 runs)",
-        median(helps.clone()).as_secs_f64() * 1000.0,
-        helps.iter().max().expect("runs").as_secs_f64() * 1000.0
+        "time to --help: {} ms ({} runs)",
+        Spread::of(helps).ms1(),
+        20 * runs
     );
 
     let profile = runner_preflight::profile::resolve("dotcom").expect("dotcom");
     let plan = runner_preflight::plan::build(&profile, &Default::default()).expect("plan");
     let hosts = plan.hosts();
     let targets = plan.targets();
+    let download = plan.throughput.download.clone();
     let paths: Vec<(String, String)> = targets
         .iter()
         .filter_map(|t| {
@@ -443,117 +627,228 @@ fn main() {
         })
         .collect();
     println!(
-        "dotcom: {} names, {} targets (host × endpoint)\n",
+        "dotcom: {} names, {} targets (host × endpoint); download {}",
         hosts.len(),
-        targets.len()
+        targets.len(),
+        download.as_deref().unwrap_or("(none)")
     );
-    let dig = have("dig");
-    if !dig {
+
+    // Start-up: spawn → the first DNS question, with no added delay.
+    {
+        let w = rt.block_on(world(&hosts, &pki, Duration::ZERO, None));
+        let runs10 = 10 * runs;
+        let bench_store = first_packet(runs10, &w, || ctx.check("dotcom", &w, &[]));
+        let os_store = first_packet(runs10, &w, || {
+            let mut c = ctx.check("dotcom", &w, &[]);
+            c.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
+            c
+        });
         println!(
-            "note: `dig` not found (apt-get install bind9-dnsutils): the baseline is skipped\n"
+            "start-up, spawn to the first DNS packet (dotcom, {runs10} runs): {} ms with an empty OS store, {} ms with this machine's OS store (/etc/ssl/certs)",
+            bench_store.ms1(),
+            os_store.ms1()
         );
     }
 
-    println!("| one-way delay D | full dotcom check (median of {}) | slowest name alone (a) | ratio to (a) | modelled critical path | sequential dig+curl loop (b) | speed-up over (b) | peak RSS | exit |", a.runs);
-    println!("|---|---|---|---|---|---|---|---|---|");
+    // A name without CNAME (the world puts every third name, from the first, behind a chain).
+    let one_name = hosts
+        .iter()
+        .enumerate()
+        .find(|(i, h)| i % 3 != 0 && paths.iter().any(|p| &p.0 == *h))
+        .map(|(_, h)| h.clone())
+        .expect("a name with a GET");
+    let one_path = paths
+        .iter()
+        .find(|p| p.0 == one_name)
+        .map(|p| p.1.clone())
+        .unwrap_or_else(|| "/".into());
+
+    let mut main_rows = Vec::new();
+    let mut tput_rows = Vec::new();
+    let mut phase_rows = Vec::new();
     for &d in &a.delays {
         let delay = Duration::from_millis(d);
-        let w = rt.block_on(world(&hosts, &pki, delay));
+        let w = rt.block_on(world(&hosts, &pki, delay, download.as_deref()));
+        let hops = |h: &str| w.hops.get(h).copied().unwrap_or(0);
+        assert_eq!(
+            hops(&one_name),
+            0,
+            "the critical path is a name without CNAME"
+        );
+
+        // One host's critical path, by hand.
+        let crit: Vec<Duration> = (0..runs)
+            .map(|_| critical_path(&ctx, &w, &one_name, &one_path))
+            .collect();
+        let crit = Spread::of_secs(&crit);
+
+        // The full check without throughput.
         let mut walls = Vec::new();
-        let mut rss = 0;
-        let mut code = 0;
-        let mut json = Value::Null;
-        for _ in 0..a.runs {
+        let mut rss = Vec::new();
+        let mut codes = Vec::new();
+        let mut phases: [Vec<[f64; 4]>; 2] = Default::default();
+        for _ in 0..runs {
             let r = measure(ctx.check("dotcom", &w, &[]));
             walls.push(r.wall);
-            rss = rss.max(r.max_rss_kb);
-            code = r.code;
-            json = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
+            rss.push(r.max_rss_kb as f64);
+            codes.push(r.code);
+            let json: Value = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
+            phases[0].push(phase_medians(&json, &w.hops, false));
+            phases[1].push(phase_medians(&json, &w.hops, true));
         }
-        let full = median(walls);
-        let (slow_host, slow_ms) = slowest(&json);
-        // (a) The slowest name alone: the same entries, nothing else to probe.
-        let mine: Vec<_> = targets
-            .iter()
-            .filter(|t| t.host == slow_host)
-            .cloned()
-            .collect();
-        let one = ctx.write("one.yaml", &profile_yaml(&entries_yaml(&mine)));
-        let mut alone = Vec::new();
-        for _ in 0..a.runs {
-            alone.push(measure(ctx.check(&one, &w, &[])).wall);
+        let full = Spread::of_secs(&walls);
+        let full_rss = Spread::of(rss);
+
+        // The full default check: the download measured (through the redirect).
+        let mut walls = Vec::new();
+        let mut rss = Vec::new();
+        let mut stops = Vec::new();
+        let mut dl_ms = Vec::new();
+        let mut tcodes = Vec::new();
+        for _ in 0..runs {
+            let r = measure(ctx.check_measuring("dotcom", &w, &[]));
+            walls.push(r.wall);
+            rss.push(r.max_rss_kb as f64);
+            tcodes.push(r.code);
+            let json: Value = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
+            let dl = json["throughput"]["directions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|x| x["direction"] == "download")
+                .cloned()
+                .unwrap_or(Value::Null);
+            stops.push(format!(
+                "{}, {} bytes",
+                dl["stopped"].as_str().unwrap_or("?"),
+                dl["bytes"].as_u64().unwrap_or(0)
+            ));
+            dl_ms.push(dl["elapsed_ms"].as_f64().unwrap_or(f64::NAN));
         }
-        let alone = median(alone);
-        // Modelled: DNS questions in sequence (1 + CNAME hops, A and AAAA in parallel) × 2D, TLS
-        // 1.3 (1 RTT) and the HTTP exchange (1 RTT) × 2D each; the TCP connect RTT is not emulated.
-        let hops = w.hops.get(&slow_host).copied().unwrap_or(0);
-        let model = delay * 2 * (1 + hops as u32) + delay * 4;
+        stops.dedup();
+        let tput = Spread::of_secs(&walls);
+
         // (b) The sequential baseline.
-        let base = if dig {
-            let script = ctx.write("baseline.sh", &baseline_script(&ctx, &w, &hosts, &paths));
-            let mut c = Command::new("bash");
-            c.arg(script);
-            Some(measure(c).wall)
-        } else {
-            None
-        };
-        println!(
-            "| {d} ms | {} | {} ({slow_host}, {slow_ms} ms in the full run) | {:.2}× | {} | {} | {} | {:.1} MB | {code} |",
-            secs(full),
-            secs(alone),
-            full.as_secs_f64() / alone.as_secs_f64(),
-            secs(model),
-            base.map(secs).unwrap_or_else(|| "—".into()),
-            base.map(|b| format!("{:.1}×", b.as_secs_f64() / full.as_secs_f64()))
-                .unwrap_or_else(|| "—".into()),
-            rss as f64 / 1024.0,
-        );
+        let script = ctx.write("baseline.sh", &baseline_script(&ctx, &w, &hosts, &paths));
+        let base: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let mut c = Command::new("bash");
+                c.arg(&script);
+                measure(c).wall
+            })
+            .collect();
+        let base = Spread::of_secs(&base);
+        let model = delay * 6;
+        main_rows.push(format!(
+            "| {d} ms | {} | {:.2} s | {} | **{}** | {} | **{:.0}×** ({:.0}–{:.0}) | {} | {codes:?} |",
+            crit.secs(),
+            model.as_secs_f64(),
+            full.secs(),
+            full.ratio(&crit),
+            base.secs(),
+            base.med / full.med,
+            base.min / full.max,
+            base.max / full.min,
+            full_rss.mb(),
+        ));
+        tput_rows.push(format!(
+            "| {d} ms | {} | **{}** | {} | {} | {} | {tcodes:?} |",
+            tput.secs(),
+            tput.ratio(&crit),
+            Spread::of(dl_ms).ms(),
+            stops.join("; "),
+            Spread::of(rss).mb(),
+        ));
+        for (k, label) in [(0, "no CNAME"), (1, "CNAME chain (2 links)")] {
+            let col = |i: usize| Spread::of(phases[k].iter().map(|p| p[i]).collect()).ms();
+            phase_rows.push(format!(
+                "| {d} ms | {label} | {} | {} | {} | {} |",
+                col(0),
+                col(1),
+                col(2),
+                col(3)
+            ));
+        }
     }
 
-    // The concurrency bound: with 32 slots dotcom's 47 targets need two waves; the default is 64.
-    if let Some(&d) = a.delays.iter().max() {
-        let w = rt.block_on(world(&hosts, &pki, Duration::from_millis(d)));
-        for n in ["32", "64"] {
-            let walls: Vec<Duration> = (0..a.runs)
-                .map(|_| measure(ctx.check("dotcom", &w, &["--concurrency", n])).wall)
-                .collect();
-            println!(
-                "\nD = {d} ms, --concurrency {n}: full dotcom check {} (median of {})",
-                secs(median(walls)),
-                a.runs
-            );
-        }
+    println!("\nOne host's critical path (`dig` + `curl`, {one_name}) against the full dotcom check; min–max of {runs} runs in brackets:\n");
+    println!("| one-way delay D | critical path, one name by hand (a) | modelled 6D | full dotcom check `--no-throughput` | ratio to (a) | sequential dig+curl loop (b) | speed-up over (b) | peak RSS | exit codes |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for r in &main_rows {
+        println!("{r}");
+    }
+    println!("\nFull default check (download measured, through the redirect to {ASSETS_HOST}):\n");
+    println!("| one-way delay D | full default check | ratio to (a) | download, set-up included (ms) | download stopped on | peak RSS | exit codes |");
+    println!("|---|---|---|---|---|---|---|");
+    for r in &tput_rows {
+        println!("{r}");
+    }
+    println!("\nPer-phase medians over the targets of each run (ms; median of the runs, min–max in brackets):\n");
+    println!("| one-way delay D | names | DNS | TCP | TLS | HTTP |");
+    println!("|---|---|---|---|---|---|");
+    for r in &phase_rows {
+        println!("{r}");
     }
 
     // Growth with the number of names.
     println!(
-        "\nGrowth (generated profiles, one name each `nN.bench.example`, D = {} ms, default --concurrency 64):\n",
+        "\nGrowth (generated profiles, one name each `nN.bench.example`, every third behind a CNAME chain, D = {} ms, default --concurrency):\n",
         a.growth_delay
     );
-    println!("| names | wall time | peak RSS | exit |");
-    println!("|---|---|---|---|");
+    println!("| names | wall time | ratio to the first row | peak RSS | exit codes |");
+    println!("|---|---|---|---|---|");
     let delay = Duration::from_millis(a.growth_delay);
+    let mut first: Option<Spread> = None;
     for &n in &a.growth {
         let names: Vec<String> = (0..n).map(|i| format!("n{i}.bench.example")).collect();
-        let w = rt.block_on(world(&names, &pki, delay));
+        let w = rt.block_on(world(&names, &pki, delay, None));
         let entries: String = names
             .iter()
             .map(|h| format!("      - host: {h}\n        http: {{ path: /, expect_header: X-GitHub-Request-Id }}\n"))
             .collect();
         let p = ctx.write(&format!("growth-{n}.yaml"), &profile_yaml(&entries));
         let mut walls = Vec::new();
-        let mut rss = 0;
-        let mut code = 0;
-        for _ in 0..a.runs {
+        let mut rss = Vec::new();
+        let mut codes = Vec::new();
+        let mut failing = Vec::new();
+        for _ in 0..runs {
             let r = measure(ctx.check(&p, &w, &["--max-time", "120s"]));
             walls.push(r.wall);
-            rss = rss.max(r.max_rss_kb);
-            code = r.code;
+            rss.push(r.max_rss_kb as f64);
+            codes.push(r.code);
+            eprintln!("{n} names: {:.2} s CPU", r.cpu);
+            let json: Value = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
+            let mut dns: Vec<f64> = targets_of(&json)
+                .filter_map(|t| t["dns"]["ms"].as_f64())
+                .collect();
+            let mut all: Vec<f64> = targets_of(&json).filter_map(|t| t["ms"].as_f64()).collect();
+            dns.sort_by(f64::total_cmp);
+            all.sort_by(f64::total_cmp);
+            if let (Some(d), Some(t)) = (dns.last(), all.last()) {
+                eprintln!(
+                    "{n} names: DNS median {:.0} ms, max {d:.0} ms; target median {:.0} ms, max {t:.0} ms",
+                    median_f(dns.clone()),
+                    median_f(all.clone())
+                );
+            }
+            for t in targets_of(&json).filter(|t| t["verdict"] == "fail") {
+                failing.push(format!("{}: {}", t["host"], t["cause"]));
+            }
         }
+        if !failing.is_empty() {
+            eprintln!(
+                "{n} names: {} failing targets, e.g. {}",
+                failing.len(),
+                failing[0]
+            );
+        }
+        let wall = Spread::of_secs(&walls);
+        let base = *first.get_or_insert(wall);
         println!(
-            "| {n} | {} | {:.1} MB | {code} |",
-            secs(median(walls)),
-            rss as f64 / 1024.0
+            "| {n} | {} | {} | {} | {codes:?} |",
+            wall.secs(),
+            wall.ratio(&base),
+            Spread::of(rss).mb()
         );
     }
 }

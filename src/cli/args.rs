@@ -71,7 +71,7 @@ pub struct TimeoutArgs {
 /// `--concurrency`; each command has its own default (see [`super::settings`]).
 #[derive(Debug, Args)]
 pub struct ConcurrencyArgs {
-    /// How many names are probed or resolved at once (default 64; for firewall and audit 32)
+    /// How many names are probed or resolved at once (default for check: 1024, i.e. every target at once, fewer when the open-file limit is lower: 4 descriptors each, 64 spare; for firewall and audit 32)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
     pub concurrency: Option<u16>,
 }

@@ -1,6 +1,7 @@
 //! `check`: settings → probe → report → render → outputs.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -52,40 +53,60 @@ pub(super) async fn run_once(
     let started = Instant::now();
     let generated_at = now_rfc3339();
     let work = async {
-        // Redirect probes (runner updates) follow their chains beside the other probes.
-        let (outcomes, redirects) = tokio::join!(
-            probe::run(targets, cfg.clone(), progress.clone()),
-            probe::redirect::follow_all(plan.redirects(), cfg.clone())
-        );
-        let throughput = match s.throughput.as_ref().filter(|_| extras) {
-            None => None,
-            Some(t) => {
-                let tp = &plan.throughput;
-                let settings = &t.settings;
-                progress.note(Phase::Throughput, &format!(
-                    "measuring throughput against the {} kbit/s floor (at most {} bytes and {} per direction)…",
-                    settings.min_kbps,
-                    settings.max_bytes,
-                    probe::dns::fmt_duration(settings.max_time)
-                ));
-                let dialer = probe::Dialer::new(cfg.clone());
-                let measured = probe::throughput::measure(
-                    &dialer,
-                    &cfg.trust,
-                    settings,
-                    t.download.as_deref(),
-                    t.upload.as_deref(),
-                )
-                .await;
-                Some(report::throughput::judge(
-                    measured,
-                    settings.min_kbps,
-                    settings.max_bytes,
-                    tp.gating,
-                    tp.note.clone(),
-                ))
+        // The throughput measurement runs beside the probes: it starts as soon as the probe of
+        // its first URL's name has connected (that name is reachable, and its DNS answer is
+        // reused), while the other names are still being probed.
+        let prober = probe::Prober::new(&targets, cfg.clone());
+        // Probing is over / the measurement is under way (for the phase an interruption names).
+        let (probed, measuring) = (AtomicBool::new(false), AtomicBool::new(false));
+        let probing = async {
+            let outcomes = prober.run(targets, progress.clone()).await;
+            probed.store(true, Ordering::SeqCst);
+            if measuring.load(Ordering::SeqCst) {
+                progress.phase(Phase::Throughput);
             }
+            outcomes
         };
+        let throughput = async {
+            let t = s.throughput.as_ref().filter(|_| extras)?;
+            let first_url = t.download.as_deref().or(t.upload.as_deref());
+            if let Some(host) = first_url.and_then(|u| crate::model::parse_url(u).ok()) {
+                prober.connected(&host.host).await;
+            }
+            let tp = &plan.throughput;
+            let settings = &t.settings;
+            // Said while the probes may still run: the phase is "throughput" once they are done.
+            progress.note(Phase::Probing, &format!(
+                "measuring throughput against the {} kbit/s floor (at most {} bytes and {} per direction)…",
+                settings.min_kbps,
+                settings.max_bytes,
+                probe::dns::fmt_duration(settings.max_time)
+            ));
+            measuring.store(true, Ordering::SeqCst);
+            if probed.load(Ordering::SeqCst) {
+                progress.phase(Phase::Throughput);
+            }
+            let dialer = prober.dialer();
+            let measured = probe::throughput::measure(
+                &dialer,
+                &cfg.trust,
+                settings,
+                t.download.as_deref(),
+                t.upload.as_deref(),
+            )
+            .await;
+            measuring.store(false, Ordering::SeqCst);
+            Some(report::throughput::judge(
+                measured,
+                settings.min_kbps,
+                settings.max_bytes,
+                tp.gating,
+                tp.note.clone(),
+            ))
+        };
+        // Redirect probes (runner updates) follow their chains beside the other probes.
+        let redirects = probe::redirect::follow_all(plan.redirects(), cfg.clone());
+        let (outcomes, redirects, throughput) = tokio::join!(probing, redirects, throughput);
         // Date headers are compared with the clock as it was when they arrived (before a long poll).
         let probed_at = std::time::SystemTime::now();
         let long_poll = match s.long_poll.filter(|_| extras) {

@@ -21,8 +21,16 @@ use crate::render::{firewall::FirewallFormat, table::Style, Format};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// `--timeout` of `meta diff` when not given (one bigger document).
 pub const META_TIMEOUT: Duration = Duration::from_secs(10);
-/// `--concurrency` of `check` when not given.
-pub const CHECK_CONCURRENCY: u16 = 64;
+/// `--concurrency` of `check` when not given, unless the open-file limit holds fewer probes
+/// (see [`check_concurrency`]): every target of any profile at once, so that a run takes about
+/// as long as its slowest name, whatever the number of names.
+pub const CHECK_CONCURRENCY: u16 = 1024;
+/// File descriptors one probe may hold at once: its A and AAAA sockets (plus a TCP retry of a
+/// truncated answer, or the system resolver's socket), then its TCP connection.
+pub const FDS_PER_PROBE: u64 = 4;
+/// File descriptors kept for everything else: standard streams, the runtime, the files read and
+/// written, the throughput and long-poll connections.
+pub const FD_HEADROOM: u64 = 64;
 /// `--concurrency` of `firewall` and `audit` when not given.
 pub const RESOLVE_CONCURRENCY: u16 = 32;
 /// The narrowest table we draw, whatever the terminal says.
@@ -128,7 +136,7 @@ impl CheckSettings {
             s => s.clone(),
         };
         let timeout = args.timeout.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let concurrency = args.concurrency.concurrency.unwrap_or(CHECK_CONCURRENCY);
+        let concurrency = check_concurrency(args.concurrency.concurrency);
         let max_time = args.max_time.unwrap_or(timeout * 9);
         let cfg = ProbeConfig {
             timeout,
@@ -221,6 +229,47 @@ impl CheckSettings {
             style,
         })
     }
+}
+
+/// `check`'s concurrency: `given`, else [`CHECK_CONCURRENCY`] bounded by the open-file limit
+/// ([`FDS_PER_PROBE`] each, [`FD_HEADROOM`] kept). The soft limit is first raised towards the
+/// hard one as far as the concurrency needs (as Go programs do at start-up); a given value is
+/// not lowered, the user asked for it.
+pub fn check_concurrency(given: Option<u16>) -> u16 {
+    let wanted = given.unwrap_or(CHECK_CONCURRENCY);
+    let fits = probes_within_fd_limit(wanted as u64 * FDS_PER_PROBE + FD_HEADROOM);
+    match given {
+        Some(n) => n,
+        None => wanted.min(fits.min(u16::MAX as u64) as u16).max(1),
+    }
+}
+
+/// How many probes the open-file limit holds, after raising the soft limit towards `need`.
+#[cfg(unix)]
+fn probes_within_fd_limit(need: u64) -> u64 {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let soft = limit.current.unwrap_or(u64::MAX);
+    if soft < need {
+        let raised = limit.maximum.map_or(need, |hard| hard.min(need));
+        if raised > soft {
+            // Refused (e.g. above the system's maximum): the soft limit stays as it is.
+            let _ = setrlimit(
+                Resource::Nofile,
+                Rlimit {
+                    current: Some(raised),
+                    maximum: limit.maximum,
+                },
+            );
+        }
+    }
+    let soft = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
+    soft.saturating_sub(FD_HEADROOM) / FDS_PER_PROBE
+}
+
+#[cfg(not(unix))]
+fn probes_within_fd_limit(_need: u64) -> u64 {
+    u64::MAX
 }
 
 /// Colour and width of the table on standard output. Off a terminal: no colour, no width limit.

@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -320,10 +320,34 @@ impl Store {
 }
 
 /// A PEM file that may hold the anchor of a chain (to say which file to point a variable at).
+/// Its store is built when a chain is first checked against it, not while the run starts.
 #[derive(Clone)]
 struct Source {
     path: PathBuf,
-    store: Store,
+    /// Its certificates when already read; `None`: read the file when needed.
+    certs: Option<Arc<Vec<CertificateDer<'static>>>>,
+    store: Arc<OnceLock<Option<Store>>>,
+}
+
+impl Source {
+    /// The store of this file's certificates (`None` when the file cannot be read now).
+    fn store(&self) -> Option<&Store> {
+        self.store
+            .get_or_init(|| {
+                let read;
+                let certs = match &self.certs {
+                    Some(c) => c.as_slice(),
+                    None => {
+                        read = read_pem_certs(&self.path).ok()?;
+                        read.as_slice()
+                    }
+                };
+                let mut roots = Roots::default();
+                roots.add(certs);
+                Some(Store::new(roots, self.path.display().to_string()))
+            })
+            .as_ref()
+    }
 }
 
 /// Which stores accept a presented chain.
@@ -392,7 +416,7 @@ impl Stores {
         // runner's environment (its .env included), else the distribution's default paths.
         let cert_file = env_value(env, "SSL_CERT_FILE");
         let cert_dir = env_value(env, "SSL_CERT_DIR");
-        let native = if cert_file.is_some() || cert_dir.is_some() {
+        let mut native = if cert_file.is_some() || cert_dir.is_some() {
             rustls_native_certs::load_certs_from_paths(
                 cert_file.as_deref().map(Path::new),
                 cert_dir.as_deref().map(Path::new),
@@ -401,10 +425,17 @@ impl Stores {
         } else {
             rustls_native_certs::load_native_certs().certs
         };
+        // The bundle and the hashed directory hold the same certificates: parse each once.
+        let mut distinct = HashSet::new();
+        native.retain(|c| distinct.insert(c.as_ref().to_vec()));
+        drop(distinct);
+        // OpenSSL's store, parsed once: the runner's (plus --ca-file) and git's by default.
+        let mut os_roots = Roots::default();
+        let n = os_roots.add(&native);
+        drop(native);
 
         // runner
-        let mut roots = Roots::default();
-        let n = roots.add(&native);
+        let mut roots = os_roots.clone();
         let mut description = format!(
             "{} from the OS store (SSL_CERT_FILE / SSL_CERT_DIR)",
             plural(n, "root")
@@ -427,9 +458,12 @@ impl Stores {
         }
         let runner = Store::new(roots, description);
         if let Some(f) = &cert_file {
-            if let Ok(certs) = read_pem_certs(Path::new(f)) {
-                sources.push(source(Path::new(f), &certs));
-            }
+            // Read again only if a chain is ever checked against it alone.
+            sources.push(Source {
+                path: PathBuf::from(f),
+                certs: None,
+                store: Default::default(),
+            });
         }
 
         // git
@@ -450,14 +484,10 @@ impl Stores {
                     Store::new(Roots::default(), format!("GIT_SSL_CAINFO={f} (unusable)"))
                 }
             },
-            None => {
-                let mut roots = Roots::default();
-                let k = roots.add(&native);
-                Store::new(
-                    roots,
-                    format!("{k} roots from OpenSSL's bundle (SSL_CERT_FILE / SSL_CERT_DIR)"),
-                )
-            }
+            None => Store::new(
+                os_roots,
+                format!("{n} roots from OpenSSL's bundle (SSL_CERT_FILE / SSL_CERT_DIR)"),
+            ),
         };
 
         // public reference, and node
@@ -536,7 +566,7 @@ impl Stores {
         let anchor_file = self
             .sources
             .iter()
-            .find(|s| s.store.anchors(host, chain))
+            .find(|s| s.store().is_some_and(|store| store.anchors(host, chain)))
             .map(|s| s.path.display().to_string());
         Some(StoreVerdicts {
             runner: self.runner.accepts(host, chain),
@@ -550,11 +580,10 @@ impl Stores {
 }
 
 fn source(path: &Path, certs: &[CertificateDer<'static>]) -> Source {
-    let mut roots = Roots::default();
-    roots.add(certs);
     Source {
         path: path.to_path_buf(),
-        store: Store::new(roots, path.display().to_string()),
+        certs: Some(Arc::new(certs.to_vec())),
+        store: Default::default(),
     }
 }
 

@@ -21,6 +21,9 @@ use crate::model::Family;
 
 /// Longest CNAME chain we follow (names after the first).
 pub const MAX_CHAIN: usize = 12;
+/// A UDP question without answer is sent again after this, then after twice as long, … within
+/// the timeout (a datagram lost on the way, or dropped by a busy server's full receive queue).
+pub const UDP_RETRANSMIT: Duration = Duration::from_secs(1);
 
 /// How our own DNS questions for a name failed (the words are in `render::words`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -180,6 +183,15 @@ impl DnsClient {
         res
     }
 
+    /// Follow `host`'s CNAME chain for `rtype` to its records.
+    ///
+    /// One question suffices whatever the chain's length when the answer is complete: a
+    /// recursive server (RA set) answers with the whole chain and then the data, or with the
+    /// whole chain and a negative answer for its last name (NODATA or NXDOMAIN, RFC 2308 §2,
+    /// RFC 6604); so does a server that proves with an SOA of the last name's zone that it is
+    /// authoritative for it. Only an answer that stops at a CNAME without that (an
+    /// authoritative-only server, whose zone does not hold the target) makes us ask for the
+    /// target. Loops and over-long chains are seen in the answer itself, however they come.
     async fn walk(
         &self,
         host: &str,
@@ -197,72 +209,23 @@ impl DnsClient {
                 Err(f) => return (chain, addrs, last_server, Walk::Failed(f)),
             };
             last_server = Some(server);
-            match msg.metadata.response_code {
-                ResponseCode::NoError | ResponseCode::NXDomain => {}
-                ResponseCode::ServFail => {
-                    return (
-                        chain,
-                        addrs,
-                        last_server,
-                        Walk::Failed(DnsFailure::ServFail { server }),
-                    )
-                }
-                ResponseCode::Refused => {
-                    return (
-                        chain,
-                        addrs,
-                        last_server,
-                        Walk::Failed(DnsFailure::Refused { server }),
-                    )
-                }
-                code => {
-                    return (
-                        chain,
-                        addrs,
-                        last_server,
-                        Walk::Failed(DnsFailure::OtherCode {
-                            server,
-                            code: format!("{code:?}").to_uppercase(),
-                        }),
-                    )
-                }
+            // Follow the CNAMEs inside this answer (in any order), whatever its code: a loop or
+            // an over-long chain is the more telling cause of a SERVFAIL that carries it.
+            if let Err(f) = follow_cnames(&msg, &mut current, &mut chain, &mut seen) {
+                return (chain, addrs, last_server, Walk::Failed(f));
             }
-            // Follow CNAMEs inside this answer.
-            let mut progressed = true;
-            while progressed {
-                progressed = false;
-                for r in &msg.answers {
-                    if name_str(&r.name) != current {
-                        continue;
-                    }
-                    if let RData::CNAME(c) = &r.data {
-                        let target = name_str(&c.0);
-                        chain.push(ChainLink {
-                            name: current.clone(),
-                            target: target.clone(),
-                            ttl: r.ttl,
-                        });
-                        if !seen.insert(target.clone()) {
-                            return (
-                                chain,
-                                addrs,
-                                last_server,
-                                Walk::Failed(DnsFailure::CnameLoop { at: target }),
-                            );
-                        }
-                        if chain.len() > MAX_CHAIN {
-                            return (
-                                chain,
-                                addrs,
-                                last_server,
-                                Walk::Failed(DnsFailure::ChainTooLong { limit: MAX_CHAIN }),
-                            );
-                        }
-                        current = target;
-                        progressed = true;
-                        break;
-                    }
-                }
+            let code = msg.metadata.response_code;
+            let failure = match code {
+                ResponseCode::NoError | ResponseCode::NXDomain => None,
+                ResponseCode::ServFail => Some(DnsFailure::ServFail { server }),
+                ResponseCode::Refused => Some(DnsFailure::Refused { server }),
+                code => Some(DnsFailure::OtherCode {
+                    server,
+                    code: format!("{code:?}").to_uppercase(),
+                }),
+            };
+            if let Some(f) = failure {
+                return (chain, addrs, last_server, Walk::Failed(f));
             }
             for r in &msg.answers {
                 if name_str(&r.name) != current {
@@ -285,11 +248,12 @@ impl DnsClient {
             if !addrs.is_empty() {
                 return (chain, addrs, last_server, Walk::Done);
             }
-            if current != queried {
-                // The answer stopped at a CNAME target (in another zone): ask for the target.
+            if current != queried && !answers_for_last_name(&msg, &current) {
+                // The answer stopped at a CNAME target (in a zone this server does not hold):
+                // ask for the target.
                 continue;
             }
-            if msg.metadata.response_code == ResponseCode::NXDomain {
+            if code == ResponseCode::NXDomain {
                 return (
                     chain,
                     addrs,
@@ -300,7 +264,7 @@ impl DnsClient {
                     }),
                 );
             }
-            // NOERROR with no data for this type.
+            // NOERROR with no data for this type (NODATA).
             return (
                 chain,
                 addrs,
@@ -353,6 +317,52 @@ impl DnsClient {
     }
 }
 
+/// Follow the CNAME records of `msg` from `current` on, recording each link; `current` ends
+/// at the last name of the chain the answer carries.
+fn follow_cnames(
+    msg: &Message,
+    current: &mut String,
+    chain: &mut Vec<ChainLink>,
+    seen: &mut HashSet<String>,
+) -> Result<(), DnsFailure> {
+    'next: loop {
+        for r in &msg.answers {
+            let RData::CNAME(c) = &r.data else { continue };
+            if name_str(&r.name) != *current {
+                continue;
+            }
+            let target = name_str(&c.0);
+            chain.push(ChainLink {
+                name: current.clone(),
+                target: target.clone(),
+                ttl: r.ttl,
+            });
+            if !seen.insert(target.clone()) {
+                return Err(DnsFailure::CnameLoop { at: target });
+            }
+            if chain.len() > MAX_CHAIN {
+                return Err(DnsFailure::ChainTooLong { limit: MAX_CHAIN });
+            }
+            *current = target;
+            continue 'next;
+        }
+        return Ok(());
+    }
+}
+
+/// Does `msg`, an answer without data for `last` (the end of the chain it carries), speak for
+/// `last` itself? Yes from a recursive server (RA set: it followed the chain to its end), or
+/// when the authority section holds the SOA of `last`'s zone (RFC 2308 §2.1, §2.2).
+fn answers_for_last_name(msg: &Message, last: &str) -> bool {
+    msg.metadata.recursion_available
+        || msg.authorities.iter().any(|r| {
+            matches!(r.data, RData::SOA(_)) && {
+                let apex = name_str(&r.name);
+                apex.is_empty() || last == apex || last.ends_with(&format!(".{apex}"))
+            }
+        })
+}
+
 fn name_str(n: &Name) -> String {
     n.to_ascii().trim_end_matches('.').to_ascii_lowercase()
 }
@@ -401,9 +411,21 @@ async fn exchange_udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Messa
     let sock = UdpSocket::bind(bind).await.map_err(net)?;
     sock.connect(server).await.map_err(net)?;
     sock.send(bytes).await.map_err(net)?;
+    // A lost datagram (either way) is asked again, as stub resolvers do, after 1 s, then 2 s, …
+    // (bounded by the caller's timeout); the first answer with our id counts.
+    let mut resend = UDP_RETRANSMIT;
+    let mut next = tokio::time::Instant::now() + resend;
     let mut buf = vec![0u8; 4096];
     loop {
-        let n = sock.recv(&mut buf).await.map_err(net)?;
+        let n = tokio::select! {
+            r = sock.recv(&mut buf) => r.map_err(net)?,
+            () = tokio::time::sleep_until(next) => {
+                sock.send(bytes).await.map_err(net)?;
+                resend *= 2;
+                next += resend;
+                continue;
+            }
+        };
         match Message::from_vec(&buf[..n]) {
             Ok(m) if m.metadata.id == id => return Ok(m),
             // A stray or spoofed datagram: keep waiting (bounded by the caller's timeout).

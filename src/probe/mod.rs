@@ -21,7 +21,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{watch, OnceCell, Semaphore};
 
 pub use lookup::{lookup_addrs, LookupFailure, LookupWhy};
 use outcome::{
@@ -80,6 +80,16 @@ struct Shared {
     dns_client: Option<dns::DnsClient>,
     dns_cache: std::sync::Mutex<HashMap<String, Arc<OnceCell<DnsObservation>>>>,
     sem: Semaphore,
+    /// Per probed name: set once one of its probes has a TCP connection (or all have ended).
+    connected: HashMap<String, watch::Sender<bool>>,
+}
+
+impl Shared {
+    fn mark_connected(&self, host: &str) {
+        if let Some(tx) = self.connected.get(host) {
+            tx.send_replace(true);
+        }
+    }
 }
 
 impl Shared {
@@ -98,6 +108,7 @@ impl Shared {
             dns_client,
             dns_cache: std::sync::Mutex::new(HashMap::new()),
             sem: Semaphore::new(cfg.concurrency.max(1)),
+            connected: HashMap::new(),
             cfg,
         }
     }
@@ -109,7 +120,70 @@ pub async fn run(
     cfg: ProbeConfig,
     progress: Arc<dyn Progress>,
 ) -> HashMap<Target, TargetOutcome> {
-    let shared = Arc::new(Shared::new(cfg));
+    Prober::new(&targets, cfg).run(targets, progress).await
+}
+
+/// One run of the prober, shared with what runs beside it: the throughput measurement waits
+/// for its name's probe to connect ([`Prober::connected`]) and dials with the probes' DNS
+/// answers ([`Prober::dialer`]), so that it starts while the other names are still probed and
+/// asks no DNS question twice.
+pub struct Prober {
+    shared: Arc<Shared>,
+}
+
+impl Prober {
+    /// A prober for `targets` (their names are the ones [`Prober::connected`] knows).
+    pub fn new(targets: &[Target], cfg: ProbeConfig) -> Prober {
+        let mut shared = Shared::new(cfg);
+        shared.connected = targets
+            .iter()
+            .map(|t| (t.host.clone(), watch::channel(false).0))
+            .collect();
+        Prober {
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// Returns once a probe of `host` has opened a TCP connection (to the name or through its
+    /// proxy), or every probe of it has ended without one, or the run has ended; at once for a
+    /// name that is not probed.
+    pub async fn connected(&self, host: &str) {
+        if let Some(tx) = self.shared.connected.get(host) {
+            let mut rx = tx.subscribe();
+            let _ = rx.wait_for(|done| *done).await;
+        }
+    }
+
+    /// A dialer for connections beside the probes (throughput): the probes' DNS answers for
+    /// the names they probe, its own lookups for any other.
+    pub fn dialer(&self) -> Dialer {
+        Dialer {
+            cfg: self.shared.cfg.clone(),
+            dns_client: own_dns_client(&self.shared.cfg),
+            probes: Some(self.shared.clone()),
+        }
+    }
+
+    /// Probe `targets`. Finishes within `max_time` (plus a little to assemble results).
+    pub async fn run(
+        &self,
+        targets: Vec<Target>,
+        progress: Arc<dyn Progress>,
+    ) -> HashMap<Target, TargetOutcome> {
+        let out = run_shared(&self.shared, targets, progress).await;
+        // Nobody waits for a connection that will not come.
+        for tx in self.shared.connected.values() {
+            tx.send_replace(true);
+        }
+        out
+    }
+}
+
+async fn run_shared(
+    shared: &Arc<Shared>,
+    targets: Vec<Target>,
+    progress: Arc<dyn Progress>,
+) -> HashMap<Target, TargetOutcome> {
     progress.start(targets.len());
     let deadline = tokio::time::Instant::now() + shared.cfg.max_time;
     let mut set = tokio::task::JoinSet::new();
@@ -170,6 +244,13 @@ fn unfinished(t: &Target, cfg: &ProbeConfig, started: Instant) -> TargetOutcome 
 }
 
 async fn probe_target(shared: &Shared, t: &Target) -> TargetOutcome {
+    let out = probe_target_inner(shared, t).await;
+    // Through a proxy, or when no connection could be made: the name's probe is over.
+    shared.mark_connected(&t.host);
+    out
+}
+
+async fn probe_target_inner(shared: &Shared, t: &Target) -> TargetOutcome {
     let started = Instant::now();
     let ports: Vec<u16> = t.endpoints.iter().map(|e| e.port).collect();
     // --resolve covering every port of this target: DNS is not needed for it (as in curl).
@@ -533,6 +614,7 @@ async fn probe_family(
             return checks;
         }
         Ok((s, addr, ms)) => {
+            shared.mark_connected(host);
             let at = At {
                 port: ep.port,
                 family: Some(family),
@@ -568,18 +650,43 @@ async fn probe_family(
 pub struct Dialer {
     cfg: ProbeConfig,
     dns_client: Option<dns::DnsClient>,
+    /// The probes whose DNS answers are reused, when dialing beside a [`Prober`].
+    probes: Option<Arc<Shared>>,
+}
+
+/// `--dns-server`'s client; `None` with the system configuration (the system resolver is used).
+fn own_dns_client(cfg: &ProbeConfig) -> Option<dns::DnsClient> {
+    match &cfg.dns {
+        DnsMode::Servers(s) => Some(dns::DnsClient {
+            servers: s.clone(),
+            timeout: cfg.timeout,
+        }),
+        DnsMode::System => None,
+    }
 }
 
 impl Dialer {
     pub fn new(cfg: ProbeConfig) -> Dialer {
-        let dns_client = match &cfg.dns {
-            DnsMode::Servers(s) => Some(dns::DnsClient {
-                servers: s.clone(),
-                timeout: cfg.timeout,
-            }),
-            DnsMode::System => None,
-        };
-        Dialer { cfg, dns_client }
+        Dialer {
+            dns_client: own_dns_client(&cfg),
+            cfg,
+            probes: None,
+        }
+    }
+
+    /// The addresses the probes found for `host` (waiting for its resolution when under way),
+    /// when `host` is a probed name and its DNS gave addresses to connect to.
+    async fn probed_addresses(&self, host: &str) -> Option<Vec<IpAddr>> {
+        let shared = self.probes.as_ref()?;
+        let cell = shared
+            .dns_cache
+            .lock()
+            .expect("dns cache lock")
+            .get(host)?
+            .clone();
+        let dns = cell.get_or_init(|| resolve_name(shared, host)).await;
+        dns.usable()
+            .then(|| dns.addresses.iter().map(|a| a.address).collect())
     }
 
     async fn lookup(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, LookupFailure> {
@@ -589,6 +696,13 @@ impl Dialer {
         let own = resolve_override(&self.cfg, host, port);
         if !own.is_empty() {
             return Ok(own.into_iter().map(|a| SocketAddr::new(a, port)).collect());
+        }
+        // A failed resolution is asked again below, for the failure in the lookup's own terms.
+        if let Some(addrs) = self.probed_addresses(host).await {
+            return Ok(addrs
+                .into_iter()
+                .map(|a| SocketAddr::new(a, port))
+                .collect());
         }
         lookup_addrs(self.dns_client.as_ref(), host, port, self.cfg.timeout).await
     }

@@ -1,14 +1,16 @@
-//! A scriptable authoritative DNS server on loopback (UDP and TCP on one port): per name
-//! records (A, AAAA, CNAME), NXDOMAIN, SERVFAIL, REFUSED, silence, truncation, optional CNAME
-//! chasing inside the zone and an emulated answer delay.
+//! A scriptable DNS server on loopback (UDP and TCP on one port): per name records (A, AAAA,
+//! CNAME), NXDOMAIN, SERVFAIL, REFUSED, silence, truncation and an emulated answer delay. By
+//! default it is authoritative only (RA clear, one CNAME hop per answer); with
+//! [`DnsWorld::chasing`] it answers as a recursive resolver does (RA set, the whole chain in one
+//! answer). [`DnsWorld::recursion_available`] sets the RA flag apart from that.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
@@ -57,6 +59,8 @@ pub enum Behaviour {
 pub struct DnsWorld {
     names: HashMap<String, Behaviour>,
     chase: bool,
+    /// The RA flag of every answer; `None`: set when chasing.
+    ra: Option<bool>,
     delay: Duration,
 }
 
@@ -87,9 +91,11 @@ impl DnsWorld {
     }
 
     /// When on, a query for a name with a CNAME is answered with the whole
-    /// chain followed inside this world (CNAMEs, then the final records), as a
-    /// recursive resolver would. When off (the default), only the CNAME record
-    /// of the queried name is returned and the client must follow the chain.
+    /// chain followed inside this world (CNAMEs, then the final records or the
+    /// negative answer for the last name), as a recursive resolver would, with
+    /// the RA flag set. When off (the default), only the CNAME record of the
+    /// queried name is returned, with RA clear (an authoritative-only server),
+    /// and the client must follow the chain.
     pub fn chase_in_zone(&mut self, on: bool) -> &mut Self {
         self.chase = on;
         self
@@ -98,6 +104,13 @@ impl DnsWorld {
     /// By-value form of [`DnsWorld::chase_in_zone`].
     pub fn chasing(mut self, on: bool) -> Self {
         self.chase = on;
+        self
+    }
+
+    /// Sets the RA ("recursion available") flag of every answer, whatever
+    /// [`DnsWorld::chasing`] says: e.g. a recursive server that answers one hop.
+    pub fn recursion_available(mut self, on: bool) -> Self {
+        self.ra = Some(on);
         self
     }
 
@@ -111,9 +124,12 @@ impl DnsWorld {
     /// Starts the server on `127.0.0.1` (UDP and TCP on the same port).
     pub async fn start(&self) -> DnsServer {
         let queries = Arc::new(AtomicUsize::new(0));
+        let arrivals = Arc::new(Mutex::new(Vec::new()));
         let handler = DnsHandler {
+            arrivals: arrivals.clone(),
             names: Arc::new(self.names.clone()),
             chase: self.chase,
+            ra: self.ra.unwrap_or(self.chase),
             delay: self.delay,
             queries: queries.clone(),
         };
@@ -125,6 +141,7 @@ impl DnsWorld {
         DnsServer {
             addr,
             queries,
+            arrivals,
             _server: server,
         }
     }
@@ -134,6 +151,7 @@ impl DnsWorld {
 pub struct DnsServer {
     pub addr: SocketAddr,
     queries: Arc<AtomicUsize>,
+    arrivals: Arc<Mutex<Vec<Instant>>>,
     // Dropping `Server` drops its JoinSet, which aborts every server task.
     _server: Server<DnsHandler>,
 }
@@ -142,6 +160,13 @@ impl DnsServer {
     /// Number of DNS queries received (UDP and TCP, answered or not).
     pub fn queries(&self) -> usize {
         self.queries.load(Ordering::SeqCst)
+    }
+
+    /// When the first query received at or after `since` arrived (e.g. a client's first packet
+    /// after it was started).
+    pub fn first_query_since(&self, since: Instant) -> Option<Instant> {
+        let arrivals = self.arrivals.lock().expect("arrivals lock");
+        arrivals.iter().copied().filter(|t| *t >= since).min()
     }
 
     /// The query counter itself, for a thread that waits for the first question.
@@ -162,6 +187,9 @@ async fn bind_udp_and_tcp() -> (UdpSocket, TcpListener) {
             .expect("bind udp 127.0.0.1:0");
         let addr = udp.local_addr().expect("udp local addr");
         if let Ok(tcp) = TcpListener::bind(addr).await {
+            // Room for a burst of questions (500 names at once: 1000), as a real resolver has;
+            // the kernel caps it at net.core.rmem_max.
+            let _ = rustix::net::sockopt::set_socket_recv_buffer_size(&udp, 4 << 20);
             return (udp, tcp);
         }
     }
@@ -206,8 +234,10 @@ impl Plan {
 struct DnsHandler {
     names: Arc<HashMap<String, Behaviour>>,
     chase: bool,
+    ra: bool,
     delay: Duration,
     queries: Arc<AtomicUsize>,
+    arrivals: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl DnsHandler {
@@ -284,10 +314,13 @@ impl DnsHandler {
 
     async fn respond<R: ResponseHandler>(&self, request: &Request, mut handle: R) -> ResponseInfo {
         self.queries.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut a) = self.arrivals.lock() {
+            a.push(Instant::now());
+        }
 
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.authoritative = true;
-        metadata.recursion_available = true;
+        metadata.recursion_available = self.ra;
         let edns = request.edns.as_ref().map(|_| {
             let mut e = Edns::new();
             e.set_max_payload(1232);

@@ -179,9 +179,7 @@ impl TestServer {
             Mode::TlsAlert => Serving::Alert(0x28),
             Mode::ProtocolVersionAlert => Serving::Alert(0x46),
         });
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .expect("bind tcp 127.0.0.1:0");
+        let listener = listen_loopback();
         let addr = listener.local_addr().expect("tcp local addr");
         let state = Arc::new(ServerState::default());
         let task = tokio::spawn(accept_loop(listener, serving, state.clone()));
@@ -216,6 +214,17 @@ impl TestServer {
 }
 
 /// A loopback port with nothing listening on it.
+/// A listener on 127.0.0.1:0 whose accept queue holds a burst of connections (benches/latency.rs
+/// opens 500 at once; `TcpListener::bind`'s queue of 128 would drop SYNs, costing each a 1 s
+/// retransmission).
+pub fn listen_loopback() -> TcpListener {
+    let socket = tokio::net::TcpSocket::new_v4().expect("tcp socket");
+    socket
+        .bind((Ipv4Addr::LOCALHOST, 0).into())
+        .expect("bind tcp 127.0.0.1:0");
+    socket.listen(4096).expect("listen")
+}
+
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
     listener.local_addr().expect("local addr").port()
