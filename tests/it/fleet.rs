@@ -108,13 +108,13 @@ impl FleetWorld {
     }
 }
 
-/// The sweep of these tests in `dir`: zone a passes, zone b (two hosts, in 10.2.0.0/22)
+/// The sweep of these tests in `dir`: zone a passes, zone b (two hosts, in 198.51.100.0/28; documentation addresses, data only)
 /// cannot reach results.fleet.test.
 pub async fn sweep(w: &FleetWorld, dir: &Path) {
     let (a, b1, b2) = tokio::join!(
-        w.report(dir, "a1.json", &["zone=a", "ip=10.1.0.5", "node=a1"], false),
-        w.report(dir, "b1.json", &["zone=b", "ip=10.2.0.7", "node=b1"], true),
-        w.report(dir, "b2.json", &["zone=b", "ip=10.2.3.9", "node=b2"], true),
+        w.report(dir, "a1.json", &["zone=a", "ip=192.0.2.5", "node=a1"], false),
+        w.report(dir, "b1.json", &["zone=b", "ip=198.51.100.7", "node=b1"], true),
+        w.report(dir, "b2.json", &["zone=b", "ip=198.51.100.9", "node=b2"], true),
     );
     for p in [a, b1, b2] {
         assert!(p.is_file());
@@ -185,7 +185,7 @@ async fn merge_finds_the_planted_difference_and_skips_bad_files() {
         .map(|h| h["name"].as_str().unwrap())
         .collect();
     assert!(
-        names[0].ends_with("(ip=10.1.0.5, node=a1, zone=a)"),
+        names[0].ends_with("(ip=192.0.2.5, node=a1, zone=a)"),
         "{names:?}"
     );
 
@@ -197,7 +197,7 @@ async fn merge_finds_the_planted_difference_and_skips_bad_files() {
     assert_eq!(d0["failing"].as_array().unwrap().len(), 2);
     assert_eq!(d0["passing"].as_array().unwrap().len(), 1);
     assert_eq!(d0["explanation"]["labels"]["zone"], "b", "{d0:#}");
-    assert_eq!(d0["explanation"]["prefix"]["prefix"], "10.2.0.0/22");
+    assert_eq!(d0["explanation"]["prefix"]["prefix"], "198.51.100.0/28");
     assert_eq!(d0["explanation"]["prefix"]["label"], "ip");
     // node=b1 / node=b2 differ: not a common label.
     assert!(d0["explanation"]["labels"].get("node").is_none());
@@ -205,7 +205,7 @@ async fn merge_finds_the_planted_difference_and_skips_bad_files() {
     assert_eq!(n0["host"], "results.fleet.test");
     assert_eq!(
         n0["summary"],
-        "2 of 3 hosts cannot reach results.fleet.test: all in subnet 10.2.0.0/22 (label ip) / label zone=b"
+        "2 of 3 hosts cannot reach results.fleet.test: all in subnet 198.51.100.0/28 (label ip) / label zone=b"
     );
     assert_eq!(n0["cause"]["hosts"], 2);
     assert!(
@@ -227,7 +227,7 @@ async fn merge_finds_the_planted_difference_and_skips_bad_files() {
     );
     assert!(
         table.stdout.contains(
-            "2 of 3 hosts cannot reach results.fleet.test: all in subnet 10.2.0.0/22 (label ip) / label zone=b"
+            "2 of 3 hosts cannot reach results.fleet.test: all in subnet 198.51.100.0/28 (label ip) / label zone=b"
         ),
         "{}",
         table.stdout

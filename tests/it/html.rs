@@ -250,7 +250,7 @@ async fn fleet_heat_map_renders_in_chromium() {
         );
     }
     assert!(
-        dom.contains("2 of 3 hosts cannot reach results.fleet.test: all in subnet 10.2.0.0/22 (label ip) / label zone=b"),
+        dom.contains("2 of 3 hosts cannot reach results.fleet.test: all in subnet 198.51.100.0/28 (label ip) / label zone=b"),
         "{dom}"
     );
     // Two failing cells, one passing, in the results column (and three passing core cells).
