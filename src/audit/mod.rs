@@ -559,4 +559,117 @@ Objects.Example.ORG.
         );
         assert!(l.covering_name(&n("pipe.example.net")).is_none());
     }
+
+    #[test]
+    fn comments_need_a_space_before_the_hash() {
+        assert_eq!(strip_comment("# all"), "");
+        assert_eq!(strip_comment("a.example # x"), "a.example ");
+        assert_eq!(strip_comment("a.example\t#x"), "a.example\t");
+        assert_eq!(strip_comment("a#b.example"), "a#b.example");
+        assert_eq!(strip_comment("plain"), "plain");
+        let e = AllowList::parse("l", "a#b.example\n").unwrap_err();
+        assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn url_hosts_without_path_or_port() {
+        assert_eq!(url_host("https://ghcr.io"), "ghcr.io");
+        assert_eq!(url_host("https://u@ghcr.io"), "ghcr.io");
+        assert_eq!(url_host("https://[::1]"), "[::1]");
+        assert_eq!(url_host("https://[::1"), "[::1");
+        assert_eq!(url_host("https://h.example#frag"), "h.example");
+    }
+
+    #[test]
+    fn globs_are_checked() {
+        assert!(check_glob_chars("pipe*.ex-ample.net").is_ok());
+        assert!(check_glob_chars("p?pe.example").is_ok());
+        assert!(check_glob_chars("pi_pe*.example").is_err());
+        assert!(check_glob_chars("a*..example").is_err());
+        for bad in [
+            "pi_pe*.example\n",
+            "a*..b\n",
+            "a.*.\n",
+            ".\n",
+            "*.example..\n",
+        ] {
+            assert!(AllowList::parse("l", bad).is_err(), "{bad:?}");
+        }
+        // A lone `*` covers every pattern; the first one counts.
+        let l = AllowList::parse("l", "x.example\n*\n*\n").unwrap();
+        assert_eq!(l.matcher.star, Some(1));
+        let cov = |p: &str| l.covering(&Pattern::parse(p).unwrap()).map(|e| e.line);
+        assert_eq!(cov("*.any.example"), Some(2));
+        assert_eq!(l.covering_name(&n("y.example")).map(|e| e.line), Some(2));
+        assert_eq!(cov("x.example"), Some(1));
+    }
+
+    #[test]
+    fn parents_and_first() {
+        assert_eq!(parents("a.b.c").collect::<Vec<_>>(), ["b.c", "c"]);
+        assert_eq!(parents("c").count(), 0);
+        assert_eq!(first(Some(3), Some(2)), Some(2));
+        assert_eq!(first(Some(2), Some(3)), Some(2));
+        assert_eq!(first(None, Some(3)), Some(3));
+        assert_eq!(first(Some(4), None), Some(4));
+        assert_eq!(first(None, None), None);
+    }
+
+    #[test]
+    fn a_refused_glob_chunk_is_split_to_the_line_at_fault() {
+        // One glob the engine refuses (far beyond its size limit) among good ones.
+        let huge = format!("{}.example\n", "a*".repeat(20_000));
+        let mut text = String::from("ok1*.example\nok2*.example\nok3*.example\n");
+        text.push_str(&huge);
+        text.push_str("ok4*.example\n");
+        match AllowList::parse("l", &text) {
+            Err(e) => {
+                assert_eq!(e.line, 4, "{}", e.message);
+                assert!(e.message.contains("too complex"), "{}", e.message);
+            }
+            Ok(l) => {
+                // The engine took it after all: every glob still matches on its line.
+                assert_eq!(l.covering_name(&n("ok4x.example")).map(|e| e.line), Some(5));
+            }
+        }
+        let l = AllowList::parse("l", "ok1*.example\nok2*.example\nok3*.example\n").unwrap();
+        assert_eq!(l.matcher.globs.len(), 1);
+        assert_eq!(l.covering_name(&n("ok3x.example")).map(|e| e.line), Some(3));
+    }
+
+    #[test]
+    fn gaps_and_completeness() {
+        let item = |covered: bool| Item {
+            name: "x.example".into(),
+            origin: Origin::Documented,
+            covered_by: covered.then(|| Entry {
+                line: 1,
+                text: "x.example".into(),
+                kind: EntryKind::Exact,
+            }),
+        };
+        let c = CapabilityAudit {
+            id: "c".into(),
+            title: "c".into(),
+            gating: true,
+            items: vec![item(true), item(false), item(false)],
+        };
+        assert_eq!(c.gaps(), 2);
+        let mut a = Audit {
+            generated_by: String::new(),
+            allowlist: String::new(),
+            profile: String::new(),
+            offline: true,
+            resolved_at: String::new(),
+            capabilities: vec![],
+            gaps: 0,
+            unresolved: vec![],
+        };
+        assert!(a.complete_and_covered());
+        a.gaps = 1;
+        assert!(!a.complete_and_covered());
+        a.gaps = 0;
+        a.unresolved.push("x.example".into());
+        assert!(!a.complete_and_covered());
+    }
 }

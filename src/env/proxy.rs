@@ -1042,4 +1042,288 @@ mod tests {
         // A control character in a shown user name is escaped.
         assert_eq!(mask("http://a%0Ab:pw@p:1"), "http://a\\nb:***@p:1");
     }
+
+    #[test]
+    fn a_url_without_port_gets_its_schemes_default() {
+        for (raw, port) in [
+            ("http://p", 80),
+            ("http://p:", 80),
+            ("https://p", 443),
+            ("HTTPS://p/", 443),
+            ("socks4://p", 1080),
+            ("socks4a://p", 1080),
+            ("socks5://p", 1080),
+            ("socks5h://p", 1080),
+            ("ftp://p:21", 21),
+        ] {
+            assert_eq!(ProxyUrl::parse(raw).unwrap().port, port, "{raw}");
+        }
+        for raw in ["ftp://p", "http://p:0", "http://p:65536", "http://p:x"] {
+            assert!(ProxyUrl::parse(raw).is_err(), "{raw}");
+        }
+        let err = ProxyUrl::parse("gopher://p").unwrap_err();
+        assert!(err.contains("unknown scheme `gopher`"), "{err}");
+    }
+
+    #[test]
+    fn hosts_are_checked_and_ipv6_is_bracketed() {
+        let u = ProxyUrl::parse("http://[::1]:3128").unwrap();
+        assert_eq!(u.host, "::1");
+        assert_eq!(u.authority(), "[::1]:3128");
+        assert_eq!(u.to_string(), "http://[::1]:3128");
+        assert_eq!(format!("{u:?}"), "ProxyUrl(http://[::1]:3128)");
+        assert_eq!(ProxyUrl::parse("http://[::1]").unwrap().port, 80);
+        assert!(ProxyUrl::parse("http://[::1:3128").is_err());
+        for raw in [
+            "http://a%20b:1",
+            "http://a b:1",
+            "http://:1",
+            "http://u:pw@:1",
+            "p:1",
+        ] {
+            assert!(ProxyUrl::parse(raw).is_err(), "{raw}");
+        }
+        assert!(ProxyUrl::parse("http://u/x@p:1").is_err());
+        assert!(!ProxyUrl::parse("http://p:1").unwrap().has_credentials());
+    }
+
+    #[test]
+    fn secrets_and_masked_text_are_shown_as_stars_never_blank() {
+        let s = Secret("hunter2".into());
+        assert_eq!(format!("{s}"), "***");
+        assert_eq!(format!("{s:?}"), "***");
+        let m = Masked::new("http://bob:hunter2@p:1");
+        assert_eq!(m.to_string(), "http://bob:***@p:1");
+        assert_eq!(format!("{m:?}"), "\"http://bob:***@p:1\"");
+        assert_eq!(serde_json::to_string(&m).unwrap(), "\"http://bob:***@p:1\"");
+        assert_eq!(Masked::new("plain").to_string(), "plain");
+    }
+
+    #[test]
+    fn a_user_part_with_percent_signs_is_masked_whole() {
+        // Invalid or truncated escapes stay as they are and are still hidden.
+        for raw in [
+            "http://tok%zzen@p:1",
+            "http://tok%4@p:1",
+            "http://tok%@p:1",
+            "http://%41tok@p:1",
+        ] {
+            assert_eq!(mask(raw), "http://***@p:1", "{raw}");
+            assert_eq!(ProxyUrl::parse(raw).unwrap().to_string(), "http://***@p:1");
+        }
+        assert_eq!(percent_decode("a%41"), "aA");
+        assert_eq!(percent_decode("a%4"), "a%4");
+        assert_eq!(percent_decode("%zz%41%"), "%zzA%");
+        assert_eq!(mask("http://b%41b:pw%41@p:1"), "http://bAb:***@p:1");
+        assert_eq!(mask("no-at-sign"), "no-at-sign");
+    }
+
+    #[test]
+    fn a_user_only_url_keeps_its_proxy_authorization() {
+        let u = ProxyUrl::parse("http://ghp_token@p:1").unwrap();
+        assert!(u.has_credentials());
+        let b64 = base64::engine::general_purpose::STANDARD.encode("ghp_token:");
+        assert_eq!(
+            u.basic_auth().as_deref(),
+            Some(format!("Basic {b64}").as_str())
+        );
+        // A password alone is still sent; `@` and `:@` alone send nothing.
+        let p = ProxyUrl::parse("http://:pw@p:1").unwrap();
+        assert!(p.user.is_none() && p.has_credentials());
+        for raw in ["http://@p:1", "http://:@p:1"] {
+            let u = ProxyUrl::parse(raw).unwrap();
+            assert!(!u.has_credentials(), "{raw}");
+            assert_eq!(u.basic_auth(), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn ipv4_literals_are_told_from_names() {
+        for ip in ["1.2.3.4", "0.0.0.0", "255.255.255.255", "10.200.3.40"] {
+            assert!(is_ipv4_literal(ip), "{ip}");
+        }
+        for s in [
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1..3.4",
+            "a.b.c.d",
+            "1234.1.1.1",
+        ] {
+            assert!(!is_ipv4_literal(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn no_proxy_odd_entries() {
+        let np = NoProxy::parse(" , ");
+        assert!(np.is_empty());
+        assert!(!np.matches("github.com", 443));
+        assert!(!NoProxy::parse("*").is_empty());
+        assert!(!NoProxy::parse("a.example").is_empty());
+        let np = NoProxy::parse("a.example:http,:8080,A.EXAMPLE:HTTP,b.ex*ample");
+        assert_eq!(np.entries.len(), 3, "{np:?}"); // the duplicate is dropped
+        assert!(np
+            .warnings
+            .iter()
+            .any(|w| w.contains("`http` is not a port")));
+        assert!(np
+            .warnings
+            .iter()
+            .any(|w| w.contains("wildcards other than")));
+        assert!(!np.matches("a.example", 80));
+        let np = NoProxy::parse("10.0.0.0/8,*.x.example");
+        assert!(np.warnings.iter().any(|w| w.contains("CIDR")));
+        assert!(np.warnings.iter().any(|w| w.contains("write `.x.example`")));
+        assert!(!NoProxy::parse("a.example").matches("xa.example", 443));
+    }
+
+    #[test]
+    fn loopback_names() {
+        for h in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.9.9.9",
+            "[::1]",
+            "::1",
+        ] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in ["localhost.example", "10.0.0.1", "[::2]", "github.com"] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn runner_dir_with_without_and_with_an_unreadable_env_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = RunnerEnv::load(Some(dir.path())).unwrap();
+        assert!(e.env_file.is_none());
+        assert!(
+            e.notes.iter().any(|n| n.contains(".env does not exist")),
+            "{:?}",
+            e.notes
+        );
+        std::fs::write(
+            dir.path().join(".env"),
+            "\u{feff}https_proxy=http://file:1\n=x\nnot a pair\n",
+        )
+        .unwrap();
+        let e = RunnerEnv::load(Some(dir.path())).unwrap();
+        assert_eq!(
+            e.env_file.as_deref(),
+            Some(dir.path().join(".env").as_path())
+        );
+        assert_eq!(
+            e.get("https_proxy"),
+            Some(("http://file:1", &Origin::EnvFile))
+        );
+        assert!(e.get("").is_none());
+        assert!(e.notes.is_empty(), "{:?}", e.notes);
+        let s = ProxySettings::resolve(&e, None, None).unwrap();
+        assert_eq!(s.https.unwrap().from, "https_proxy (runner .env)");
+        // Unreadable: `.env` is a directory.
+        let bad = tempfile::tempdir().unwrap();
+        std::fs::create_dir(bad.path().join(".env")).unwrap();
+        assert!(matches!(
+            RunnerEnv::load(Some(bad.path())),
+            Err(RunnerDirError::Unreadable(_))
+        ));
+        let file = dir.path().join(".env");
+        assert!(matches!(
+            RunnerEnv::load(Some(&file)),
+            Err(RunnerDirError::NotADirectory { .. })
+        ));
+        // The inherited environment is there too.
+        let e = RunnerEnv::load(None).unwrap();
+        assert!(e.env_file.is_none() && e.notes.is_empty());
+        if let Ok(path) = std::env::var("PATH") {
+            assert_eq!(e.get("PATH").map(|(v, _)| v), Some(path.as_str()));
+        }
+    }
+
+    #[test]
+    fn runner_env_debug_lists_names_not_values() {
+        let mut e = env(&[("https_proxy", "http://u:hunter2@p:1"), ("A", "1")]);
+        let d = format!("{e:?}");
+        assert!(
+            d.contains("\"A\", \"https_proxy\"") && !d.contains("hunter2"),
+            "{d}"
+        );
+        e.remove("A");
+        assert!(e.get("A").is_none());
+    }
+
+    #[test]
+    fn variable_warnings() {
+        // Empty lowercase: the uppercase one is used, and said so.
+        let s = ProxySettings::resolve(
+            &env(&[("https_proxy", ""), ("HTTPS_PROXY", "http://up:1")]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.https.as_ref().unwrap().url.host, "up");
+        assert_eq!(s.https.as_ref().unwrap().from, "HTTPS_PROXY");
+        assert!(s
+            .warnings
+            .iter()
+            .any(|w| w == "https_proxy is set but empty: the runner uses HTTPS_PROXY"));
+        // Both set and different: the lowercase one wins (masked in the warning).
+        let s = ProxySettings::resolve(
+            &env(&[
+                ("https_proxy", "http://u:pw@low:1"),
+                ("HTTPS_PROXY", "http://up:1"),
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.https.as_ref().unwrap().url.host, "low");
+        let w = s
+            .warnings
+            .iter()
+            .find(|w| w.contains("differ"))
+            .expect("differ warning");
+        assert!(
+            w.contains("http://u:***@low:1") && !w.contains("pw@"),
+            "{w}"
+        );
+        // Same value in both: no warning.
+        let s = ProxySettings::resolve(
+            &env(&[
+                ("https_proxy", "http://p:1"),
+                ("HTTPS_PROXY", " http://p:1 "),
+            ]),
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        // Only http_proxy: HTTPS goes direct, and the report says so.
+        let s = ProxySettings::resolve(&env(&[("http_proxy", "http://p:1")]), None, None).unwrap();
+        assert!(s.https.is_none() && s.any());
+        assert!(s
+            .warnings
+            .iter()
+            .any(|w| w.contains("does not fall back to http_proxy")));
+        assert!(s.route("github.com", 80, false).is_some());
+        assert!(s.route("github.com", 443, true).is_none());
+        assert!(!ProxySettings::resolve(&env(&[]), None, None).unwrap().any());
+        // A blank --proxy flag: the environment is not read either.
+        let s =
+            ProxySettings::resolve(&env(&[("https_proxy", "http://p:1")]), Some("  "), Some(""))
+                .unwrap();
+        assert!(!s.any());
+        assert_eq!(s.no_proxy, None);
+        assert_eq!(s.no_proxy_from.as_deref(), Some("--no-proxy"));
+        // A whitespace-only variable is no proxy.
+        let s = ProxySettings::resolve(&env(&[("https_proxy", "  ")]), None, None).unwrap();
+        assert!(s.https.is_none());
+        // --proxy with a scheme is kept as given.
+        let s = ProxySettings::resolve(&env(&[]), Some("http://f:2"), None).unwrap();
+        assert_eq!(s.http.unwrap().url.authority(), "f:2");
+    }
 }

@@ -199,4 +199,79 @@ mod tests {
         assert!(!pattern_covers("*.github.com", "github.com"));
         assert!(!pattern_covers("*.github.com", "evilgithub.com"));
     }
+
+    #[test]
+    fn length_limits_are_inclusive() {
+        let label63 = "a".repeat(63);
+        assert!(check_hostname(&format!("{label63}.com")).is_ok());
+        assert!(check_hostname(&format!("{}.com", "a".repeat(64))).is_err());
+        // 4 × 63 + 3 dots = 255; trim to exactly 253 and 254.
+        let name = |len: usize| {
+            let full = [label63.as_str(); 4].join(".");
+            let mut n = full[..len].to_string();
+            if n.ends_with('.') {
+                n.pop();
+                n.push('a');
+            }
+            n
+        };
+        assert_eq!(name(253).len(), 253);
+        assert!(check_hostname(&name(253)).is_ok());
+        assert!(
+            check_hostname(&format!("{}.", name(253))).is_ok(),
+            "trailing dot"
+        );
+        let err = check_hostname(&name(254)).unwrap_err();
+        assert!(err.contains("254 characters"), "{err}");
+        assert!(Name::new(&name(253)).is_ok());
+    }
+
+    #[test]
+    fn error_words_name_the_character() {
+        let err = |n: &str| check_hostname(n).unwrap_err();
+        assert!(err("a\nb.com").contains("a newline"));
+        assert!(err("a\tb.com").contains("a tab"));
+        assert!(err("a b.com").contains("a space"));
+        assert!(err("a\u{7}b.com").contains("U+0007"));
+        assert!(err("a;b.com").contains("`;`"));
+        assert!(err("Ab.com").contains("upper-case"));
+        assert!(err("a-.com").contains("starts or ends"));
+        assert!(err(".a.com").contains("empty label"));
+        assert_eq!(err(""), "empty host name");
+        assert_eq!(err("."), "empty host name");
+    }
+
+    #[test]
+    fn names_and_patterns() {
+        let n = |s: &str| Name::new(s).unwrap();
+        assert_eq!(n("github.com.").as_str(), "github.com");
+        assert_eq!(n("github.com").to_string(), "github.com");
+        assert!(Name::new("a..b").is_err());
+        assert!(n("api.github.com").is_below(&n("github.com")));
+        assert!(n("a.b.github.com").is_below(&n("github.com")));
+        assert!(!n("github.com").is_below(&n("github.com")));
+        assert!(!n("evilgithub.com").is_below(&n("github.com")));
+        assert!(!n("x.com").is_below(&n("github.com")));
+        assert!(n("github.com").is_at_or_below(&n("github.com")));
+        assert!(n("api.github.com").is_at_or_below(&n("github.com")));
+        assert!(!n("evilgithub.com").is_at_or_below(&n("github.com")));
+        let w = Pattern::parse("*.github.com").unwrap();
+        assert_eq!(w, Pattern::Wildcard(n("github.com")));
+        assert_eq!(w.to_string(), "*.github.com");
+        assert!(w.covers(&n("api.github.com")));
+        assert!(!w.covers(&n("github.com")));
+        let e = Pattern::parse("github.com").unwrap();
+        assert_eq!(e.to_string(), "github.com");
+        assert!(e.covers(&n("github.com")));
+        assert!(!e.covers(&n("api.github.com")));
+        assert!(Pattern::parse("*.com").is_err());
+        assert!(Pattern::parse("*.a..b").is_err());
+        assert!(Pattern::parse("a b").is_err());
+        assert!(pattern_covers("github.com", "github.com"));
+        assert!(!pattern_covers("github.com", "api.github.com"));
+        assert!(!pattern_covers("*.b.c", ".b.c"));
+        assert!(pattern_covers("*.b.c", "a.b.c"));
+        assert!(check_pattern("x.*.b.c").is_err());
+        assert!(check_pattern("*.a-.b").is_err());
+    }
 }

@@ -473,3 +473,61 @@ fn redirect_errors_point_at_the_line() {
     let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - redirect: {{ url: \"https://x.example/f\" }}\n        host: x.example\n");
     assert!(err(&src).to_string().contains("stands alone"));
 }
+
+#[test]
+fn range_boundaries() {
+    // `{` at the very start, the same number twice, exactly 1000 names, 4 ranges.
+    assert_eq!(expand_ranges("{1..2}.b").unwrap(), vec!["1.b", "2.b"]);
+    assert_eq!(expand_ranges("a{5..5}.b").unwrap(), vec!["a5.b"]);
+    assert_eq!(expand_ranges("a{0..999}.b").unwrap().len(), 1000);
+    assert!(expand_ranges("a{0..1000}.b").is_err());
+    assert_eq!(expand_ranges("{0..9}{0..9}{0..9}").unwrap().len(), 1000);
+    assert!(expand_ranges("{0..9}{0..9}{0..9}{0..1}")
+        .unwrap_err()
+        .contains("more than 1000"));
+    assert_eq!(
+        expand_ranges("{1..1}{1..1}{1..1}{1..1}").unwrap(),
+        vec!["1111"]
+    );
+    assert!(expand_ranges("{1..1}{1..1}{1..1}{1..1}{1..1}").is_err());
+    assert_eq!(
+        expand_ranges("a{1..2}b{3..3}").unwrap(),
+        vec!["a1b3", "a2b3"]
+    );
+    assert!(expand_ranges("a{1..2").is_err());
+    assert!(expand_ranges("a{12}").is_err());
+    assert_eq!(expand_ranges("${v}{1..2}").unwrap(), vec!["${v}1", "${v}2"]);
+}
+
+#[test]
+fn template_references() {
+    assert_eq!(
+        template_vars("${a}.x.${bb}").unwrap(),
+        vec!["a".to_string(), "bb".to_string()]
+    );
+    assert!(template_vars("x").unwrap().is_empty());
+    assert!(template_vars("${a").is_err());
+    let v = |n: &str| Some(format!("<{n}>"));
+    assert_eq!(substitute("p${a}q${bb}r", &v).unwrap(), "p<a>q<bb>r");
+    assert!(substitute("p${a", &v).is_err());
+}
+
+#[test]
+fn ids() {
+    assert!(valid_id("a-1"));
+    assert!(valid_id(&"a".repeat(64)));
+    assert!(!valid_id(&"a".repeat(65)));
+    for bad in ["", "-a", "A", "a_b", "a.b"] {
+        assert!(!valid_id(bad), "{bad:?}");
+    }
+}
+
+#[test]
+fn http_path_errors_name_the_character() {
+    assert!(check_http_path("/").is_ok());
+    assert!(check_http_path("zen").is_err());
+    assert!(check_http_path("/a b").is_err());
+    assert!(check_http_path("/a\u{7}").is_err());
+    let e = check_http_path("/ab#c").unwrap_err();
+    assert!(e.contains("at character 4"), "{e}");
+}

@@ -58,4 +58,13 @@ mod tests {
         assert!(FailOn::Fail.gates_capability(true, Verdict::Fail));
         assert!(!FailOn::Fail.gates_capability(true, Verdict::Warn));
     }
+
+    #[test]
+    fn names() {
+        assert_eq!(FailOn::Fail.as_str(), "fail");
+        assert_eq!(FailOn::Warn.as_str(), "warn");
+        assert_eq!(FailOn::default(), FailOn::Fail);
+        assert!(FailOn::Warn.gates_capability(false, Verdict::Warn));
+        assert!(!FailOn::Warn.gates_capability(true, Verdict::Pass));
+    }
 }
