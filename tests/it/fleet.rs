@@ -112,9 +112,24 @@ impl FleetWorld {
 /// cannot reach results.fleet.test.
 pub async fn sweep(w: &FleetWorld, dir: &Path) {
     let (a, b1, b2) = tokio::join!(
-        w.report(dir, "a1.json", &["zone=a", "ip=192.0.2.5", "node=a1"], false),
-        w.report(dir, "b1.json", &["zone=b", "ip=198.51.100.7", "node=b1"], true),
-        w.report(dir, "b2.json", &["zone=b", "ip=198.51.100.9", "node=b2"], true),
+        w.report(
+            dir,
+            "a1.json",
+            &["zone=a", "ip=192.0.2.5", "node=a1"],
+            false
+        ),
+        w.report(
+            dir,
+            "b1.json",
+            &["zone=b", "ip=198.51.100.7", "node=b1"],
+            true
+        ),
+        w.report(
+            dir,
+            "b2.json",
+            &["zone=b", "ip=198.51.100.9", "node=b2"],
+            true
+        ),
     );
     for p in [a, b1, b2] {
         assert!(p.is_file());
