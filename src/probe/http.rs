@@ -58,12 +58,27 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let (mut sender, connection) = connect(stream).await?;
+    let resp = sender.send_request(req).await?;
+    Ok((resp, connection))
+}
+
+/// The HTTP/1.1 handshake over `stream`, for several requests on one connection (the upload
+/// measurement's growing bodies): the sender, and the connection that serves it.
+pub async fn connect<S, B>(
+    stream: S,
+) -> Result<(hyper::client::conn::http1::SendRequest<B>, Connection), hyper::Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let connection = Connection(tokio::spawn(async move {
         let _ = conn.await;
     }));
-    let resp = sender.send_request(req).await?;
-    Ok((resp, connection))
+    Ok((sender, connection))
 }
 
 pub struct HttpOutcome {

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::Request;
-use hyper_util::rt::TokioIo;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -388,11 +387,6 @@ async fn download_inner(
         let (request_target, proxy_auth) = conn.request_target(&target);
         let asked = Instant::now();
         let resp = async {
-            let (mut sender, driver) =
-                hyper::client::conn::http1::handshake(TokioIo::new(conn.io)).await?;
-            tokio::spawn(async move {
-                let _ = driver.await;
-            });
             let mut req = Request::get(&request_target);
             if let Some(a) = &proxy_auth {
                 req = req.header("proxy-authorization", a);
@@ -407,9 +401,12 @@ async fn download_inner(
                 )
                 .body(Empty::<Bytes>::new())
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(sender.send_request(req).await?)
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
+                super::http::exchange(conn.io, req).await?,
+            )
         };
-        let resp = match tokio::time::timeout(s.timeout, resp).await {
+        // `_connection` serves the body until this iteration ends.
+        let (resp, _connection) = match tokio::time::timeout(s.timeout, resp).await {
             Err(_) => return failed(shown, ThroughputFailure::NoResponse(s.timeout)),
             Ok(Err(e)) => return failed(shown, ThroughputFailure::Request(Arc::from(e))),
             Ok(Ok(r)) => r,
@@ -725,22 +722,25 @@ async fn upload_sender(
     trust: &Trust,
     target: &HttpUrl,
     s: &Settings,
-) -> Result<(Sender, UploadTarget, Option<ProxyUrl>), ThroughputFailure> {
+) -> Result<
+    (
+        Sender,
+        super::http::Connection,
+        UploadTarget,
+        Option<ProxyUrl>,
+    ),
+    ThroughputFailure,
+> {
     let conn = open(dial, trust, target, s.timeout, None).await?;
     let (request_target, proxy_auth) = conn.request_target(target);
     let proxy = conn.proxy.clone();
-    let (sender, driver) = tokio::time::timeout(
-        s.timeout,
-        hyper::client::conn::http1::handshake(TokioIo::new(conn.io)),
-    )
-    .await
-    .map_err(|_| ThroughputFailure::NoResponse(s.timeout))?
-    .map_err(|e| ThroughputFailure::Request(Arc::new(e)))?;
-    tokio::spawn(async move {
-        let _ = driver.await;
-    });
+    let (sender, connection) = tokio::time::timeout(s.timeout, super::http::connect(conn.io))
+        .await
+        .map_err(|_| ThroughputFailure::NoResponse(s.timeout))?
+        .map_err(|e| ThroughputFailure::Request(Arc::new(e)))?;
     Ok((
         sender,
+        connection,
         UploadTarget {
             request_target,
             host: target.host.clone(),
@@ -764,10 +764,12 @@ async fn upload_inner(
         Err(e) => return failed(url.to_string(), ThroughputFailure::Url(e)),
     };
     let shown = target.to_string();
-    let (mut sender, ut, proxy) = match upload_sender(dial, trust, &target, s).await {
-        Ok(x) => x,
-        Err(f) => return failed(shown, f),
-    };
+    // `_connection` serves the sender (and its successor after a reconnect) until the end.
+    let (mut sender, mut _connection, ut, proxy) =
+        match upload_sender(dial, trust, &target, s).await {
+            Ok(x) => x,
+            Err(f) => return failed(shown, f),
+        };
     *via = proxy;
     let chunk = Bytes::from(filler(16 * 1024));
     let unconfirmable = |why: Unconfirmable| {
@@ -807,7 +809,10 @@ async fn upload_inner(
         if sender.ready().await.is_err() {
             // The server closed an idle connection between bodies: open another.
             match upload_sender(dial, trust, &target, s).await {
-                Ok((again, _, _)) => sender = again,
+                Ok((again, conn, _, _)) => {
+                    sender = again;
+                    _connection = conn;
+                }
                 Err(_) => break StopReason::ConnectionClosed,
             }
         }
