@@ -528,6 +528,6 @@ fn http_path_errors_name_the_character() {
     assert!(check_http_path("zen").is_err());
     assert!(check_http_path("/a b").is_err());
     assert!(check_http_path("/a\u{7}").is_err());
-    let e = check_http_path("/ab#c").unwrap_err();
-    assert!(e.contains("at character 4"), "{e}");
+    let words = check_http_path("/ab#c").unwrap_err();
+    assert!(words.contains("at character 4"), "{words}");
 }
