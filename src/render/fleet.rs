@@ -1,7 +1,7 @@
 //! `fleet` and `fleet diff` as a table, Markdown and JSON (HTML: [`super::html`]): the words
 //! of every difference, change and skipped file.
 
-use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+use comfy_table::{presets, Cell, ContentArrangement, Table};
 use serde_json::{json, Map, Value};
 
 use super::escape::markdown_cell as md;
@@ -240,17 +240,11 @@ pub fn capability_change(c: &CapabilityChange) -> String {
 // Table
 // ---------------------------------------------------------------------------------------------
 
+/// A verdict coloured as in `check`'s tables; `—` where a host has no such capability.
 fn verdict_cell(v: Option<Verdict>, style: &Style) -> Cell {
-    let Some(v) = v else { return Cell::new("—") };
-    let c = Cell::new(v.label());
-    if !style.color {
-        return c;
-    }
     match v {
-        Verdict::Pass => c.fg(Color::Green),
-        Verdict::Warn => c.fg(Color::Yellow),
-        Verdict::Fail => c.fg(Color::Red),
-        Verdict::Skip => c.fg(Color::DarkGrey),
+        Some(v) => super::table::verdict_cell(v, style),
+        None => Cell::new("—"),
     }
 }
 

@@ -46,7 +46,7 @@ fn new_table(header: Vec<&str>, style: &Style) -> Table {
     t
 }
 
-fn verdict_cell(v: Verdict, style: &Style) -> Cell {
+pub(crate) fn verdict_cell(v: Verdict, style: &Style) -> Cell {
     let c = Cell::new(v.label());
     if !style.color {
         return c;
