@@ -60,13 +60,20 @@ async fn assets(fx: &Fixture, names: &[&str]) -> TestServer {
     .await
 }
 
-async fn check(fx: &Fixture, profile: &str, dns: &DnsServer, extra: &[String]) -> Outcome {
+/// `check` of `profile` in `format` against the world's DNS and CA, without throughput.
+fn check_args(
+    fx: &Fixture,
+    profile: &str,
+    format: &str,
+    dns: &DnsServer,
+    extra: &[String],
+) -> Vec<String> {
     let mut args = strings(&[
         "check",
         "--profile",
         profile,
         "--format",
-        "json",
+        format,
         "--quiet",
         "--no-throughput",
         "--timeout",
@@ -77,7 +84,11 @@ async fn check(fx: &Fixture, profile: &str, dns: &DnsServer, extra: &[String]) -
     args.extend(["--ca-file".into(), fx.ca.display().to_string()]);
     args.extend(fx.agreeing_trust_stores());
     args.extend(extra.iter().cloned());
-    run_json(args).await
+    args
+}
+
+async fn check(fx: &Fixture, profile: &str, dns: &DnsServer, extra: &[String]) -> Outcome {
+    run_json(check_args(fx, profile, "json", dns, extra)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,23 +145,7 @@ async fn the_update_download_is_followed_to_the_release_asset_host() {
         o.json
     );
     for format in ["table", "markdown", "junit"] {
-        let mut args = strings(&[
-            "check",
-            "--profile",
-            &profile,
-            "--format",
-            format,
-            "--quiet",
-            "--no-throughput",
-            "--timeout",
-            "2s",
-            "--dns-server",
-        ]);
-        args.push(dns.addr.to_string());
-        args.extend(["--ca-file".into(), fx.ca.display().to_string()]);
-        args.extend(fx.agreeing_trust_stores());
-        args.extend(extra.iter().cloned());
-        let out = run(args).await;
+        let out = run(check_args(&fx, &profile, format, &dns, &extra)).await;
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(!text.contains("TOKEN-SHOULD-NOT-LEAK"), "{format}: {text}");
         assert!(text.contains("assets.example.net"), "{format}: {text}");
@@ -518,23 +513,7 @@ async fn the_hosts_of_the_runners_own_settings_are_probed() {
     // No secret in any format.
     let mut outputs = vec![o.json.to_string()];
     for format in ["table", "markdown", "junit"] {
-        let mut args = strings(&[
-            "check",
-            "--profile",
-            &profile,
-            "--format",
-            format,
-            "--quiet",
-            "--no-throughput",
-            "--timeout",
-            "2s",
-            "--dns-server",
-        ]);
-        args.push(dns.addr.to_string());
-        args.extend(["--ca-file".into(), fx.ca.display().to_string()]);
-        args.extend(fx.agreeing_trust_stores());
-        args.extend(extra.iter().cloned());
-        let out = run(args).await;
+        let out = run(check_args(&fx, &profile, format, &dns, &extra)).await;
         outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
         outputs.push(String::from_utf8_lossy(&out.stderr).into_owned());
     }
