@@ -14,7 +14,7 @@ use super::words::long_poll_fix;
 use super::words::{fmt_duration, long_poll_detail, lookup_failure, proxy_failure, tls_failure};
 use crate::model::{Route, Verdict};
 use crate::probe::dns::DnsFailure;
-use crate::probe::lookup::{LookupFailure, LookupWhy};
+use crate::probe::lookup::LookupWhy;
 use crate::probe::throughput::{AddressError, ConnectError, Unconfirmable};
 use crate::report::findings::{Cut, LongPollFailure, LongPollOutcome, LongPollReport};
 use crate::report::throughput::{
@@ -223,7 +223,7 @@ pub fn unconfirmable_cause(why: &Unconfirmable) -> String {
 /// Why no address was found, in plain words.
 pub fn address_cause(e: &AddressError) -> String {
     match e {
-        AddressError::Lookup(l) => lookup_cause(l),
+        AddressError::Lookup(l) => lookup_failure(l),
         AddressError::NoneToConnect {
             host,
             port,
@@ -240,11 +240,6 @@ pub fn address_cause(e: &AddressError) -> String {
                 .unwrap_or_default()
         ),
     }
-}
-
-/// A failed address lookup, in plain words.
-pub fn lookup_cause(e: &LookupFailure) -> String {
-    lookup_failure(e)
 }
 
 fn ms(d: std::time::Duration) -> u64 {
@@ -529,6 +524,7 @@ impl Serialize for LongPollReport {
 
 #[cfg(test)]
 mod tests {
+    use crate::probe::lookup::LookupFailure;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -760,7 +756,7 @@ mod tests {
     #[test]
     fn lookup_words() {
         let of = |why| {
-            lookup_cause(&LookupFailure {
+            lookup_failure(&LookupFailure {
                 host: "h.example".into(),
                 why,
             })
