@@ -203,6 +203,10 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
         }
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // Every probe makes a full handshake, as a runner's first connection does, and this
+    // configuration serves one handshake: the default session cache (256 slots, about 14 KB)
+    // would only cost memory, once per probe in flight.
+    config.resumption = rustls::client::Resumption::disabled();
     let Ok(name) = ServerName::try_from(host.to_string()) else {
         return failed(TlsFailure::BadServerName);
     };
