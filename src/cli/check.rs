@@ -105,7 +105,7 @@ pub(super) async fn run_once(
             ))
         };
         // Redirect probes (runner updates) follow their chains beside the other probes.
-        let redirects = probe::redirect::follow_all(plan.redirects(), cfg.clone());
+        let redirects = prober.follow_redirects(plan.redirects());
         let (outcomes, redirects, throughput) = tokio::join!(probing, redirects, throughput);
         // Date headers are compared with the clock as it was when they arrived (before a long poll).
         let probed_at = std::time::SystemTime::now();

@@ -164,6 +164,15 @@ impl Prober {
         }
     }
 
+    /// Follow `redirects` (runner updates) beside the probes, with their DNS answers: a hop to
+    /// a probed name waits for, and reuses, the probe's resolution.
+    pub async fn follow_redirects(
+        &self,
+        redirects: Vec<crate::plan::PlannedRedirect>,
+    ) -> HashMap<crate::plan::PlannedRedirect, redirect::RedirectObservation> {
+        redirect::follow_shared(self.shared.clone(), redirects).await
+    }
+
     /// Probe `targets`. Finishes within `max_time` (plus a little to assemble results).
     pub async fn run(
         &self,
@@ -251,51 +260,140 @@ async fn probe_target(shared: &Shared, t: &Target) -> TargetOutcome {
 }
 
 async fn probe_target_inner(shared: &Shared, t: &Target) -> TargetOutcome {
+    let opened = open_target(shared, &t.host, &t.endpoints).await;
+    finish_target(shared, opened, t).await
+}
+
+/// A probe opened up to its requests: DNS asked, each direct endpoint's connections made (TCP,
+/// then TLS for https), no request sent yet. A probe is an [`open_target`] then a
+/// [`finish_target`]; a redirect hop whose host the profile names in advance is opened while
+/// the hop before it is still waiting for its answer ([`redirect`]), so that the chain costs
+/// one request more than a single name, not a whole second probe.
+struct Opened {
+    host: String,
+    started: Instant,
+    route: Route,
+    dns: DnsObservation,
+    /// Per endpoint (port and protocol), in the target's order.
+    endpoints: Vec<(u16, Proto, OpenedEndpoint)>,
+}
+
+enum OpenedEndpoint {
+    /// Through a proxy: probed whole when its request is known (no tunnel is held open ahead).
+    Proxied,
+    /// DNS gave nothing to connect to: no check of its own (the DNS observation says why).
+    Unresolved,
+    /// Direct: each address family's checks so far and its open connection.
+    Direct(Vec<FamilyConn>),
+}
+
+/// One family's connection of a direct endpoint: the checks made (connect, TLS) and the
+/// connection ready for the request, when it got that far.
+struct FamilyConn {
+    checks: Vec<CheckObservation>,
+    conn: Option<(Conn, At)>,
+}
+
+enum Conn {
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
+    Plain(tokio::net::TcpStream),
+}
+
+/// DNS, then every direct endpoint's connections (TCP on each family, TLS for https).
+async fn open_target(shared: &Shared, host: &str, endpoints: &[Endpoint]) -> Opened {
     let started = Instant::now();
-    let ports: Vec<u16> = t.endpoints.iter().map(|e| e.port).collect();
+    let ports: Vec<u16> = endpoints.iter().map(|e| e.port).collect();
     // --resolve covering every port of this target: DNS is not needed for it (as in curl).
     // Otherwise DNS is asked once per name (cached), and covered ports still use --resolve.
-    let mut dns = match override_outcome(&shared.cfg, &t.host, &ports) {
+    let mut dns = match override_outcome(&shared.cfg, host, &ports) {
         Some(o) => o,
         None => {
             let cell = {
                 let mut cache = shared.dns_cache.lock().expect("dns cache lock");
-                cache.entry(t.host.clone()).or_default().clone()
+                cache.entry(host.to_string()).or_default().clone()
             };
-            cell.get_or_init(|| resolve_name(shared, &t.host))
+            cell.get_or_init(|| resolve_name(shared, host))
                 .await
                 .clone()
         }
     };
-    let proxies: Vec<_> = t
-        .endpoints
+    let proxied: Vec<bool> = endpoints
         .iter()
         .map(|ep| {
             shared
                 .cfg
                 .proxy
-                .route(&t.host, ep.port, ep.proto == Proto::Https)
+                .route(host, ep.port, ep.proto == Proto::Https)
+                .is_some()
         })
         .collect();
-    dns.via_proxy = !proxies.is_empty() && proxies.iter().all(Option::is_some);
-    let mut checks = Vec::new();
-    for (ep, proxy) in t.endpoints.iter().zip(&proxies) {
-        match proxy {
-            Some(p) => checks.extend(via_proxy::probe_endpoint(&shared.cfg, &t.host, ep, p).await),
-            None if dns.usable() => checks.extend(probe_endpoint(shared, &t.host, &dns, ep).await),
-            None => {}
-        }
+    dns.via_proxy = !proxied.is_empty() && proxied.iter().all(|p| *p);
+    let mut opened = Vec::new();
+    for (ep, proxied) in endpoints.iter().zip(&proxied) {
+        let state = if *proxied {
+            OpenedEndpoint::Proxied
+        } else if dns.usable() {
+            OpenedEndpoint::Direct(open_endpoint(shared, host, &dns, ep.port, ep.proto).await)
+        } else {
+            OpenedEndpoint::Unresolved
+        };
+        opened.push((ep.port, ep.proto, state));
     }
-    TargetOutcome {
-        host: t.host.clone(),
-        route: if proxies.iter().any(Option::is_some) {
+    Opened {
+        host: host.to_string(),
+        started,
+        route: if proxied.iter().any(|p| *p) {
             Route::Proxy
         } else {
             Route::Direct
         },
         dns,
+        endpoints: opened,
+    }
+}
+
+/// Each endpoint's request over what [`open_target`] opened for `t` (proxied endpoints are
+/// probed now, whole). An `opened` made for other ports or protocols than `t`'s is not used:
+/// `t` is probed afresh.
+async fn finish_target(shared: &Shared, opened: Opened, t: &Target) -> TargetOutcome {
+    let fits = opened.host == t.host
+        && opened.endpoints.len() == t.endpoints.len()
+        && opened
+            .endpoints
+            .iter()
+            .zip(&t.endpoints)
+            .all(|((port, proto, _), ep)| *port == ep.port && *proto == ep.proto);
+    let opened = if fits {
+        opened
+    } else {
+        open_target(shared, &t.host, &t.endpoints).await
+    };
+    let mut checks = Vec::new();
+    for ((_, _, state), ep) in opened.endpoints.into_iter().zip(&t.endpoints) {
+        match state {
+            OpenedEndpoint::Proxied => {
+                if let Some(p) = shared
+                    .cfg
+                    .proxy
+                    .route(&t.host, ep.port, ep.proto == Proto::Https)
+                {
+                    checks.extend(via_proxy::probe_endpoint(&shared.cfg, &t.host, ep, p).await);
+                }
+            }
+            OpenedEndpoint::Unresolved => {}
+            OpenedEndpoint::Direct(families) => {
+                for f in families {
+                    checks.extend(finish_family(&shared.cfg, &t.host, ep, f).await);
+                }
+            }
+        }
+    }
+    TargetOutcome {
+        host: t.host.clone(),
+        route: opened.route,
+        dns: opened.dns,
         checks,
-        ms: started.elapsed().as_millis() as u64,
+        ms: opened.started.elapsed().as_millis() as u64,
         incomplete: None,
     }
 }
@@ -338,6 +436,25 @@ async fn tls_then_http(
     at: At,
     through_proxy: bool,
 ) -> Vec<CheckObservation> {
+    let (tls, stream) = tls_open(cfg, host, tcp, at, through_proxy).await;
+    let mut checks = vec![tls];
+    if let (Some(stream), Some(spec)) = (stream, &ep.http) {
+        checks.push(https_request(cfg, host, ep.port, stream, at, spec).await);
+    }
+    checks
+}
+
+/// The TLS handshake's check, and the verified stream when it succeeded.
+async fn tls_open(
+    cfg: &ProbeConfig,
+    host: &str,
+    tcp: tokio::net::TcpStream,
+    at: At,
+    through_proxy: bool,
+) -> (
+    CheckObservation,
+    Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+) {
     let timeout = cfg.timeout;
     let started = Instant::now();
     let out = tls::handshake(&cfg.trust, host, tcp, timeout).await;
@@ -346,27 +463,36 @@ async fn tls_then_http(
     if let Some(stores) = cfg.stores.as_deref() {
         info.stores = stores.evaluate(host, &out.presented);
     }
-    let mut checks = vec![at.check(
+    let check = at.check(
         ms,
         Step::Tls {
             tls: info,
             through_proxy,
             failure: out.failure,
         },
-    )];
-    if let (Some(stream), Some(spec)) = (out.stream, &ep.http) {
-        let started = Instant::now();
-        let h = http::request(stream, host, ep.port, true, spec, timeout).await;
-        checks.push(at.check(
-            started.elapsed().as_millis() as u64,
-            Step::Http {
-                http: h.info,
-                proxy: None,
-                failure: h.failure,
-            },
-        ));
-    }
-    checks
+    );
+    (check, out.stream)
+}
+
+/// The endpoint's HTTP check over a verified TLS stream.
+async fn https_request(
+    cfg: &ProbeConfig,
+    host: &str,
+    port: u16,
+    stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    at: At,
+    spec: &HttpSpec,
+) -> CheckObservation {
+    let started = Instant::now();
+    let h = http::request(stream, host, port, true, spec, cfg.timeout).await;
+    at.check(
+        started.elapsed().as_millis() as u64,
+        Step::Http {
+            http: h.info,
+            proxy: None,
+            failure: h.failure,
+        },
+    )
 }
 
 /// `--resolve` addresses for host:port (an entry for that port, else one for `*`).
@@ -547,31 +673,35 @@ pub(crate) async fn apply_connect_to(
     (addrs, Some(redirected))
 }
 
-async fn probe_endpoint(
+async fn open_endpoint(
     shared: &Shared,
     host: &str,
     dns: &DnsObservation,
-    ep: &Endpoint,
-) -> Vec<CheckObservation> {
-    let (dests, redirected) = destinations(shared, host, ep.port, dns).await;
+    port: u16,
+    proto: Proto,
+) -> Vec<FamilyConn> {
+    let (dests, redirected) = destinations(shared, host, port, dns).await;
     if dests.is_empty() {
         let at = At {
-            port: ep.port,
+            port,
             family: None,
             address: None,
         };
-        return vec![at.check(
-            0,
-            Step::Connect {
-                failure: Some(TcpFailure::NoAddress {
-                    redirect_host: redirected.as_ref().and_then(|r| r.host.clone()),
-                }),
-                only_family: false,
-                redirected,
-            },
-        )];
+        return vec![FamilyConn {
+            checks: vec![at.check(
+                0,
+                Step::Connect {
+                    failure: Some(TcpFailure::NoAddress {
+                        redirect_host: redirected.as_ref().and_then(|r| r.host.clone()),
+                    }),
+                    only_family: false,
+                    redirected,
+                },
+            )],
+            conn: None,
+        }];
     }
-    let mut checks = Vec::new();
+    let mut families = Vec::new();
     for family in [Family::Ipv4, Family::Ipv6] {
         let fam: Vec<SocketAddr> = dests
             .iter()
@@ -582,57 +712,98 @@ async fn probe_endpoint(
             continue;
         }
         let only_family = dests.iter().all(|a| Family::of(&a.ip()) == family);
-        checks.extend(probe_family(shared, host, ep, family, &fam, &redirected, only_family).await);
+        families.push(
+            open_family(
+                shared,
+                host,
+                port,
+                proto,
+                family,
+                &fam,
+                &redirected,
+                only_family,
+            )
+            .await,
+        );
     }
-    checks
+    families
 }
 
-async fn probe_family(
+#[allow(clippy::too_many_arguments)] // one family's connection: where, how and what was redirected
+async fn open_family(
     shared: &Shared,
     host: &str,
-    ep: &Endpoint,
+    port: u16,
+    proto: Proto,
     family: Family,
     addrs: &[SocketAddr],
     redirected: &Option<Redirected>,
     only_family: bool,
-) -> Vec<CheckObservation> {
+) -> FamilyConn {
     let timeout = shared.cfg.timeout;
-    let mut checks = Vec::new();
     let connect = |failure| Step::Connect {
         redirected: redirected.clone(),
         only_family,
         failure,
     };
-    let (stream, addr) = match tcp::connect_any(addrs, timeout).await {
+    let (stream, at) = match tcp::connect_any(addrs, timeout).await {
         Err((failure, ms)) => {
             let at = At {
-                port: ep.port,
+                port,
                 family: Some(family),
                 address: failure.addr(),
             };
-            checks.push(at.check(ms, connect(Some(failure))));
-            return checks;
+            return FamilyConn {
+                checks: vec![at.check(ms, connect(Some(failure)))],
+                conn: None,
+            };
         }
         Ok((s, addr, ms)) => {
             shared.mark_connected(host);
             let at = At {
-                port: ep.port,
+                port,
                 family: Some(family),
                 address: Some(addr),
             };
-            checks.push(at.check(ms, connect(None)));
-            (s, at)
+            (s, (at, at.check(ms, connect(None))))
         }
     };
-    match ep.proto {
+    let (at, connected) = at;
+    match proto {
         Proto::Https => {
-            checks.extend(tls_then_http(&shared.cfg, host, ep, stream, addr, false).await);
+            let (tls, stream) = tls_open(&shared.cfg, host, stream, at, false).await;
+            FamilyConn {
+                checks: vec![connected, tls],
+                conn: stream.map(|s| (Conn::Tls(Box::new(s)), at)),
+            }
         }
-        Proto::Http => {
+        Proto::Http => FamilyConn {
+            checks: vec![connected],
+            conn: Some((Conn::Plain(stream), at)),
+        },
+    }
+}
+
+/// The endpoint's request over one family's open connection (https: only when the endpoint
+/// has an HTTP check; plain http: its check, or a plain GET).
+async fn finish_family(
+    cfg: &ProbeConfig,
+    host: &str,
+    ep: &Endpoint,
+    f: FamilyConn,
+) -> Vec<CheckObservation> {
+    let mut checks = f.checks;
+    match f.conn {
+        Some((Conn::Tls(stream), at)) => {
+            if let Some(spec) = &ep.http {
+                checks.push(https_request(cfg, host, ep.port, *stream, at, spec).await);
+            }
+        }
+        Some((Conn::Plain(stream), at)) => {
             let spec = ep.http.clone().unwrap_or_else(HttpSpec::plain_get);
             let started = Instant::now();
-            let h = http::request(stream, host, ep.port, false, &spec, timeout).await;
-            checks.push(addr.check(
+            let h = http::request(stream, host, ep.port, false, &spec, cfg.timeout).await;
+            checks.push(at.check(
                 started.elapsed().as_millis() as u64,
                 Step::Http {
                     http: h.info,
@@ -641,6 +812,7 @@ async fn probe_family(
                 },
             ));
         }
+        None => {}
     }
     checks
 }

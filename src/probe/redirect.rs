@@ -17,7 +17,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::outcome::{HttpInfo, Step, TargetOutcome};
-use super::{ProbeConfig, Shared};
+use super::Shared;
 use crate::model::{parse_url, HttpSpec, HttpUrl, Method, UrlError};
 use crate::plan::{Endpoint, PlannedRedirect, Proto, Target, MAX_REDIRECT_HOPS};
 
@@ -122,12 +122,12 @@ pub fn resolve_location(base: &HttpUrl, location: &str) -> Result<HttpUrl, UrlEr
     )
 }
 
-/// Follow every planned redirect (each once), at most `cfg.max_time` in all.
-pub async fn follow_all(
+/// Follow every planned redirect (each once), at most `cfg.max_time` in all, with `shared`'s
+/// DNS answers (a hop to a probed name asks no question the probe has asked).
+pub(super) async fn follow_shared(
+    shared: Arc<Shared>,
     redirects: Vec<PlannedRedirect>,
-    cfg: ProbeConfig,
 ) -> HashMap<PlannedRedirect, RedirectObservation> {
-    let shared = Arc::new(Shared::new(cfg));
     let deadline = tokio::time::Instant::now() + shared.cfg.max_time;
     let mut set = tokio::task::JoinSet::new();
     for r in redirects {
@@ -177,8 +177,45 @@ fn hide_queries(outcome: &mut TargetOutcome) {
     }
 }
 
+/// Connections opened ahead for the hosts a chain is expected to reach, by host; the ones no
+/// hop took are dropped with the chain.
+struct Ahead(HashMap<String, tokio::task::JoinHandle<super::Opened>>);
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        for task in self.0.values() {
+            task.abort();
+        }
+    }
+}
+
+/// Open (DNS, TCP, TLS; no request) each host the profile says the chain reaches, other than
+/// its first, while the hops before it wait for their answers: the hop there then costs its
+/// request only. The runner opens that connection after the redirect; what is observed of it
+/// (DNS, each family's connect and handshake) is the same.
+fn open_ahead(shared: &Arc<Shared>, r: &PlannedRedirect, first: &HttpUrl) -> Ahead {
+    let mut tasks = HashMap::new();
+    for host in &r.expect {
+        if *host == first.host || tasks.contains_key(host) {
+            continue;
+        }
+        let shared = shared.clone();
+        let h = host.clone();
+        let endpoints = [Endpoint {
+            port: 443,
+            proto: Proto::Https,
+            http: None,
+        }];
+        tasks.insert(
+            host.clone(),
+            tokio::spawn(async move { super::open_target(&shared, &h, &endpoints).await }),
+        );
+    }
+    Ahead(tasks)
+}
+
 async fn follow(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     r: &PlannedRedirect,
     deadline: tokio::time::Instant,
 ) -> RedirectObservation {
@@ -193,14 +230,27 @@ async fn follow(
         // The plan checked the URL; nothing to follow otherwise.
         return obs;
     };
+    let mut ahead = open_ahead(shared, r, &url);
     for _ in 0..MAX_REDIRECT_HOPS {
         let target = hop_target(r, &url);
         let started = std::time::Instant::now();
-        let mut outcome =
-            match tokio::time::timeout_at(deadline, super::probe_target(shared, &target)).await {
-                Ok(o) => o,
-                Err(_) => super::unfinished(&target, &shared.cfg, started),
-            };
+        let opened = (url.tls && url.port == 443)
+            .then(|| ahead.0.remove(&url.host))
+            .flatten();
+        let hop = async {
+            match opened {
+                Some(task) => match task.await {
+                    Ok(o) => super::finish_target(shared, o, &target).await,
+                    // The task opening ahead panicked (it should not): probe afresh.
+                    Err(_) => super::probe_target(shared, &target).await,
+                },
+                None => super::probe_target(shared, &target).await,
+            }
+        };
+        let mut outcome = match tokio::time::timeout_at(deadline, hop).await {
+            Ok(o) => o,
+            Err(_) => super::unfinished(&target, &shared.cfg, started),
+        };
         // The raw Location (full query) to follow; observations keep it hidden.
         let location = outcome
             .checks

@@ -152,6 +152,46 @@ async fn the_update_download_is_followed_to_the_release_asset_host() {
     }
 }
 
+/// The chain's second host is opened (DNS, TCP, TLS) while the first hop waits for its answer,
+/// and the first hop reuses the probe's DNS answer: gh.example.com holds its 302 until the
+/// asset host has a connection (a follower that connected only after the 302 would time out
+/// on the first hop), and DNS hears each name's two questions once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redirect_target_is_opened_while_the_first_hop_waits() {
+    let fx = Fixture::new(CA);
+    let asset = assets(&fx, &["assets.example.net"]).await;
+    let gh = TestServer::start(Mode::Https {
+        cert: fx.pki.leaf(&["gh.example.com"]),
+        routes: github_routes()
+            .route(
+                PKG,
+                HttpResponse::status(302)
+                    .header(FINGERPRINT, "R:1")
+                    .header("Location", "https://assets.example.net/asset/pkg"),
+            )
+            .held_until_accepted(PKG, asset.accepted()),
+    })
+    .await;
+    let dns = DnsWorld::at_loopback(&["gh.example.com", "assets.example.net"])
+        .start()
+        .await;
+    // The asset host is reached on the chain's port 443 (a --connect-to to its server), as
+    // the URL the profile expects it at.
+    let profile = redirect_profile(&fx, 443);
+    let mut extra = connect_to("gh.example.com", 443, gh.port());
+    extra.extend(connect_to("assets.example.net", 443, asset.port()));
+    let o = check(&fx, &profile, &dns, &extra).await;
+    assert_eq!(o.code, 0, "{:#}\n{}", o.json, o.stderr);
+    let entry = &capability(&o.json, "updates")["entries"][1];
+    assert_eq!(
+        entry["redirect"]["chain"], "gh.example.com → 302 → assets.example.net → 206",
+        "{entry:#}"
+    );
+    // A and AAAA for each of the two names, once: the hop to gh.example.com used the probe's
+    // answer, the asset host was asked once, ahead.
+    assert_eq!(dns.queries(), 4, "{:#}", o.json);
+}
+
 /// The redirect target refusing (nothing listens at 127.0.0.2), presenting a wrong certificate,
 /// or not resolving: the capability FAILS, and the cause names the redirect target.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

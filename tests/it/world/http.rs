@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::pki::CertKey;
@@ -61,6 +62,8 @@ impl HttpResponse {
 pub struct Routes {
     map: HashMap<String, HttpResponse>,
     default: HttpResponse,
+    /// Paths whose answer waits until another server has accepted a connection.
+    holds: HashMap<String, watch::Receiver<usize>>,
 }
 
 impl Routes {
@@ -68,12 +71,29 @@ impl Routes {
         Self {
             map: HashMap::new(),
             default,
+            holds: HashMap::new(),
         }
     }
 
     pub fn route(mut self, path: &str, r: HttpResponse) -> Self {
         self.map.insert(path.to_string(), r);
         self
+    }
+
+    /// The answer on `path` waits until the server `accepted` watches ([`TestServer::accepted`])
+    /// has accepted a connection (the client's own timeout bounds the wait): a test of what a
+    /// client does before it has an answer.
+    pub fn held_until_accepted(mut self, path: &str, accepted: watch::Receiver<usize>) -> Self {
+        self.holds.insert(path.to_string(), accepted);
+        self
+    }
+
+    fn hold(&self, target: &str) -> Option<watch::Receiver<usize>> {
+        let without_query = target.split('?').next().unwrap_or(target);
+        self.holds
+            .get(target)
+            .or_else(|| self.holds.get(without_query))
+            .cloned()
     }
 
     fn lookup(&self, target: &str) -> &HttpResponse {
@@ -118,11 +138,23 @@ pub struct SeenRequest {
     pub headers: Vec<(String, String)>,
 }
 
-#[derive(Default)]
 struct ServerState {
     connections: AtomicUsize,
+    /// The number of connections accepted, for whoever waits for the first.
+    accepted: watch::Sender<usize>,
     requests: Mutex<Vec<SeenRequest>>,
     server_names: Mutex<Vec<Option<String>>>,
+}
+
+impl Default for ServerState {
+    fn default() -> Self {
+        ServerState {
+            connections: AtomicUsize::new(0),
+            accepted: watch::channel(0).0,
+            requests: Mutex::default(),
+            server_names: Mutex::default(),
+        }
+    }
 }
 
 enum Serving {
@@ -207,6 +239,11 @@ impl TestServer {
         self.state.connections.load(Ordering::SeqCst)
     }
 
+    /// Watches the number of TCP connections accepted.
+    pub fn accepted(&self) -> watch::Receiver<usize> {
+        self.state.accepted.subscribe()
+    }
+
     /// SNI of every ClientHello received (Https mode only), in arrival order.
     pub fn server_names(&self) -> Vec<Option<String>> {
         self.state.server_names.lock().unwrap().clone()
@@ -237,7 +274,8 @@ async fn accept_loop(listener: TcpListener, serving: Arc<Serving>, state: Arc<Se
             Ok((stream, _)) => stream,
             Err(_) => continue,
         };
-        state.connections.fetch_add(1, Ordering::SeqCst);
+        let n = state.connections.fetch_add(1, Ordering::SeqCst) + 1;
+        state.accepted.send_replace(n);
         let (serving, state) = (serving.clone(), state.clone());
         connections.spawn(async move {
             let _ =
@@ -441,6 +479,11 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
 
+    if let Some(mut accepted) = routes.hold(&path) {
+        if accepted.wait_for(|n| *n > 0).await.is_err() {
+            return;
+        }
+    }
     let response = routes.lookup(&path);
     let status = response.status;
     let bodyless_status = (100..200).contains(&status) || status == 204 || status == 304;
