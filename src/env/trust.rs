@@ -277,6 +277,16 @@ impl Store {
         }
     }
 
+    /// A store holding exactly `other`'s certificates under another description: it shares
+    /// `other`'s verifier, so a chain checked against both is checked once
+    /// ([`Stores::evaluate`]).
+    fn same_as(other: &Store, description: String) -> Store {
+        Store {
+            verifier: other.verifier.clone(),
+            description,
+        }
+    }
+
     /// This store as the prober's trust decision (the runner's store is what the TLS checks
     /// verify against), sharing its verifier.
     pub fn trust(&self) -> Trust {
@@ -295,15 +305,26 @@ impl Store {
     /// Does `chain` lead to one of this store's roots, whatever else is wrong with it (expired,
     /// other names)? Only an unknown issuer or a bad signature on the path says no.
     pub fn anchors(&self, host: &str, chain: &[CertificateDer<'static>]) -> bool {
-        use rustls::CertificateError as C;
-        match self.check(host, chain) {
-            Ok(()) => true,
-            Err(rustls::Error::InvalidCertificate(
-                C::UnknownIssuer | C::BadSignature | C::UnsupportedSignatureAlgorithmContext { .. },
-            )) => false,
-            Err(rustls::Error::InvalidCertificate(_)) => true,
-            Err(_) => false,
+        anchored(&self.check(host, chain))
+    }
+
+    /// [`Store::check`], asked once per verifier: stores that share one (the same
+    /// certificates) reuse the first result in `memo`.
+    fn check_once(
+        &self,
+        host: &str,
+        chain: &[CertificateDer<'static>],
+        memo: &mut Vec<(Arc<AnchorVerifier>, Result<(), rustls::Error>)>,
+    ) -> Result<(), rustls::Error> {
+        let Some(v) = &self.verifier else {
+            return self.check(host, chain);
+        };
+        if let Some((_, r)) = memo.iter().find(|(m, _)| Arc::ptr_eq(m, v)) {
+            return r.clone();
         }
+        let r = self.check(host, chain);
+        memo.push((v.clone(), r.clone()));
+        r
     }
 
     fn check(&self, host: &str, chain: &[CertificateDer<'static>]) -> Result<(), rustls::Error> {
@@ -316,6 +337,20 @@ impl Store {
             .map_err(|e| rustls::Error::General(e.to_string()))?;
         v.verify_server_cert(leaf, rest, &name, &[], UnixTime::now())
             .map(|_| ())
+    }
+}
+
+/// A check's result read as "the chain leads to this store's roots": only an unknown issuer or a
+/// bad signature on the path says no.
+fn anchored(r: &Result<(), rustls::Error>) -> bool {
+    use rustls::CertificateError as C;
+    match r {
+        Ok(()) => true,
+        Err(rustls::Error::InvalidCertificate(
+            C::UnknownIssuer | C::BadSignature | C::UnsupportedSignatureAlgorithmContext { .. },
+        )) => false,
+        Err(rustls::Error::InvalidCertificate(_)) => true,
+        Err(_) => false,
     }
 }
 
@@ -484,10 +519,15 @@ impl Stores {
                     Store::new(Roots::default(), format!("GIT_SSL_CAINFO={f} (unusable)"))
                 }
             },
-            None => Store::new(
-                os_roots,
-                format!("{n} roots from OpenSSL's bundle (SSL_CERT_FILE / SSL_CERT_DIR)"),
-            ),
+            None => {
+                let description =
+                    format!("{n} roots from OpenSSL's bundle (SSL_CERT_FILE / SSL_CERT_DIR)");
+                if ca_files.is_empty() {
+                    Store::same_as(&runner, description)
+                } else {
+                    Store::new(os_roots, description)
+                }
+            }
         };
 
         // public reference, and node
@@ -524,12 +564,14 @@ impl Stores {
         let node_extra = env_value(env, "NODE_EXTRA_CA_CERTS");
         let mut node_roots = public_roots_set;
         let mut node_desc = public_label;
+        let mut node_added = false;
         if let Some(f) = &node_extra {
             match read_pem_certs(Path::new(f)) {
                 Ok(certs) => {
                     sources.push(source(Path::new(f), &certs));
                     let k = node_roots.add(&certs);
                     node_desc.push_str(&format!(" + {k} from NODE_EXTRA_CA_CERTS={f}"));
+                    node_added = true;
                 }
                 Err(e) => notes.push(format!(
                     "NODE_EXTRA_CA_CERTS={f} cannot be used ({}): node ignores it with a warning",
@@ -537,7 +579,11 @@ impl Stores {
                 )),
             }
         }
-        let node = Store::new(node_roots, node_desc);
+        let node = if node_added {
+            Store::new(node_roots, node_desc)
+        } else {
+            Store::same_as(&public, node_desc)
+        };
         Ok(Stores {
             runner,
             git,
@@ -568,11 +614,15 @@ impl Stores {
             .iter()
             .find(|s| s.store().is_some_and(|store| store.anchors(host, chain)))
             .map(|s| s.path.display().to_string());
+        // Stores with the same certificates share a verifier (git's is the runner's without
+        // --ca-file and GIT_SSL_CAINFO, node's the public set without NODE_EXTRA_CA_CERTS):
+        // each distinct one checks the chain once (a path check is a few signature checks).
+        let mut memo = Vec::new();
         Some(StoreVerdicts {
-            runner: self.runner.accepts(host, chain),
-            git: self.git.accepts(host, chain),
-            node: self.node.accepts(host, chain),
-            public_root: self.public.anchors(host, chain),
+            runner: self.runner.check_once(host, chain, &mut memo).is_ok(),
+            git: self.git.check_once(host, chain, &mut memo).is_ok(),
+            node: self.node.check_once(host, chain, &mut memo).is_ok(),
+            public_root: anchored(&self.public.check_once(host, chain, &mut memo)),
             top_issuer,
             anchor_file,
         })
@@ -602,5 +652,83 @@ fn pem_reason(e: &PemError) -> String {
         PemError::Damaged { .. } => "a certificate block is damaged or cut short".into(),
         PemError::NoCertificates { .. } => "no `-----BEGIN CERTIFICATE-----` block found".into(),
         PemError::NoAnchor { .. } => "no certificate in it can be a trust anchor".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::proxy::Origin;
+
+    /// A CA and a leaf for `host` it signed, as PEM files in `dir`.
+    fn pki(dir: &Path, name: &str, host: &str) -> (PathBuf, Vec<CertificateDer<'static>>) {
+        let ca_key = rcgen::KeyPair::generate().expect("ca key");
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, format!("{name} Root"));
+        let ca_cert = ca.self_signed(&ca_key).expect("ca cert");
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
+        let leaf = rcgen::CertificateParams::new(vec![host.to_string()])
+            .expect("leaf params")
+            .signed_by(&leaf_key, &issuer)
+            .expect("leaf cert");
+        let path = dir.join(format!("{name}.pem"));
+        std::fs::write(&path, ca_cert.pem()).expect("write ca");
+        (path, vec![leaf.der().clone()])
+    }
+
+    fn env_with(vars: &[(&str, &Path)]) -> RunnerEnv {
+        let mut env = RunnerEnv::default();
+        for (k, v) in vars {
+            env.set(k, &v.display().to_string(), Origin::Environment);
+        }
+        env
+    }
+
+    fn shared(a: &Store, b: &Store) -> bool {
+        match (&a.verifier, &b.verifier) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    /// git reads OpenSSL's store as the runner does and node the public set: with nothing
+    /// added to either, they share that store's verifier (a chain is checked once for both),
+    /// and what each accepts is still its own.
+    #[test]
+    fn stores_with_the_same_certificates_share_one_check() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (os_ca, os_chain) = pki(dir.path(), "os", "a.example.com");
+        let env = env_with(&[("SSL_CERT_FILE", &os_ca)]);
+        let s = Stores::load(&env, &[], None).expect("stores");
+        assert!(shared(&s.runner, &s.git), "git reads the runner's OS store");
+        assert!(shared(&s.node, &s.public), "node reads the public set");
+        assert!(!shared(&s.runner, &s.node));
+        let v = s.evaluate("a.example.com", &os_chain).expect("verdicts");
+        assert!(v.runner && v.git, "{v:?}");
+        assert!(!v.node && !v.public_root, "{v:?}");
+    }
+
+    /// A --ca-file the runner trusts and a NODE_EXTRA_CA_CERTS make the stores differ: each is
+    /// checked on its own, so a chain from the --ca-file's CA passes the runner's store only,
+    /// and one from node's extra CA passes node's only.
+    #[test]
+    fn stores_that_differ_check_a_chain_each() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (os_ca, _) = pki(dir.path(), "os", "a.example.com");
+        let (extra_ca, extra_chain) = pki(dir.path(), "extra", "b.example.com");
+        let (node_ca, node_chain) = pki(dir.path(), "node", "c.example.com");
+        let env = env_with(&[("SSL_CERT_FILE", &os_ca), ("NODE_EXTRA_CA_CERTS", &node_ca)]);
+        let s = Stores::load(&env, std::slice::from_ref(&extra_ca), None).expect("stores");
+        assert!(!shared(&s.runner, &s.git));
+        assert!(!shared(&s.node, &s.public));
+        let v = s.evaluate("b.example.com", &extra_chain).expect("verdicts");
+        assert!(v.runner, "{v:?}");
+        assert!(!v.git && !v.node && !v.public_root, "{v:?}");
+        let v = s.evaluate("c.example.com", &node_chain).expect("verdicts");
+        assert!(v.node, "{v:?}");
+        assert!(!v.runner && !v.git && !v.public_root, "{v:?}");
     }
 }
