@@ -108,7 +108,7 @@ pub enum EntryKind {
 }
 
 /// A redirect probe: request `url` and follow where it leads (at most
-/// [`crate::plan::MAX_REDIRECT_HOPS`] requests).
+/// the plan's `MAX_REDIRECT_HOPS` requests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redirect {
     /// An http(s) URL (may contain `${var}`).
