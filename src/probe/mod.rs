@@ -271,7 +271,9 @@ async fn probe_target_inner(shared: &Shared, t: &Target) -> TargetOutcome {
 /// one request more than a single name, not a whole second probe.
 struct Opened {
     host: String,
-    started: Instant,
+    /// How long the opening took (a hop opened ahead may wait before its request: that wait
+    /// is not the hop's time).
+    open_ms: u64,
     route: Route,
     dns: DnsObservation,
     /// Per endpoint (port and protocol), in the target's order.
@@ -341,7 +343,7 @@ async fn open_target(shared: &Shared, host: &str, endpoints: &[Endpoint]) -> Ope
     }
     Opened {
         host: host.to_string(),
-        started,
+        open_ms: started.elapsed().as_millis() as u64,
         route: if proxied.iter().any(|p| *p) {
             Route::Proxy
         } else {
@@ -368,6 +370,7 @@ async fn finish_target(shared: &Shared, opened: Opened, t: &Target) -> TargetOut
     } else {
         open_target(shared, &t.host, &t.endpoints).await
     };
+    let started = Instant::now();
     let mut checks = Vec::new();
     for ((_, _, state), ep) in opened.endpoints.into_iter().zip(&t.endpoints) {
         match state {
@@ -393,7 +396,7 @@ async fn finish_target(shared: &Shared, opened: Opened, t: &Target) -> TargetOut
         route: opened.route,
         dns: opened.dns,
         checks,
-        ms: opened.started.elapsed().as_millis() as u64,
+        ms: opened.open_ms + started.elapsed().as_millis() as u64,
         incomplete: None,
     }
 }
