@@ -598,6 +598,17 @@ impl Stores {
 
     /// Check a presented chain (leaf first) for `host` against every store.
     pub fn evaluate(&self, host: &str, chain: &[CertificateDer<'static>]) -> Option<StoreVerdicts> {
+        self.evaluate_checked(host, chain, None)
+    }
+
+    /// [`Stores::evaluate`] when one verifier has already checked `chain` for `host` (the
+    /// handshake's): a store sharing that verifier takes its verdict.
+    pub fn evaluate_checked(
+        &self,
+        host: &str,
+        chain: &[CertificateDer<'static>],
+        checked: Option<(Arc<AnchorVerifier>, Result<(), rustls::Error>)>,
+    ) -> Option<StoreVerdicts> {
         if chain.is_empty() {
             return None;
         }
@@ -617,7 +628,7 @@ impl Stores {
         // Stores with the same certificates share a verifier (git's is the runner's without
         // --ca-file and GIT_SSL_CAINFO, node's the public set without NODE_EXTRA_CA_CERTS):
         // each distinct one checks the chain once (a path check is a few signature checks).
-        let mut memo = Vec::new();
+        let mut memo: Vec<_> = checked.into_iter().collect();
         Some(StoreVerdicts {
             runner: self.runner.check_once(host, chain, &mut memo).is_ok(),
             git: self.git.check_once(host, chain, &mut memo).is_ok(),
@@ -709,6 +720,26 @@ mod tests {
         let v = s.evaluate("a.example.com", &os_chain).expect("verdicts");
         assert!(v.runner && v.git, "{v:?}");
         assert!(!v.node && !v.public_root, "{v:?}");
+    }
+
+    /// The handshake's own verdict stands for the store whose verifier made it (and the stores
+    /// sharing that verifier); the others check the chain themselves.
+    #[test]
+    fn the_handshakes_verdict_is_not_checked_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (os_ca, os_chain) = pki(dir.path(), "os", "a.example.com");
+        let env = env_with(&[("SSL_CERT_FILE", &os_ca)]);
+        let s = Stores::load(&env, &[], None).expect("stores");
+        let runner = s.runner.verifier.clone().expect("runner verifier");
+        // A verdict the chain itself would not give: only a store that takes the handshake's
+        // verdict says no.
+        let refused = Err(rustls::Error::InvalidCertificate(CertificateError::Expired));
+        let v = s
+            .evaluate_checked("a.example.com", &os_chain, Some((runner, refused)))
+            .expect("verdicts");
+        assert!(!v.runner && !v.git, "{v:?}");
+        let v = s.evaluate("a.example.com", &os_chain).expect("verdicts");
+        assert!(v.runner && v.git, "{v:?}");
     }
 
     /// A --ca-file the runner trusts and a NODE_EXTRA_CA_CERTS make the stores differ: each is

@@ -464,7 +464,7 @@ async fn tls_open(
     let ms = started.elapsed().as_millis() as u64;
     let mut info = out.info;
     if let Some(stores) = cfg.stores.as_deref() {
-        info.stores = stores.evaluate(host, &out.presented);
+        info.stores = stores.evaluate_checked(host, &out.presented, out.checked);
     }
     let check = at.check(
         ms,

@@ -119,6 +119,8 @@ pub enum CertReason {
 struct Recorder {
     inner: Arc<AnchorVerifier>,
     seen: Arc<Mutex<Vec<CertificateDer<'static>>>>,
+    /// The real verifier's verdict on the chain in `seen`.
+    verdict: Arc<Mutex<Option<Result<(), TlsError>>>>,
 }
 
 impl ServerCertVerifier for Recorder {
@@ -135,8 +137,17 @@ impl ServerCertVerifier for Recorder {
             seen.push(end_entity.clone().into_owned());
             seen.extend(intermediates.iter().map(|c| c.clone().into_owned()));
         }
-        self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        let verdict = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        if let Ok(mut v) = self.verdict.lock() {
+            *v = Some(verdict.as_ref().map(|_| ()).map_err(Clone::clone));
+        }
+        verdict
     }
 
     fn verify_tls12_signature(
@@ -168,6 +179,9 @@ pub struct TlsOutcome {
     pub stream: Option<TlsStream<TcpStream>>,
     pub info: TlsInfo,
     pub failure: Option<TlsFailure>,
+    /// The verifier that checked `presented` during the handshake, and its verdict (the
+    /// runner store's verdict needs no second check).
+    pub checked: Option<(Arc<AnchorVerifier>, Result<(), TlsError>)>,
 }
 
 fn failed(failure: TlsFailure) -> TlsOutcome {
@@ -176,6 +190,7 @@ fn failed(failure: TlsFailure) -> TlsOutcome {
         stream: None,
         info: TlsInfo::empty(),
         failure: Some(failure),
+        checked: None,
     }
 }
 
@@ -185,9 +200,11 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
         return failed(TlsFailure::NoRoots);
     };
     let seen = Arc::new(Mutex::new(Vec::new()));
+    let verdict = Arc::new(Mutex::new(None));
     let recorder = Arc::new(Recorder {
-        inner,
+        inner: inner.clone(),
         seen: seen.clone(),
+        verdict: verdict.clone(),
     });
     let mut config = match rustls::ClientConfig::builder_with_provider(trust.provider.clone())
         .with_safe_default_protocol_versions()
@@ -213,6 +230,11 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
     let connector = TlsConnector::from(Arc::new(config));
     let result = tokio::time::timeout(timeout, connector.connect(name, tcp)).await;
     let presented = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let checked = verdict
+        .lock()
+        .ok()
+        .and_then(|mut v| v.take())
+        .map(|v| (inner, v));
     let mut info = describe_chain(&presented);
     match result {
         Err(_) => TlsOutcome {
@@ -223,12 +245,14 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
             presented,
             stream: None,
             info,
+            checked,
         },
         Ok(Err(e)) => TlsOutcome {
             failure: Some(classify_io(&e, &info)),
             presented,
             stream: None,
             info,
+            checked,
         },
         Ok(Ok(stream)) => {
             let (_, conn) = stream.get_ref();
@@ -245,6 +269,7 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
                 stream: Some(stream),
                 info,
                 failure: None,
+                checked,
             }
         }
     }
