@@ -605,3 +605,19 @@ fn variables_do_not_count_as_ranges_and_a_range_spans_up_to_1000_numbers() {
     assert_eq!(names.len(), 101);
     assert_eq!(names[100], "n600.example");
 }
+
+#[test]
+fn a_redirect_entry_with_any_one_other_key_beside_it_is_refused() {
+    for extra in [
+        "host: x.example",
+        "pattern: \"*.x.example\"",
+        "probe: [a.x.example]",
+        "ports: [443]",
+        "scheme: https",
+        "http: { path: / }",
+    ] {
+        let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - redirect: {{ url: \"https://x.example/f\" }}\n        {extra}\n");
+        let e = err(&src);
+        assert!(e.to_string().contains("stands alone"), "{extra}: {e}");
+    }
+}
