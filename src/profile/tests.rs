@@ -621,3 +621,10 @@ fn a_redirect_entry_with_any_one_other_key_beside_it_is_refused() {
         assert!(e.to_string().contains("stands alone"), "{extra}: {e}");
     }
 }
+
+#[test]
+fn an_empty_variable_reference_is_read_as_an_empty_name() {
+    assert_eq!(template_vars("${}.${a}").unwrap(), ["", "a"]);
+    let e = err(&one_entry("{host: \"${}.example\"}"));
+    assert!(e.message.contains("unknown variable ``"), "{e}");
+}
