@@ -1066,6 +1066,12 @@ mod tests {
     }
 
     #[test]
+    fn port_zero_is_refused_as_not_a_port_number() {
+        let err = ProxyUrl::parse("http://p:0").unwrap_err();
+        assert!(err.contains("`0` is not a port number"), "{err}");
+    }
+
+    #[test]
     fn hosts_are_checked_and_ipv6_is_bracketed() {
         let u = ProxyUrl::parse("http://[::1]:3128").unwrap();
         assert_eq!(u.host, "::1");

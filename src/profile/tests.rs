@@ -531,3 +531,100 @@ fn http_path_errors_name_the_character() {
     let words = check_http_path("/ab#c").unwrap_err();
     assert!(words.contains("at character 4"), "{words}");
 }
+
+fn one_entry(entry: &str) -> String {
+    format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - {entry}\n")
+}
+
+#[test]
+fn a_scheme_is_https_http_or_a_variable() {
+    for scheme in ["https", "http"] {
+        let p = parse(
+            "t.yaml",
+            &one_entry(&format!("{{host: a.example, scheme: {scheme}}}")),
+        )
+        .unwrap_or_else(|e| panic!("{scheme}: {e}"));
+        assert_eq!(p.capabilities[0].entries[0].scheme.as_deref(), Some(scheme));
+    }
+    let e = err(&one_entry("{host: a.example, scheme: ftp}"));
+    assert!(
+        e.message
+            .contains("scheme `ftp` is not valid: expected `https` or `http`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn probe_names_under_a_templated_pattern_are_checked_once_the_variables_are_known() {
+    // Either side holding `${…}`: coverage cannot be told before the values are known.
+    let src = format!(
+        "{HEAD}variables:\n  region: {{}}\n  zone: {{}}\ncapabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - pattern: \"*.${{region}}.example\"\n        probe: [x.eu.example, \"y.${{zone}}.example\"]\n"
+    );
+    let p = parse("t.yaml", &src).unwrap_or_else(|e| panic!("{e}"));
+    let probes: Vec<&str> = p.capabilities[0].entries[0]
+        .probes
+        .iter()
+        .map(|n| n.host.as_str())
+        .collect();
+    assert_eq!(probes, ["x.eu.example", "y.${zone}.example"]);
+}
+
+#[test]
+fn an_empty_port_list_is_refused() {
+    let e = err(&one_entry("{host: a.example, ports: []}"));
+    assert!(
+        e.message
+            .contains("ports must be a non-empty list of numbers from 1 to 65535"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_expected_header_is_a_header_name() {
+    let p = parse(
+        "t.yaml",
+        &one_entry("{host: a.example, http: {path: /, expect_header: X_Request-Id2}}"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let http = p.capabilities[0].entries[0].http.as_ref().expect("http");
+    assert_eq!(http.expect_header.as_deref(), Some("x_request-id2"));
+    let e = err(&one_entry(
+        "{host: a.example, http: {path: /, expect_header: \"x id\"}}",
+    ));
+    assert!(e.message.contains("is not an HTTP header name"), "{e}");
+}
+
+#[test]
+fn variables_do_not_count_as_ranges_and_a_range_spans_up_to_1000_numbers() {
+    // Four ranges beside a `${var}`: the `{` of `${` is not a fifth range.
+    assert_eq!(
+        expand_ranges("${a}{1..1}{2..2}{3..3}{4..4}").unwrap(),
+        ["${a}1234"]
+    );
+    let names = expand_ranges("n{500..600}.example").unwrap();
+    assert_eq!(names.len(), 101);
+    assert_eq!(names[100], "n600.example");
+}
+
+#[test]
+fn a_redirect_entry_with_any_one_other_key_beside_it_is_refused() {
+    for extra in [
+        "host: x.example",
+        "pattern: \"*.x.example\"",
+        "probe: [a.x.example]",
+        "ports: [443]",
+        "scheme: https",
+        "http: { path: / }",
+    ] {
+        let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - redirect: {{ url: \"https://x.example/f\" }}\n        {extra}\n");
+        let e = err(&src);
+        assert!(e.to_string().contains("stands alone"), "{extra}: {e}");
+    }
+}
+
+#[test]
+fn an_empty_variable_reference_is_read_as_an_empty_name() {
+    assert_eq!(template_vars("${}.${a}").unwrap(), ["", "a"]);
+    let e = err(&one_entry("{host: \"${}.example\"}"));
+    assert!(e.message.contains("unknown variable ``"), "{e}");
+}

@@ -626,3 +626,861 @@ proptest! {
         prop_assert_eq!(ids(&one), ids(&two));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Each kind of cause, and the rules that pick between them
+// ---------------------------------------------------------------------------------------------
+
+fn cause_of<'a>(r: &'a Report, kind: &str) -> &'a Diagnosis {
+    r.diagnosis
+        .iter()
+        .find(|d| d.kind() == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {:#?}", r.diagnosis))
+}
+
+fn tcp_failed(host: &str, addr: &str, failure: TcpFailure) -> TargetOutcome {
+    outcome(host, dns_ok(addr), vec![connect(443, addr, Some(failure))])
+}
+
+fn proxy_setting(url: &str) -> crate::env::proxy::ProxySetting {
+    crate::env::proxy::ProxySetting {
+        url: ProxyUrl::parse(url).expect("proxy url"),
+        from: "https_proxy".into(),
+        origin: crate::env::proxy::Origin::Environment,
+    }
+}
+
+/// A plain-HTTP request through the proxy `url` answered by the proxy itself with `status`.
+fn proxy_answers(host: &str, url: &str, status: u16) -> TargetOutcome {
+    let mut dns = DnsObservation::none();
+    dns.via_proxy = true;
+    let step = Step::Http {
+        http: HttpInfo {
+            method: "GET".into(),
+            path: "/".into(),
+            status: Some(status),
+            expect_header: Some("x-github-request-id".into()),
+            header_present: Some(false),
+            server: Some("squid".into()),
+            date: None,
+            location: None,
+            total_size: None,
+        },
+        proxy: Some(ProxyUse {
+            url: ProxyUrl::parse(url).expect("proxy url"),
+            from: "http_proxy".into(),
+        }),
+        failure: None,
+    };
+    let mut o = outcome(host, dns, vec![obs(80, "127.0.0.9", step)]);
+    o.route = Route::Proxy;
+    o
+}
+
+fn tls_failed(host: &str, addr: &str, failure: TlsFailure) -> TargetOutcome {
+    outcome(
+        host,
+        dns_ok(addr),
+        vec![connect(443, addr, None), tls(443, addr, Some(failure))],
+    )
+}
+
+#[test]
+fn a_zone_is_the_last_two_labels_in_lower_case() {
+    assert_eq!(zone_of("a.b.c.Example.COM."), "example.com");
+    assert_eq!(
+        zone_of("x.actions.githubusercontent.com"),
+        "githubusercontent.com"
+    );
+    assert_eq!(zone_of("GitHub.com"), "github.com");
+    assert_eq!(zone_of("localhost"), "localhost");
+}
+
+#[test]
+fn unreachable_or_missing_dns_servers_are_the_resolver_even_for_one_name() {
+    let mut no_network = dns_fail(DnsFailure::Network {
+        detail: "network unreachable".into(),
+    });
+    no_network.server = Some(sa(DNS));
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![
+            outcome("a.github.com", no_network, vec![]),
+            outcome("b.github.com", dns_fail(DnsFailure::NoServers), vec![]),
+            ok("c.github.com", "127.0.0.1"),
+            ok("d.github.com", "127.0.0.1"),
+        ],
+    )]));
+    assert_eq!(kinds(&r), ["resolver_unreachable", "resolver_unreachable"]);
+    let mut seen: Vec<_> = r
+        .diagnosis
+        .iter()
+        .map(|d| match &d.cause {
+            RootCause::ResolverUnreachable {
+                servers,
+                how,
+                names,
+                asked,
+                timeout_ms,
+            } => (*how, servers.clone(), *names, *asked, *timeout_ms),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (Silence::Network, vec![sa(DNS)], 1, 4, None),
+            (Silence::NoServers, vec![], 1, 4, None),
+        ]
+    );
+}
+
+#[test]
+fn half_of_the_names_timing_out_is_not_the_resolver() {
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![silent("slow.example.com"), ok("a.example.com", "127.0.0.1")],
+    )]));
+    assert_eq!(kinds(&r), ["unexplained"]);
+}
+
+#[test]
+fn names_given_addresses_or_reached_through_a_proxy_do_not_count_as_asking_dns() {
+    let mut outs = vec![
+        silent("s1.github.com"),
+        silent("s2.github.com"),
+        silent("s3.github.com"),
+        ok("direct.github.com", "127.0.0.1"),
+    ];
+    for i in 0..3 {
+        let mut o = ok(&format!("override{i}.github.com"), "127.0.0.1");
+        o.dns.source = DnsSource::Override;
+        outs.push(o);
+        outs.push(through_proxy(&format!("proxied{i}.github.com"), None));
+    }
+    let r = diagnosed(report(vec![("core", true, outs)]));
+    assert_eq!(kinds(&r), ["resolver_unreachable"]);
+    match &cause_of(&r, "resolver_unreachable").cause {
+        RootCause::ResolverUnreachable { names, asked, .. } => {
+            assert_eq!((*names, *asked), (3, 4));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn no_route_and_host_unreachable_are_told_apart() {
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![
+            tcp_failed(
+                "a.example.com",
+                "127.0.0.7",
+                TcpFailure::NetUnreachable {
+                    addr: sa("127.0.0.7:443"),
+                    tried: 1,
+                },
+            ),
+            tcp_failed(
+                "b.example.com",
+                "127.0.0.8",
+                TcpFailure::HostUnreachable {
+                    addr: sa("127.0.0.8:443"),
+                    tried: 1,
+                },
+            ),
+            ok("c.example.com", "127.0.0.1"),
+        ],
+    )]));
+    assert_eq!(kinds(&r), ["host_blocked", "host_blocked"]);
+    let mut seen: Vec<(String, TcpHow, Vec<SocketAddr>)> = r
+        .diagnosis
+        .iter()
+        .map(|d| match &d.cause {
+            RootCause::HostBlocked {
+                host,
+                how,
+                addresses,
+                port,
+            } => {
+                assert_eq!(*port, 443);
+                (host.clone(), *how, addresses.clone())
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                "a.example.com".into(),
+                TcpHow::NoRoute,
+                vec![sa("127.0.0.7:443")]
+            ),
+            (
+                "b.example.com".into(),
+                TcpHow::HostUnreachable,
+                vec![sa("127.0.0.8:443")]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn other_addresses_from_the_system_resolver_that_do_not_connect() {
+    // Our DNS says 127.0.0.1, the system resolver (/etc/hosts) 127.0.0.66, which the runner
+    // uses and which drops the connection.
+    let hosts_file = |host: &str, source: DnsSource| {
+        let mut o = dropped(host, "127.0.0.66", 443);
+        o.dns.dns_addresses = vec![ip("127.0.0.1")];
+        o.dns.system = Some(crate::probe::outcome::SystemLookup::Answered {
+            addresses: vec![ip("127.0.0.66")],
+        });
+        o.dns.source = source;
+        o
+    };
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![
+            hosts_file("pinned.example.com", DnsSource::System),
+            // The same disagreement, but our DNS's address was used: the connection's failure.
+            hosts_file("own.example.com", DnsSource::Dns),
+            ok("a.example.com", "127.0.0.1"),
+        ],
+    )]));
+    let mut k = kinds(&r);
+    k.sort();
+    assert_eq!(k, ["host_blocked", "os_resolver_disagrees"]);
+    let d = cause_of(&r, "os_resolver_disagrees");
+    assert_eq!(d.hosts, ["pinned.example.com"]);
+    assert_eq!(
+        d.cause,
+        RootCause::OsResolverDisagrees {
+            how: OsResolver::OtherAddresses,
+            names: 1
+        }
+    );
+    assert_eq!(cause_of(&r, "host_blocked").hosts, ["own.example.com"]);
+}
+
+#[test]
+fn certificate_problems_and_an_empty_trust_store_are_causes_of_their_own() {
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![
+            tls_failed("a.example.com", "127.0.0.1", TlsFailure::NoRoots),
+            tls_failed("b.example.com", "127.0.0.1", TlsFailure::NoRoots),
+            tls_failed(
+                "c.example.com",
+                "127.0.0.1",
+                TlsFailure::NotYetValid {
+                    issuer: "CN=Future CA".into(),
+                },
+            ),
+            tls_failed(
+                "d.example.com",
+                "127.0.0.1",
+                TlsFailure::WrongName {
+                    names: vec!["other.example".into()],
+                    issuer: "CN=Some CA".into(),
+                },
+            ),
+            tls_failed(
+                "e.example.com",
+                "127.0.0.1",
+                TlsFailure::SelfSigned {
+                    subject: "CN=e.example.com".into(),
+                },
+            ),
+        ],
+    )]));
+    assert_eq!(
+        cause_of(&r, "no_trust_roots").cause,
+        RootCause::NoTrustRoots { names: 2 }
+    );
+    let mut certs: Vec<&RootCause> = r
+        .diagnosis
+        .iter()
+        .filter(|d| d.kind() == "certificate_invalid")
+        .map(|d| &d.cause)
+        .collect();
+    certs.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(
+        certs,
+        [
+            &RootCause::CertificateInvalid {
+                problem: CertProblem::NotYetValid,
+                issuer: "CN=Future CA".into(),
+                detail: vec![],
+            },
+            &RootCause::CertificateInvalid {
+                problem: CertProblem::SelfSigned,
+                issuer: "CN=e.example.com".into(),
+                detail: vec![],
+            },
+            &RootCause::CertificateInvalid {
+                problem: CertProblem::WrongName,
+                issuer: "CN=Some CA".into(),
+                detail: vec!["other.example".into()],
+            },
+        ]
+    );
+}
+
+fn clock_finding(host: &str) -> crate::report::findings::Finding {
+    crate::report::findings::Finding {
+        severity: crate::report::findings::Severity::Warn,
+        topic: crate::report::findings::Topic::Clock,
+        kind: FindingKind::ClockSkew {
+            clock: crate::report::findings::ClockReport {
+                host: host.into(),
+                server_date: "Tue, 01 Dec 2026 12:00:00 GMT".into(),
+                skew_seconds: -86_400,
+            },
+        },
+        hosts: vec![host.into()],
+    }
+}
+
+#[test]
+fn a_skewed_clock_explains_expired_certificates() {
+    let mut r = report(vec![(
+        "core",
+        true,
+        vec![
+            expired("old.example.com", "127.0.0.2"),
+            ok("api.github.com", "127.0.0.1"),
+        ],
+    )]);
+    r.network.findings.push(clock_finding("api.github.com"));
+    let r = diagnosed(r);
+    assert_eq!(kinds(&r), ["clock_skew"]);
+    let d = &r.diagnosis[0];
+    assert_eq!(
+        d.cause,
+        RootCause::ClockSkew {
+            host: "api.github.com".into(),
+            skew_seconds: -86_400,
+            server_date: "Tue, 01 Dec 2026 12:00:00 GMT".into(),
+        }
+    );
+    assert_eq!(d.targets, 1);
+    assert_eq!(d.hosts, ["api.github.com", "old.example.com"]);
+    assert_eq!(d.verdict, Verdict::Fail);
+}
+
+#[test]
+fn a_skewed_clock_with_nothing_failing_is_a_warning_of_its_own() {
+    let mut r = report(vec![(
+        "core",
+        true,
+        vec![ok("api.github.com", "127.0.0.1")],
+    )]);
+    r.network.findings.push(clock_finding("api.github.com"));
+    let r = diagnosed(r);
+    assert_eq!(kinds(&r), ["clock_skew"]);
+    let d = &r.diagnosis[0];
+    assert_eq!((d.verdict, d.gating, d.targets), (Verdict::Warn, false, 0));
+    assert_eq!(d.hosts, ["api.github.com"]);
+}
+
+#[test]
+fn probes_ended_by_the_time_limit_are_one_cause() {
+    let limited = |host: &str| {
+        let mut o = ok(host, "127.0.0.1");
+        o.incomplete = Some(Incomplete::MaxTime {
+            limit: Duration::from_secs(45),
+        });
+        o
+    };
+    let r = diagnosed(report(vec![
+        (
+            "core",
+            true,
+            vec![limited("a.github.com"), limited("b.github.com")],
+        ),
+        ("extra", false, vec![limited("a.github.com")]),
+    ]));
+    assert_eq!(kinds(&r), ["time_limit"]);
+    assert_eq!(
+        r.diagnosis[0].cause,
+        RootCause::TimeLimit {
+            limit_ms: 45_000,
+            names: 2
+        }
+    );
+    assert_eq!(r.diagnosis[0].targets, 3);
+}
+
+#[test]
+fn update_downloads_that_do_not_end_in_the_file_are_one_cause() {
+    use crate::report::redirect::RedirectCause;
+    let mut r = report(vec![
+        (
+            "update",
+            true,
+            vec![
+                ok("unlisted.example.com", "127.0.0.1"),
+                ok("status.example.com", "127.0.0.1"),
+            ],
+        ),
+        ("again", false, vec![ok("status.example.com", "127.0.0.1")]),
+    ]);
+    let fail = |r: &mut Report, cap: usize, host: &str, cause: RedirectCause| {
+        let t = r.capabilities[cap]
+            .entries
+            .iter_mut()
+            .flat_map(|e| e.targets.iter_mut())
+            .find(|t| t.host == host)
+            .expect("target");
+        t.verdict = Verdict::Fail;
+        t.cause = Some(Cause::Redirect(cause));
+    };
+    fail(
+        &mut r,
+        0,
+        "unlisted.example.com",
+        RedirectCause::Unlisted {
+            host: "cdn.elsewhere.example".into(),
+        },
+    );
+    fail(
+        &mut r,
+        0,
+        "status.example.com",
+        RedirectCause::Status { status: 404 },
+    );
+    fail(
+        &mut r,
+        1,
+        "status.example.com",
+        RedirectCause::Status { status: 404 },
+    );
+    let r = diagnosed(r);
+    assert_eq!(kinds(&r), ["update_path_blocked"]);
+    assert_eq!(
+        r.diagnosis[0].cause,
+        RootCause::UpdatePathBlocked {
+            // In report order, once each.
+            hosts: vec!["unlisted.example.com".into(), "status.example.com".into()],
+            status: Some(404),
+            unlisted: true,
+            stopped: false,
+        }
+    );
+    assert_eq!(r.diagnosis[0].targets, 3);
+}
+
+#[test]
+fn a_proxy_answering_407_403_or_502_itself_is_a_proxy_cause_each() {
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![
+            proxy_answers("a.github.com", "http://user:pw@proxy.test:3128", 407),
+            proxy_answers("b.github.com", "http://proxy.test:3128", 403),
+            proxy_answers("c.example.com", "http://proxy.test:3128", 502),
+        ],
+    )]));
+    let mut seen: Vec<(ProxyHow, Option<u16>, bool, Vec<String>)> = r
+        .diagnosis
+        .iter()
+        .map(|d| match &d.cause {
+            RootCause::ProxyFails {
+                how,
+                status,
+                credentials,
+                zones,
+                ..
+            } => (*how, *status, *credentials, zones.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                ProxyHow::AuthRequired,
+                Some(407),
+                true,
+                vec!["github.com".into()]
+            ),
+            (
+                ProxyHow::Forbidden,
+                Some(403),
+                false,
+                vec!["github.com".into()]
+            ),
+            (
+                ProxyHow::Upstream,
+                Some(502),
+                false,
+                vec!["example.com".into()]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn names_bypassing_a_working_proxy_that_cannot_connect_directly() {
+    let mut r = report(vec![(
+        "core",
+        true,
+        vec![
+            through_proxy("api.github.com", None),
+            dropped("internal.example.com", "127.0.0.7", 443),
+        ],
+    )]);
+    r.network.proxy.https = Some(proxy_setting("http://proxy.test:3128"));
+    r.network.proxy.no_proxy = Some("internal.example.com".into());
+    let r = diagnosed(r);
+    assert_eq!(kinds(&r), ["direct_blocked_proxy_works"]);
+    match &r.diagnosis[0].cause {
+        RootCause::DirectBlockedProxyWorks {
+            no_proxy,
+            ports,
+            how,
+            ..
+        } => {
+            assert_eq!(no_proxy.as_deref(), Some("internal.example.com"));
+            assert_eq!(
+                (ports.as_slice(), how.as_slice()),
+                (&[443][..], &[TcpHow::Dropped][..])
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_proxy_that_fails_too_does_not_make_direct_failures_a_bypass_problem() {
+    let mut r = report(vec![(
+        "core",
+        true,
+        vec![
+            forbidden("api.github.com"),
+            ok("fine.example.com", "127.0.0.1"),
+            dropped("internal.example.com", "127.0.0.7", 443),
+        ],
+    )]);
+    r.network.proxy.https = Some(proxy_setting("http://proxy.test:3128"));
+    let r = diagnosed(r);
+    let mut k = kinds(&r);
+    k.sort();
+    assert_eq!(k, ["host_blocked", "proxy_fails"]);
+}
+
+#[test]
+fn a_blocked_port_lists_the_ports_its_names_connect_on() {
+    let mut a = ok("a.example.com", "127.0.0.1");
+    a.checks.push(connect(
+        80,
+        "127.0.0.1",
+        Some(TcpFailure::Dropped {
+            addr: sa("127.0.0.1:80"),
+            after: Duration::from_secs(5),
+            tried: 1,
+        }),
+    ));
+    // Another name connects on a port of its own: not a port the blocked name works on.
+    let mut b = ok("b.example.com", "127.0.0.2");
+    b.checks.push(connect(8080, "127.0.0.2", None));
+    let r = diagnosed(report(vec![("core", true, vec![a, b])]));
+    assert_eq!(kinds(&r), ["port_blocked"]);
+    assert_eq!(
+        r.diagnosis[0].cause,
+        RootCause::PortBlocked {
+            port: 80,
+            how: TcpHow::Dropped,
+            working_ports: vec![443],
+        }
+    );
+}
+
+#[test]
+fn a_host_refused_on_443_is_not_a_port_problem_because_another_name_connects_on_80() {
+    let mut a = ok("a.example.com", "127.0.0.1");
+    a.checks.push(connect(80, "127.0.0.1", None));
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![refused("blocked.example.com", "127.0.0.7"), a],
+    )]));
+    assert_eq!(kinds(&r), ["host_blocked"]);
+}
+
+#[test]
+fn interception_findings_name_the_stores_that_lack_the_issuer() {
+    use crate::report::findings::{Finding, Severity, Topic};
+    let mut r = report(vec![(
+        "core",
+        true,
+        vec![
+            intercepted("a.github.com", "127.0.0.1", "CN=Failing CA"),
+            ok("b.github.com", "127.0.0.1"),
+        ],
+    )]);
+    r.network.findings.push(Finding {
+        severity: Severity::Warn,
+        topic: Topic::Interception,
+        kind: FindingKind::Interception {
+            issuer: "CN=Runner Trusts".into(),
+            public: "no".into(),
+            runner_trusts: true,
+        },
+        hosts: vec!["b.github.com".into()],
+    });
+    r.network.findings.push(Finding {
+        severity: Severity::Warn,
+        topic: Topic::Interception,
+        kind: FindingKind::Interception {
+            issuer: "CN=Corp Inspect".into(),
+            public: "no".into(),
+            runner_trusts: false,
+        },
+        hosts: vec!["c.github.com".into()],
+    });
+    r.network.findings.push(Finding {
+        severity: Severity::Warn,
+        topic: Topic::TrustStore,
+        kind: FindingKind::StoreDisagrees {
+            store: StoreName::Git,
+            issuer: "CN=Git Lacks".into(),
+            trusted_by: vec![StoreName::Runner],
+            anchor_file: Some("/etc/ssl/corp.pem".into()),
+            variable: None,
+        },
+        hosts: vec!["d.github.com".into()],
+    });
+    let r = diagnosed(r);
+    let by_issuer = |name: &str| {
+        r.diagnosis
+            .iter()
+            .find_map(|d| match &d.cause {
+                RootCause::TlsInterception {
+                    issuer,
+                    missing_in,
+                    anchor_file,
+                    failing,
+                } if issuer == name => Some((
+                    missing_in.clone(),
+                    anchor_file.clone(),
+                    *failing,
+                    d.verdict,
+                    d.hosts.clone(),
+                )),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no cause for {name}: {:#?}", r.diagnosis))
+    };
+    assert_eq!(
+        by_issuer("CN=Failing CA"),
+        (
+            vec![StoreName::Runner, StoreName::Git, StoreName::Node],
+            None,
+            1,
+            Verdict::Fail,
+            vec!["a.github.com".into()]
+        )
+    );
+    assert_eq!(
+        by_issuer("CN=Runner Trusts"),
+        (vec![], None, 0, Verdict::Warn, vec!["b.github.com".into()])
+    );
+    assert_eq!(
+        by_issuer("CN=Corp Inspect"),
+        (
+            vec![StoreName::Runner],
+            None,
+            0,
+            Verdict::Warn,
+            vec!["c.github.com".into()]
+        )
+    );
+    assert_eq!(
+        by_issuer("CN=Git Lacks"),
+        (
+            vec![StoreName::Git],
+            Some("/etc/ssl/corp.pem".into()),
+            0,
+            Verdict::Warn,
+            vec!["d.github.com".into()]
+        )
+    );
+}
+
+#[test]
+fn addresses_in_one_ipv6_slash_32_are_one_prefix() {
+    let groups = prefix_groups(&[
+        (ip("2001:db8::1"), "a".into()),
+        (ip("2001:db8::2"), "b".into()),
+        (ip("2001:db9::1"), "c".into()),
+    ]);
+    let p: Vec<(&str, usize)> = groups
+        .iter()
+        .map(|g| (g.prefix.as_str(), g.names))
+        .collect();
+    assert_eq!(p, [("2001:db8::/126", 2), ("2001:db9::1/128", 1)]);
+}
+
+#[test]
+fn unexplained_causes_come_last_even_when_they_fail_the_run() {
+    let r = diagnosed(report(vec![
+        (
+            "essential",
+            true,
+            vec![
+                silent("slow.github.com"),
+                ok("a.github.com", "127.0.0.1"),
+                ok("b.github.com", "127.0.0.1"),
+            ],
+        ),
+        (
+            "extra",
+            false,
+            vec![
+                refused("blocked.example.com", "127.0.0.7"),
+                ok("c.example.com", "127.0.0.1"),
+            ],
+        ),
+    ]));
+    assert_eq!(kinds(&r), ["host_blocked", "unexplained"]);
+    assert!(r.diagnosis[1].gating);
+    assert!(!r.diagnosis[0].gating);
+}
+
+fn direction(
+    d: crate::probe::throughput::Direction,
+    verdict: Verdict,
+    judgment: crate::report::throughput::Judgment,
+    kbps: Option<f64>,
+    url: &str,
+) -> crate::report::throughput::DirectionResult {
+    crate::report::throughput::DirectionResult {
+        direction: d,
+        verdict,
+        judgment,
+        kbps,
+        archive: None,
+        proxy_only: false,
+        update: None,
+        sample: Some(crate::probe::throughput::DirectionSample {
+            direction: d,
+            url: url.into(),
+            bytes: 1,
+            sample: Duration::from_secs(1),
+            elapsed: Duration::from_secs(1),
+            ttfb: None,
+            via_proxy: None,
+            stopped: None,
+            rate: kbps,
+            failure: None,
+        }),
+    }
+}
+
+fn throughput(
+    gating: bool,
+    directions: Vec<crate::report::throughput::DirectionResult>,
+) -> crate::report::throughput::ThroughputReport {
+    crate::report::throughput::ThroughputReport {
+        verdict: directions
+            .iter()
+            .map(|d| d.verdict)
+            .max()
+            .unwrap_or(Verdict::Skip),
+        gating,
+        min_kbps: 1000,
+        max_bytes: 1 << 20,
+        directions,
+        notes: vec![],
+    }
+}
+
+#[test]
+fn a_rate_below_the_floor_is_a_cause_of_its_own() {
+    use crate::probe::throughput::{Direction, StopReason, ThroughputFailure};
+    use crate::report::throughput::Judgment;
+    let mut r = report(vec![("core", true, vec![ok("a.github.com", "127.0.0.1")])]);
+    r.throughput = Some(throughput(
+        true,
+        vec![
+            // A stall has a (tiny) rate: it counts as measured below the floor.
+            direction(
+                Direction::Download,
+                Verdict::Fail,
+                Judgment::Failed(ThroughputFailure::Stalled {
+                    bytes: 1,
+                    waited: Duration::from_secs(10),
+                    stopped: StopReason::TimeBound,
+                }),
+                Some(300.5),
+                "https://a.github.com/file",
+            ),
+            // Above the floor, through a proxy: a warning, not below the floor.
+            direction(
+                Direction::Upload,
+                Verdict::Warn,
+                Judgment::AboveFloor {
+                    rate: 2000.0,
+                    floor: 1000.0,
+                },
+                Some(2000.0),
+                "https://a.github.com/upload",
+            ),
+        ],
+    ));
+    let r = diagnosed(r);
+    assert_eq!(kinds(&r), ["throughput_below_floor"]);
+    let d = &r.diagnosis[0];
+    assert_eq!(
+        d.cause,
+        RootCause::ThroughputBelowFloor {
+            directions: vec!["download".into()],
+            kbps: 300,
+            min_kbps: 1000,
+        }
+    );
+    assert_eq!(d.blocks, ["throughput"]);
+    assert!(d.gating);
+    assert_eq!((d.verdict, d.targets), (Verdict::Fail, 0));
+}
+
+#[test]
+fn a_throughput_failure_belongs_to_the_cause_of_its_host() {
+    use crate::probe::throughput::{Direction, ThroughputFailure};
+    use crate::report::throughput::Judgment;
+    let mut r = report(vec![(
+        "core",
+        true,
+        vec![
+            nxdomain("gone.github.com"),
+            refused("blocked.example.com", "127.0.0.7"),
+            ok("a.example.com", "127.0.0.1"),
+        ],
+    )]);
+    r.throughput = Some(throughput(
+        false,
+        vec![direction(
+            Direction::Download,
+            Verdict::Fail,
+            Judgment::Failed(ThroughputFailure::NoResponse(Duration::from_secs(5))),
+            None,
+            "https://blocked.example.com/big.bin",
+        )],
+    ));
+    let r = diagnosed(r);
+    let mut k = kinds(&r);
+    k.sort();
+    assert_eq!(k, ["dns_nxdomain", "host_blocked"]);
+    assert_eq!(cause_of(&r, "host_blocked").blocks, ["core", "throughput"]);
+    assert_eq!(cause_of(&r, "dns_nxdomain").blocks, ["core"]);
+}
