@@ -617,8 +617,8 @@ fn a_redirect_entry_with_any_one_other_key_beside_it_is_refused() {
         "http: { path: / }",
     ] {
         let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - redirect: {{ url: \"https://x.example/f\" }}\n        {extra}\n");
-        let e = err(&src);
-        assert!(e.to_string().contains("stands alone"), "{extra}: {e}");
+        let refusal = err(&src).to_string();
+        assert!(refusal.contains("stands alone"), "{extra}: {refusal}");
     }
 }
 
