@@ -934,19 +934,32 @@ fn certificate_problems_and_an_empty_trust_store_are_causes_of_their_own() {
     );
 }
 
-fn clock_finding(host: &str) -> crate::report::findings::Finding {
+/// A network finding of `kind` (a warning) about `host`.
+fn warning(
+    topic: crate::report::findings::Topic,
+    kind: FindingKind,
+    host: &str,
+) -> crate::report::findings::Finding {
     crate::report::findings::Finding {
         severity: crate::report::findings::Severity::Warn,
-        topic: crate::report::findings::Topic::Clock,
-        kind: FindingKind::ClockSkew {
+        topic,
+        kind,
+        hosts: vec![host.into()],
+    }
+}
+
+fn clock_finding(host: &str) -> crate::report::findings::Finding {
+    warning(
+        crate::report::findings::Topic::Clock,
+        FindingKind::ClockSkew {
             clock: crate::report::findings::ClockReport {
                 host: host.into(),
                 server_date: "Tue, 01 Dec 2026 12:00:00 GMT".into(),
                 skew_seconds: -86_400,
             },
         },
-        hosts: vec![host.into()],
-    }
+        host,
+    )
 }
 
 #[test]
@@ -1219,7 +1232,7 @@ fn a_host_refused_on_443_is_not_a_port_problem_because_another_name_connects_on_
 
 #[test]
 fn interception_findings_name_the_stores_that_lack_the_issuer() {
-    use crate::report::findings::{Finding, Severity, Topic};
+    use crate::report::findings::Topic;
     let mut r = report(vec![(
         "core",
         true,
@@ -1228,38 +1241,34 @@ fn interception_findings_name_the_stores_that_lack_the_issuer() {
             ok("b.github.com", "127.0.0.1"),
         ],
     )]);
-    r.network.findings.push(Finding {
-        severity: Severity::Warn,
-        topic: Topic::Interception,
-        kind: FindingKind::Interception {
-            issuer: "CN=Runner Trusts".into(),
-            public: "no".into(),
-            runner_trusts: true,
-        },
-        hosts: vec!["b.github.com".into()],
-    });
-    r.network.findings.push(Finding {
-        severity: Severity::Warn,
-        topic: Topic::Interception,
-        kind: FindingKind::Interception {
-            issuer: "CN=Corp Inspect".into(),
-            public: "no".into(),
-            runner_trusts: false,
-        },
-        hosts: vec!["c.github.com".into()],
-    });
-    r.network.findings.push(Finding {
-        severity: Severity::Warn,
-        topic: Topic::TrustStore,
-        kind: FindingKind::StoreDisagrees {
-            store: StoreName::Git,
-            issuer: "CN=Git Lacks".into(),
-            trusted_by: vec![StoreName::Runner],
-            anchor_file: Some("/etc/ssl/corp.pem".into()),
-            variable: None,
-        },
-        hosts: vec!["d.github.com".into()],
-    });
+    let interception = |issuer: &str, runner_trusts: bool| FindingKind::Interception {
+        issuer: issuer.into(),
+        public: "no".into(),
+        runner_trusts,
+    };
+    r.network.findings.extend([
+        warning(
+            Topic::Interception,
+            interception("CN=Runner Trusts", true),
+            "b.github.com",
+        ),
+        warning(
+            Topic::Interception,
+            interception("CN=Corp Inspect", false),
+            "c.github.com",
+        ),
+        warning(
+            Topic::TrustStore,
+            FindingKind::StoreDisagrees {
+                store: StoreName::Git,
+                issuer: "CN=Git Lacks".into(),
+                trusted_by: vec![StoreName::Runner],
+                anchor_file: Some("/etc/ssl/corp.pem".into()),
+                variable: None,
+            },
+            "d.github.com",
+        ),
+    ]);
     let r = diagnosed(r);
     let by_issuer = |name: &str| {
         r.diagnosis
