@@ -91,6 +91,20 @@ async fn check(fx: &Fixture, profile: &str, dns: &DnsServer, extra: &[String]) -
     run_json(check_args(fx, profile, "json", dns, extra)).await
 }
 
+/// The redirect profile checked against a gh.example.com that answers the package URL with a
+/// 302 to `location`.
+async fn check_updates_via(fx: &Fixture, dns: &DnsServer, location: &str) -> Outcome {
+    let gh = github_like(fx, location).await;
+    let profile = redirect_profile(fx, gh.port());
+    check(
+        fx,
+        &profile,
+        dns,
+        &connect_to("gh.example.com", 443, gh.port()),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_update_download_is_followed_to_the_release_asset_host() {
     let fx = Fixture::new(CA);
@@ -224,20 +238,9 @@ async fn a_broken_redirect_target_fails_runner_updates_naming_it() {
         ),
     ];
     for (what, world, port, word) in cases {
-        let gh = github_like(
-            &fx,
-            &format!("https://assets.example.net:{port}/asset/pkg?{SIG}"),
-        )
-        .await;
         let dns = world.start().await;
-        let profile = redirect_profile(&fx, gh.port());
-        let o = check(
-            &fx,
-            &profile,
-            &dns,
-            &connect_to("gh.example.com", 443, gh.port()),
-        )
-        .await;
+        let location = format!("https://assets.example.net:{port}/asset/pkg?{SIG}");
+        let o = check_updates_via(&fx, &dns, &location).await;
         assert_eq!(o.code, 1, "{what}: {:#}", o.json);
         let cap = capability(&o.json, "updates");
         assert_eq!(cap["verdict"], "fail", "{what}: {cap:#}");
@@ -276,19 +279,8 @@ async fn a_chain_must_end_in_the_download_at_a_listed_host() {
     ])
     .start()
     .await;
-    let gh = github_like(
-        &fx,
-        &format!("https://assets.example.net:{}/nothing", gone.port()),
-    )
-    .await;
-    let profile = redirect_profile(&fx, gh.port());
-    let o = check(
-        &fx,
-        &profile,
-        &dns,
-        &connect_to("gh.example.com", 443, gh.port()),
-    )
-    .await;
+    let location = format!("https://assets.example.net:{}/nothing", gone.port());
+    let o = check_updates_via(&fx, &dns, &location).await;
     let cap = capability(&o.json, "updates");
     assert_eq!(cap["verdict"], "fail", "{cap:#}");
     let cause = cap["cause"].as_str().unwrap_or("");
@@ -309,19 +301,8 @@ async fn a_chain_must_end_in_the_download_at_a_listed_host() {
         "{:#}",
         update[0]
     );
-    let gh = github_like(
-        &fx,
-        &format!("https://elsewhere.example.org:{}/moved", gone.port()),
-    )
-    .await;
-    let profile = redirect_profile(&fx, gh.port());
-    let o = check(
-        &fx,
-        &profile,
-        &dns,
-        &connect_to("gh.example.com", 443, gh.port()),
-    )
-    .await;
+    let location = format!("https://elsewhere.example.org:{}/moved", gone.port());
+    let o = check_updates_via(&fx, &dns, &location).await;
     let cap = capability(&o.json, "updates");
     assert_eq!(cap["verdict"], "warn", "{cap:#}");
     let cause = cap["cause"].as_str().unwrap_or("");
