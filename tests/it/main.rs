@@ -4,6 +4,7 @@
 mod audit_meta;
 mod check;
 mod cli_edge;
+mod deploy_k8s;
 mod diagnosis;
 mod dns_walk;
 mod faults;

@@ -980,11 +980,11 @@ fn check_help_documents_pipeline_flags_and_examples() {
 // Fleet artefacts: action.yml, Kubernetes manifests, Dockerfile, docs
 // ---------------------------------------------------------------------------------------------
 
-fn repo_file(rel: &str) -> String {
+pub(crate) fn repo_file(rel: &str) -> String {
     read(&Path::new(REPO).join(rel))
 }
 
-fn yaml(rel: &str) -> Value {
+pub(crate) fn yaml(rel: &str) -> Value {
     serde_saphyr::from_str::<Value>(&repo_file(rel))
         .unwrap_or_else(|e| panic!("{rel} is not valid YAML: {e}"))
 }
@@ -1006,7 +1006,7 @@ fn check_flags() -> BTreeSet<String> {
 }
 
 /// Every `--flag` in `args` is a flag of `check`, and the docs mention it.
-fn assert_documented_flags(what: &str, words: &[String]) {
+pub(crate) fn assert_documented_flags(what: &str, words: &[String]) {
     let flags = check_flags();
     let docs = repo_file("README.md");
     for w in words.iter().filter(|w| w.starts_with("--")) {
@@ -1068,68 +1068,13 @@ fn dockerfile_builds_with_the_documented_dist_command() {
         .any(|l| l.trim() == "target"));
 }
 
-fn container_args(c: &Value) -> Vec<String> {
+pub(crate) fn container_args(c: &Value) -> Vec<String> {
     c["args"]
         .as_array()
         .unwrap_or_else(|| panic!("container without args: {c:#}"))
         .iter()
         .map(|a| a.as_str().expect("string arg").to_string())
         .collect()
-}
-
-#[test]
-fn kubernetes_manifests_parse_and_run_check() {
-    let arc = yaml("deploy/kubernetes/arc-init-container.yaml");
-    let spec = &arc["template"]["spec"];
-    let init = &spec["initContainers"][0];
-    assert_eq!(init["name"], "runner-preflight", "{arc:#}");
-    let args = container_args(init);
-    assert_eq!(args[0], "check", "{args:?}");
-    assert_documented_flags("arc-init-container.yaml", &args);
-    assert!(init["image"]
-        .as_str()
-        .unwrap_or("")
-        .contains("runner-preflight"));
-    assert_eq!(
-        spec["containers"][0]["name"], "runner",
-        "ARC's runner container"
-    );
-
-    assert!(args
-        .windows(2)
-        .any(|a| a == ["--label", "node=$(NODE_NAME)"]));
-    let ds = yaml("deploy/kubernetes/node-check-job.yaml");
-    assert_eq!(ds["apiVersion"], "apps/v1");
-    assert_eq!(ds["kind"], "DaemonSet");
-    assert_eq!(
-        ds["spec"]["selector"]["matchLabels"],
-        ds["spec"]["template"]["metadata"]["labels"]
-    );
-    let pod = &ds["spec"]["template"]["spec"];
-    let check = &pod["initContainers"][0];
-    let args = container_args(check);
-    assert_eq!(args[0], "check");
-    assert_documented_flags("node-check-job.yaml", &args);
-    let fmt = args.iter().position(|a| a == "--format").expect("--format");
-    assert_eq!(args[fmt + 1], "json", "JSON reports to the logs");
-    // The node's name goes into the report's labels (the pod's host name is the pod's).
-    assert!(args
-        .windows(2)
-        .any(|a| a == ["--label", "node=$(NODE_NAME)"]));
-    let node_env = check["env"]
-        .as_array()
-        .expect("env")
-        .iter()
-        .find(|e| e["name"] == "NODE_NAME")
-        .expect("NODE_NAME");
-    assert_eq!(
-        node_env["valueFrom"]["fieldRef"]["fieldPath"],
-        "spec.nodeName"
-    );
-    assert!(pod["containers"][0]["image"].as_str().is_some());
-    for c in [init, check] {
-        assert_eq!(c["securityContext"]["runAsNonRoot"], true, "{c:#}");
-    }
 }
 
 struct ActionStep {
