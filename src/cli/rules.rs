@@ -88,7 +88,19 @@ pub(super) fn firewall_cmd(args: FirewallArgs) -> Result<u8, Failure> {
         Some(path) => output::write_file("--output", path, text.as_bytes())?,
         None => output::stdout("the rules", &text)?,
     }
-    Ok(0)
+    say(&format!(
+        "runner-preflight: {}",
+        crate::render::firewall::summary(&model, s.format)
+    ));
+    // A firewall that would block a whole capability must not look like success: the rules are
+    // still written (to read, or to fix by hand), but the exit code says they are incomplete.
+    Ok(
+        if s.format.lists_addresses() && !model.without_addresses().is_empty() {
+            EXIT_GATE
+        } else {
+            0
+        },
+    )
 }
 
 pub(super) fn audit_cmd(args: super::args::AuditArgs) -> Result<u8, Failure> {
