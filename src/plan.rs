@@ -500,7 +500,9 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
         capabilities.push(PlannedCapability {
             id: cap.id.clone(),
             title: cap.title.clone(),
-            gating: cap.gating || opts.require.contains(&cap.id),
+            // A capability named with --capability is what this run is about: judged as
+            // required, so `--capability lfs` with lfs failing exits 1 (issue 23 row 10).
+            gating: cap.gating || opts.require.contains(&cap.id) || opts.only.contains(&cap.id),
             entries,
         });
     }

@@ -34,7 +34,7 @@ pub struct SelectArgs {
     /// Profile variable, NAME=VALUE (repeatable), e.g. hostname=ghes.example.com
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = plan::parse_var)]
     pub vars: Vec<(String, String)>,
-    /// Probe only these capabilities (comma-separated ids)
+    /// Probe only these capabilities (comma-separated ids); each one named is judged as required (gating) for this run
     #[arg(
         long,
         value_delimiter = ',',
