@@ -58,7 +58,10 @@ pub enum SystemLookup {
 #[non_exhaustive]
 pub enum SystemFailure {
     #[error("no answer within {after:?}")]
-    Timeout { after: Duration },
+    Timeout {
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+    },
     /// getaddrinfo's own message (e.g. "failed to lookup address information: Name or service
     /// not known"): the OS gives no more structure than that.
     #[error("{message}")]
@@ -308,4 +311,26 @@ pub struct TargetOutcome {
     pub ms: u64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub incomplete: Option<Incomplete>,
+}
+
+#[cfg(test)]
+mod system_failure_json {
+    use super::*;
+
+    /// Issue 23 row 12: the OS resolver's timeout was the one duration of the report written as
+    /// `{"secs": 5, "nanos": 0}`; like every other typed failure's `after`, it is milliseconds.
+    #[test]
+    fn the_os_resolvers_timeout_is_written_in_milliseconds() {
+        let f = SystemLookup::Failed {
+            failure: SystemFailure::Timeout {
+                after: Duration::from_secs(5),
+            },
+        };
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "failed", "failure": {"kind": "timeout", "after": 5000}})
+        );
+        assert_eq!(serde_json::from_value::<SystemLookup>(json).unwrap(), f);
+    }
 }
