@@ -102,10 +102,7 @@ impl Runner {
 
     /// Evaluates `${{ context.name }}` the way the runner would for this job.
     fn evaluate(&self, job: &Job, action: &Value, value: &str) -> String {
-        let Some(expr) = value
-            .strip_prefix("${{")
-            .and_then(|v| v.strip_suffix("}}"))
-        else {
+        let Some(expr) = value.strip_prefix("${{").and_then(|v| v.strip_suffix("}}")) else {
             assert!(!value.contains("${{"), "unsupported expression: {value}");
             return value.to_string();
         };
@@ -331,7 +328,11 @@ async fn action_downloads_the_release_for_this_runner_verifies_it_and_caches_it(
     drop(srv);
     let (_runner, again) = run_step(runner, Job::on("Linux", "X64")).await;
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
-    assert!(again.stdout.contains("from the tool cache"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("from the tool cache"),
+        "{}",
+        again.stdout
+    );
     assert_eq!(again.outputs["bin"], bin.display().to_string());
 }
 
@@ -342,10 +343,12 @@ async fn action_refuses_an_archive_whose_checksum_does_not_match() {
     // SHA256SUMS of another build: same names, other bytes.
     let other = Release::new("0.1.0", &["linux-x64"], "0.1.0-tampered");
     let base = format!("/{REPO}/releases/download/v0.1.0");
-    let routes = release.routes(Routes::new(HttpResponse::status(404))).route(
-        &format!("{base}/SHA256SUMS"),
-        HttpResponse::status(200).body(other.file("SHA256SUMS")),
-    );
+    let routes = release
+        .routes(Routes::new(HttpResponse::status(404)))
+        .route(
+            &format!("{base}/SHA256SUMS"),
+            HttpResponse::status(200).body(other.file("SHA256SUMS")),
+        );
     let srv = serve(&fx, routes).await;
     let runner = Runner::new(&fx, srv.port());
     let (runner, ran) = run_step(runner, Job::on("Linux", "X64")).await;
@@ -431,7 +434,8 @@ async fn action_refuses_an_archive_holding_another_version() {
     let (_runner, ran) = run_step(runner, Job::on("Linux", "X64")).await;
     assert_eq!(ran.code, 1, "{}\n{}", ran.stdout, ran.stderr);
     assert!(
-        ran.stderr.contains("says 'runner-preflight 0.0.9', not version 0.1.0"),
+        ran.stderr
+            .contains("says 'runner-preflight 0.0.9', not version 0.1.0"),
         "{}",
         ran.stderr
     );
@@ -472,7 +476,9 @@ async fn action_verifies_the_attestation_with_gh_when_gh_is_there() {
         );
         if gh_exit != 0 {
             assert!(
-                ran.stderr.contains("attestation of runner-preflight-linux-x64-0.1.0.tar.gz does not verify"),
+                ran.stderr.contains(
+                    "attestation of runner-preflight-linux-x64-0.1.0.tar.gz does not verify"
+                ),
                 "{}",
                 ran.stderr
             );

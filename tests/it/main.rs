@@ -5,6 +5,7 @@ mod action;
 mod audit_meta;
 mod check;
 mod cli_edge;
+mod deb;
 mod diagnosis;
 mod dns_walk;
 mod faults;
