@@ -27,7 +27,7 @@ fail() {
 binary="$1"
 outdir="$2"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-[ -f "$binary" ] && [ -x "$binary" ] || fail "$binary is not an executable file"
+if [ ! -f "$binary" ] || [ ! -x "$binary" ]; then fail "$binary is not an executable file"; fi
 
 said="$("$binary" --version)" || fail "$binary does not run on this machine"
 version="${said##* }"
