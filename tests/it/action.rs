@@ -486,3 +486,65 @@ async fn action_verifies_the_attestation_with_gh_when_gh_is_there() {
         }
     }
 }
+
+/// The three places that name the release archives agree: the release workflow's build matrix
+/// (what is built), scripts/install-action.sh (what the action downloads) and Cargo.toml's
+/// binstall metadata (what `cargo binstall` downloads).
+#[test]
+fn release_workflow_action_and_binstall_agree_on_the_asset_names() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workflow: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(root.join(".github/workflows/release.yml")).expect("release.yml"),
+    )
+    .expect("release.yml is YAML");
+    let mut built: Vec<(String, String)> = workflow["jobs"]["build"]["strategy"]["matrix"]
+        ["include"]
+        .as_array()
+        .expect("matrix.include")
+        .iter()
+        .map(|m| {
+            let platform = format!(
+                "{}-{}",
+                m["os"].as_str().expect("os"),
+                m["arch"].as_str().expect("arch")
+            );
+            (m["target"].as_str().expect("target").to_string(), platform)
+        })
+        .collect();
+    built.sort();
+
+    // The action's list of platforms, as its error message names them.
+    let script = std::fs::read_to_string(root.join("scripts/install-action.sh")).expect("script");
+    let listed = script
+        .lines()
+        .find_map(|l| l.strip_prefix("PLATFORMS=\""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("PLATFORMS= in install-action.sh");
+    let mut listed: Vec<&str> = listed.split(' ').collect();
+    listed.sort();
+    let mut platforms: Vec<&str> = built.iter().map(|(_, p)| p.as_str()).collect();
+    platforms.sort();
+    assert_eq!(platforms, listed, "built vs. the action's list");
+
+    let meta = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(root)
+        .output()
+        .expect("cargo metadata");
+    assert!(meta.status.success(), "{}", String::from_utf8_lossy(&meta.stderr));
+    let meta: Value = serde_json::from_slice(&meta.stdout).expect("metadata JSON");
+    let binstall = &meta["packages"][0]["metadata"]["binstall"];
+    assert_eq!(binstall["bin-dir"], "{ bin }{ binary-ext }", "the archives are flat");
+    for (target, platform) in &built {
+        let ext = if platform.starts_with("win-") {
+            "zip"
+        } else {
+            "tar.gz"
+        };
+        assert_eq!(
+            binstall["overrides"][target]["pkg-url"],
+            format!("{{ repo }}/releases/download/v{{ version }}/runner-preflight-{platform}-{{ version }}.{ext}"),
+            "{target}"
+        );
+    }
+}
