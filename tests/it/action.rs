@@ -527,14 +527,27 @@ fn release_workflow_action_and_binstall_agree_on_the_asset_names() {
     assert_eq!(platforms, listed, "built vs. the action's list");
 
     let meta = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(root)
         .output()
         .expect("cargo metadata");
-    assert!(meta.status.success(), "{}", String::from_utf8_lossy(&meta.stderr));
+    assert!(
+        meta.status.success(),
+        "{}",
+        String::from_utf8_lossy(&meta.stderr)
+    );
     let meta: Value = serde_json::from_slice(&meta.stdout).expect("metadata JSON");
     let binstall = &meta["packages"][0]["metadata"]["binstall"];
-    assert_eq!(binstall["bin-dir"], "{ bin }{ binary-ext }", "the archives are flat");
+    assert_eq!(
+        binstall["bin-dir"], "{ bin }{ binary-ext }",
+        "the archives are flat"
+    );
     for (target, platform) in &built {
         let ext = if platform.starts_with("win-") {
             "zip"
