@@ -95,7 +95,8 @@ install -m 644 "$root/packaging/deb/lintian-overrides" "$pkg/usr/share/lintian/o
   echo "Files: *"
   echo "Copyright: $(sed -n 's/^Copyright (c) //p' "$root/LICENSE" | head -n 1)"
   echo "License: Expat"
-  sed -e '/^[[:space:]]*$/s/.*/./' -e 's/^/ /' "$root/LICENSE" | sed -e '1,/^ \.$/d'
+  # The license's text from "Permission is hereby granted", blank lines as " .".
+  sed -n '/^Permission is hereby granted/,$p' "$root/LICENSE" | sed -e '/^[[:space:]]*$/s/.*/./' -e 's/^/ /'
 } >"$doc/copyright"
 date_rfc2822="$(date -u -R -d "@$SOURCE_DATE_EPOCH")"
 printf 'runner-preflight (%s) unstable; urgency=medium\n\n  * Release %s, built from the upstream sources.\n\n -- %s  %s\n' \
