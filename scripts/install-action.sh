@@ -30,10 +30,22 @@ fail() {
 # archive names, the same words the Actions runner's own release archives use.
 PLATFORMS="linux-x64 linux-arm64 osx-x64 osx-arm64 win-x64 win-arm64"
 
+# --- which repository and ref ----------------------------------------------------------------
+# github.action_ref and github.action_repository are empty inside composite actions on some
+# runner versions (https://github.com/actions/runner/issues/2473). The runner checks an action
+# out at _actions/OWNER/NAME/REF, which says the same.
+repository="${RP_REPOSITORY:-}"
+ref="${RP_ACTION_REF:-}"
+action_path="${RP_ACTION_PATH:-}"
+action_path="${action_path//\\//}"
+if [[ "$action_path" =~ /_actions/([^/]+)/([^/]+)/([^/]+)/?$ ]]; then
+  repository="${repository:-${BASH_REMATCH[1]}/${BASH_REMATCH[2]}}"
+  ref="${ref:-${BASH_REMATCH[3]}}"
+fi
+
 # --- which version -------------------------------------------------------------------------
 version="${RP_VERSION:-}"
 if [ -z "$version" ]; then
-  ref="${RP_ACTION_REF:-}"
   if [[ "$ref" =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]]; then
     version="$ref"
   elif [ -n "${RP_ACTION_PATH:-}" ] && [ -f "$RP_ACTION_PATH/Cargo.toml" ]; then
@@ -64,7 +76,6 @@ if [ -z "$os" ] || [ -z "$arch" ]; then
 fi
 asset="runner-preflight-$os-$arch-$version.$ext"
 
-repository="${RP_REPOSITORY:-}"
 base="${RP_DOWNLOAD_URL:-}"
 if [ -z "$base" ]; then
   [ -n "$repository" ] || fail "no repository to download from: set the action's 'download-url' input"

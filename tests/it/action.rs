@@ -40,6 +40,9 @@ struct Job {
     runner_os: &'static str,
     runner_arch: &'static str,
     action_ref: &'static str,
+    action_repository: &'static str,
+    /// Where the runner checked the action out (default: this repository).
+    action_path: Option<PathBuf>,
     /// Prepended to PATH (a fake `gh`).
     extra_path: Option<PathBuf>,
 }
@@ -51,6 +54,8 @@ impl Job {
             runner_os,
             runner_arch,
             action_ref: "main",
+            action_repository: REPO,
+            action_path: None,
             extra_path: None,
         }
     }
@@ -126,8 +131,11 @@ impl Runner {
             },
             "github" => match name {
                 "action_ref" => job.action_ref.to_string(),
-                "action_path" => env!("CARGO_MANIFEST_DIR").to_string(),
-                "action_repository" => REPO.to_string(),
+                "action_path" => job.action_path.as_ref().map_or_else(
+                    || env!("CARGO_MANIFEST_DIR").to_string(),
+                    |p| p.display().to_string(),
+                ),
+                "action_repository" => job.action_repository.to_string(),
                 "token" => "ghs_test-token".to_string(),
                 _ => panic!("github.{name} is not modelled"),
             },
@@ -422,6 +430,34 @@ async fn action_used_at_a_version_tag_installs_that_release() {
     let (_runner, ran) = run_step(runner, job).await;
     assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
     assert_eq!(ran.outputs["version"], "0.3.1");
+}
+
+/// Some runners give composite actions an empty `github.action_ref` and
+/// `github.action_repository` (actions/runner#2473): the checkout's folder,
+/// `_actions/OWNER/NAME/REF`, says both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn action_finds_its_repository_and_ref_in_its_folder_when_the_runner_leaves_them_empty() {
+    let fx = Fixture::new(CA);
+    let release = Release::new("0.3.1", &["linux-arm64"], "0.3.1");
+    let srv = serve(&fx, release.routes(Routes::new(HttpResponse::status(404)))).await;
+    let runner = Runner::new(&fx, srv.port());
+    let checkout = runner
+        .dir
+        .path()
+        .join(format!("work/_actions/{REPO}/v0.3.1"));
+    std::fs::create_dir_all(&checkout).expect("checkout");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::os::unix::fs::symlink(repo.join("scripts"), checkout.join("scripts")).expect("scripts");
+    let mut job = Job::on("Linux", "ARM64");
+    job.action_ref = "";
+    job.action_repository = "";
+    job.action_path = Some(checkout);
+    let (_runner, ran) = run_step(runner, job).await;
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    assert_eq!(ran.outputs["version"], "0.3.1");
+    assert!(paths(&srv).contains(&format!(
+        "/{REPO}/releases/download/v0.3.1/runner-preflight-linux-arm64-0.3.1.tar.gz"
+    )));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
