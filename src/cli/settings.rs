@@ -244,32 +244,12 @@ pub fn check_concurrency(given: Option<u16>) -> u16 {
     }
 }
 
-/// How many probes the open-file limit holds, after raising the soft limit towards `need`.
-#[cfg(unix)]
+/// How many probes the open-file limit holds, after raising the soft limit towards `need`
+/// ([`crate::platform::open_files_limit`]; no limit on Windows).
 fn probes_within_fd_limit(need: u64) -> u64 {
-    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
-    let limit = getrlimit(Resource::Nofile);
-    let soft = limit.current.unwrap_or(u64::MAX);
-    if soft < need {
-        let raised = limit.maximum.map_or(need, |hard| hard.min(need));
-        if raised > soft {
-            // Refused (e.g. above the system's maximum): the soft limit stays as it is.
-            let _ = setrlimit(
-                Resource::Nofile,
-                Rlimit {
-                    current: Some(raised),
-                    maximum: limit.maximum,
-                },
-            );
-        }
-    }
-    let soft = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
-    soft.saturating_sub(FD_HEADROOM) / FDS_PER_PROBE
-}
-
-#[cfg(not(unix))]
-fn probes_within_fd_limit(_need: u64) -> u64 {
-    u64::MAX
+    crate::platform::open_files_limit(need).map_or(u64::MAX, |soft| {
+        soft.saturating_sub(FD_HEADROOM) / FDS_PER_PROBE
+    })
 }
 
 /// Colour and width of the table on standard output. Off a terminal: no colour, no width limit.

@@ -1,10 +1,12 @@
 //! One integration-test binary (a single link of the whole stack): every test spawns the real
 //! CLI against servers it starts on loopback. Nothing here contacts a non-loopback address.
 
+mod action;
 mod audit_meta;
 mod check;
 mod cli_edge;
 mod deploy_k8s;
+mod deb;
 mod diagnosis;
 mod dns_walk;
 mod faults;

@@ -1048,9 +1048,26 @@ fn dockerfile_builds_with_the_documented_dist_command() {
         .lines()
         .filter_map(|l| l.trim().strip_prefix("FROM "))
         .collect();
-    assert_eq!(froms.len(), 2, "multi-stage: {froms:?}");
-    assert!(froms[0].starts_with("rust:1-bookworm AS "), "{froms:?}");
-    assert!(froms[1].starts_with("debian:bookworm-slim"), "{froms:?}");
+    // The binary comes from the build stage by default, or (the release workflow's image,
+    // --build-arg BINARY_SOURCE=prebuilt) from the release's static binaries.
+    assert_eq!(
+        froms,
+        [
+            "rust:1-bookworm AS build",
+            "scratch AS prebuilt",
+            "${BINARY_SOURCE} AS binary",
+            "debian:bookworm-slim"
+        ],
+        "multi-stage"
+    );
+    assert!(
+        df.lines().any(|l| l.trim() == "ARG BINARY_SOURCE=build"),
+        "{df}"
+    );
+    assert!(
+        df.contains("COPY --from=binary /src/target/dist/runner-preflight "),
+        "{df}"
+    );
     assert!(df.contains("ca-certificates"));
     assert!(df.contains("target/dist/runner-preflight"));
     let user = df
@@ -1103,7 +1120,18 @@ fn action_steps(action: &Value) -> Vec<ActionStep> {
 fn action_yml_is_a_composite_action_with_the_documented_interface() {
     let action = yaml("action.yml");
     assert_eq!(action["runs"]["using"], "composite");
-    for input in ["profile", "vars", "capabilities", "fail-on", "binary"] {
+    for input in [
+        "profile",
+        "vars",
+        "capabilities",
+        "fail-on",
+        "binary",
+        "version",
+        "download-url",
+        "verify-attestation",
+        "token",
+        "build-from-source",
+    ] {
         assert!(
             action["inputs"][input]["description"].is_string(),
             "input {input}"
@@ -1111,6 +1139,8 @@ fn action_yml_is_a_composite_action_with_the_documented_interface() {
     }
     assert_eq!(action["inputs"]["fail-on"]["default"], "fail");
     assert_eq!(action["inputs"]["profile"]["default"], "dotcom");
+    // Downloading is the default; compiling is asked for.
+    assert_eq!(action["inputs"]["build-from-source"]["default"], "false");
     for output in [
         "verdict",
         "exit-code",
@@ -1197,7 +1227,25 @@ async fn action_check_step_runs_the_binary_and_sets_outputs() {
         .into_iter()
         .find(|s| s.id == "build")
         .expect("build step");
-    assert_eq!(build.env, ["RP_BINARY"]);
+    let mut build_env = build.env.clone();
+    build_env.sort();
+    assert_eq!(
+        build_env,
+        [
+            "GH_TOKEN",
+            "RP_ACTION_PATH",
+            "RP_ACTION_REF",
+            "RP_ARCH",
+            "RP_BINARY",
+            "RP_BUILD_FROM_SOURCE",
+            "RP_DOWNLOAD_URL",
+            "RP_OS",
+            "RP_REPOSITORY",
+            "RP_TOOL_CACHE",
+            "RP_VERIFY_ATTESTATION",
+            "RP_VERSION"
+        ]
+    );
     let build_output = w.path("build-output");
     let bin = env!("CARGO_BIN_EXE_runner-preflight");
     let o = std::process::Command::new("bash")
