@@ -87,6 +87,11 @@ pub(super) async fn run_once(
                 progress.phase(Phase::Throughput);
             }
             let dialer = prober.dialer();
+            // `--max-time` bounds the whole run, the measurement included (issue 22, row 10).
+            let settings = &probe::throughput::Settings {
+                until: Some((started + s.max_time, s.max_time)),
+                ..settings.clone()
+            };
             let measured = probe::throughput::measure(
                 &dialer,
                 &cfg.trust,

@@ -211,6 +211,8 @@ impl CheckSettings {
                 max_bytes: tp.throughput_max_bytes,
                 max_time: tp.throughput_time,
                 timeout,
+                // Set when a run starts (`--max-time` from then).
+                until: None,
             },
             download: tp
                 .throughput_url
