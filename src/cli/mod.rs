@@ -239,6 +239,36 @@ fn interruptible<F: Future>(rt: &tokio::runtime::Runtime, work: F) -> Result<F::
     })
 }
 
+/// How long a write under way when SIGINT or SIGTERM comes may still take: writing a report
+/// to a file takes milliseconds, so one that takes longer is blocked (a FIFO, a hung disk).
+const WRITE_GRACE: Duration = Duration::from_secs(1);
+
+/// While held, SIGINT and SIGTERM still end the run after the work, while its outputs are
+/// written: once the runtime's listeners are installed, the signals' default action is gone, so
+/// a write blocked for ever would otherwise make the process deaf to them (issue 22, row 9). A
+/// write that finishes within [`WRITE_GRACE`] of the signal completes normally; otherwise the
+/// process says so and exits 128 + the signal's number.
+struct SignalWatch {
+    _done: tokio::sync::oneshot::Sender<()>,
+}
+
+fn watch_signals(rt: &tokio::runtime::Runtime, what: &'static str) -> SignalWatch {
+    let (done, mut finished) = tokio::sync::oneshot::channel::<()>();
+    let signals = rt.block_on(async { Signals::install() });
+    rt.spawn(async move {
+        let signal = tokio::select! {
+            s = signals.recv() => s,
+            _ = &mut finished => return,
+        };
+        if tokio::time::timeout(WRITE_GRACE, finished).await.is_ok() {
+            return;
+        }
+        output::say(&format!("runner-preflight: {what}"));
+        std::process::exit(i32::from(signal.exit_code()));
+    });
+    SignalWatch { _done: done }
+}
+
 /// SIGINT and SIGTERM listeners. One that cannot be installed never fires.
 struct Signals {
     #[cfg(unix)]
