@@ -450,39 +450,33 @@ impl std::fmt::Debug for Stores {
 /// OpenSSL.
 fn openssl_store(env: &RunnerEnv) -> Result<Vec<CertificateDer<'static>>, TrustError> {
     let var = |name: &'static str| {
-        env.get(name).map(|(v, origin)| {
-            let input = PemInput::Variable {
-                name,
-                from_env_file: *origin == crate::env::proxy::Origin::EnvFile,
-            };
-            (v.trim().to_string(), input)
-        })
+        env.get(name)
+            .map(|(v, _)| (v.trim().to_string(), variable(env, name)))
     };
     let (file, dir) = (var("SSL_CERT_FILE"), var("SSL_CERT_DIR"));
-    let (file, dirs): (Option<(PathBuf, PemInput)>, Vec<(PathBuf, PemInput)>) =
-        if file.is_none() && dir.is_none() {
-            let found = openssl_probe::probe();
-            (
-                found.cert_file.map(|f| (f, PemInput::OsDefault)),
-                found
-                    .cert_dir
-                    .into_iter()
-                    .map(|d| (d, PemInput::OsDefault))
-                    .collect(),
-            )
-        } else {
-            (
-                file.filter(|(f, _)| !f.is_empty())
-                    .map(|(f, input)| (PathBuf::from(f), input)),
-                dir.map(|(list, input)| {
-                    list.split(':')
-                        .filter(|d| !d.is_empty())
-                        .map(|d| (PathBuf::from(d), input))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            )
-        };
+    let (file, dirs): (Option<Named>, Vec<Named>) = if file.is_none() && dir.is_none() {
+        let found = openssl_probe::probe();
+        (
+            found.cert_file.map(|f| (f, PemInput::OsDefault)),
+            found
+                .cert_dir
+                .into_iter()
+                .map(|d| (d, PemInput::OsDefault))
+                .collect(),
+        )
+    } else {
+        (
+            file.filter(|(f, _)| !f.is_empty())
+                .map(|(f, input)| (PathBuf::from(f), input)),
+            dir.map(|(list, input)| {
+                list.split(':')
+                    .filter(|d| !d.is_empty())
+                    .map(|d| (PathBuf::from(d), input))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        )
+    };
     let mut certs = Vec::new();
     // The bundle is often also a file of the folder (by another name or through a link).
     let mut seen = HashSet::new();
@@ -522,6 +516,9 @@ fn openssl_store(env: &RunnerEnv) -> Result<Vec<CertificateDer<'static>>, TrustE
     }
     Ok(certs)
 }
+
+/// A path of the OS store and the input it came from.
+type Named = (PathBuf, PemInput);
 
 /// A file's identity (device, inode), to read each file once.
 fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
@@ -849,6 +846,54 @@ mod tests {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
+    }
+
+    /// SSL_CERT_DIR is a `:`-separated list of folders, as for OpenSSL; a variable set to
+    /// nothing names no file (the default locations are not read then); a file over the cap,
+    /// set in the runner's .env, is refused naming the variable and where it was set.
+    #[test]
+    fn the_openssl_store_reads_every_folder_and_refuses_what_it_cannot_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+        std::fs::create_dir(&one).expect("mkdir");
+        std::fs::create_dir(&two).expect("mkdir");
+        let (_, chain_one) = pki(&one, "one", "a.example.com");
+        let (_, chain_two) = pki(&two, "two", "b.example.com");
+        let mut env = RunnerEnv::default();
+        env.set("SSL_CERT_FILE", "", Origin::Environment);
+        let list = format!("{}::{}", one.display(), two.display());
+        env.set("SSL_CERT_DIR", &list, Origin::Environment);
+        let s = Stores::load(&env, &[], None).expect("stores");
+        assert!(s.runner.accepts("a.example.com", &chain_one));
+        assert!(s.runner.accepts("b.example.com", &chain_two));
+        assert!(s
+            .runner
+            .description
+            .starts_with("2 roots from the OS store"));
+
+        let mut env = RunnerEnv::default();
+        env.set("SSL_CERT_FILE", " ", Origin::Environment);
+        let s = Stores::load(&env, &[], None).expect("stores");
+        assert!(
+            s.runner.description.starts_with("0 roots"),
+            "{}",
+            s.runner.description
+        );
+
+        let mut env = RunnerEnv::default();
+        env.set("SSL_CERT_FILE", "/dev/zero", Origin::EnvFile);
+        let e = Stores::load(&env, &[], None).expect_err("refused");
+        assert_eq!(
+            e.input,
+            PemInput::Variable {
+                name: "SSL_CERT_FILE",
+                from_env_file: true
+            }
+        );
+        assert!(matches!(
+            e.error,
+            PemError::Read(ReadError::TooLarge { .. })
+        ));
     }
 
     /// git reads OpenSSL's store as the runner does and node the public set: with nothing

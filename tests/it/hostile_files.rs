@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 use crate::throttle::{download_server, kbps_to_bytes, upload_server};
 use crate::world::*;
 
+/// Extra environment variables of one run.
+type Envs<'a> = Vec<(&'a str, &'a str)>;
+
 /// How long a command that must not wait may take before the test calls it hung.
 const HUNG: Duration = Duration::from_secs(20);
 
@@ -136,7 +139,7 @@ fn row9_a_fifo_input_is_refused_at_once() {
     let f = fifo.to_str().unwrap();
     let p = profile(dir.path(), closed_port());
     let refused = format!("{f}: a FIFO (named pipe): only a regular file is read");
-    let mut cases: Vec<(Vec<String>, Vec<(&str, &str)>)> = vec![
+    let mut cases: Vec<(Vec<String>, Envs)> = vec![
         (strings(&["profile", "validate", f]), vec![]),
         (loop_check(f), vec![]),
         (loop_check(&p), vec![("GIT_SSL_CAINFO", f)]),
