@@ -63,7 +63,7 @@ pub struct DnsArgs {
 /// `--timeout`; each command has its own default (see [`super::settings`]).
 #[derive(Debug, Args)]
 pub struct TimeoutArgs {
-    /// Time limit for each step: a DNS question, a TCP connect, a TLS handshake, an HTTP response (e.g. 5, 2.5s, 800ms; default 5s, for meta diff 10s)
+    /// Time limit for each step: a DNS question, a TCP connect, a TLS handshake, an HTTP response (e.g. 5, 2.5s, 800ms; default 5s; for meta diff the whole fetch of /meta, default 10s)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_TIMEOUT")]
     pub timeout: Option<Duration>,
 }

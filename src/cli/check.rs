@@ -24,19 +24,26 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
     ));
     let rt = super::runtime()?;
     let finished = super::interruptible(&rt, run_once(&s, &s.plan, true, progress.clone()));
-    // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
-    rt.shutdown_timeout(super::SHUTDOWN_GRACE);
     let report = match finished {
         Ok(r) => r,
         Err(signal) => {
+            // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
+            rt.shutdown_timeout(super::SHUTDOWN_GRACE);
             return Err(Failure::Interrupted(Interrupted {
                 signal,
                 what: format!("{}; no report written", progress.interrupted()),
-            }))
+            }));
         }
     };
+    let watch = super::watch_signals(
+        &rt,
+        "interrupted while writing the outputs; an output may be missing",
+    );
     progress.finish();
-    write_outputs(&s, &report)?;
+    let written = write_outputs(&s, &report);
+    drop(watch);
+    rt.shutdown_timeout(super::SHUTDOWN_GRACE);
+    written?;
     Ok(report.exit_code)
 }
 
@@ -87,6 +94,11 @@ pub(super) async fn run_once(
                 progress.phase(Phase::Throughput);
             }
             let dialer = prober.dialer();
+            // `--max-time` bounds the whole run, the measurement included (issue 22, row 10).
+            let settings = &probe::throughput::Settings {
+                until: Some((started + s.max_time, s.max_time)),
+                ..settings.clone()
+            };
             let measured = probe::throughput::measure(
                 &dialer,
                 &cfg.trust,

@@ -12,6 +12,7 @@ use super::args::{CheckArgs, FirewallArgs, ProfileArgs, ResolveArgs, SelectArgs,
 use super::ci::Pipeline;
 use super::output;
 use crate::error::InputError;
+use crate::model::text::printable;
 use crate::plan::{self, PlanOptions};
 use crate::probe::{self, DnsMode, ProbeConfig};
 use crate::profile;
@@ -78,9 +79,25 @@ pub fn env_error_words(e: &crate::env::EnvError) -> String {
 
 /// A trust-store input error, naming the flag the file came from.
 pub fn trust_error_words(e: &crate::env::trust::TrustError) -> String {
+    use crate::env::trust::PemInput;
     let flag = match e.input {
-        crate::env::trust::PemInput::CaFile => "--ca-file",
-        crate::env::trust::PemInput::PublicRoots => "--public-roots",
+        PemInput::CaFile => "--ca-file",
+        PemInput::PublicRoots => "--public-roots",
+        // A path from the environment is outside text.
+        PemInput::Variable {
+            name,
+            from_env_file,
+        } => {
+            let set_in = if from_env_file {
+                " (set in the runner's .env)"
+            } else {
+                ""
+            };
+            return printable(&format!("{name}{set_in}: {}", e.error));
+        }
+        PemInput::OsDefault => {
+            return printable(&format!("the system's certificate store: {}", e.error))
+        }
     };
     format!("{flag} {}", e.error)
 }
@@ -194,6 +211,8 @@ impl CheckSettings {
                 max_bytes: tp.throughput_max_bytes,
                 max_time: tp.throughput_time,
                 timeout,
+                // Set when a run starts (`--max-time` from then).
+                until: None,
             },
             download: tp
                 .throughput_url

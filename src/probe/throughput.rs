@@ -50,7 +50,24 @@ pub struct Settings {
     pub max_time: Duration,
     /// Bound for connecting, TLS and the first byte.
     pub timeout: Duration,
+    /// The end of the whole run (`--max-time`) and that limit: no direction goes past it
+    /// (issue 22, row 10). `None`: only the bounds above.
+    pub until: Option<(Instant, Duration)>,
 }
+
+impl Settings {
+    /// `deadline`, or the run's end when that comes first.
+    fn clamp(&self, deadline: Instant) -> Instant {
+        match self.until {
+            Some((until, _)) => deadline.min(until),
+            None => deadline,
+        }
+    }
+}
+
+/// How long after the run's end a direction still being set up is cut: sampling stops at the
+/// run's end by itself (with its rate), so the cut must not race it.
+const RUN_END_GRACE: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -225,6 +242,9 @@ pub enum ThroughputFailure {
     /// No answer to a body of `body` bytes within the time bound (`waited` since its first byte).
     #[error("a {body}-byte body was not confirmed within {waited:?}")]
     UploadUnconfirmed { body: u64, waited: Duration },
+    /// The run's time limit (`limit`, `--max-time`) came before this direction had a rate.
+    #[error("the run's time limit of {limit:?} came first")]
+    RunTimeLimit { limit: Duration },
 }
 
 /// Something that can give addresses for host:port (the prober's resolution and overrides).
@@ -457,7 +477,7 @@ async fn sample_body(
     let mut total: u64 = 0;
     let mut first: Option<(Instant, u64)> = None;
     let mut last_at = asked;
-    let deadline = asked + s.timeout + s.max_time;
+    let deadline = s.clamp(asked + s.timeout + s.max_time);
     let stopped = loop {
         let now = Instant::now();
         if now >= deadline {
@@ -796,7 +816,7 @@ async fn upload_inner(
         }
     };
     let started = Instant::now();
-    let deadline = started + s.timeout + s.max_time;
+    let deadline = s.clamp(started + s.timeout + s.max_time);
     let mut size = FIRST_BODY.min(s.max_bytes);
     let mut total: u64 = 0;
     // The last confirmed body: its bytes and its time less the round trip.
@@ -940,12 +960,39 @@ pub async fn measure(
         r.elapsed = t.elapsed();
         r
     }
+    /// `f` unless the run's end (and a little grace) comes first.
+    async fn within_run(
+        s: &Settings,
+        direction: Direction,
+        url: &str,
+        f: impl std::future::Future<Output = DirectionSample>,
+    ) -> DirectionSample {
+        let Some((until, limit)) = s.until else {
+            return f.await;
+        };
+        let cut = DirectionSample::failed(
+            direction,
+            url.to_string(),
+            ThroughputFailure::RunTimeLimit { limit },
+        );
+        if Instant::now() >= until {
+            return cut;
+        }
+        let end = tokio::time::Instant::from_std(until + RUN_END_GRACE);
+        tokio::time::timeout_at(end, f).await.unwrap_or(cut)
+    }
     let download = match download_url {
-        Some(u) => Some(timed(download(dial, trust, u, s)).await),
+        Some(u) => {
+            let f = timed(download(dial, trust, u, s));
+            Some(within_run(s, Direction::Download, u, f).await)
+        }
         None => None,
     };
     let upload = match upload_url {
-        Some(u) => Some(timed(upload(dial, trust, u, s)).await),
+        Some(u) => {
+            let f = timed(upload(dial, trust, u, s));
+            Some(within_run(s, Direction::Upload, u, f).await)
+        }
         None => None,
     };
     Measurement { download, upload }
@@ -1004,6 +1051,7 @@ mod tests {
             max_bytes: 1024,
             max_time: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
+            until: None,
         }
     }
 

@@ -199,6 +199,10 @@ pub fn failure_cause(f: &ThroughputFailure) -> String {
             "the server had not confirmed a {body}-byte body after {}",
             fmt_duration(*waited)
         ),
+        ThroughputFailure::RunTimeLimit { limit } => format!(
+            "the run's time limit (--max-time {}) ended before a rate was measured (give a longer --max-time, or --no-throughput)",
+            fmt_duration(*limit)
+        ),
     }
 }
 
@@ -381,6 +385,9 @@ pub fn throughput_failure_json(f: &ThroughputFailure) -> Value {
         },
         ThroughputFailure::UploadUnconfirmed { body, waited } => json!({
             "kind": "upload_unconfirmed", "body_bytes": body, "waited_ms": ms(*waited),
+        }),
+        ThroughputFailure::RunTimeLimit { limit } => json!({
+            "kind": "run_time_limit", "max_time_ms": ms(*limit),
         }),
     }
 }

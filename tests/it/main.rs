@@ -16,6 +16,7 @@ mod fleet;
 mod fuzz;
 mod fuzz_corpus;
 mod hostile;
+mod hostile_files;
 mod html;
 mod pipeline;
 mod proxy;
