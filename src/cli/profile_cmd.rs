@@ -115,7 +115,7 @@ pub fn show_plan(plan: &plan::Plan) -> String {
                 s.push_str(&format!(
                     "  redirect {} {} (every hop's host probed; known hosts: {})\n",
                     r.method.as_str(),
-                    crate::probe::redirect::hide_query(&r.url),
+                    crate::model::mask_url(&r.url),
                     r.known_hosts().join(", ")
                 ));
             }
@@ -149,7 +149,11 @@ fn describe_target(t: &plan::Target) -> String {
                 d.push_str(" GET /");
             }
             if let Some(h) = &e.http {
-                d.push_str(&format!(" {} {}", h.method.as_str(), h.path));
+                d.push_str(&format!(
+                    " {} {}",
+                    h.method.as_str(),
+                    crate::model::secret::hide_query(&h.path)
+                ));
                 if let Some(x) = &h.expect_header {
                     d.push_str(&format!(" expect {x}"));
                 }

@@ -87,7 +87,8 @@ pub enum StopReason {
 #[derive(Debug, Clone)]
 pub struct DirectionSample {
     pub direction: Direction,
-    /// The URL measured (after redirects), as given when it did not parse.
+    /// The URL measured (after redirects), as shown: user information masked, query hidden
+    /// (a signed URL's query holds its token).
     pub url: String,
     /// Bytes moved.
     pub bytes: u64,
@@ -111,7 +112,7 @@ impl DirectionSample {
     fn new(direction: Direction, url: String) -> DirectionSample {
         DirectionSample {
             direction,
-            url,
+            url: crate::model::mask_url(&url),
             bytes: 0,
             sample: Duration::ZERO,
             elapsed: Duration::ZERO,
