@@ -50,6 +50,35 @@ pub struct SelectArgs {
         env = "RUNNER_PREFLIGHT_REQUIRE"
     )]
     pub require: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// `--max-names`: how many names a profile may expand to.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Most names the profile may name once its {A..B} ranges are expanded (default 10,000, at most 50,000)
+    #[arg(long, value_name = "N", default_value_t = crate::profile::DEFAULT_MAX_NAMES, value_parser = parse_max_names)]
+    pub max_names: usize,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::profile::Limits {
+        crate::profile::Limits {
+            max_names: self.max_names,
+        }
+    }
+}
+
+fn parse_max_names(s: &str) -> Result<usize, String> {
+    let max = crate::profile::MAX_MAX_NAMES;
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{}` is not a number of names from 1 to {max} (a larger run writes a report `explain` and `fleet` cannot read back)",
+            s.chars().take(40).collect::<String>().escape_debug()
+        )),
+    }
 }
 
 /// `--dns-server`.
@@ -267,6 +296,8 @@ pub enum ProfileCommand {
     Validate {
         /// Path of the YAML file (or a built-in name)
         profile: String,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Print the YAML source of a built-in profile (a starting point for your own)
     Source {

@@ -45,8 +45,11 @@ pub fn profiles() -> Result<u8, Failure> {
 /// `profile show|validate|source`.
 pub fn profile(cmd: ProfileCommand) -> Result<u8, Failure> {
     match cmd {
-        ProfileCommand::Validate { profile: spec } => {
-            let p = profile::resolve(&spec)?;
+        ProfileCommand::Validate {
+            profile: spec,
+            limits,
+        } => {
+            let p = profile::resolve_with(&spec, limits.limits())?;
             let names: usize = p.capabilities.iter().map(|c| c.entries.len()).sum();
             output::stdout(
                 "the result",

@@ -220,7 +220,11 @@ async fn schedule(state: Arc<State>) {
 fn write_files(s: &CheckSettings, report: &Report) {
     if let Some(path) = &s.output {
         let text = render::render(report, s.format, &Style::default());
-        if let Err(e) = output::write_file("--output", path, text.as_bytes()) {
+        let fits = match s.format {
+            crate::render::Format::Json => output::readable_report("--output", &text),
+            _ => Ok(()),
+        };
+        if let Err(e) = fits.and_then(|()| output::write_file("--output", path, text.as_bytes())) {
             say(&format!("error: {e}"));
         }
     }
