@@ -199,6 +199,12 @@ pub struct ServeArgs {
     /// Most on-demand /probe checks per minute (one at a time); more get 429 Too Many Requests
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=600))]
     pub probe_limit: u32,
+    /// Most open connections; more are closed at once (a client that sends no request within 1 s is dropped)
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_connections: u32,
+    /// Most open connections from one address, so one client cannot take every slot
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_connections_per_peer: u32,
     #[command(flatten)]
     pub check: CheckArgs,
 }
