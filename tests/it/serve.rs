@@ -1076,3 +1076,36 @@ async fn silent_connections_are_dropped_within_about_a_second_and_capped_per_pee
         Some(200)
     );
 }
+
+/// Issue 22 row 5a: a token given as a proxy's user part (with the fixed password
+/// `x-oauth-basic`) is masked whole in `/report.json` and `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_masks_a_token_proxy_in_report_json() {
+    let w = World::new(false, false).await;
+    let proxy = format!(
+        "http://ghp_SECRETtok:x-oauth-basic@127.0.0.1:{}",
+        closed_port()
+    );
+    let mut args = strings(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "60s",
+        "--proxy",
+        &proxy,
+    ]);
+    args.extend(w.args("2s"));
+    let mut serve = tokio::task::block_in_place(|| Serve::start(args));
+    tokio::task::block_in_place(|| serve.wait_for("run 1:", Duration::from_secs(30)));
+    let report = get(serve.addr, "/report.json", None).await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert!(
+        report.body.contains("http://***@127.0.0.1:"),
+        "{}",
+        report.body
+    );
+    let metrics = get(serve.addr, "/metrics", None).await;
+    for text in [&report.body, &metrics.body, &serve.said.join("\n")] {
+        assert!(!text.contains("SECRET") && !text.contains("ghp_"), "{text}");
+    }
+}
