@@ -57,7 +57,7 @@ pub struct SelectArgs {
 /// `--max-names`: how many names a profile may expand to.
 #[derive(Debug, Args)]
 pub struct LimitArgs {
-    /// Most names the profile may name once its {A..B} ranges are expanded (default 10,000, at most 50,000)
+    /// Most names the profile may name once its {A..B} ranges are expanded (at most 50000)
     #[arg(long, value_name = "N", default_value_t = crate::profile::DEFAULT_MAX_NAMES, value_parser = parse_max_names)]
     pub max_names: usize,
 }
