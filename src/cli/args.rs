@@ -50,6 +50,35 @@ pub struct SelectArgs {
         env = "RUNNER_PREFLIGHT_REQUIRE"
     )]
     pub require: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// `--max-names`: how many names a profile may expand to.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Most names the profile may name once its {A..B} ranges are expanded (at most 50000)
+    #[arg(long, value_name = "N", default_value_t = crate::profile::DEFAULT_MAX_NAMES, value_parser = parse_max_names)]
+    pub max_names: usize,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::profile::Limits {
+        crate::profile::Limits {
+            max_names: self.max_names,
+        }
+    }
+}
+
+fn parse_max_names(s: &str) -> Result<usize, String> {
+    let max = crate::profile::MAX_MAX_NAMES;
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{}` is not a number of names from 1 to {max} (a larger run writes a report `explain` and `fleet` cannot read back)",
+            s.chars().take(40).collect::<String>().escape_debug()
+        )),
+    }
 }
 
 /// `--dns-server`.
@@ -170,6 +199,12 @@ pub struct ServeArgs {
     /// Most on-demand /probe checks per minute (one at a time); more get 429 Too Many Requests
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=600))]
     pub probe_limit: u32,
+    /// Most open connections; more are closed at once (a client that sends no request within 1 s is dropped)
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_connections: u32,
+    /// Most open connections from one address, so one client cannot take every slot
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_connections_per_peer: u32,
     #[command(flatten)]
     pub check: CheckArgs,
 }
@@ -267,6 +302,8 @@ pub enum ProfileCommand {
     Validate {
         /// Path of the YAML file (or a built-in name)
         profile: String,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Print the YAML source of a built-in profile (a starting point for your own)
     Source {

@@ -188,7 +188,18 @@ pub(super) async fn run_once(
 /// is attempted; the first failure is the error.
 fn write_outputs(s: &CheckSettings, report: &report::Report) -> Result<(), Failure> {
     let text = render::render(report, s.format, &s.style);
-    let main = match &s.output {
+    let fits = match s.format {
+        Format::Json => output::readable_report(
+            if s.output.is_some() {
+                "--output"
+            } else {
+                "standard output"
+            },
+            &text,
+        ),
+        _ => Ok(()),
+    };
+    let main = fits.and_then(|()| match &s.output {
         Some(path) => output::write_file("--output", path, text.as_bytes()).map(|()| {
             if !s.quiet {
                 say(&format!(
@@ -199,7 +210,7 @@ fn write_outputs(s: &CheckSettings, report: &report::Report) -> Result<(), Failu
             }
         }),
         None => output::stdout("the report", &text),
-    };
+    });
     let files = s.pipeline.write_files(report);
     let stdout_is_data = s.output.is_none() && s.format != Format::Table;
     let actions = ci::github_actions(report, stdout_is_data);

@@ -87,7 +87,12 @@ impl Pipeline {
         let mut errors = Vec::new();
         for f in &self.files {
             let text = render::render(report, f.format, &style);
-            if let Err(e) = output::write_file(f.flag, &f.path, text.as_bytes()) {
+            let fits = match f.format {
+                render::Format::Json => output::readable_report(f.flag, &text),
+                _ => Ok(()),
+            };
+            if let Err(e) = fits.and_then(|()| output::write_file(f.flag, &f.path, text.as_bytes()))
+            {
                 errors.push(e);
             }
         }

@@ -22,6 +22,19 @@ pub enum WriteError {
         path: PathBuf,
         source: io::Error,
     },
+    /// A JSON report larger than `explain` and `fleet` read back: not written (issue 22 row 4).
+    #[error("{flag}: the JSON report is {}, more than the {} `explain` and `fleet` read back; it was not written: probe fewer names or ports (--capability, --max-names)", crate::textfile::human_bytes(*.bytes), crate::textfile::human_bytes(crate::textfile::limit::REPORT))]
+    TooLargeToReadBack { flag: &'static str, bytes: u64 },
+}
+
+/// A JSON report must be one the tool can read back (`explain`, `fleet`): refused, before
+/// anything is written, when it is larger than their cap.
+pub fn readable_report(flag: &'static str, text: &str) -> Result<(), WriteError> {
+    let bytes = text.len() as u64;
+    if bytes > crate::textfile::limit::REPORT {
+        return Err(WriteError::TooLargeToReadBack { flag, bytes });
+    }
+    Ok(())
 }
 
 /// An I/O error in our words, without Rust's " (os error N)".
@@ -212,5 +225,23 @@ fn unwritable(path: &Path) -> Option<String> {
                     )
                 })
         }
+    }
+}
+
+#[cfg(test)]
+mod report_size_tests {
+    /// Issue 22 row 4: a JSON report `explain` and `fleet` would refuse is never written.
+    #[test]
+    fn a_json_report_over_the_read_cap_is_refused_before_writing() {
+        let cap = crate::textfile::limit::REPORT as usize;
+        assert!(super::readable_report("--output-json", &"x".repeat(cap)).is_ok());
+        let e = super::readable_report("--output-json", &"x".repeat(cap + 1)).unwrap_err();
+        let words = e.to_string();
+        assert!(
+            words.starts_with("--output-json: the JSON report is")
+                && words.contains("64 MiB")
+                && words.contains("not written"),
+            "{words}"
+        );
     }
 }

@@ -169,11 +169,13 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
             let body = fetched
                 .map_err(|e| {
                     InputError::usage(format!(
-                        "meta diff: cannot fetch {url}: {}",
+                        "meta diff: cannot fetch {}: {}",
+                        crate::model::mask_url(&url),
                         crate::render::meta::fetch_error(&e)
                     ))
                 })?;
-            (body, url)
+            // The source is shown in the output's header: masked.
+            (body, crate::model::mask_url(&url))
         }
     };
     let domains =

@@ -103,7 +103,7 @@ pub fn trust_error_words(e: &crate::env::trust::TrustError) -> String {
 }
 
 pub fn plan_of(profile: &str, select: &SelectArgs) -> Result<plan::Plan, InputError> {
-    let p = profile::resolve(profile)?;
+    let p = profile::resolve_with(profile, select.limits.limits())?;
     plan::build(
         &p,
         &PlanOptions::new(&select.vars, &select.capability, &select.require),

@@ -18,7 +18,7 @@ use crate::probe::tls::{self, TlsFailure};
 /// Largest /meta document accepted over the network (the same cap as a saved one).
 pub const MAX_BODY: usize = crate::textfile::limit::META as usize;
 
-/// Why /meta could not be fetched.
+/// Why /meta could not be fetched. Every `url` is shown masked ([`crate::model::mask_url`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
@@ -28,6 +28,9 @@ pub enum FetchError {
     NotHttps { url: String },
     #[error("`{url}` has no host")]
     NoHost { url: String },
+    /// User information in the URL: `/meta` is public, and credentials would not be sent.
+    #[error("`{url}`: credentials in the URL are not supported (the /meta endpoint needs none)")]
+    Credentials { url: String },
     #[error("`{url}`: {why}")]
     BadHost { url: String, why: String },
     /// The name did not resolve.
@@ -90,7 +93,7 @@ pub async fn fetch(
     tokio::time::timeout(timeout, fetch_steps(url, trust, dns, proxy, timeout))
         .await
         .map_err(|_| FetchError::Timeout {
-            url: url.to_string(),
+            url: crate::model::mask_url(url),
             timeout,
         })?
 }
@@ -103,19 +106,19 @@ async fn fetch_steps(
     proxy: Option<&crate::env::proxy::ProxyUrl>,
     timeout: Duration,
 ) -> Result<String, FetchError> {
-    let uri: hyper::Uri = url.parse().map_err(|_| FetchError::NotAUrl {
-        url: url.to_string(),
-    })?;
+    let shown = crate::model::mask_url(url);
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|_| FetchError::NotAUrl { url: shown.clone() })?;
     if uri.scheme_str() != Some("https") {
-        return Err(FetchError::NotHttps {
-            url: url.to_string(),
-        });
+        return Err(FetchError::NotHttps { url: shown });
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(FetchError::Credentials { url: shown });
     }
     let host = uri
         .host()
-        .ok_or_else(|| FetchError::NoHost {
-            url: url.to_string(),
-        })?
+        .ok_or_else(|| FetchError::NoHost { url: shown.clone() })?
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
@@ -127,7 +130,7 @@ async fn fetch_steps(
                 .map_err(|f| FetchError::Proxy(f.failure))?
                 .stream
         }
-        None => direct(&host, port, dns, timeout, url).await?,
+        None => direct(&host, port, dns, timeout, &shown).await?,
     };
     let hs = tls::handshake(trust, &host, tcp, timeout).await;
     let stream = match (hs.stream, hs.failure) {
@@ -172,7 +175,7 @@ async fn fetch_over(
     host: &str,
     port: u16,
 ) -> Result<String, FetchError> {
-    let url = uri.to_string();
+    let url = crate::model::mask_url(&uri.to_string());
     let host = host.to_string();
     let path = uri
         .path_and_query()

@@ -2,12 +2,14 @@
 
 pub mod host;
 pub mod http;
+pub mod secret;
 pub mod text;
 pub mod url;
 pub mod verdict;
 
 pub use host::{check_hostname, check_pattern, pattern_covers, Name, Pattern};
 pub use http::{HttpSpec, Method};
+pub use secret::mask_url;
 pub use url::{parse_url, HttpUrl, UrlError};
 pub use verdict::{Family, Phase, Route, Verdict};
 

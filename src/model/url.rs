@@ -45,7 +45,8 @@ impl From<UrlError> for String {
 }
 
 pub fn parse_url(s: &str) -> Result<HttpUrl, UrlError> {
-    let url = || s.to_string();
+    // Errors show the URL masked: it may carry credentials or a signed query.
+    let url = || super::secret::mask_url(s);
     let uri: hyper::Uri =
         s.parse()
             .map_err(|e: hyper::http::uri::InvalidUri| UrlError::NotAUrl {

@@ -140,13 +140,15 @@ where
 {
     let mut info = HttpInfo {
         method: spec.method.as_str().to_string(),
-        path: spec.path.clone(),
+        // A profile's path may carry a token in its query: shown hidden, requested whole.
+        path: crate::model::secret::hide_query(&spec.path),
         status: None,
         expect_header: spec.expect_header.clone(),
         header_present: None,
         server: None,
         date: None,
         location: None,
+        follow: None,
         total_size: None,
     };
     let fut = async {
@@ -219,7 +221,17 @@ where
     info.server = header("server");
     info.date = header("date");
     if resp.status().is_redirection() {
-        info.location = header("location");
+        // Kept whole (up to 8 KiB) to be followed; shown masked.
+        info.follow = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .filter(|l| l.len() <= 8192)
+            .map(str::to_string);
+        info.location = info.follow.as_deref().map(|l| {
+            let masked = crate::model::mask_url(l);
+            crate::model::text::printable(&masked.chars().take(200).collect::<String>())
+        });
     }
     info.total_size = total_size(
         resp.status().as_u16(),

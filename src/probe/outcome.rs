@@ -172,9 +172,13 @@ pub struct HttpInfo {
     pub header_present: Option<bool>,
     pub server: Option<String>,
     pub date: Option<String>,
-    /// `Location` of a redirect (3xx).
+    /// `Location` of a redirect (3xx), as shown: user information masked, query hidden
+    /// ([`crate::model::mask_url`]).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub location: Option<String>,
+    /// The `Location` as the server sent it, to follow; never shown nor saved.
+    #[serde(skip)]
+    pub follow: Option<String>,
     /// The whole size of what the URL serves: the total of `Content-Range` (206), else
     /// `Content-Length` of a 200.
     #[serde(skip_serializing_if = "Option::is_none", default)]

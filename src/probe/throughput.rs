@@ -104,7 +104,8 @@ pub enum StopReason {
 #[derive(Debug, Clone)]
 pub struct DirectionSample {
     pub direction: Direction,
-    /// The URL measured (after redirects), as given when it did not parse.
+    /// The URL measured (after redirects), as shown: user information masked, query hidden
+    /// (a signed URL's query holds its token).
     pub url: String,
     /// Bytes moved.
     pub bytes: u64,
@@ -128,7 +129,7 @@ impl DirectionSample {
     fn new(direction: Direction, url: String) -> DirectionSample {
         DirectionSample {
             direction,
-            url,
+            url: crate::model::mask_url(&url),
             bytes: 0,
             sample: Duration::ZERO,
             elapsed: Duration::ZERO,
@@ -594,6 +595,10 @@ pub enum Unconfirmable {
     /// It answered with `Connection: close`: a server that closes after answering may not have
     /// read the body (nginx, hyper and most frameworks answer early that way).
     Closes { status: u16 },
+    /// It answered `status` to a `body`-byte POST, but an empty POST sent after it on the same
+    /// connection got no 2xx answer within the timeout (no answer, an error, or the connection
+    /// closed): it answered without reading the body (issue 22 row 7).
+    NotRead { status: u16, body: u64 },
 }
 
 /// POST bodies of growing size and time each from its first byte to the server's answer,
@@ -836,6 +841,7 @@ async fn upload_inner(
                 Err(_) => break StopReason::ConnectionClosed,
             }
         }
+        let sent_at = Instant::now();
         match post(&mut sender, &ut, &chunk, size, deadline).await {
             Ok(a) => {
                 if !(200..300).contains(&a.status) {
@@ -854,10 +860,33 @@ async fn upload_inner(
                 if a.closes {
                     return unconfirmable(Unconfirmable::Closes { status: a.status });
                 }
+                // A 2xx may come as soon as the server has the request head (the body then
+                // waits in socket buffers, or is never read): an empty POST on the same
+                // connection is answered only once the server has read past the body, so the
+                // body's time runs to that answer, less its round trip.
+                let follow_deadline = deadline.min(Instant::now() + s.timeout);
+                let ready = tokio::time::timeout(
+                    follow_deadline.saturating_duration_since(Instant::now()),
+                    sender.ready(),
+                )
+                .await;
+                let follow = match ready {
+                    Ok(Ok(())) => post(&mut sender, &ut, &chunk, 0, follow_deadline)
+                        .await
+                        .ok(),
+                    _ => None,
+                };
+                if !follow.is_some_and(|f| (200..300).contains(&f.status) && !f.closes) {
+                    return unconfirmable(Unconfirmable::NotRead {
+                        status: a.status,
+                        body: size,
+                    });
+                }
+                let took = sent_at.elapsed();
                 total += size;
-                let net = a.took.saturating_sub(rtt);
+                let net = took.saturating_sub(rtt * 2);
                 confirmed = Some((size, net));
-                if a.took >= CONFIRM_LONG_ENOUGH {
+                if took >= CONFIRM_LONG_ENOUGH {
                     break StopReason::Certain;
                 }
                 if total >= s.max_bytes {

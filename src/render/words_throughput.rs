@@ -221,6 +221,9 @@ pub fn unconfirmable_cause(why: &Unconfirmable) -> String {
         Unconfirmable::Closes { status } => format!(
             "the server answered {status} with `Connection: close`, which is how servers answer without reading a body"
         ),
+        Unconfirmable::NotRead { status, body } => format!(
+            "the server answered {status} to a {body}-byte POST but not the request that followed it on the same connection: it answers before it reads the body, so its answers tell nothing about the bytes"
+        ),
     }
 }
 
@@ -381,6 +384,10 @@ pub fn throughput_failure_json(f: &ThroughputFailure) -> Value {
             }),
             Unconfirmable::Closes { status } => json!({
                 "kind": "upload_unconfirmable", "reason": "connection_close", "status": status,
+            }),
+            Unconfirmable::NotRead { status, body } => json!({
+                "kind": "upload_unconfirmable", "reason": "not_read", "status": status,
+                "body_bytes": body,
             }),
         },
         ThroughputFailure::UploadUnconfirmed { body, waited } => json!({

@@ -85,6 +85,7 @@ fn http(port: u16, addr: &str, fingerprint: bool, server: &str, status: u16) -> 
                 server: Some(server.into()),
                 date: None,
                 location: None,
+                follow: None,
                 total_size: None,
             },
             proxy: None,
@@ -664,6 +665,7 @@ fn proxy_answers(host: &str, url: &str, status: u16) -> TargetOutcome {
             server: Some("squid".into()),
             date: None,
             location: None,
+            follow: None,
             total_size: None,
         },
         proxy: Some(ProxyUse {

@@ -277,6 +277,7 @@ mod tests {
             server: None,
             date: None,
             location: None,
+            follow: None,
             total_size: None,
         }
     }

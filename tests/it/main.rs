@@ -17,6 +17,7 @@ mod fuzz;
 mod fuzz_corpus;
 mod hostile;
 mod hostile_files;
+mod hostile_secrets;
 mod html;
 mod pipeline;
 mod proxy;
