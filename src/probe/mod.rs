@@ -10,6 +10,7 @@ pub mod long_poll;
 pub mod lookup;
 pub mod outcome;
 pub mod overrides;
+pub mod path;
 pub mod redirect;
 pub mod tcp;
 pub mod throughput;
@@ -60,6 +61,8 @@ pub struct ProbeConfig {
     pub proxy: crate::env::proxy::ProxySettings,
     /// The runner, git and node trust stores each TLS chain is checked against.
     pub stores: Option<Arc<Stores>>,
+    /// This host's interfaces and routes (the outgoing interface of each connection, its MTU).
+    pub network: Arc<crate::env::net::Network>,
 }
 
 /// Told about progress as each target's observation is complete; the command layer draws it.
@@ -477,6 +480,145 @@ async fn tls_open(
     (check, out.stream)
 }
 
+/// A direct connection's TLS handshake; when it stalls, the same address is tried beside it
+/// with a clamped MSS ([`path`]), and a clamped handshake that completes turns the stall into
+/// a path-MTU black hole.
+async fn tls_open_direct(
+    cfg: &ProbeConfig,
+    host: &str,
+    tcp: tokio::net::TcpStream,
+    at: At,
+) -> (
+    CheckObservation,
+    Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+) {
+    let (Some(addr), stalled_at_mss) = (at.address, socket2::SockRef::from(&tcp).tcp_mss().ok())
+    else {
+        return tls_open(cfg, host, tcp, at, false).await;
+    };
+    let schedule = path::clamp_schedule(tokio::time::Instant::now(), cfg.timeout);
+    let ((mut check, stream), tries) = path::with_clamped(
+        tls_open(cfg, host, tcp, at, false),
+        |(c, _)| {
+            matches!(
+                c.step,
+                Step::Tls {
+                    failure: Some(tls::TlsFailure::Timeout { .. }),
+                    ..
+                }
+            )
+        },
+        schedule,
+        |mss| clamped_tls(cfg, host, addr, mss, schedule.1),
+    )
+    .await;
+    if let (Some(works_at_mss), Step::Tls { failure, .. }) =
+        (path::works_at(&tries), &mut check.step)
+    {
+        *failure = Some(tls::TlsFailure::PathMtuBlackHole {
+            addr,
+            works_at_mss,
+            stalled_at_mss,
+            after: cfg.timeout,
+        });
+    }
+    (check, stream)
+}
+
+/// A handshake over a connection whose SYN announces `mss`: did it complete (the server's
+/// certificate flight arrived and the handshake reached its end, trusted or not)?
+async fn clamped_tls(
+    cfg: &ProbeConfig,
+    host: &str,
+    addr: SocketAddr,
+    mss: u32,
+    deadline: tokio::time::Instant,
+) -> bool {
+    clamped_tls_stream(cfg, host, addr, mss, deadline)
+        .await
+        .is_some()
+}
+
+/// A TLS stream over a connection whose SYN announces `mss` (`None` when the handshake did not
+/// reach its end: a rejected certificate still proves the flight arrived, and is `Some(None)`).
+async fn clamped_tls_stream(
+    cfg: &ProbeConfig,
+    host: &str,
+    addr: SocketAddr,
+    mss: u32,
+    deadline: tokio::time::Instant,
+) -> Option<Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>> {
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let tcp = path::connect_clamped(addr, mss, left).await.ok()?;
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let out = tls::handshake(&cfg.trust, host, tcp, left).await;
+    match out.failure {
+        None => Some(out.stream),
+        Some(
+            tls::TlsFailure::Timeout { .. }
+            | tls::TlsFailure::Closed
+            | tls::TlsFailure::Reset
+            | tls::TlsFailure::Io { .. },
+        ) => None,
+        Some(_) => Some(None),
+    }
+}
+
+/// A direct connection's HTTP check; when the answer stalls, the request is made again beside
+/// it over a connection with a clamped MSS, and an answer there makes the stall a path-MTU
+/// black hole.
+async fn https_request_direct(
+    cfg: &ProbeConfig,
+    host: &str,
+    port: u16,
+    stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    at: At,
+    spec: &HttpSpec,
+) -> CheckObservation {
+    let stalled_at_mss = socket2::SockRef::from(stream.get_ref().0).tcp_mss().ok();
+    let Some(addr) = at.address else {
+        return https_request(cfg, host, port, stream, at, spec).await;
+    };
+    let schedule = path::clamp_schedule(tokio::time::Instant::now(), cfg.timeout);
+    let (mut check, tries) = path::with_clamped(
+        https_request(cfg, host, port, stream, at, spec),
+        |c| {
+            matches!(
+                c.step,
+                Step::Http {
+                    failure: Some(http::HttpFailure::Timeout { .. }),
+                    ..
+                }
+            )
+        },
+        schedule,
+        |mss| async move {
+            let Some(Some(tls)) = clamped_tls_stream(cfg, host, addr, mss, schedule.1).await else {
+                return false;
+            };
+            let left = schedule
+                .1
+                .saturating_duration_since(tokio::time::Instant::now());
+            http::request(tls, host, port, true, spec, left)
+                .await
+                .failure
+                .is_none()
+        },
+    )
+    .await;
+    if let (Some(works_at_mss), Step::Http { failure, .. }) =
+        (path::works_at(&tries), &mut check.step)
+    {
+        *failure = Some(http::HttpFailure::PathMtuBlackHole {
+            addr,
+            works_at_mss,
+            stalled_at_mss,
+            after: cfg.timeout,
+        });
+    }
+    check
+}
+
 /// The endpoint's HTTP check over a verified TLS stream.
 async fn https_request(
     cfg: &ProbeConfig,
@@ -699,6 +841,7 @@ async fn open_endpoint(
                     }),
                     only_family: false,
                     redirected,
+                    path: None,
                 },
             )],
             conn: None,
@@ -744,10 +887,11 @@ async fn open_family(
     only_family: bool,
 ) -> FamilyConn {
     let timeout = shared.cfg.timeout;
-    let connect = |failure| Step::Connect {
+    let connect = |failure, path| Step::Connect {
         redirected: redirected.clone(),
         only_family,
         failure,
+        path,
     };
     let (stream, at) = match tcp::connect_any(addrs, timeout).await {
         Err((failure, ms)) => {
@@ -757,7 +901,7 @@ async fn open_family(
                 address: failure.addr(),
             };
             return FamilyConn {
-                checks: vec![at.check(ms, connect(Some(failure)))],
+                checks: vec![at.check(ms, connect(Some(failure), None))],
                 conn: None,
             };
         }
@@ -768,13 +912,14 @@ async fn open_family(
                 family: Some(family),
                 address: Some(addr),
             };
-            (s, (at, at.check(ms, connect(None))))
+            let path = path::of(&s, &shared.cfg.network);
+            (s, (at, at.check(ms, connect(None, Some(path)))))
         }
     };
     let (at, connected) = at;
     match proto {
         Proto::Https => {
-            let (tls, stream) = tls_open(&shared.cfg, host, stream, at, false).await;
+            let (tls, stream) = tls_open_direct(&shared.cfg, host, stream, at).await;
             FamilyConn {
                 checks: vec![connected, tls],
                 conn: stream.map(|s| (Conn::Tls(Box::new(s)), at)),
@@ -799,7 +944,7 @@ async fn finish_family(
     match f.conn {
         Some((Conn::Tls(stream), at)) => {
             if let Some(spec) = &ep.http {
-                checks.push(https_request(cfg, host, ep.port, *stream, at, spec).await);
+                checks.push(https_request_direct(cfg, host, ep.port, *stream, at, spec).await);
             }
         }
         Some((Conn::Plain(stream), at)) => {

@@ -205,6 +205,9 @@ pub enum Step {
         #[serde(default)]
         only_family: bool,
         failure: Option<TcpFailure>,
+        /// What the kernel says about the connection's path (MSS, path MTU, interface).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        path: Option<super::path::PathInfo>,
     },
     /// `CONNECT host:port` through a proxy (HTTPS endpoints).
     Tunnel {

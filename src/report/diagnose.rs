@@ -18,6 +18,7 @@ use super::findings::{FindingKind, StoreName};
 use super::{Cause, DnsNote, DnsProblem, HttpJudgement, Report, TargetResult};
 use crate::model::{Family, Phase, Route, Verdict};
 use crate::probe::connect::ProxyFailure;
+use crate::probe::http::HttpFailure;
 use crate::probe::outcome::{DnsFailure, DnsSource, Incomplete, Step, TcpFailure, TlsFailure};
 use crate::probe::throughput::ThroughputFailure;
 
@@ -255,6 +256,19 @@ pub enum RootCause {
         /// The chain could not be followed (no Location, a bad one, a downgrade, too many hops).
         stopped: bool,
     },
+    /// TCP connects, but the first full-size segment never arrives: handshakes or answers
+    /// stall where a connection announcing a smaller MSS completes (a path-MTU black hole).
+    PathMtuBlackHole {
+        /// Every endpoint that stalled, in report order.
+        endpoints: Vec<MtuEndpoint>,
+        /// The largest MSS that worked for every endpoint.
+        works_at_mss: u32,
+        /// The interface the stalled connections leave by, and its MTU, when known.
+        interface: Option<String>,
+        interface_mtu: Option<u32>,
+        /// The kernel's path MTU on the stalled connections (it never learnt a smaller one).
+        path_mtu: Option<u32>,
+    },
     /// Nothing else explains it: the target's (or the throughput's) own cause stands.
     Unexplained {
         /// The name; `None` for the throughput measurement.
@@ -264,6 +278,17 @@ pub enum RootCause {
         /// The throughput direction (`download`, `upload`) when it is about throughput.
         direction: Option<String>,
     },
+}
+
+/// One endpoint under a path-MTU black hole.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MtuEndpoint {
+    pub host: String,
+    pub addr: SocketAddr,
+    /// What stalled: the TLS handshake or the HTTP answer.
+    pub phase: Phase,
+    pub works_at_mss: u32,
+    pub stalled_at_mss: Option<u32>,
 }
 
 impl RootCause {
@@ -288,6 +313,7 @@ impl RootCause {
             RootCause::ClockSkew { .. } => "clock_skew",
             RootCause::TimeLimit { .. } => "time_limit",
             RootCause::UpdatePathBlocked { .. } => "update_path_blocked",
+            RootCause::PathMtuBlackHole { .. } => "path_mtu_black_hole",
             RootCause::Unexplained { .. } => "unexplained",
         }
     }
@@ -360,6 +386,13 @@ enum Signal {
     },
     /// A redirect chain's hop that does not lead to the download.
     UpdatePath(super::redirect::RedirectCause),
+    /// A stall that a clamped MSS cured.
+    Mtu {
+        addr: SocketAddr,
+        phase: Phase,
+        works_at_mss: u32,
+        stalled_at_mss: Option<u32>,
+    },
 }
 
 /// The last two labels of a name: `actions.githubusercontent.com` → `githubusercontent.com`.
@@ -481,6 +514,17 @@ fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
                 } => {
                     let top = tls.stores.as_ref().map(|s| s.top_issuer.clone());
                     match f {
+                        TlsFailure::PathMtuBlackHole {
+                            addr,
+                            works_at_mss,
+                            stalled_at_mss,
+                            ..
+                        } => Signal::Mtu {
+                            addr: *addr,
+                            phase: Phase::Tls,
+                            works_at_mss: *works_at_mss,
+                            stalled_at_mss: *stalled_at_mss,
+                        },
                         TlsFailure::NoRoots => Signal::NoRoots,
                         TlsFailure::UnknownIssuer { issuer } => {
                             Signal::UnknownIssuer(top.unwrap_or_else(|| issuer.clone()))
@@ -543,6 +587,21 @@ fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
                         credentials: p.url.has_credentials(),
                     },
                     _ => other(Some(Phase::Http), Some(port)),
+                },
+                Step::Http {
+                    failure:
+                        Some(HttpFailure::PathMtuBlackHole {
+                            addr,
+                            works_at_mss,
+                            stalled_at_mss,
+                            ..
+                        }),
+                    ..
+                } => Signal::Mtu {
+                    addr: *addr,
+                    phase: Phase::Http,
+                    works_at_mss: *works_at_mss,
+                    stalled_at_mss: *stalled_at_mss,
                 },
                 _ => other(Some(c.phase), Some(port)),
             }
@@ -911,6 +970,7 @@ fn group(report: &Report) -> Vec<Group> {
     }
 
     interception_groups(report, &items, &mut groups);
+    mtu_group(&items, &mut groups);
 
     // An empty trust store.
     let no_roots: Vec<Loc> = items
@@ -1009,6 +1069,60 @@ fn group(report: &Report) -> Vec<Group> {
 
     throughput_groups(report, &mut groups);
     groups
+}
+
+/// Every stall a clamped MSS cured, under one cause: the path, not the servers.
+fn mtu_group(items: &[(Loc, &TargetResult, Signal)], groups: &mut Vec<Group>) {
+    let mut locs = Vec::new();
+    let mut endpoints: Vec<MtuEndpoint> = Vec::new();
+    let mut path = None;
+    for (l, t, s) in items {
+        let Signal::Mtu {
+            addr,
+            phase,
+            works_at_mss,
+            stalled_at_mss,
+        } = s
+        else {
+            continue;
+        };
+        locs.push(*l);
+        let e = MtuEndpoint {
+            host: t.host.clone(),
+            addr: *addr,
+            phase: *phase,
+            works_at_mss: *works_at_mss,
+            stalled_at_mss: *stalled_at_mss,
+        };
+        if !endpoints.contains(&e) {
+            endpoints.push(e);
+        }
+        // The stalled connection's own path, as the kernel saw it.
+        path = path.or_else(|| {
+            t.checks.iter().find_map(|c| match &c.obs.step {
+                Step::Connect {
+                    failure: None,
+                    path: Some(p),
+                    ..
+                } if c.obs.address == Some(*addr) => Some(p.clone()),
+                _ => None,
+            })
+        });
+    }
+    let Some(works_at_mss) = endpoints.iter().map(|e| e.works_at_mss).min() else {
+        return;
+    };
+    let path = path.unwrap_or_default();
+    groups.push(Group::new(
+        RootCause::PathMtuBlackHole {
+            endpoints,
+            works_at_mss,
+            interface: path.interface,
+            interface_mtu: path.interface_mtu,
+            path_mtu: path.path_mtu,
+        },
+        locs,
+    ));
 }
 
 /// TCP failures: a proxy that would work, no proxy and nothing direct works, a port, a prefix,

@@ -289,6 +289,7 @@ mod tests {
                 redirected: None,
                 only_family: false,
                 failure: Some(TcpFailure::Refused { addr: a, tried: 1 }),
+                path: None,
             },
             Verdict::Warn => Step::Http {
                 http: info(503, false, None),
@@ -299,6 +300,7 @@ mod tests {
                 redirected: None,
                 only_family: false,
                 failure: None,
+                path: None,
             },
         };
         let c = judge_check(CheckObservation {

@@ -14,6 +14,7 @@ mod fuzz;
 mod fuzz_corpus;
 mod hostile;
 mod html;
+mod path_faults;
 mod pipeline;
 mod proxy;
 mod scenarios;
