@@ -8,6 +8,7 @@ pub mod dns;
 pub mod http;
 pub mod long_poll;
 pub mod lookup;
+pub mod nat64;
 pub mod outcome;
 pub mod overrides;
 pub mod path;
@@ -85,6 +86,8 @@ struct Shared {
     sem: Semaphore,
     /// Per probed name: set once one of its probes has a TCP connection (or all have ended).
     connected: HashMap<String, watch::Sender<bool>>,
+    /// What `ipv4only.arpa` shows about DNS64, asked once when a name needs it.
+    dns64: OnceCell<Option<nat64::Dns64>>,
 }
 
 impl Shared {
@@ -112,6 +115,7 @@ impl Shared {
             dns_cache: std::sync::Mutex::new(HashMap::new()),
             sem: Semaphore::new(cfg.concurrency.max(1)),
             connected: HashMap::new(),
+            dns64: OnceCell::new(),
             cfg,
         }
     }
@@ -717,10 +721,53 @@ async fn resolve_name(shared: &Shared, host: &str) -> DnsObservation {
         system: sys,
         via_proxy: false,
         ms: 0,
+        dns64: None,
     };
     use_system_answer(&mut out);
+    // Without an IPv4 route a name is reachable only over IPv6, which for GitHub's names (no
+    // AAAA records) means DNS64 + NAT64: learn whether the resolver synthesises, and where.
+    let needs_dns64 = shared.cfg.network.has_route(Family::Ipv4) == Some(false)
+        || out
+            .addresses
+            .iter()
+            .any(|a| nat64::in_well_known(a.address));
+    if needs_dns64 {
+        out.dns64 = *shared.dns64.get_or_init(|| learn_dns64(shared)).await;
+    }
     out.ms = started.elapsed().as_millis() as u64;
     out
+}
+
+/// Ask for `ipv4only.arpa` the way the run asks DNS (RFC 7050): `None` when no answer came.
+async fn learn_dns64(shared: &Shared) -> Option<nat64::Dns64> {
+    let aaaa: Vec<std::net::Ipv6Addr> = match &shared.dns_client {
+        Some(c) => {
+            let r = c.resolve(nat64::DISCOVERY_NAME).await;
+            if r.addresses.is_empty()
+                && !matches!(r.failure, None | Some(dns::DnsFailure::NoAddresses))
+            {
+                return None;
+            }
+            r.addresses
+                .iter()
+                .filter_map(|a| match a.address {
+                    IpAddr::V6(v) => Some(v),
+                    IpAddr::V4(_) => None,
+                })
+                .collect()
+        }
+        None => match system_lookup(nat64::DISCOVERY_NAME, shared.cfg.timeout).await {
+            SystemLookup::Answered { addresses } => addresses
+                .iter()
+                .filter_map(|a| match a {
+                    IpAddr::V6(v) => Some(*v),
+                    IpAddr::V4(_) => None,
+                })
+                .collect(),
+            SystemLookup::Failed { .. } => return None,
+        },
+    };
+    Some(nat64::learn(&aaaa))
 }
 
 /// The runner resolves through the operating system (getaddrinfo: /etc/hosts, nsswitch, search

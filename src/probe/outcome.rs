@@ -87,6 +87,10 @@ pub struct DnsObservation {
     /// Every endpoint of the name goes through a proxy, which resolves the name itself.
     pub via_proxy: bool,
     pub ms: u64,
+    /// What `ipv4only.arpa` showed about DNS64, when it was asked (on a host without an IPv4
+    /// route, or when an address lies in 64:ff9b::/96).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns64: Option<super::nat64::Dns64>,
 }
 
 impl Default for DnsObservation {
@@ -115,6 +119,7 @@ impl DnsObservation {
             system: None,
             via_proxy: false,
             ms: 0,
+            dns64: None,
         }
     }
 }

@@ -23,10 +23,6 @@ use crate::env::net::Network;
 /// tunnel in common use (IPv6's minimum MTU is 1280), 536 is IPv4's minimum.
 pub const CLAMPED_MSS: [u32; 2] = [1200, 536];
 
-/// How much longer than `--timeout` the clamped attempts may take: a black-holed probe ends
-/// within `--timeout` plus this (or plus half the timeout, when that is shorter).
-pub const CLAMP_EXTRA: Duration = Duration::from_secs(2);
-
 /// What the kernel says about a connected socket's path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathInfo {
@@ -103,12 +99,12 @@ pub struct ClampedTry {
 }
 
 /// When the clamped attempts beside a phase bounded by `timeout` start (half-way, so that a
-/// normal slow answer does not cost a second connection) and by when they must end.
+/// normal slow answer does not cost a second connection) and by when they must end: with the
+/// first attempt, so a stalled phase — black hole or silent server — takes no longer than
+/// `--timeout`. Half the timeout is ample for a clamped attempt on a path where only the
+/// segment size is wrong (an RTT or two).
 pub fn clamp_schedule(started: Instant, timeout: Duration) -> (Instant, Instant) {
-    (
-        started + timeout / 2,
-        started + timeout + CLAMP_EXTRA.min(timeout / 2),
-    )
+    (started + timeout / 2, started + timeout)
 }
 
 /// Runs `first` (the probe's own attempt, bounded by its own timeout). When it is still waiting
@@ -216,7 +212,8 @@ mod tests {
         )
         .await;
         assert_eq!(works_at(&tries), None);
-        assert_eq!(started.elapsed(), Duration::from_secs(12));
+        // Not a moment beyond the first attempt's own timeout.
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
         // The first answers late but answers: the clamped attempts are not waited for.
         let started = Instant::now();
         let (_, tries) = with_clamped(

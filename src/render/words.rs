@@ -135,6 +135,14 @@ pub fn dns_note(n: &DnsNote, host: &str) -> String {
             join_ips(system),
             join_ips(dns)
         ),
+        DnsNote::Nat64 {
+            addresses,
+            prefix,
+            len,
+        } => format!(
+            "{} via NAT64 (prefix {prefix}/{len}): {host} has no IPv6 address of its own; the DNS64 resolver synthesised it from the IPv4 address, and a NAT64 gateway carries the connection",
+            join_ips(addresses)
+        ),
         DnsNote::NotNeeded { problem } => format!(
             "does not resolve locally ({}); not needed: the proxy resolves the names it connects to",
             dns_problem(problem, host)
@@ -668,6 +676,15 @@ pub fn target_cause(t: &TargetResult) -> Option<String> {
         } => {
             let c = t.checks.get(*index)?;
             let d = check_detail(c, &t.host);
+            // A cause about one family of a name that has two says which, in words.
+            let two_families = t
+                .checks
+                .iter()
+                .any(|o| o.obs.family.is_some() && o.obs.family != c.obs.family);
+            let d = match c.obs.family {
+                Some(f) if two_families || *other_family_works => format!("{}: {d}", f.label()),
+                _ => d,
+            };
             Some(if *other_family_works {
                 format!("{d} (another address family works)")
             } else {

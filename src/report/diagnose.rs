@@ -269,6 +269,14 @@ pub enum RootCause {
         /// The kernel's path MTU on the stalled connections (it never learnt a smaller one).
         path_mtu: Option<u32>,
     },
+    /// This host has no IPv4 route, and these names have no IPv6 address: nothing can reach
+    /// them from here (not a firewall: the connection fails at once, ENETUNREACH).
+    NoIpv4Route {
+        /// The names, sorted.
+        names: Vec<String>,
+        /// What `ipv4only.arpa` showed: no DNS64 (`absent`), or not asked / no answer (`null`).
+        dns64: Option<crate::probe::nat64::Dns64>,
+    },
     /// Nothing else explains it: the target's (or the throughput's) own cause stands.
     Unexplained {
         /// The name; `None` for the throughput measurement.
@@ -314,6 +322,7 @@ impl RootCause {
             RootCause::TimeLimit { .. } => "time_limit",
             RootCause::UpdatePathBlocked { .. } => "update_path_blocked",
             RootCause::PathMtuBlackHole { .. } => "path_mtu_black_hole",
+            RootCause::NoIpv4Route { .. } => "no_ipv4_route",
             RootCause::Unexplained { .. } => "unexplained",
         }
     }
@@ -386,6 +395,8 @@ enum Signal {
     },
     /// A redirect chain's hop that does not lead to the download.
     UpdatePath(super::redirect::RedirectCause),
+    /// No IPv4 route, to a name that has only IPv4 addresses.
+    NoIpv4Route,
     /// A stall that a clamped MSS cured.
     Mtu {
         addr: SocketAddr,
@@ -435,7 +446,8 @@ fn proxy_signal(f: &ProxyFailure) -> Signal {
     }
 }
 
-fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
+/// `ipv4_works`: some direct IPv4 connection of the run succeeded (so the host has IPv4).
+fn classify(t: &TargetResult, clock_skewed: bool, ipv4_works: bool) -> Signal {
     let other = |phase, port| Signal::Other { phase, port };
     let Some(cause) = &t.cause else {
         return other(None, None);
@@ -480,8 +492,17 @@ fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
                 Step::Connect {
                     failure: Some(f),
                     redirected,
+                    only_family,
                     ..
                 } => {
+                    if matches!(f, TcpFailure::NetUnreachable { .. })
+                        && !ipv4_works
+                        && *only_family
+                        && c.obs.family == Some(Family::Ipv4)
+                        && redirected.is_none()
+                    {
+                        return Signal::NoIpv4Route;
+                    }
                     let (Some(how), Some(addr)) = (TcpHow::of(f), f.addr()) else {
                         return other(Some(Phase::Tcp), Some(port));
                     };
@@ -756,9 +777,15 @@ fn group(report: &Report) -> Vec<Group> {
         FindingKind::ClockSkew { clock } => Some(clock.clone()),
         _ => None,
     });
+    let ipv4_works = all_targets(report).any(|t| {
+        t.checks.iter().any(|c| {
+            c.obs.family == Some(Family::Ipv4)
+                && matches!(c.obs.step, Step::Connect { failure: None, .. })
+        })
+    });
     let items: Vec<(Loc, &TargetResult, Signal)> = failing(report)
         .into_iter()
-        .map(|(l, t)| (l, t, classify(t, clock.is_some())))
+        .map(|(l, t)| (l, t, classify(t, clock.is_some(), ipv4_works)))
         .collect();
     let mut groups: Vec<Group> = Vec::new();
     let mut leftovers: Vec<(Loc, Signal)> = Vec::new();
@@ -971,6 +998,22 @@ fn group(report: &Report) -> Vec<Group> {
 
     interception_groups(report, &items, &mut groups);
     mtu_group(&items, &mut groups);
+
+    // No IPv4 route, and names without an IPv6 address: one cause, not a firewall's.
+    let v4_only: Vec<(Loc, &TargetResult)> = items
+        .iter()
+        .filter(|(_, _, s)| *s == Signal::NoIpv4Route)
+        .map(|(l, t, _)| (*l, *t))
+        .collect();
+    if !v4_only.is_empty() {
+        groups.push(Group::new(
+            RootCause::NoIpv4Route {
+                names: sorted(v4_only.iter().map(|(_, t)| t.host.clone())),
+                dns64: v4_only.iter().find_map(|(_, t)| t.dns.obs.dns64),
+            },
+            v4_only.iter().map(|(l, _)| *l).collect(),
+        ));
+    }
 
     // An empty trust store.
     let no_roots: Vec<Loc> = items

@@ -1585,3 +1585,45 @@ fn stalls_a_clamped_mss_cures_are_one_path_mtu_cause_whatever_the_servers() {
     )]));
     assert_eq!(kinds(&r), vec!["unexplained"]);
 }
+
+#[test]
+fn no_ipv4_route_to_names_without_ipv6_is_one_cause_unless_ipv4_works_elsewhere() {
+    let unreachable = |host: &str, addr: &str| {
+        tcp_failed(
+            host,
+            addr,
+            TcpFailure::NetUnreachable {
+                addr: sa(&format!("{addr}:443")),
+                tried: 1,
+            },
+        )
+    };
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![
+            unreachable("github.com", "140.82.112.3"),
+            unreachable("api.github.com", "140.82.112.5"),
+        ],
+    )]));
+    every_failure_once(&r);
+    assert_eq!(kinds(&r), ["no_ipv4_route"]);
+    assert_eq!(
+        cause_of(&r, "no_ipv4_route").cause,
+        RootCause::NoIpv4Route {
+            names: vec!["api.github.com".into(), "github.com".into()],
+            dns64: None,
+        }
+    );
+    // Another name connects over IPv4: this host has IPv4, only these addresses have no route.
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![
+            unreachable("github.com", "140.82.112.3"),
+            unreachable("api.github.com", "140.82.112.5"),
+            ok("codeload.github.com", "140.82.112.9"),
+        ],
+    )]));
+    assert!(!kinds(&r).contains(&"no_ipv4_route"), "{:?}", kinds(&r));
+}

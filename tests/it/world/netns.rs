@@ -110,8 +110,34 @@ impl Netns {
     /// A TCP listener bound to `addr` inside the namespace: a thread enters the namespace
     /// (setns), binds, and the socket stays in the namespace wherever it is used from.
     pub fn listen(&self, addr: std::net::SocketAddr) -> tokio::net::TcpListener {
+        let l =
+            self.inside(move || std::net::TcpListener::bind(addr).expect("bind in the namespace"));
+        l.set_nonblocking(true).expect("non-blocking listener");
+        tokio::net::TcpListener::from_std(l).expect("tokio listener")
+    }
+
+    /// A UDP socket and a TCP listener on one port of 127.0.0.1 inside the namespace (for a DNS
+    /// server there).
+    pub fn udp_and_tcp(&self) -> (tokio::net::UdpSocket, tokio::net::TcpListener) {
+        let (u, t) = self.inside(|| {
+            let u = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp in the namespace");
+            let t = std::net::TcpListener::bind(u.local_addr().expect("udp address"))
+                .expect("bind tcp in the namespace");
+            (u, t)
+        });
+        u.set_nonblocking(true).expect("non-blocking udp");
+        t.set_nonblocking(true).expect("non-blocking tcp");
+        (
+            tokio::net::UdpSocket::from_std(u).expect("tokio udp"),
+            tokio::net::TcpListener::from_std(t).expect("tokio listener"),
+        )
+    }
+
+    /// Runs `f` on a thread that has entered the namespace (setns): the sockets it makes belong
+    /// to the namespace wherever they are used from.
+    fn inside<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
         let path = Path::new("/run/netns").join(&self.name);
-        let listener = std::thread::spawn(move || {
+        std::thread::spawn(move || {
             let ns = std::fs::File::open(&path)
                 .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
             rustix::thread::move_into_link_name_space(
@@ -119,13 +145,10 @@ impl Netns {
                 Some(rustix::thread::LinkNameSpaceType::Network),
             )
             .expect("setns into the test's namespace");
-            let l = std::net::TcpListener::bind(addr).expect("bind in the namespace");
-            l.set_nonblocking(true).expect("non-blocking listener");
-            l
+            f()
         })
         .join()
-        .expect("namespace thread");
-        tokio::net::TcpListener::from_std(listener).expect("tokio listener")
+        .expect("namespace thread")
     }
 
     /// Runs `argv` inside the namespace; false when it cannot run or fails.
