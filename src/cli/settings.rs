@@ -169,6 +169,7 @@ impl CheckSettings {
             trust,
             proxy: setup.proxy.clone(),
             stores: Some(Arc::new(setup.stores.clone())),
+            network: Arc::new(crate::env::net::Network::load()),
         };
 
         // Outputs: writable, distinct, none of them an input file.

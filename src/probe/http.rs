@@ -33,6 +33,16 @@ pub enum HttpFailure {
     /// The exchange failed (hyper's words and their sources).
     #[error("request failed: {detail}")]
     Exchange { detail: String },
+    /// No answer within the timeout where a connection to the same address announcing a
+    /// smaller MSS got one: full-size segments do not arrive.
+    #[error("answer stalled at MSS {stalled_at_mss:?}, arrived at MSS {works_at_mss}")]
+    PathMtuBlackHole {
+        addr: std::net::SocketAddr,
+        works_at_mss: u32,
+        stalled_at_mss: Option<u32>,
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+    },
 }
 
 /// The connection task of one exchange; the connection stops when this is dropped (after the

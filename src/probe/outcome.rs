@@ -90,6 +90,10 @@ pub struct DnsObservation {
     /// Every endpoint of the name goes through a proxy, which resolves the name itself.
     pub via_proxy: bool,
     pub ms: u64,
+    /// What `ipv4only.arpa` showed about DNS64, when it was asked (on a host without an IPv4
+    /// route, or when an address lies in 64:ff9b::/96).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns64: Option<super::nat64::Dns64>,
 }
 
 impl Default for DnsObservation {
@@ -118,6 +122,7 @@ impl DnsObservation {
             system: None,
             via_proxy: false,
             ms: 0,
+            dns64: None,
         }
     }
 }
@@ -212,6 +217,9 @@ pub enum Step {
         #[serde(default)]
         only_family: bool,
         failure: Option<TcpFailure>,
+        /// What the kernel says about the connection's path (MSS, path MTU, interface).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        path: Option<super::path::PathInfo>,
     },
     /// `CONNECT host:port` through a proxy (HTTPS endpoints).
     Tunnel {

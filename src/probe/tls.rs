@@ -76,6 +76,16 @@ pub enum TlsFailure {
     NotTls,
     #[error("handshake failed: {detail}")]
     Other { detail: String },
+    /// The handshake stalled (no certificate flight within the timeout) where a connection to
+    /// the same address announcing a smaller MSS completed: full-size segments do not arrive.
+    #[error("handshake stalled at MSS {stalled_at_mss:?}, completed at MSS {works_at_mss}")]
+    PathMtuBlackHole {
+        addr: std::net::SocketAddr,
+        works_at_mss: u32,
+        stalled_at_mss: Option<u32>,
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+    },
 }
 
 /// What a TLS alert most likely means.

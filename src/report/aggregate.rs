@@ -229,6 +229,7 @@ mod tests {
                     redirected: None,
                     only_family: true,
                     failure,
+                    path: None,
                 },
             }],
             ms: 1,

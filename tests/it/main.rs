@@ -19,6 +19,7 @@ mod hostile;
 mod hostile_files;
 mod hostile_secrets;
 mod html;
+mod path_faults;
 mod pipeline;
 mod proxy;
 mod scenarios;
