@@ -294,7 +294,7 @@ pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
                 .push("(unparsable certificate)".to_string());
             continue;
         };
-        let issuer = crate::model::text::printable(&cert.issuer().to_string());
+        let issuer = crate::model::text::clipped(&cert.issuer().to_string());
         info.chain_issuers.push(issuer.clone());
         if i == 0 {
             let mut sans = Vec::new();
@@ -302,7 +302,7 @@ pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
                 for gn in &ext.value.general_names {
                     match gn {
                         x509_parser::extensions::GeneralName::DNSName(d) => {
-                            sans.push(crate::model::text::printable(d))
+                            sans.push(crate::model::text::clipped(d))
                         }
                         x509_parser::extensions::GeneralName::IPAddress(ip) => {
                             sans.push(match *ip {
@@ -319,7 +319,7 @@ pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
                     }
                 }
             }
-            let subject = crate::model::text::printable(&cert.subject().to_string());
+            let subject = crate::model::text::clipped(&cert.subject().to_string());
             info.leaf = Some(CertSummary {
                 self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
                 subject,

@@ -13,6 +13,7 @@ mod fleet;
 mod fuzz;
 mod fuzz_corpus;
 mod hostile;
+mod hostile_text;
 mod html;
 mod pipeline;
 mod proxy;
