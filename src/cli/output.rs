@@ -66,10 +66,27 @@ pub fn stdout_commands(what: &'static str, text: &str) -> Result<(), WriteError>
     }
 }
 
-/// A line on standard error. A closed or full stderr must not turn into a panic.
+/// A line on standard error. A closed or full stderr must not turn into a panic. Our messages
+/// hold no control character but line feeds and tabs, so any other one came from outside (a
+/// path, a variable, a flag's value) and is shown as an escape; no line can start a workflow
+/// command.
 pub fn say(line: &str) {
     let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{}", defuse_lines(line));
+    let _ = writeln!(err, "{}", stderr_safe(line));
+}
+
+fn stderr_safe(text: &str) -> String {
+    text.split('\n')
+        .map(|l| {
+            let kept: String = l
+                .split('\t')
+                .map(crate::model::text::printable)
+                .collect::<Vec<_>>()
+                .join("\t");
+            defuse_lines(&kept).into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Write `bytes` to `path` so that a reader sees the old file or the whole new one, never a part:

@@ -81,6 +81,32 @@ pub fn defuse_lines(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Every string of a JSON document from outside (a saved report: `explain`, `fleet`) made
+/// [`printable`], object keys included, on the way in: whatever field a renderer later shows is
+/// then as safe as text this run observed itself.
+pub fn printable_json(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            let p = printable(s);
+            if p != *s {
+                *s = p;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(printable_json),
+        Value::Object(map) => {
+            if map.keys().any(|k| printable(k) != *k) {
+                let old = std::mem::take(map);
+                for (k, val) in old {
+                    map.insert(printable(&k), val);
+                }
+            }
+            map.values_mut().for_each(printable_json);
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
 /// Text safe on one line of a generated file's comment: anything that could end the comment
 /// line, or is not printable ASCII, becomes `?` (rules files are read by strict parsers).
 pub fn comment_safe(s: &str) -> String {
@@ -142,6 +168,26 @@ mod tests {
             "ok line\n\\u{3a}:set-output name=a::b\r\n  \\u{3a}:error::c\nd #\\u{23}[x]\n"
         );
         assert_eq!(defuse_lines("a\nb::c\n"), "a\nb::c\n");
+    }
+
+    #[test]
+    fn every_string_of_a_saved_document_is_escaped_keys_too() {
+        let mut v = serde_json::json!({
+            "hostname": "h\u{1b}[2J",
+            "labels": {"z\none": "::error::x"},
+            "n": 3,
+            "list": [{"cause": "a\r##[add-mask]b"}, null, true],
+        });
+        super::printable_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "hostname": "h\\u{1b}[2J",
+                "labels": {"z\\u{a}one": "\\u{3a}:error::x"},
+                "n": 3,
+                "list": [{"cause": "a\\u{d}#\\u{23}[add-mask]b"}, null, true],
+            })
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! | 13 | a 100 KB `--var`, a 100 KB allow-list line, a 14 KB issuer | `hostile_text::row13_*` |
 //! | 14 | a certificate message over 64 KB | `hostile_text::row14_an_oversized_certificate_message_is_named` |
 
+use std::path::Path;
+
 use crate::world::*;
 
 /// Runs the CLI on a blocking thread with `envs` set.
@@ -166,4 +168,110 @@ async fn row1_certificate_names_start_no_workflow_command_in_any_format() {
         let summary = std::fs::read_to_string(&summary).unwrap();
         assert_clean("step summary", &summary);
     }
+}
+
+// --- Row 2: saved reports are outside text ----------------------------------------------------------
+
+/// Every kind of hostile text a saved report's string can hold.
+const HOSTILE: &str = "E\u{1b}]0;owned\u{7}\u{1b}[2J\r\n::error title=SAVED::forged\n##[add-mask]x";
+
+/// A saved report (a real one, from a run whose name fails at a closed port) with `HOSTILE` put
+/// in every string a renderer shows: host name, labels, profile, capability, target, causes,
+/// `generated_at`, the diagnosis.
+async fn hostile_report(dir: &Path, host_tag: &str) -> std::path::PathBuf {
+    let fx = Fixture::new("Row2 CA");
+    let mut a = loop_args(&fx, closed_port());
+    let clean = dir.join(format!("clean-{host_tag}.json"));
+    a.extend(args(&["--output-json", clean.to_str().unwrap(), "--quiet"]));
+    let r = ran(a, vec![]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&clean).unwrap()).unwrap();
+    std::fs::remove_file(&clean).unwrap();
+    let h = |s: &str| format!("{s}{HOSTILE}");
+    v["hostname"] = h(host_tag).into();
+    v["generated_at"] = h("2026").into();
+    v["labels"] = serde_json::json!({ h("zone"): h("b") });
+    v["profile"]["name"] = h("p").into();
+    v["profile"]["title"] = h("P").into();
+    let cap = &mut v["capabilities"][0];
+    cap["id"] = h("core").into();
+    cap["title"] = h("Core").into();
+    cap["cause"] = h("cap cause").into();
+    let t = &mut cap["entries"][0]["targets"][0];
+    t["host"] = h("a.example.test").into();
+    t["cause"] = h("target cause").into();
+    // The diagnosis names its hosts and capabilities too.
+    let d = &mut v["diagnosis"][0];
+    for key in ["blocks", "hosts", "names"] {
+        if let Some(list) = d.get_mut(key).and_then(|x| x.as_array_mut()) {
+            for x in list.iter_mut() {
+                *x = h(x.as_str().unwrap_or("x")).into();
+            }
+        }
+    }
+    let path = dir.join(format!("{host_tag}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row2_saved_reports_are_escaped_on_the_way_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = hostile_report(dir.path(), "host-a").await;
+    hostile_report(dir.path(), "host-b").await;
+    for format in ["table", "markdown", "json"] {
+        let r = ran(
+            args(&["explain", one.to_str().unwrap(), "--format", format]),
+            vec![("GITHUB_ACTIONS", "true".into())],
+        )
+        .await;
+        assert_eq!(r.code, 0, "explain {format}: {}", r.stderr);
+        assert_clean(&format!("explain {format} stdout"), &r.stdout);
+        assert_clean(&format!("explain {format} stderr"), &r.stderr);
+        if format != "json" {
+            assert!(
+                r.stdout.contains("\\u{1b}"),
+                "explain {format}:\n{}",
+                r.stdout
+            );
+        }
+    }
+    for format in ["table", "markdown", "json", "html"] {
+        let r = ran(
+            args(&["fleet", dir.path().to_str().unwrap(), "--format", format]),
+            vec![("GITHUB_ACTIONS", "true".into())],
+        )
+        .await;
+        assert!(r.code <= 1, "fleet {format}: {}", r.stderr);
+        assert_clean(&format!("fleet {format} stdout"), &r.stdout);
+        assert_clean(&format!("fleet {format} stderr"), &r.stderr);
+        assert!(
+            r.stdout.contains("u{1b}") || r.stdout.contains("u{3a}"),
+            "fleet {format}: the hostile text is shown escaped:\n{}",
+            r.stdout
+        );
+    }
+}
+
+// --- Row 8: profile texts, environment, file names, flags ------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row8_a_fleet_file_name_and_a_capability_flag_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_report(dir.path(), "host-a").await;
+    // A file name with an erase-screen sequence that is not a report: skipped, named escaped.
+    std::fs::write(dir.path().join("bad\u{1b}[2J\n::error::x.json"), "{").unwrap();
+    let r = ran(args(&["fleet", dir.path().to_str().unwrap()]), vec![]).await;
+    assert!(r.code <= 1, "{}", r.stderr);
+    assert_clean("fleet stderr", &r.stderr);
+    assert!(r.stderr.contains("bad\\u{1b}[2J"), "{}", r.stderr);
+    // `--capability` naming no capability, with an escape sequence in it.
+    let fx = Fixture::new("Row8 CA");
+    let mut a = loop_args(&fx, closed_port());
+    a.extend(args(&["--capability", "\u{1b}[2J\u{1b}]0;t\u{7}"]));
+    let r = ran(a, vec![]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_clean("--capability stderr", &r.stderr);
+    assert!(r.stderr.contains("\\u{1b}[2J"), "{}", r.stderr);
 }
