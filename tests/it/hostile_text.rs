@@ -275,3 +275,99 @@ async fn row8_a_fleet_file_name_and_a_capability_flag_are_escaped() {
     assert_clean("--capability stderr", &r.stderr);
     assert!(r.stderr.contains("\\u{1b}[2J"), "{}", r.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row8_profile_texts_no_proxy_and_runner_urls_are_escaped() {
+    let fx = Fixture::new("Row8 CA");
+    // ESC/OSC/BEL in the profile's title, a capability's title and description, a note.
+    let profile = fx.profile_file(
+        "p.yaml",
+        "schema_version: 1\nname: t\ntitle: \"T\\e]0;owned\\a\\e[2J\"\ncapabilities:\n  - id: core\n    title: \"C\\e[31m\"\n    description: \"D\\r::error::x\"\n    gating: true\n    entries: [{host: a.example.test, note: \"n\\e[2J\\n::warning::forged\"}]\n",
+    );
+    let allow = fx.file("allow.txt", "a.example.test\n");
+    for (what, a) in [
+        ("profile show", args(&["profile", "show", &profile])),
+        (
+            "audit",
+            args(&[
+                "audit",
+                "--profile",
+                &profile,
+                "--allowlist",
+                allow.to_str().unwrap(),
+                "--offline",
+            ]),
+        ),
+        (
+            "audit json",
+            args(&[
+                "audit",
+                "--profile",
+                &profile,
+                "--allowlist",
+                allow.to_str().unwrap(),
+                "--offline",
+                "--format",
+                "json",
+            ]),
+        ),
+    ] {
+        let r = ran(a, vec![("GITHUB_ACTIONS", "true".into())]).await;
+        assert!(r.code <= 1, "{what}: {}", r.stderr);
+        assert_clean(&format!("{what} stdout"), &r.stdout);
+        assert_clean(&format!("{what} stderr"), &r.stderr);
+        if what == "profile show" {
+            assert!(r.stdout.contains("T\\u{1b}]0;owned\\u{7}"), "{}", r.stdout);
+            assert!(
+                r.stdout
+                    .contains("note: n\\u{1b}[2J\\u{a}::warning::forged"),
+                "{}",
+                r.stdout
+            );
+        }
+    }
+    // NO_PROXY with an escape sequence in an entry, and a `.runner` URL holding one.
+    std::fs::write(
+        fx.path(".runner"),
+        "{\"ServerUrl\": \"https://pipelines.example.test/\\u001b]0;owned\\u0007x\", \"GitHubUrl\": \"https://github.example.test/\\u001b[2J\"}",
+    )
+    .unwrap();
+    for format in ["table", "json", "markdown"] {
+        let mut a = loop_args(&fx, closed_port());
+        a.extend(args(&[
+            "--runner-dir",
+            fx.dir.path().to_str().unwrap(),
+            "--format",
+            format,
+        ]));
+        let r = ran(
+            a,
+            vec![
+                (
+                    "NO_PROXY",
+                    "*.corp\u{1b}[2J.example,a\u{1b}]0;x\u{7}".into(),
+                ),
+                ("https_proxy", format!("http://127.0.0.1:{}", closed_port())),
+            ],
+        )
+        .await;
+        assert!(r.code <= 1, "{format}: {}", r.stderr);
+        assert_clean(&format!("env {format} stdout"), &r.stdout);
+        assert_clean(&format!("env {format} stderr"), &r.stderr);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert_our_words(format, &all);
+        if format == "markdown" {
+            // The summary shows neither the proxy settings nor the runner's files.
+            continue;
+        }
+        assert!(
+            all.contains("corp\\u{1b}[2J") || all.contains("corp\\\\u{1b}[2J"),
+            "{format}: the no_proxy entry is shown escaped:\n{all}"
+        );
+        assert!(
+            all.contains("pipelines.example.test/\\u{1b}]0;owned")
+                || all.contains("pipelines.example.test/\\\\u{1b}]0;owned"),
+            "{format}: the .runner URL is shown escaped:\n{all}"
+        );
+    }
+}
