@@ -37,6 +37,15 @@ pub fn printable(s: &str) -> String {
     }
 }
 
+/// `s` cut after [`SHOWN_CHARS`] characters with `…(N bytes)` saying how long it was, for a
+/// message that escapes it in its own way (`escape_debug`, `escape_default`).
+pub fn clip(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(SHOWN_CHARS) {
+        None => Cow::Borrowed(s),
+        Some((cut, _)) => Cow::Owned(format!("{}…({} bytes)", &s[..cut], s.len())),
+    }
+}
+
 /// [`printable`], cut after [`SHOWN_CHARS`] characters with `…(N bytes)` saying how long the
 /// whole value was: a 14 KB certificate name or a 100 KB variable must not fill a screen, a CI
 /// log or a table cell.
@@ -193,6 +202,10 @@ mod tests {
     #[test]
     fn huge_values_are_clipped_with_their_size() {
         assert_eq!(clipped("short"), "short");
+        assert_eq!(
+            super::clip(&"x".repeat(201)),
+            format!("{}…(201 bytes)", "x".repeat(200))
+        );
         let exact = "é".repeat(200);
         assert_eq!(clipped(&exact), exact);
         let huge = format!("{}\u{1b}", "é".repeat(50_000));

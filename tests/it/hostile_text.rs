@@ -371,3 +371,66 @@ async fn row8_profile_texts_no_proxy_and_runner_urls_are_escaped() {
         );
     }
 }
+
+// --- Row 13: hostile values are clipped in messages ---------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row13_huge_values_are_clipped_in_messages() {
+    let fx = Fixture::new("Row13 CA");
+    let huge = "a".repeat(100_000);
+    // A 100 KB `--var` value that makes the host name invalid, and a 100 KB variable name.
+    for var in [format!("hostname={huge}"), format!("x{huge}=1")] {
+        let r = ran(args(&["profile", "show", "ghes", "--var", &var]), vec![]).await;
+        assert_eq!(r.code, 2, "{}", &r.stderr[..r.stderr.len().min(500)]);
+        assert!(
+            r.stderr.len() < 2_000,
+            "the message is {} bytes:\n{}",
+            r.stderr.len(),
+            &r.stderr[..500]
+        );
+        assert!(r.stderr.contains("bytes)"), "{}", r.stderr);
+    }
+    // A 100 KB allow-list line (two entries on it, and one over-long label).
+    for line in [format!("{huge} x\n"), format!("*.b{huge}.example.com\n")] {
+        let allow = fx.file("allow.txt", &line);
+        let r = ran(
+            args(&["audit", "--allowlist", allow.to_str().unwrap(), "--offline"]),
+            vec![],
+        )
+        .await;
+        assert_eq!(r.code, 2, "{}", &r.stderr[..r.stderr.len().min(500)]);
+        assert!(
+            r.stderr.len() < 2_000,
+            "the message is {} bytes:\n{}",
+            r.stderr.len(),
+            &r.stderr[..500]
+        );
+        assert!(r.stderr.contains("allow.txt:1:"), "{}", r.stderr);
+    }
+    // A 14 KB issuer name, presented by an untrusted server: the table stays readable.
+    let big = Fixture::new(&format!("Big {}", "I".repeat(14_000)));
+    let srv = TestServer::start(Mode::Https {
+        cert: big.pki.leaf(&["a.example.test"]),
+        routes: github_routes(),
+    })
+    .await;
+    for format in ["table", "json"] {
+        let mut a = loop_args(&fx, srv.port());
+        a.extend(args(&[
+            "--ca-file",
+            fx.ca.to_str().unwrap(),
+            "--format",
+            format,
+            "--verbose",
+        ]));
+        let r = ran(a, vec![]).await;
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(
+            r.stdout.len() < 30_000,
+            "{format}: {} bytes of output",
+            r.stdout.len()
+        );
+        assert!(r.stdout.contains("bytes)"), "{format}:\n{}", r.stdout);
+        assert!(!r.stdout.contains(&"I".repeat(201)), "{format}");
+    }
+}
