@@ -74,6 +74,14 @@ pub enum TlsFailure {
     /// Something other than TLS answered.
     #[error("not TLS")]
     NotTls,
+    /// A handshake message from the server (in practice its certificate message: the chain)
+    /// over the 64 KB rustls accepts.
+    #[error("handshake message over 64 KB")]
+    TooLarge,
+    /// The server broke the protocol (rustls's `PeerMisbehaved`: e.g. a stream of warning
+    /// alerts); `detail` is the library's name for it, kept for the JSON report only.
+    #[error("peer misbehaved: {detail}")]
+    Misbehaved { detail: String },
     #[error("handshake failed: {detail}")]
     Other { detail: String },
 }
@@ -463,6 +471,14 @@ pub fn classify_tls(e: &TlsError, info: &TlsInfo) -> TlsFailure {
             },
         },
         TlsError::PeerIncompatible(p) => TlsFailure::Incompatible {
+            detail: format!("{p:?}"),
+        },
+        // Issue 22 row 14: a chain too large to read is not "something else answered".
+        TlsError::InvalidMessage(
+            rustls::InvalidMessage::CertificatePayloadTooLarge
+            | rustls::InvalidMessage::HandshakePayloadTooLarge,
+        ) => TlsFailure::TooLarge,
+        TlsError::PeerMisbehaved(p) => TlsFailure::Misbehaved {
             detail: format!("{p:?}"),
         },
         TlsError::InvalidMessage(_)

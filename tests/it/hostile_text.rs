@@ -434,3 +434,164 @@ async fn row13_huge_values_are_clipped_in_messages() {
         assert!(!r.stdout.contains(&"I".repeat(201)), "{format}");
     }
 }
+
+// --- Row 12: the words of libraries never reach users ----------------------------------------------
+
+/// A TCP server on loopback that reads what comes, then writes `answer` and holds the
+/// connection until the test ends.
+async fn raw_server(answer: Vec<u8>) -> (u16, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(&answer).await;
+            held.push(s);
+        }
+    });
+    (port, task)
+}
+
+/// A DNS server on loopback (UDP) whose every answer names its record with a compression
+/// pointer past the end of the message.
+async fn broken_dns() -> (String, tokio::task::JoinHandle<()>) {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap().to_string();
+    let task = tokio::spawn(async move {
+        let mut buf = [0u8; 1500];
+        while let Ok((n, from)) = sock.recv_from(&mut buf).await {
+            if n < 12 {
+                continue;
+            }
+            let mut m = buf[..n].to_vec();
+            m[2] = 0x81; // QR, RD
+            m[3] = 0x80; // RA, NOERROR
+            m[6] = 0;
+            m[7] = 1; // one answer
+                      // Answer: a name that points forward, past the message.
+            m.extend_from_slice(&[0xC0, 0xF0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1]);
+            let _ = sock.send_to(&m, from).await;
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row12_malformed_http_dns_tls_and_numbers_are_said_in_our_words() {
+    let fx = Fixture::new("Row12 CA");
+    let ca = fx.ca.to_str().unwrap().to_string();
+    // Malformed HTTP: a header line without a colon.
+    let (http_port, _http) =
+        raw_server(b"HTTP/1.1 200 OK\r\nBad Header Line\r\nContent-Length: 0\r\n\r\n".to_vec())
+            .await;
+    // TLS: a stream of warning alerts instead of a ServerHello.
+    let alerts: Vec<u8> = (0..40)
+        .flat_map(|_| [0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x5a])
+        .collect();
+    let (tls_port, _tls) = raw_server(alerts).await;
+    let (dns, _dns) = broken_dns().await;
+    let profile = fx.profile(&Profile::new("loop", "Loop").capability(
+        "core",
+        "Core",
+        true,
+        "      - host: a.example.test\n        ports: [80]\n        http: { path: /zen }\n      - host: b.example.test\n      - host: c.example.test\n",
+    ));
+    for format in ["table", "json"] {
+        let mut a = args(&[
+            "check",
+            "--profile",
+            &profile,
+            "--resolve",
+            "a.example.test:*:127.0.0.1",
+            "--resolve",
+            "b.example.test:*:127.0.0.1",
+            "--dns-server",
+            &dns,
+            "--ca-file",
+            &ca,
+            "--no-throughput",
+            "--timeout",
+            "3s",
+            "--format",
+            format,
+            "--verbose",
+        ]);
+        a.extend(connect_to("a.example.test", 80, http_port));
+        a.extend(connect_to("b.example.test", 443, tls_port));
+        let r = ran(a, vec![]).await;
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(all.contains("is not valid HTTP"), "{format}:\n{all}");
+        assert!(
+            all.contains("broke the TLS protocol during the handshake"),
+            "{format}:\n{all}"
+        );
+        assert!(
+            all.contains("sent an answer that cannot be parsed (damaged, or not a DNS answer)"),
+            "{format}:\n{all}"
+        );
+        if format == "json" {
+            // The typed failures and their facts are in the JSON report; the library's text
+            // only as a debugging detail, never in a sentence.
+            let json = r.json();
+            for host in ["a.example.test", "b.example.test", "c.example.test"] {
+                assert_our_words(host, target(&json, host)["cause"].as_str().unwrap_or(""));
+            }
+        } else {
+            assert_our_words(format, &all);
+        }
+    }
+    // Numbers, and a /meta document cut short.
+    let r = ran(args(&["check", "--min-kbps", "x"]), vec![]).await;
+    assert_eq!(r.code, 2);
+    assert_our_words("--min-kbps", &r.stderr);
+    assert!(
+        r.stderr.contains("`x` is not a whole number"),
+        "{}",
+        r.stderr
+    );
+    let meta = fx.file("meta.json", "{\"domains\": ");
+    let r = ran(
+        args(&["meta", "diff", "--meta", meta.to_str().unwrap()]),
+        vec![],
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_our_words("meta", &r.stderr);
+    assert!(r.stderr.contains("it ends too early"), "{}", r.stderr);
+}
+
+// --- Row 14: a certificate message over 64 KB -----------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row14_an_oversized_certificate_message_is_named() {
+    let fx = Fixture::new("Row14 CA");
+    let mut cert = fx.pki.leaf(&["a.example.test"]);
+    // The leaf, then the CA's certificate again and again: about 120 KB.
+    let ca = fx.pki.ca_der.clone();
+    cert.chain
+        .extend(std::iter::repeat_n(ca.clone(), 120_000 / ca.len() + 1));
+    let srv = TestServer::start(Mode::Https {
+        cert,
+        routes: github_routes(),
+    })
+    .await;
+    let mut a = loop_args(&fx, srv.port());
+    a.extend(args(&[
+        "--ca-file",
+        fx.ca.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let r = ran(a, vec![]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let cause = crate::world::cause(&r.json(), "a.example.test");
+    assert!(
+        cause.contains("the server's certificate message is larger than TLS allows (64 KB)"),
+        "{cause}"
+    );
+    assert!(!cause.contains("did not speak TLS"), "{cause}");
+}
