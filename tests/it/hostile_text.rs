@@ -4,21 +4,17 @@
 //!
 //! | row | case | test |
 //! |---|---|---|
-//! | 1 | a CA whose CN holds `\n::error …` or ESC/OSC, under `GITHUB_ACTIONS=true` | `hostile_text::row1_certificate_names_start_no_workflow_command_in_any_format` |
-//! | 2 | a saved report with ESC/CR/LF/`::error` in every string field (`explain`, `fleet`) | `hostile_text::row2_saved_reports_are_escaped_on_the_way_in` |
-//! | 8 | ESC/OSC in a profile's title and notes, `NO_PROXY`, a `.runner` URL, a fleet file name, `--capability` | `hostile_text::row8_*` |
-//! | 12 | malformed HTTP, DNS, TLS and numbers | `hostile_text::row12_*` |
-//! | 13 | a 100 KB `--var`, a 100 KB allow-list line, a 14 KB issuer | `hostile_text::row13_*` |
+//! | 1 | a CA whose CN holds `\n::error …` or ESC/OSC, under `GITHUB_ACTIONS=true` | `hostile_text::row1_certificate_names_start_no_workflow_command_in_any_format`; unit: `model::text::tests::outside_text_starts_no_workflow_command`, `…::every_line_is_defused_and_line_ends_are_kept` |
+//! | 2 | a saved report with ESC/CR/LF/`::error` in every string field (`explain`, `fleet`) | `hostile_text::row2_saved_reports_are_escaped_on_the_way_in`; `fuzz::saved_reports_with_control_characters_are_escaped_on_the_way_in` |
+//! | 8 | ESC/OSC in a profile's title and notes (`profile show`, `audit`), `NO_PROXY`, a `.runner` URL | `hostile_text::row8_profile_texts_no_proxy_and_runner_urls_are_escaped`; `fuzz::profiles_with_control_characters_keep_their_texts_safe` |
+//! | 8 | a fleet file name, `--capability $'\e[2J'` | `hostile_text::row8_a_fleet_file_name_and_a_capability_flag_are_escaped` |
+//! | 12 | malformed HTTP, DNS, TLS (warning alerts), numbers, a `/meta` document cut short | `hostile_text::row12_malformed_http_dns_tls_and_numbers_are_said_in_our_words` |
+//! | 13 | a 100 KB `--var`, a 100 KB allow-list line, a 14 KB issuer | `hostile_text::row13_huge_values_are_clipped_in_messages`; `fuzz::clipped_values_are_short_and_safe` |
 //! | 14 | a certificate message over 64 KB | `hostile_text::row14_an_oversized_certificate_message_is_named` |
 
 use std::path::Path;
 
 use crate::world::*;
-
-/// Runs the CLI on a blocking thread with `envs` set.
-async fn ran(args: Vec<String>, envs: Vec<(&str, String)>) -> Ran {
-    run_text(args, envs).await
-}
 
 /// No raw control character (but the line feed) and no line that could start a workflow command
 /// except the annotations we write ourselves (`::error title=runner-preflight …`).
@@ -124,7 +120,7 @@ async fn row1_certificate_names_start_no_workflow_command_in_any_format() {
             for format in ["table", "markdown", "html", "json", "junit"] {
                 let mut a = base.clone();
                 a.extend(args(&["--format", format, "--verbose"]));
-                let r = ran(a, gha()).await;
+                let r = run_text(a, gha()).await;
                 let what = format!("{cn:?} trusted={trusted} {format}");
                 assert!(
                     r.code == 0 || r.code == 1,
@@ -146,7 +142,7 @@ async fn row1_certificate_names_start_no_workflow_command_in_any_format() {
             let saved = fx.path("r.json");
             let mut a = base.clone();
             a.extend(args(&["--output-json", saved.to_str().unwrap(), "--quiet"]));
-            let r = ran(a, vec![]).await;
+            let r = run_text(a, vec![]).await;
             assert!(r.code <= 1, "{}", r.stderr);
             let json = std::fs::read_to_string(&saved).unwrap();
             assert!(
@@ -155,7 +151,7 @@ async fn row1_certificate_names_start_no_workflow_command_in_any_format() {
             );
             assert!(!json.contains("\\u001b"), "JSON keeps the CN raw: {json}");
             for format in ["table", "markdown", "json"] {
-                let r = ran(
+                let r = run_text(
                     args(&["explain", saved.to_str().unwrap(), "--format", format]),
                     gha(),
                 )
@@ -183,7 +179,7 @@ async fn hostile_report(dir: &Path, host_tag: &str) -> std::path::PathBuf {
     let mut a = loop_args(&fx, closed_port());
     let clean = dir.join(format!("clean-{host_tag}.json"));
     a.extend(args(&["--output-json", clean.to_str().unwrap(), "--quiet"]));
-    let r = ran(a, vec![]).await;
+    let r = run_text(a, vec![]).await;
     assert_eq!(r.code, 1, "{}", r.stderr);
     let mut v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&clean).unwrap()).unwrap();
@@ -221,7 +217,7 @@ async fn row2_saved_reports_are_escaped_on_the_way_in() {
     let one = hostile_report(dir.path(), "host-a").await;
     hostile_report(dir.path(), "host-b").await;
     for format in ["table", "markdown", "json"] {
-        let r = ran(
+        let r = run_text(
             args(&["explain", one.to_str().unwrap(), "--format", format]),
             vec![("GITHUB_ACTIONS", "true".into())],
         )
@@ -238,7 +234,7 @@ async fn row2_saved_reports_are_escaped_on_the_way_in() {
         }
     }
     for format in ["table", "markdown", "json", "html"] {
-        let r = ran(
+        let r = run_text(
             args(&["fleet", dir.path().to_str().unwrap(), "--format", format]),
             vec![("GITHUB_ACTIONS", "true".into())],
         )
@@ -262,7 +258,7 @@ async fn row8_a_fleet_file_name_and_a_capability_flag_are_escaped() {
     hostile_report(dir.path(), "host-a").await;
     // A file name with an erase-screen sequence that is not a report: skipped, named escaped.
     std::fs::write(dir.path().join("bad\u{1b}[2J\n::error::x.json"), "{").unwrap();
-    let r = ran(args(&["fleet", dir.path().to_str().unwrap()]), vec![]).await;
+    let r = run_text(args(&["fleet", dir.path().to_str().unwrap()]), vec![]).await;
     assert!(r.code <= 1, "{}", r.stderr);
     assert_clean("fleet stderr", &r.stderr);
     assert!(r.stderr.contains("bad\\u{1b}[2J"), "{}", r.stderr);
@@ -270,7 +266,7 @@ async fn row8_a_fleet_file_name_and_a_capability_flag_are_escaped() {
     let fx = Fixture::new("Row8 CA");
     let mut a = loop_args(&fx, closed_port());
     a.extend(args(&["--capability", "\u{1b}[2J\u{1b}]0;t\u{7}"]));
-    let r = ran(a, vec![]).await;
+    let r = run_text(a, vec![]).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_clean("--capability stderr", &r.stderr);
     assert!(r.stderr.contains("\\u{1b}[2J"), "{}", r.stderr);
@@ -312,7 +308,7 @@ async fn row8_profile_texts_no_proxy_and_runner_urls_are_escaped() {
             ]),
         ),
     ] {
-        let r = ran(a, vec![("GITHUB_ACTIONS", "true".into())]).await;
+        let r = run_text(a, vec![("GITHUB_ACTIONS", "true".into())]).await;
         assert!(r.code <= 1, "{what}: {}", r.stderr);
         assert_clean(&format!("{what} stdout"), &r.stdout);
         assert_clean(&format!("{what} stderr"), &r.stderr);
@@ -340,7 +336,7 @@ async fn row8_profile_texts_no_proxy_and_runner_urls_are_escaped() {
             "--format",
             format,
         ]));
-        let r = ran(
+        let r = run_text(
             a,
             vec![
                 (
@@ -380,7 +376,7 @@ async fn row13_huge_values_are_clipped_in_messages() {
     let huge = "a".repeat(100_000);
     // A 100 KB `--var` value that makes the host name invalid, and a 100 KB variable name.
     for var in [format!("hostname={huge}"), format!("x{huge}=1")] {
-        let r = ran(args(&["profile", "show", "ghes", "--var", &var]), vec![]).await;
+        let r = run_text(args(&["profile", "show", "ghes", "--var", &var]), vec![]).await;
         assert_eq!(r.code, 2, "{}", &r.stderr[..r.stderr.len().min(500)]);
         assert!(
             r.stderr.len() < 2_000,
@@ -393,7 +389,7 @@ async fn row13_huge_values_are_clipped_in_messages() {
     // A 100 KB allow-list line (two entries on it, and one over-long label).
     for line in [format!("{huge} x\n"), format!("*.b{huge}.example.com\n")] {
         let allow = fx.file("allow.txt", &line);
-        let r = ran(
+        let r = run_text(
             args(&["audit", "--allowlist", allow.to_str().unwrap(), "--offline"]),
             vec![],
         )
@@ -423,7 +419,7 @@ async fn row13_huge_values_are_clipped_in_messages() {
             format,
             "--verbose",
         ]));
-        let r = ran(a, vec![]).await;
+        let r = run_text(a, vec![]).await;
         assert_eq!(r.code, 1, "{}", r.stderr);
         assert!(
             r.stdout.len() < 30_000,
@@ -521,7 +517,7 @@ async fn row12_malformed_http_dns_tls_and_numbers_are_said_in_our_words() {
         ]);
         a.extend(connect_to("a.example.test", 80, http_port));
         a.extend(connect_to("b.example.test", 443, tls_port));
-        let r = ran(a, vec![]).await;
+        let r = run_text(a, vec![]).await;
         assert_eq!(r.code, 1, "{}", r.stderr);
         let all = format!("{}{}", r.stdout, r.stderr);
         assert!(all.contains("is not valid HTTP"), "{format}:\n{all}");
@@ -545,7 +541,7 @@ async fn row12_malformed_http_dns_tls_and_numbers_are_said_in_our_words() {
         }
     }
     // Numbers, and a /meta document cut short.
-    let r = ran(args(&["check", "--min-kbps", "x"]), vec![]).await;
+    let r = run_text(args(&["check", "--min-kbps", "x"]), vec![]).await;
     assert_eq!(r.code, 2);
     assert_our_words("--min-kbps", &r.stderr);
     assert!(
@@ -554,7 +550,7 @@ async fn row12_malformed_http_dns_tls_and_numbers_are_said_in_our_words() {
         r.stderr
     );
     let meta = fx.file("meta.json", "{\"domains\": ");
-    let r = ran(
+    let r = run_text(
         args(&["meta", "diff", "--meta", meta.to_str().unwrap()]),
         vec![],
     )
@@ -586,7 +582,7 @@ async fn row14_an_oversized_certificate_message_is_named() {
         "--format",
         "json",
     ]));
-    let r = ran(a, vec![]).await;
+    let r = run_text(a, vec![]).await;
     assert_eq!(r.code, 1, "{}", r.stderr);
     let cause = crate::world::cause(&r.json(), "a.example.test");
     assert!(
