@@ -57,9 +57,12 @@ pub fn clipped(s: &str) -> String {
 }
 
 /// One line that cannot start a workflow command: a start (after spaces) of `::x…::` shows its
-/// first colon as `\u{3a}`, and each `##[` its second `#` as `\u{23}`. Our own annotations are
-/// written without it.
+/// first colon as `\u{3a}`, and each `##[` its second `#` as `\u{23}`.
 pub fn defuse_line(line: &str) -> Cow<'_, str> {
+    defuse(line, "\\u{3a}", "#\\u{23}[")
+}
+
+fn defuse<'a>(line: &'a str, colon: &str, hash: &str) -> Cow<'a, str> {
     let body = line.trim_start();
     let starts_command = body.starts_with("::") && body[2..].contains("::");
     if !starts_command && !line.contains("##[") {
@@ -69,23 +72,26 @@ pub fn defuse_line(line: &str) -> Cow<'_, str> {
     let rest = if starts_command {
         let lead = line.len() - body.len();
         out.push_str(&line[..lead]);
-        out.push_str("\\u{3a}");
+        out.push_str(colon);
         &line[lead + 1..]
     } else {
         line
     };
-    out.push_str(&rest.replace("##[", "#\\u{23}["));
+    out.push_str(&rest.replace("##[", hash));
     Cow::Owned(out)
 }
 
-/// [`defuse_line`] on every line of `text` (line ends kept).
+/// Every line of `text` (line ends kept) defused as [`defuse_line`] does, for the output edge:
+/// there the text may be a JSON document already, so the escapes are JSON's (`\u003a`,
+/// `\u0023`), which a JSON reader turns back into the very characters. Our own annotations are
+/// written without it.
 pub fn defuse_lines(text: &str) -> Cow<'_, str> {
     if !text.contains("::") && !text.contains("##[") {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
-        out.push_str(&defuse_line(line));
+        out.push_str(&defuse(line, "\\u003a", "#\\u0023["));
     }
     Cow::Owned(out)
 }
@@ -174,8 +180,12 @@ mod tests {
         let text = "ok line\n::set-output name=a::b\r\n  ::error::c\nd ##[x]\n";
         assert_eq!(
             defuse_lines(text),
-            "ok line\n\\u{3a}:set-output name=a::b\r\n  \\u{3a}:error::c\nd #\\u{23}[x]\n"
+            "ok line\n\\u003a:set-output name=a::b\r\n  \\u003a:error::c\nd #\\u0023[x]\n"
         );
+        // At the edge the text may be JSON: the escapes read back as the characters.
+        let json = defuse_lines("{\"a\": \"x ##[add-mask]y\"}\n");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["a"], "x ##[add-mask]y");
         assert_eq!(defuse_lines("a\nb::c\n"), "a\nb::c\n");
     }
 
