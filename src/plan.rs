@@ -412,7 +412,7 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
                     InputError::usage(format!(
                         "capability `{}`: {what} `{}` (from the profile with variables filled in) is not valid: {m}",
                         cap.id,
-                        name.escape_debug()
+                        crate::model::text::clip(name).escape_debug()
                     ))
                 })
             };

@@ -101,7 +101,7 @@ pub struct TimeoutArgs {
 #[derive(Debug, Args)]
 pub struct ConcurrencyArgs {
     /// How many names are probed or resolved at once (default for check: 1024, i.e. every target at once, fewer when the open-file limit is lower: 4 descriptors each, 64 spare; for firewall and audit 32)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
+    #[arg(long, value_name = "N", value_parser = whole::<u16>(1, 1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
     pub concurrency: Option<u16>,
 }
 
@@ -197,7 +197,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_INTERVAL")]
     pub interval: Duration,
     /// Most on-demand /probe checks per minute (one at a time); more get 429 Too Many Requests
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=600))]
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = whole::<u32>(1, 600))]
     pub probe_limit: u32,
     /// Most open connections; more are closed at once (a client that sends no request within 1 s is dropped)
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -216,7 +216,7 @@ pub struct ThroughputArgs {
     #[arg(long, env = "RUNNER_PREFLIGHT_NO_THROUGHPUT")]
     pub no_throughput: bool,
     /// Throughput floor in kbit/s, up and down (default: the profile's, 70 for github.com)
-    #[arg(long, value_name = "KBPS", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "KBPS", value_parser = whole::<u32>(1, u32::MAX))]
     pub min_kbps: Option<u32>,
     /// Download source for the throughput measurement (http or https URL; a Range request is used)
     #[arg(long, value_name = "URL")]
@@ -225,7 +225,7 @@ pub struct ThroughputArgs {
     #[arg(long, value_name = "URL")]
     pub upload_url: Option<String>,
     /// Most bytes moved per direction
-    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, value_parser = whole::<u64>(1024, u64::MAX))]
     pub throughput_max_bytes: u64,
     /// Longest sample per direction; near the floor the measurement runs this long
     #[arg(long, value_name = "DURATION", default_value = "8s", value_parser = parse_duration)]
@@ -247,7 +247,7 @@ pub struct NetworkArgs {
     #[arg(long)]
     pub long_poll: bool,
     /// Length of the long-poll hold in seconds (for tests)
-    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 50, value_parser = whole::<u64>(1, 600))]
     pub long_poll_seconds: u64,
 }
 
@@ -572,6 +572,25 @@ pub enum TextFormat {
 // ---------------------------------------------------------------------------------------------
 // Value parsers: one value each, errors in our words (clap prefixes the flag).
 // ---------------------------------------------------------------------------------------------
+
+/// A whole number from `lo` to `hi`, refused in our words (Rust's "invalid digit found in
+/// string" is not; issue 22 row 12).
+pub(crate) fn whole<T>(lo: T, hi: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync
+where
+    T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display + Send + Sync + 'static,
+{
+    move |s: &str| {
+        let t = s.trim();
+        let shown = crate::model::text::clipped(t);
+        match t.parse::<T>() {
+            Ok(v) if v >= lo && v <= hi => Ok(v),
+            Err(_) if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit()) => Err(format!(
+                "`{shown}` is not a whole number (give one from {lo} to {hi})"
+            )),
+            _ => Err(format!("`{shown}` is out of range: from {lo} to {hi}")),
+        }
+    }
+}
 
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();

@@ -125,7 +125,7 @@ pub fn github_actions(report: &Report, stdout_is_data: bool) -> Result<(), Write
             .and_then(|()| stderr.flush());
         Ok(())
     } else {
-        output::stdout("the annotations", &commands)
+        output::stdout_commands("the annotations", &commands)
     };
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let md = render::markdown::render(report);

@@ -1,6 +1,7 @@
 //! `fleet` and `fleet diff`: saved reports (files, or folders of `*.json`) → the fleet model →
 //! the chosen format → standard output or `--output` (written atomically).
 
+use crate::model::text::printable;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -157,7 +158,8 @@ fn load(paths: &[PathBuf], what: &str) -> Result<(Fleet, Vec<Skipped>), InputErr
                 .and_then(|()| textfile::read_text(&f, textfile::limit::REPORT, "a report"))
                 .map_err(Problem::Read)
                 .and_then(|text| fleet::input::parse(&text).map_err(Problem::Parse));
-            (f.display().to_string(), read)
+            // A file name is outside text too (issue 22 row 8).
+            (printable(&f.display().to_string()), read)
         })
         .collect();
     let (fleet, skipped) = fleet::build(inputs);

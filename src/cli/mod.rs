@@ -146,6 +146,12 @@ pub fn main() -> u8 {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_INPUT } else { 0 };
+            if e.use_stderr() {
+                // clap echoes the refused value: through `say`, which shows a control character
+                // from outside as an escape (issue 22 row 8).
+                output::say(e.render().to_string().trim_end_matches('\n'));
+                return code;
+            }
             return match e.print() {
                 // `--help > /dev/full`: the help (or the version) was not shown.
                 Err(w) if !e.use_stderr() && w.kind() != std::io::ErrorKind::BrokenPipe => {

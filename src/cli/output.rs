@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
+use crate::model::text::defuse_lines;
 
 /// A write that failed after the work was done.
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +60,16 @@ pub fn io_words(e: &io::Error) -> String {
     }
 }
 
-/// Write `text` to standard output. A reader that went away (`| head`) is not an error.
+/// Write `text` to standard output. A reader that went away (`| head`) is not an error. No line
+/// of it can start a GitHub Actions workflow command ([`defuse_lines`]): the runner reads them
+/// from stdout and stderr, and only [`stdout_commands`] writes ours.
 pub fn stdout(what: &'static str, text: &str) -> Result<(), WriteError> {
+    stdout_commands(what, &defuse_lines(text))
+}
+
+/// [`stdout`] without the guard: for the workflow commands we write ourselves (each escaped
+/// by `render::annotations`, one per line).
+pub fn stdout_commands(what: &'static str, text: &str) -> Result<(), WriteError> {
     let mut out = io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
@@ -70,10 +79,27 @@ pub fn stdout(what: &'static str, text: &str) -> Result<(), WriteError> {
     }
 }
 
-/// A line on standard error. A closed or full stderr must not turn into a panic.
+/// A line on standard error. A closed or full stderr must not turn into a panic. Our messages
+/// hold no control character but line feeds and tabs, so any other one came from outside (a
+/// path, a variable, a flag's value) and is shown as an escape; no line can start a workflow
+/// command.
 pub fn say(line: &str) {
     let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{line}");
+    let _ = writeln!(err, "{}", stderr_safe(line));
+}
+
+fn stderr_safe(text: &str) -> String {
+    text.split('\n')
+        .map(|l| {
+            let kept: String = l
+                .split('\t')
+                .map(crate::model::text::printable)
+                .collect::<Vec<_>>()
+                .join("\t");
+            defuse_lines(&kept).into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Write `bytes` to `path` so that a reader sees the old file or the whole new one, never a part:

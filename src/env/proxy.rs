@@ -575,9 +575,17 @@ impl ProxySettings {
         };
         if let Some(list) = &list {
             s.bypass = NoProxy::parse(list);
-            s.warnings.extend(s.bypass.warnings.iter().cloned());
+            // An entry is outside text: escaped in the warning that names it.
+            s.warnings.extend(
+                s.bypass
+                    .warnings
+                    .iter()
+                    .map(|w| crate::model::text::clipped(w)),
+            );
         }
-        s.no_proxy = list.filter(|l| !l.trim().is_empty());
+        s.no_proxy = list
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| crate::model::text::printable(&l));
         s.no_proxy_from = from;
         Ok(s)
     }

@@ -760,7 +760,8 @@ impl Stores {
             .and_then(|c| {
                 x509_parser::parse_x509_certificate(c.as_ref())
                     .ok()
-                    .map(|(_, c)| c.issuer().to_string())
+                    // Outside text: shown escaped and clipped wherever it goes.
+                    .map(|(_, c)| crate::model::text::clipped(&c.issuer().to_string()))
             })
             .unwrap_or_else(|| "(unparsable certificate)".into());
         let anchor_file = self

@@ -30,6 +30,9 @@ pub enum HttpFailure {
     /// The response head is too large or has too many headers (a middlebox?).
     #[error("response head too large")]
     HeadTooLarge,
+    /// The answer is not valid HTTP (hyper's parse error: a bad status line or header).
+    #[error("response not valid HTTP")]
+    Malformed,
     /// The exchange failed (hyper's words and their sources).
     #[error("request failed: {detail}")]
     Exchange { detail: String },
@@ -210,6 +213,7 @@ where
         Ok(Err(e)) => {
             let failure = match e.downcast_ref::<hyper::Error>() {
                 Some(h) if h.is_parse_too_large() => HttpFailure::HeadTooLarge,
+                Some(h) if h.is_parse() => HttpFailure::Malformed,
                 _ => HttpFailure::Exchange {
                     detail: error_chain(&*e),
                 },

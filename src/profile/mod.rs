@@ -12,9 +12,11 @@ pub use builtin::{builtin, builtins, BUILTIN_NAMES};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Pos, ProfileError};
+use crate::model::text::printable;
 use crate::model::{check_hostname, check_pattern, HttpSpec, Method};
 
-/// A validated profile.
+/// A validated profile. Its texts (titles, descriptions, notes, sources) are outside text, kept
+/// [`printable`] from here on, so `profile show`, `audit` and every report show them escaped.
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
@@ -393,8 +395,8 @@ impl Validator<'_> {
             }
             capabilities.push(Capability {
                 id,
-                title: cap.title,
-                description: cap.description,
+                title: printable(&cap.title),
+                description: cap.description.as_deref().map(printable),
                 gating: cap.gating.0,
                 when,
                 entries,
@@ -425,16 +427,16 @@ impl Validator<'_> {
                     gating: t.gating.is_none_or(|g| g.0),
                     download: t.download.map(|u| u.value),
                     upload: t.upload.map(|u| u.value),
-                    note: t.note,
+                    note: t.note.as_deref().map(printable),
                 }
             }
         };
         Ok(Profile {
             throughput,
             name: raw.name.value,
-            title: raw.title,
-            description: raw.description,
-            sources: raw.sources,
+            title: printable(&raw.title),
+            description: raw.description.as_deref().map(printable),
+            sources: raw.sources.iter().map(|s| printable(s)).collect(),
             variables,
             capabilities,
             origin: self.file.to_string(),
@@ -584,7 +586,7 @@ impl Validator<'_> {
             ports,
             scheme: e.scheme.map(|s| s.value),
             http,
-            note: e.note,
+            note: e.note.as_deref().map(printable),
             when,
             pos: pos_of(&anchor),
         })
@@ -648,7 +650,7 @@ impl Validator<'_> {
             ports: None,
             scheme: None,
             http: None,
-            note,
+            note: note.as_deref().map(printable),
             when,
             pos: pos_of(&at),
         })

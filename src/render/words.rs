@@ -92,8 +92,10 @@ pub fn dns_failure(f: &DnsFailure, host: &str) -> String {
         DnsFailure::NoServers => {
             "DNS: no name server configured (empty /etc/resolv.conf?); use --dns-server".to_string()
         }
-        DnsFailure::Malformed { server, detail } => {
-            format!("DNS: server {server} sent an answer that cannot be parsed: {detail}")
+        // The parser's own words ("label points to data not prior to idx") stay in the JSON
+        // report's `failure.detail`.
+        DnsFailure::Malformed { server, .. } => {
+            format!("DNS: server {server} sent an answer that cannot be parsed (damaged, or not a DNS answer)")
         }
         DnsFailure::TruncatedTcpFailed { server, detail } => format!(
             "DNS: server {server} answered {host} truncated over UDP, and the retry over TCP failed: {detail} (TCP port {} blocked by a firewall?)",
@@ -464,6 +466,8 @@ pub fn tls_failure(f: &TlsFailure, host: &str, through_proxy: bool) -> String {
         TlsFailure::NotTls => {
             "the server did not speak TLS (something else answered on this port)".to_string()
         }
+        TlsFailure::TooLarge => "the server's certificate message is larger than TLS allows (64 KB): its chain holds too many or too large certificates".to_string(),
+        TlsFailure::Misbehaved { .. } => "the server broke the TLS protocol during the handshake (a faulty server, or a middlebox interfering)".to_string(),
         TlsFailure::Other { detail } => format!("TLS handshake failed: {detail}"),
         TlsFailure::PathMtuBlackHole { addr, works_at_mss, stalled_at_mss, after } => format!(
             "TLS handshake with {addr} stalled (no certificate within {}{}) but works at MSS {works_at_mss}: {}",
@@ -511,6 +515,9 @@ pub fn http_failure(f: &HttpFailure, method: &str, path: &str) -> String {
         ),
         HttpFailure::HeadTooLarge => format!(
             "HTTP request {method} {path} failed: the answer's headers are too large or too many (not a normal GitHub answer: a proxy or middlebox?)"
+        ),
+        HttpFailure::Malformed => format!(
+            "the answer to {method} {path} is not valid HTTP (not an HTTP server, or a middlebox damaging it?)"
         ),
         HttpFailure::Exchange { detail } => {
             format!("HTTP request {method} {path} failed: {detail}")

@@ -1529,6 +1529,7 @@ fn stalls_a_clamped_mss_cures_are_one_path_mtu_cause_whatever_the_servers() {
                 server: None,
                 date: None,
                 location: None,
+                follow: None,
                 total_size: None,
             },
             proxy: None,

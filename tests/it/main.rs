@@ -18,6 +18,7 @@ mod fuzz_corpus;
 mod hostile;
 mod hostile_files;
 mod hostile_secrets;
+mod hostile_text;
 mod html;
 mod path_faults;
 mod pipeline;
