@@ -10,7 +10,6 @@ use super::output::{self, say};
 use super::Failure;
 use crate::error::InputError;
 use crate::fleet::{self, diff, Fleet, Problem, Skipped};
-use crate::model::text::printable;
 use crate::render::{fleet as render_fleet, html};
 use crate::textfile;
 

@@ -170,6 +170,8 @@ proptest! {
         for s in shown(&raw) {
             prop_assert!(!s.contains("QZ"), "{raw:?} shown as {s:?}");
         }
+    }
+}
 
 /// Outside text as the renderers receive it: no control character, no start of a workflow
 /// command, no legacy `##[` command (issue 22 rows 1, 2, 8).
