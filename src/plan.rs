@@ -226,6 +226,7 @@ fn configured_check(c: &ConfiguredUrl, plan: &Plan) -> Option<HttpSpec> {
         path,
         expect_header: Some(header.to_string()),
         first_byte: false,
+        timeout_secs: None,
     };
     match c.field {
         // The Actions service the runner is registered with: `{ServerUrl}_apis/connectionData`.

@@ -29,6 +29,11 @@ pub struct HttpSpec {
     /// whole size in `Content-Range`, without sending the file.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub first_byte: bool,
+    /// A shorter bound for this request than the run's `--timeout`, in seconds: the runner's
+    /// job-time connectivity checks give each URL 5 s (actions/runner source,
+    /// JobExtension.cs:609–640), so a profile probing them says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
 }
 
 impl HttpSpec {
@@ -39,7 +44,17 @@ impl HttpSpec {
             path: "/".into(),
             expect_header: None,
             first_byte: false,
+            timeout_secs: None,
         }
+    }
+}
+
+impl HttpSpec {
+    /// The bound for this request: the spec's own when it is shorter than the run's.
+    pub fn bound(&self, run_timeout: std::time::Duration) -> std::time::Duration {
+        self.timeout_secs
+            .map(std::time::Duration::from_secs)
+            .map_or(run_timeout, |t| t.min(run_timeout))
     }
 }
 

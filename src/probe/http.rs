@@ -138,6 +138,7 @@ async fn send<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let timeout = spec.bound(timeout);
     let mut info = HttpInfo {
         method: spec.method.as_str().to_string(),
         path: spec.path.clone(),

@@ -157,6 +157,7 @@ fn hop_target(r: &PlannedRedirect, u: &HttpUrl) -> Target {
                 path: u.path.clone(),
                 expect_header: r.fingerprints.get(&u.host).cloned(),
                 first_byte: r.method == Method::Get,
+                timeout_secs: None,
             }),
         }],
     }

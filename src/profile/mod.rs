@@ -627,11 +627,20 @@ impl Validator<'_> {
                 ))
             }
         };
+        if let Some(t) = &h.timeout {
+            if !(1..=600).contains(&t.value) {
+                return Err(self.err(
+                    &t.referenced,
+                    "http timeout must be a whole number of seconds from 1 to 600",
+                ));
+            }
+        }
         Ok(HttpSpec {
             method,
             path: h.path.value,
             expect_header: h.expect_header.map(|s| s.to_ascii_lowercase()),
             first_byte: false,
+            timeout_secs: h.timeout.map(|t| t.value),
         })
     }
 

@@ -156,6 +156,9 @@ pub struct RawHttp {
     pub expect_header: Option<String>,
     #[serde(default)]
     pub method: Option<String>,
+    /// Seconds, when this request has a shorter bound than the run's `--timeout`.
+    #[serde(default)]
+    pub timeout: Option<Spanned<u64>>,
 }
 
 /// A mapping kept in file order with the position of each key (`variables:`).
