@@ -47,6 +47,8 @@ pub struct Plan {
     pub inactive: Vec<(String, String)>,
     /// Throughput endpoints with variables filled in.
     pub throughput: PlannedThroughput,
+    /// What GitHub accepts of a runner's version, when the profile says.
+    pub runner_version: Option<crate::model::runner::VersionPolicy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +101,8 @@ pub struct PlannedRedirect {
     pub size: Option<u64>,
     /// The runner's own update package.
     pub runner_package: bool,
+    /// Probe the latest runner release's package for the run's platform; `url` is the fallback.
+    pub latest_runner: bool,
     /// The fingerprint header of each host the profile gives one (host → header name): every
     /// hop to such a host is checked for it.
     pub fingerprints: BTreeMap<String, String>,
@@ -483,6 +487,7 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
                             expect,
                             size: r.size,
                             runner_package: r.runner_package,
+                            latest_runner: r.latest_runner,
                             fingerprints: fingerprints.clone(),
                         }),
                         origin: None,
@@ -519,6 +524,7 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
     };
     Ok(Plan {
         throughput,
+        runner_version: profile.runner_version.clone(),
         profile_name: profile.name.clone(),
         profile_title: profile.title.clone(),
         profile_origin: profile.origin.clone(),

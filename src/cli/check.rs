@@ -105,7 +105,22 @@ pub(super) async fn run_once(
             ))
         };
         // Redirect probes (runner updates) follow their chains beside the other probes.
-        let redirects = prober.follow_redirects(plan.redirects());
+        // The latest release's date, for runner version currency, once the chains have learned
+        // the version (only when the profile states GitHub's version rules).
+        let redirects = async {
+            let followed = prober.follow_redirects(plan.redirects()).await;
+            let latest = followed
+                .values()
+                .filter_map(|o| o.release.as_ref())
+                .find_map(|l| l.version);
+            let date = match (plan.runner_version.as_ref(), latest) {
+                (Some(_), Some(v)) => Some(
+                    probe::release::published(&prober.dialer(), &cfg.trust, v, cfg.timeout).await,
+                ),
+                _ => None,
+            };
+            (followed, date)
+        };
         let (outcomes, redirects, throughput) = tokio::join!(probing, redirects, throughput);
         // Date headers are compared with the clock as it was when they arrived (before a long poll).
         let probed_at = std::time::SystemTime::now();
@@ -132,10 +147,20 @@ pub(super) async fn run_once(
         };
         (outcomes, redirects, throughput, probed_at, long_poll)
     };
-    let (outcomes, redirects, mut throughput, probed_at, long_poll) = work.await;
+    let (outcomes, (redirects, release_date), mut throughput, probed_at, long_poll) = work.await;
 
     let results = report::judge_all(&outcomes);
     let redirects = report::redirect::judge_all(redirects, plan);
+    let runner_version = plan.runner_version.as_ref().map(|policy| {
+        let release = redirects.0.values().find_map(|(r, _)| r.release.as_ref());
+        report::runner_version::judge(
+            policy,
+            s.setup.installed.clone(),
+            release,
+            release_date.as_ref(),
+            time::OffsetDateTime::now_utc(),
+        )
+    });
     if let Some(tp) = throughput.as_mut() {
         report::throughput::assess_update(
             tp,
@@ -160,6 +185,7 @@ pub(super) async fn run_once(
             },
             duration_ms: started.elapsed().as_millis() as u64,
             throughput,
+            runner_version,
             network: report::findings::summarize(
                 Some(&s.setup),
                 &results.values().collect::<Vec<_>>(),

@@ -504,6 +504,7 @@ mod tests {
                 upload: None,
                 note: None,
             },
+            runner_version: None,
         }
     }
 

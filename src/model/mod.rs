@@ -2,12 +2,14 @@
 
 pub mod host;
 pub mod http;
+pub mod runner;
 pub mod text;
 pub mod url;
 pub mod verdict;
 
 pub use host::{check_hostname, check_pattern, pattern_covers, Name, Pattern};
 pub use http::{HttpSpec, Method};
+pub use runner::{RunnerArch, RunnerOs, RunnerPlatform, RunnerVersion};
 pub use url::{parse_url, HttpUrl, UrlError};
 pub use verdict::{Family, Phase, Route, Verdict};
 

@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod outcome;
 pub mod overrides;
 pub mod redirect;
+pub mod release;
 pub mod tcp;
 pub mod throughput;
 pub mod tls;
@@ -60,6 +61,8 @@ pub struct ProbeConfig {
     pub proxy: crate::env::proxy::ProxySettings,
     /// The runner, git and node trust stores each TLS chain is checked against.
     pub stores: Option<Arc<Stores>>,
+    /// The OS and architecture whose runner package `runner_release: latest` downloads.
+    pub runner_platform: crate::model::RunnerPlatform,
 }
 
 /// Told about progress as each target's observation is complete; the command layer draws it.

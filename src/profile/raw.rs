@@ -22,6 +22,22 @@ pub struct RawProfile {
     pub capabilities: Spanned<Vec<RawCapability>>,
     #[serde(default)]
     pub throughput: Option<RawThroughput>,
+    #[serde(default)]
+    pub runner_version: Option<Spanned<RawRunnerVersion>>,
+}
+
+/// `runner_version:` — what GitHub accepts of a runner's version.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunnerVersion {
+    /// The lowest version GitHub registers (`X.Y.Z`).
+    pub minimum: Spanned<String>,
+    /// Where that minimum is stated (shown in the report).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Days a newer release may be out before the service gives the runner no jobs.
+    #[serde(default)]
+    pub max_days_behind: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +125,10 @@ pub struct RawRedirect {
     /// The URL is the runner's own update package (its size gives the update estimate).
     #[serde(default)]
     pub runner_package: Option<Flag>,
+    /// `latest`: probe the latest runner release's package for this host instead of `url`,
+    /// which stays the fallback when the latest cannot be learned.
+    #[serde(default)]
+    pub runner_release: Option<Spanned<String>>,
 }
 
 /// `- name` or `- {host: name, http: …, ports: …}`.

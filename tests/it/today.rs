@@ -183,9 +183,10 @@ async fn ghecom_profile_passes_against_a_loopback_tenant() {
     }
     let dns = world.start().await;
     let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    // github.com names the latest runner release, as it does (the package then answers 200).
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&names),
-        routes: github_routes(),
+        routes: github_routes().route(LATEST, tag("2.336.0")),
     })
     .await;
     let mut args = strings(&[
@@ -272,5 +273,406 @@ async fn job_connectivity_check_gives_up_after_five_seconds_as_the_job_does() {
         o.elapsed < Duration::from_secs(15),
         "the 20 s run timeout was used: {:?}",
         o.elapsed
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The latest runner release, learned at run time
+// ---------------------------------------------------------------------------------------------
+
+const LATEST: &str = "/actions/runner/releases/latest";
+const ASSETS: &str = "release-assets.githubusercontent.com";
+/// A signed download URL's token: it must never reach an output.
+const SIG: &str = "sig=TOKEN-SHOULD-NOT-LEAK";
+/// The profile's pinned fallback package.
+const PINNED: &str =
+    "/actions/runner/releases/download/v2.321.0/actions-runner-linux-x64-2.321.0.tar.gz";
+
+/// A profile whose `updates` capability follows the latest runner package (pinned fallback),
+/// with github.com fingerprinted as the built-in profiles do.
+fn latest_profile(fx: &Fixture) -> String {
+    fx.profile(&Profile::new("latest", "Latest runner").capability(
+        "updates",
+        "Runner updates",
+        true,
+        &format!(
+            "      - host: github.com\n        http: {{ path: /, expect_header: {FINGERPRINT} }}\n      - redirect:\n          url: \"https://github.com{PINNED}\"\n          expect: [{ASSETS}]\n          runner_package: true\n          runner_release: latest\n"
+        ),
+    ))
+}
+
+/// A fake github.com: `releases/latest` answers `latest` (a 302 to a tag, or something else),
+/// every package of `packages` (and the pinned one) redirects to the asset host, and the asset
+/// host answers 206 with the package's size, 100 MB + the package's index.
+fn fake_github(latest: HttpResponse, packages: &[&str]) -> Routes {
+    let mut routes =
+        Routes::new(HttpResponse::status(404).header(FINGERPRINT, "R:404")).route(LATEST, latest);
+    for (i, p) in packages.iter().chain([&PINNED]).enumerate() {
+        let asset = format!("/github-production-release-asset/{i}");
+        routes = routes
+            .route(
+                p,
+                HttpResponse::status(302)
+                    .header(FINGERPRINT, "R:1")
+                    .header("Location", &format!("https://{ASSETS}{asset}?{SIG}")),
+            )
+            .route(
+                &asset,
+                HttpResponse::status(206)
+                    .header("Content-Range", &format!("bytes 0-0/{}", 100_000_000 + i)),
+            );
+    }
+    routes
+}
+
+fn tag(version: &str) -> HttpResponse {
+    HttpResponse::status(302).header(FINGERPRINT, "R:2").header(
+        "Location",
+        &format!("https://github.com/actions/runner/releases/tag/v{version}"),
+    )
+}
+
+/// Runs `check` against the fake github.com in `format`; returns the run and the server.
+async fn check_latest(routes: Routes, format: &str, extra: &[&str]) -> (Ran, TestServer) {
+    let fx = Fixture::new(CA);
+    let dns = DnsWorld::at_loopback(&["github.com", ASSETS]).start().await;
+    let srv = TestServer::start(Mode::Https {
+        cert: fx.pki.leaf(&["github.com", ASSETS]),
+        routes,
+    })
+    .await;
+    let mut args = strings(&[
+        "check",
+        "--profile",
+        &latest_profile(&fx),
+        "--format",
+        format,
+        "--quiet",
+        "--no-throughput",
+        "--timeout",
+        "2s",
+        "--dns-server",
+        &dns.addr.to_string(),
+        "--ca-file",
+        &fx.ca.display().to_string(),
+        "--connect-to",
+        &format!(":443:127.0.0.1:{}", srv.port()),
+    ]);
+    args.extend(fx.agreeing_trust_stores());
+    args.extend(strings(extra));
+    let ran = run_text(args, vec![]).await;
+    (ran, srv)
+}
+
+fn redirect_of(json: &serde_json::Value) -> &serde_json::Value {
+    &json["capabilities"][0]["entries"][1]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_latest_release_package_for_the_asked_platform_is_followed_through_its_redirect() {
+    let packages = [
+        "/actions/runner/releases/download/v2.336.0/actions-runner-linux-x64-2.336.0.tar.gz",
+        "/actions/runner/releases/download/v2.336.0/actions-runner-win-arm64-2.336.0.zip",
+        "/actions/runner/releases/download/v2.336.0/actions-runner-osx-arm64-2.336.0.tar.gz",
+    ];
+    for (i, (os, arch)) in [("linux", "x64"), ("win", "arm64"), ("osx", "arm64")]
+        .into_iter()
+        .enumerate()
+    {
+        let (ran, srv) = check_latest(
+            fake_github(tag("2.336.0"), &packages),
+            "json",
+            &["--runner-os", os, "--runner-arch", arch],
+        )
+        .await;
+        assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+        let json = ran.json();
+        let e = redirect_of(&json);
+        assert_eq!(e["verdict"], "pass", "{e:#}");
+        let rel = &e["redirect"]["release"];
+        assert_eq!(rel["latest"], "2.336.0", "{rel:#}");
+        assert_eq!(rel["version"], "2.336.0");
+        assert_eq!(rel["version_from"], "latest_release");
+        assert_eq!(rel["asset_from"], "latest_release");
+        assert_eq!(rel["platform_from"], "flags");
+        assert_eq!(
+            (rel["os"].as_str(), rel["arch"].as_str()),
+            (Some(os), Some(arch))
+        );
+        let asset = packages[i].rsplit('/').next().unwrap_or_default();
+        assert_eq!(rel["asset"], asset);
+        // The update estimate uses this package's real size.
+        assert_eq!(e["redirect"]["size"], 100_000_000 + i as u64, "{e:#}");
+        assert_eq!(e["redirect"]["size_from"], "server");
+        let paths: Vec<String> = srv.seen_requests().into_iter().map(|r| r.path).collect();
+        assert!(paths.iter().any(|p| p == LATEST), "{paths:?}");
+        assert!(paths.iter().any(|p| p == packages[i]), "{paths:?}");
+        assert!(!paths.iter().any(|p| p == PINNED), "{paths:?}");
+        assert!(!ran.stdout.contains(SIG), "{}", ran.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_table_names_the_version_the_package_and_where_each_came_from() {
+    let pkg = "/actions/runner/releases/download/v2.336.0/actions-runner-linux-arm-2.336.0.tar.gz";
+    let (ran, _srv) = check_latest(
+        fake_github(tag("2.336.0"), &[pkg]),
+        "table",
+        &["--runner-os", "linux", "--runner-arch", "arm"],
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("latest v2.336.0 (github.com releases/latest); package actions-runner-linux-arm-2.336.0.tar.gz (--runner-os/--runner-arch: linux arm)"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_latest_lookup_falls_back_to_the_pinned_package_and_says_so() {
+    // releases/latest answers 200 with a page (a filtering proxy's, a changed site): no tag.
+    let (ran, srv) = check_latest(
+        fake_github(HttpResponse::ok_with(FINGERPRINT, "R:3"), &[]),
+        "json",
+        &[],
+    )
+    .await;
+    let json = ran.json();
+    let e = redirect_of(&json);
+    assert_eq!(e["verdict"], "warn", "never a silent PASS: {e:#}");
+    let rel = &e["redirect"]["release"];
+    assert_eq!(rel["failure"]["kind"], "not_a_tag", "{rel:#}");
+    assert_eq!(rel["failure"]["status"], 200);
+    assert_eq!(rel["version_from"], "pinned_url");
+    assert_eq!(rel["version"], "2.321.0");
+    assert_eq!(rel["asset"], "actions-runner-linux-x64-2.321.0.tar.gz");
+    assert!(rel["latest"].is_null());
+    let paths: Vec<String> = srv.seen_requests().into_iter().map(|r| r.path).collect();
+    assert!(paths.iter().any(|p| p == PINNED), "{paths:?}");
+    let cause = e["targets"][0]["cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.contains("latest runner release could not be learned")
+            && cause.contains("pinned package was checked instead"),
+        "{cause}"
+    );
+    // A platform the runner publishes nothing for falls back the same way.
+    let (ran, _srv) = check_latest(
+        fake_github(tag("2.336.0"), &[]),
+        "table",
+        &["--runner-os", "osx", "--runner-arch", "arm"],
+    )
+    .await;
+    assert!(
+        ran.stdout.contains("latest v2.336.0; latest package not checked: the runner publishes no package for osx arm; fell back to the profile's pinned v2.321.0 package actions-runner-linux-x64-2.321.0.tar.gz"),
+        "{}",
+        ran.stdout
+    );
+}
+
+/// No route to GitHub (every name NXDOMAIN): the built-in dotcom profile finishes quickly, every
+/// capability fails, and the latest-release lookup folds into the same root cause instead of
+/// adding one of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_github_the_latest_lookup_folds_into_the_dns_root_cause() {
+    let fx = Fixture::new(CA);
+    let dns = DnsWorld::new().start().await;
+    let o = check_json("dotcom", &dns, &fx, "2s", &strings(&["--no-throughput"])).await;
+    assert_eq!(o.code, 1, "{:#}", o.json);
+    for cap in o.json["capabilities"].as_array().expect("caps") {
+        if cap["gating"] == true {
+            assert_eq!(cap["verdict"], "fail", "{}", cap["id"]);
+        }
+    }
+    let updates = o.json["capabilities"]
+        .as_array()
+        .expect("caps")
+        .iter()
+        .find(|c| c["id"] == "runner-updates")
+        .expect("runner-updates");
+    let e = updates["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["redirect"].is_object())
+        .expect("the redirect entry");
+    assert_eq!(
+        e["redirect"]["release"]["failure"]["kind"], "no_answer",
+        "{e:#}"
+    );
+    assert_eq!(e["verdict"], "fail");
+    let causes: Vec<&str> = o.json["diagnosis"]
+        .as_array()
+        .expect("diagnosis")
+        .iter()
+        .filter_map(|d| d["kind"].as_str())
+        .collect();
+    assert_eq!(causes.len(), 1, "one root cause: {causes:?}");
+    assert!(o.elapsed < Duration::from_secs(30), "took {:?}", o.elapsed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runner version currency
+// ---------------------------------------------------------------------------------------------
+
+/// `latest_profile` with GitHub's version rules: at least 2.329.0, at most 30 days behind.
+fn versioned_profile(fx: &Fixture) -> String {
+    let base = std::fs::read_to_string(latest_profile(fx)).expect("profile");
+    fx.profile_file(
+        "versioned.yaml",
+        &format!("{base}runner_version:\n  minimum: \"2.329.0\"\n  source: \"GitHub refuses older runners\"\n  max_days_behind: 30\n"),
+    )
+}
+
+/// An RFC 3339 time `days` ago.
+fn days_ago(days: i64) -> String {
+    (time::OffsetDateTime::now_utc() - time::Duration::days(days))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format")
+}
+
+/// github.com with v2.336.0 as the latest release, published `released` days ago, its tag page
+/// carrying the date as GitHub's does.
+fn github_with_release(released: i64) -> Routes {
+    let pkg = "/actions/runner/releases/download/v2.336.0/actions-runner-linux-x64-2.336.0.tar.gz";
+    fake_github(tag("2.336.0"), &[pkg]).route(
+        "/actions/runner/releases/tag/v2.336.0",
+        HttpResponse::ok_with(FINGERPRINT, "R:5").body(format!(
+            "<html><body><h1>v2.336.0</h1><relative-time class=\"no-wrap\" datetime=\"{}\">recently</relative-time></body></html>",
+            days_ago(released)
+        )),
+    )
+}
+
+/// How the runner is installed in the fixture's runner directory.
+enum Layout {
+    /// `bin` → `bin.X.Y.Z`, as update.sh leaves it.
+    Linked(&'static str),
+    /// A fresh unpack: a plain `bin/` with the package's deps file.
+    Unpacked(&'static str),
+}
+
+async fn check_version(released: i64, layout: Option<Layout>) -> (Ran, serde_json::Value) {
+    let fx = Fixture::new(CA);
+    let dir = fx.path("");
+    match layout {
+        Some(Layout::Linked(v)) => {
+            std::fs::create_dir(dir.join(format!("bin.{v}"))).expect("mkdir");
+            std::os::unix::fs::symlink(format!("bin.{v}"), dir.join("bin")).expect("symlink");
+        }
+        Some(Layout::Unpacked(v)) => {
+            std::fs::create_dir(dir.join("bin")).expect("mkdir");
+            std::fs::write(
+                dir.join("bin/Runner.Listener.deps.json"),
+                format!("{{\"targets\": {{\".NETCoreApp,Version=v8.0/linux-x64\": {{\"Runner.Listener/{v}\": {{}}}}}}}}"),
+            )
+            .expect("deps");
+        }
+        None => {}
+    }
+    let dns = DnsWorld::at_loopback(&["github.com", ASSETS]).start().await;
+    let srv = TestServer::start(Mode::Https {
+        cert: fx.pki.leaf(&["github.com", ASSETS]),
+        routes: github_with_release(released),
+    })
+    .await;
+    let mut args = strings(&[
+        "check",
+        "--profile",
+        &versioned_profile(&fx),
+        "--format",
+        "json",
+        "--quiet",
+        "--no-throughput",
+        "--timeout",
+        "2s",
+        "--runner-os",
+        "linux",
+        "--runner-arch",
+        "x64",
+        "--dns-server",
+        &dns.addr.to_string(),
+        "--ca-file",
+        &fx.ca.display().to_string(),
+        "--connect-to",
+        &format!(":443:127.0.0.1:{}", srv.port()),
+    ]);
+    // The fixture's directory is the runner directory (--runner-dir) these flags name.
+    args.extend(fx.agreeing_trust_stores());
+    let ran = run_text(args, vec![]).await;
+    let json = ran.json();
+    let rv = json["runner_version"].clone();
+    (ran, rv)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_below_the_registration_minimum_fails_and_the_fix_names_the_package() {
+    let (ran, rv) = check_version(10, Some(Layout::Linked("2.320.0"))).await;
+    assert_eq!(rv["verdict"], "fail", "{rv:#}");
+    assert_eq!(rv["judgement"]["kind"], "below_minimum");
+    assert_eq!(rv["installed"]["version"], "2.320.0");
+    assert_eq!(rv["installed"]["from"]["kind"], "bin_link");
+    assert_eq!(ran.code, 1, "a gating failure: {}", ran.stdout);
+    let fix = rv["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("actions-runner-linux-x64-2.336.0.tar.gz"),
+        "{fix}"
+    );
+    let message = rv["message"].as_str().unwrap_or_default();
+    assert!(message.contains("below v2.329.0"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_latest_runner_passes() {
+    let (_, rv) = check_version(10, Some(Layout::Linked("2.336.0"))).await;
+    assert_eq!(rv["verdict"], "pass", "{rv:#}");
+    assert_eq!(rv["judgement"]["kind"], "current");
+    assert_eq!(rv["latest"], "2.336.0");
+    assert_eq!(rv["released_days_ago"], 10);
+    assert!(rv["fix"].is_null());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_behind_a_young_release_warns_and_behind_an_old_one_fails() {
+    // The installed v2.335.0 (itself 40 days old) is behind v2.336.0, out for 10 days.
+    let (ran, rv) = check_version(10, Some(Layout::Linked("2.335.0"))).await;
+    assert_eq!(rv["verdict"], "warn", "{rv:#}");
+    assert_eq!(
+        rv["judgement"],
+        serde_json::json!({"kind": "behind", "days": 10})
+    );
+    assert_ne!(
+        ran.code, 1,
+        "a warning does not fail the run: {}",
+        ran.stdout
+    );
+    // The same runner when v2.336.0 has been out for 40 days: GitHub gives it no jobs.
+    let (ran, rv) = check_version(40, Some(Layout::Linked("2.335.0"))).await;
+    assert_eq!(rv["verdict"], "fail", "{rv:#}");
+    assert_eq!(
+        rv["judgement"],
+        serde_json::json!({"kind": "too_far_behind", "days": 40})
+    );
+    assert_eq!(ran.code, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_unpack_is_read_from_its_package_files() {
+    let (_, rv) = check_version(10, Some(Layout::Unpacked("2.336.0"))).await;
+    assert_eq!(rv["verdict"], "pass", "{rv:#}");
+    assert_eq!(rv["installed"]["version"], "2.336.0");
+    assert_eq!(rv["installed"]["from"]["kind"], "deps_file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_installed_runner_the_latest_version_is_information() {
+    let (ran, rv) = check_version(10, None).await;
+    assert_eq!(rv["verdict"], "skip", "{rv:#}");
+    assert_eq!(rv["latest"], "2.336.0");
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    let message = rv["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the latest release is v2.336.0"),
+        "{message}"
     );
 }
