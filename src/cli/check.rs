@@ -162,6 +162,7 @@ pub(super) async fn run_once(
         )
     });
     if let Some(tp) = throughput.as_mut() {
+        report::throughput::assess_archive(tp, report::throughput::http_timeout(&s.setup.env));
         report::throughput::assess_update(
             tp,
             redirects.runner_package_size(),

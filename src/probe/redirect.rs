@@ -170,7 +170,7 @@ async fn latest(
     let status = answer.status.unwrap_or(0);
     let version = (300..400)
         .contains(&status)
-        .then(|| answer.location.as_deref())
+        .then_some(answer.location.as_deref())
         .flatten()
         .and_then(RunnerVersion::from_tag_location);
     let Some(version) = version else {

@@ -135,7 +135,7 @@ pub struct RawRedirect {
 #[derive(Debug)]
 pub enum RawProbe {
     Name(String),
-    Detailed(RawProbeDetailed),
+    Detailed(Box<RawProbeDetailed>),
 }
 
 impl<'de> Deserialize<'de> for RawProbe {
@@ -151,7 +151,7 @@ impl<'de> Deserialize<'de> for RawProbe {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawProbe, A::Error> {
                 RawProbeDetailed::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(RawProbe::Detailed)
+                    .map(|d| RawProbe::Detailed(Box::new(d)))
             }
         }
         d.deserialize_any(ProbeVisitor)

@@ -318,9 +318,15 @@ pub fn proxy_failure(f: &ProxyFailure) -> String {
             status,
             challenge,
         } => format!(
-            "proxy {proxy} rejected the credentials in the proxy URL for CONNECT {target}: {}{}",
+            "proxy {proxy} rejected the credentials in the proxy URL for CONNECT {target}: {}{}{}",
             status_text(status),
-            challenge_text(challenge)
+            challenge_text(challenge),
+            match challenge {
+                Some(c) if crate::model::http::proxy_auth_unsupported(c) => {
+                    "; it offers only NTLM/Negotiate, which the runner cannot speak (it sends Basic): use a local relay such as cntlm or px"
+                }
+                _ => "",
+            }
         ),
         ProxyFailure::AuthRequired {
             proxy,
@@ -328,9 +334,15 @@ pub fn proxy_failure(f: &ProxyFailure) -> String {
             status,
             challenge,
         } => format!(
-            "proxy {proxy} requires authentication for CONNECT {target}: {}{}; put user:password@ in the proxy URL",
+            "proxy {proxy} requires authentication for CONNECT {target}: {}{}; {}",
             status_text(status),
-            challenge_text(challenge)
+            challenge_text(challenge),
+            match challenge {
+                Some(c) if crate::model::http::proxy_auth_unsupported(c) => {
+                    "it offers only NTLM/Negotiate, which the runner cannot speak (Basic only): use a local relay such as cntlm or px"
+                }
+                _ => "put user:password@ in the proxy URL",
+            }
         ),
         ProxyFailure::Forbidden {
             proxy,
@@ -911,6 +923,10 @@ pub fn finding_message(f: &Finding) -> String {
         ),
         FindingKind::LongPoll { report } => long_poll_detail(report),
         FindingKind::RunnerFile { problem } => runner_file_problem(problem),
+        FindingKind::TlsNoVerify { in_env_file } => format!(
+            "GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY is set ({}): the runner itself skips every certificate check, so it would connect through a TLS-inspecting proxy or to an impostor without a word. This check still verified every certificate as the runner normally would: a certificate failure reported here would NOT stop the runner's own connections (registration, jobs, logs, updates), but git and node (checkout, JavaScript actions) still verify and would fail",
+            if *in_env_file { "in the runner's .env" } else { "in the environment" }
+        ),
     }
 }
 
@@ -980,6 +996,9 @@ pub fn finding_fix(f: &Finding) -> Option<String> {
         FindingKind::LongPoll { report } if !report.survived => {
             Some(long_poll_fix(&report.host))
         }
+        FindingKind::TlsNoVerify { .. } => Some(
+            "remove GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY and put the inspecting proxy's CA certificate in the OS store instead (see the trust-store findings): verification off hides interception and impostors".into(),
+        ),
         _ => None,
     }
 }

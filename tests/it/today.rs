@@ -676,3 +676,144 @@ async fn without_an_installed_runner_the_latest_version_is_information() {
         "{message}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The runner's own switches
+// ---------------------------------------------------------------------------------------------
+
+/// A proxy that answers 407 offering only NTLM (or NTLM and Negotiate): the runner, Basic only,
+/// cannot authenticate, so the advice is a local relay — never "put user:password@ in the URL".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_offering_only_ntlm_gets_its_own_cause_and_the_relay_fix() {
+    let fx = Fixture::new(CA);
+    let host = "api.github.com";
+    let profile = fx.profile(&Profile::new("p", "Proxy").capability(
+        "essential",
+        "Essential",
+        true,
+        &fingerprinted(&[host], "/zen"),
+    ));
+    let dns = DnsWorld::new().start().await;
+    for (schemes, with_user) in [(vec!["NTLM"], false), (vec!["Negotiate", "NTLM"], true)] {
+        let proxy = TestProxy::start(ProxyMode::Challenge(schemes.clone()), &[]).await;
+        let url = if with_user {
+            proxy.url_with("alice", "secret")
+        } else {
+            proxy.url()
+        };
+        let mut args = strings(&[
+            "check",
+            "--profile",
+            &profile,
+            "--format",
+            "json",
+            "--quiet",
+            "--no-throughput",
+            "--timeout",
+            "2s",
+            "--dns-server",
+            &dns.addr.to_string(),
+            "--ca-file",
+            &fx.ca.display().to_string(),
+            "--proxy",
+            &url,
+        ]);
+        args.extend(fx.agreeing_trust_stores());
+        let ran = run_text(args, vec![]).await;
+        assert_eq!(ran.code, 1, "{}", ran.stdout);
+        let json = ran.json();
+        let c = cause(&json, host);
+        assert!(c.contains("only NTLM/Negotiate"), "{schemes:?}: {c}");
+        assert!(!c.contains("put user:password@"), "{schemes:?}: {c}");
+        let d = &json["diagnosis"][0];
+        assert_eq!(d["evidence"]["how"], "auth_unsupported", "{d:#}");
+        let fix = d["fix"].as_str().unwrap_or_default();
+        assert!(fix.contains("cntlm") && fix.contains("px"), "{fix}");
+        assert!(!ran.stdout.contains("secret"), "the password leaked");
+    }
+}
+
+/// GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY in the runner's `.env` (or its environment) is a warning
+/// that says verification is off for the runner, while this check still verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_no_verify_in_the_runner_env_is_a_warning_and_our_checks_still_verify() {
+    let host = "api.github.com";
+    for in_env_file in [true, false] {
+        let fx = Fixture::new(CA);
+        let profile = fx.profile(&Profile::new("p", "NoVerify").capability(
+            "essential",
+            "Essential",
+            true,
+            &fingerprinted(&[host], "/zen"),
+        ));
+        let dns = DnsWorld::at_loopback(&[host]).start().await;
+        // A certificate from another CA: the runner with verification off would connect anyway.
+        let other = Fixture::new("Some Other Root CA");
+        let srv = TestServer::start(Mode::Https {
+            cert: other.pki.leaf(&[host]),
+            routes: github_routes(),
+        })
+        .await;
+        let mut args = strings(&[
+            "check",
+            "--profile",
+            &profile,
+            "--format",
+            "json",
+            "--quiet",
+            "--no-throughput",
+            "--timeout",
+            "2s",
+            "--dns-server",
+        ]);
+        args.push(dns.addr.to_string());
+        args.extend(["--ca-file".to_string(), fx.ca.display().to_string()]);
+        args.extend(connect_to(host, 443, srv.port()));
+        args.extend(fx.agreeing_trust_stores());
+        let mut envs = vec![];
+        if in_env_file {
+            let env_file = fx.path(".env");
+            let mut text = std::fs::read_to_string(&env_file).unwrap_or_default();
+            text.push_str("GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY=1\n");
+            std::fs::write(&env_file, text).expect("write .env");
+        } else {
+            envs.push(("GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY", "1".to_string()));
+        }
+        let ran = run_text(args, envs).await;
+        let json = ran.json();
+        let found: Vec<&serde_json::Value> = json["network"]["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| {
+                f["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY is set"))
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{:#}", json["network"]["findings"]);
+        assert_eq!(found[0]["severity"], "warn");
+        let message = found[0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(if in_env_file {
+                "in the runner's .env"
+            } else {
+                "in the environment"
+            }),
+            "{message}"
+        );
+        assert!(
+            message.contains("skips every certificate check"),
+            "{message}"
+        );
+        // Our own verification is not weakened: the wrong CA still fails the TLS check.
+        let tls = target(&json, host)["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["phase"] == "tls")
+            .cloned()
+            .expect("tls check");
+        assert_eq!(tls["verdict"], "fail", "{tls:#}");
+    }
+}
