@@ -357,6 +357,9 @@ pub struct MetaDiffArgs {
     /// Never fetch: needs --meta FILE
     #[arg(long)]
     pub offline: bool,
+    /// Environment variable holding an API token for /meta (GHE.com needs one; GHES may); the token is sent only to the GHE.com or GHES /meta URL, never printed
+    #[arg(long, value_name = "NAME", default_value = "GITHUB_TOKEN")]
+    pub token_env: String,
     #[command(flatten)]
     pub dns: DnsArgs,
     #[command(flatten)]

@@ -817,3 +817,154 @@ async fn tls_no_verify_in_the_runner_env_is_a_warning_and_our_checks_still_verif
         assert_eq!(tls["verdict"], "fail", "{tls:#}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// meta diff with a token
+// ---------------------------------------------------------------------------------------------
+
+const TOKEN: &str = "ghp_TOKEN-MUST-NOT-LEAK-1234";
+
+/// `meta diff --profile ghecom` against a loopback tenant API at `port`, in `format`.
+async fn meta_diff_ghecom(
+    fx: &Fixture,
+    dns: &DnsServer,
+    port: u16,
+    format: &str,
+    envs: Vec<(&str, String)>,
+) -> Ran {
+    let args = strings(&[
+        "meta",
+        "diff",
+        "--profile",
+        "ghecom",
+        "--var",
+        "subdomain=octo",
+        "--var",
+        "region=eu",
+        "--meta-url",
+        &format!("https://api.octo.ghe.com:{port}/meta"),
+        "--dns-server",
+        &dns.addr.to_string(),
+        "--ca-file",
+        &fx.ca.display().to_string(),
+        "--timeout",
+        "2s",
+        "--format",
+        format,
+    ]);
+    run_text(args, envs).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meta_diff_sends_the_token_to_ghe_com_and_never_prints_it() {
+    let fx = Fixture::new(CA);
+    let dns = DnsWorld::at_loopback(&["api.octo.ghe.com"]).start().await;
+    let meta = r#"{"domains": {"actions_inbound": {"full_domains": ["octo.ghe.com", "api.octo.ghe.com"], "wildcard_domains": ["*.actions.octo.ghe.com"]}}}"#;
+    let srv = TestServer::start(Mode::Https {
+        cert: fx.pki.leaf(&["api.octo.ghe.com"]),
+        routes: github_routes().route(
+            "/meta",
+            HttpResponse::ok_with(FINGERPRINT, "M:1")
+                .header("Content-Type", "application/json")
+                .body(meta),
+        ),
+    })
+    .await;
+    // Without a token: a clear error, and nothing is asked.
+    let ran = meta_diff_ghecom(&fx, &dns, srv.port(), "text", vec![]).await;
+    assert_eq!(ran.code, 2, "{}\n{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("GHE.com answers /meta only with a token: set GITHUB_TOKEN"),
+        "{}",
+        ran.stderr
+    );
+    assert!(srv.seen_requests().is_empty());
+    // With one (from the variable --token-env names): sent as a bearer token, in no output.
+    for format in ["text", "json"] {
+        let ran = meta_diff_ghecom(
+            &fx,
+            &dns,
+            srv.port(),
+            format,
+            vec![("GITHUB_TOKEN", TOKEN.to_string())],
+        )
+        .await;
+        assert!(
+            ran.code == 0 || ran.code == 1,
+            "{}\n{}",
+            ran.stdout,
+            ran.stderr
+        );
+        assert!(ran.stdout.contains("api.octo.ghe.com"), "{}", ran.stdout);
+        assert!(!ran.stdout.contains(TOKEN) && !ran.stderr.contains(TOKEN));
+    }
+    let auth: Vec<String> = srv
+        .seen_requests()
+        .iter()
+        .flat_map(|r| r.headers.iter())
+        .filter(|(k, _)| k == "authorization")
+        .map(|(_, v)| v.clone())
+        .collect();
+    assert_eq!(auth, vec![format!("Bearer {TOKEN}"); 2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_is_worded_and_masked_in_the_error() {
+    let fx = Fixture::new(CA);
+    let dns = DnsWorld::at_loopback(&["api.octo.ghe.com"]).start().await;
+    // A server that echoes the token back in what it answers must not get it printed.
+    let srv = TestServer::start(Mode::Https {
+        cert: fx.pki.leaf(&["api.octo.ghe.com"]),
+        routes: Routes::new(
+            HttpResponse::status(401)
+                .header("WWW-Authenticate", &format!("Bearer error=\"{TOKEN}\""))
+                .body(format!("bad credentials: {TOKEN}")),
+        ),
+    })
+    .await;
+    let ran = meta_diff_ghecom(
+        &fx,
+        &dns,
+        srv.port(),
+        "json",
+        vec![("MY_TENANT_TOKEN", TOKEN.to_string())],
+    )
+    .await;
+    // The default variable is unset: --token-env names the one that holds it.
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("set GITHUB_TOKEN"), "{}", ran.stderr);
+    let args_with_env = |fmt: &str| {
+        strings(&[
+            "meta",
+            "diff",
+            "--profile",
+            "ghecom",
+            "--var",
+            "subdomain=octo",
+            "--var",
+            "region=eu",
+            "--token-env",
+            "MY_TENANT_TOKEN",
+            "--meta-url",
+            &format!("https://api.octo.ghe.com:{}/meta", srv.port()),
+            "--dns-server",
+            &dns.addr.to_string(),
+            "--ca-file",
+            &fx.ca.display().to_string(),
+            "--timeout",
+            "2s",
+            "--format",
+            fmt,
+        ])
+    };
+    let ran = run_text(
+        args_with_env("json"),
+        vec![("MY_TENANT_TOKEN", TOKEN.to_string())],
+    )
+    .await;
+    assert_eq!(ran.code, 2, "{}\n{}", ran.stdout, ran.stderr);
+    assert!(ran.stderr.contains("answered 401"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("wants a valid token"), "{}", ran.stderr);
+    assert!(!ran.stdout.contains(TOKEN) && !ran.stderr.contains(TOKEN));
+}
