@@ -119,7 +119,12 @@ pub(super) async fn run_once(
                 ),
                 _ => None,
             };
-            (followed, date)
+            // The API quota of this egress address, when the plan talks to api.github.com.
+            let quota = match plan.hosts().iter().any(|h| h == "api.github.com") {
+                true => probe::quota::ask(&prober.dialer(), &cfg.trust, cfg.timeout).await,
+                false => None,
+            };
+            (followed, date, quota)
         };
         let (outcomes, redirects, throughput) = tokio::join!(probing, redirects, throughput);
         // Date headers are compared with the clock as it was when they arrived (before a long poll).
@@ -147,7 +152,8 @@ pub(super) async fn run_once(
         };
         (outcomes, redirects, throughput, probed_at, long_poll)
     };
-    let (outcomes, (redirects, release_date), mut throughput, probed_at, long_poll) = work.await;
+    let (outcomes, (redirects, release_date, quota), mut throughput, probed_at, long_poll) =
+        work.await;
 
     let results = report::judge_all(&outcomes);
     let redirects = report::redirect::judge_all(redirects, plan);
@@ -169,6 +175,15 @@ pub(super) async fn run_once(
             report::throughput::download_timeout(&s.setup.env),
         );
     }
+    let mut network = report::findings::summarize(
+        Some(&s.setup),
+        &results.values().collect::<Vec<_>>(),
+        long_poll.flatten(),
+        probed_at,
+    );
+    network
+        .findings
+        .extend(quota.map(report::findings::api_quota));
     let mut report = report::build_with(
         plan,
         &results,
@@ -187,12 +202,7 @@ pub(super) async fn run_once(
             duration_ms: started.elapsed().as_millis() as u64,
             throughput,
             runner_version,
-            network: report::findings::summarize(
-                Some(&s.setup),
-                &results.values().collect::<Vec<_>>(),
-                long_poll.flatten(),
-                probed_at,
-            ),
+            network,
         },
     );
     s.pipeline.apply(&mut report);

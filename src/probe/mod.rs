@@ -10,6 +10,7 @@ pub mod long_poll;
 pub mod lookup;
 pub mod outcome;
 pub mod overrides;
+pub mod quota;
 pub mod redirect;
 pub mod release;
 pub mod tcp;

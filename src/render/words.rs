@@ -923,6 +923,19 @@ pub fn finding_message(f: &Finding) -> String {
         ),
         FindingKind::LongPoll { report } => long_poll_detail(report),
         FindingKind::RunnerFile { problem } => runner_file_problem(problem),
+        FindingKind::ApiQuota { quota } => {
+            let reset = time::OffsetDateTime::from_unix_timestamp(quota.reset as i64)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_else(|| quota.reset.to_string());
+            format!(
+                "api.github.com's unauthenticated quota for this machine's public address: {} of {} requests left until {reset}; unauthenticated API calls (setup-* actions looking up versions, tools without a token) fail once it is spent, and every runner behind the same NAT shares it",
+                quota.remaining, quota.limit
+            )
+        }
         FindingKind::TlsNoVerify { in_env_file } => format!(
             "GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY is set ({}): the runner itself skips every certificate check, so it would connect through a TLS-inspecting proxy or to an impostor without a word. This check still verified every certificate as the runner normally would: a certificate failure reported here would NOT stop the runner's own connections (registration, jobs, logs, updates), but git and node (checkout, JavaScript actions) still verify and would fail",
             if *in_env_file { "in the runner's .env" } else { "in the environment" }
@@ -996,6 +1009,9 @@ pub fn finding_fix(f: &Finding) -> Option<String> {
         FindingKind::LongPoll { report } if !report.survived => {
             Some(long_poll_fix(&report.host))
         }
+        FindingKind::ApiQuota { quota } if quota.remaining < crate::report::findings::QUOTA_LOW => Some(
+            "give API calls a token (most setup-* actions take `token:`, e.g. token: ${{ github.token }} on github.com), or spread runners over more egress addresses".into(),
+        ),
         FindingKind::TlsNoVerify { .. } => Some(
             "remove GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY and put the inspecting proxy's CA certificate in the OS store instead (see the trust-store findings): verification off hides interception and impostors".into(),
         ),

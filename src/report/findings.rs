@@ -33,6 +33,8 @@ pub enum Topic {
     Interception,
     Clock,
     LongPoll,
+    /// The REST API's unauthenticated quota.
+    Quota,
 }
 
 /// How much a finding matters.
@@ -81,6 +83,9 @@ pub enum FindingKind {
         /// Set in the runner's `.env` (else inherited from the environment).
         in_env_file: bool,
     },
+    /// The REST API's unauthenticated quota of this machine's egress address (informational;
+    /// a warning when fewer than [`QUOTA_LOW`] requests remain).
+    ApiQuota { quota: crate::probe::quota::Quota },
     /// `.runner` or `.credentials` gave no (or not every) URL: the run uses the profile's hosts.
     RunnerFile {
         problem: crate::env::runner::RunnerFileProblem,
@@ -173,6 +178,24 @@ pub struct NetworkReport {
 }
 
 /// The network section of the report for these judged targets.
+/// Fewer unauthenticated API requests left than this is a warning (of 60 an hour).
+pub const QUOTA_LOW: u64 = 20;
+
+/// The API quota as a finding: a warning when fewer than [`QUOTA_LOW`] remain, else a note.
+pub fn api_quota(quota: crate::probe::quota::Quota) -> Finding {
+    let severity = if quota.remaining < QUOTA_LOW {
+        Severity::Warn
+    } else {
+        Severity::Note
+    };
+    Finding {
+        severity,
+        topic: Topic::Quota,
+        kind: FindingKind::ApiQuota { quota },
+        hosts: vec!["api.github.com".to_string()],
+    }
+}
+
 /// The runner's switch that turns certificate verification off.
 pub const TLS_NO_VERIFY_VAR: &str = "GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY";
 

@@ -968,3 +968,80 @@ async fn a_refused_token_is_worded_and_masked_in_the_error() {
     assert!(ran.stderr.contains("wants a valid token"), "{}", ran.stderr);
     assert!(!ran.stdout.contains(TOKEN) && !ran.stderr.contains(TOKEN));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The unauthenticated API quota of this egress address
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_quota_warns_when_fewer_than_20_of_60_remain() {
+    let host = "api.github.com";
+    for (remaining, severity) in [(5u64, "warn"), (60, "note")] {
+        let fx = Fixture::new(CA);
+        let profile = fx.profile(&Profile::new("q", "Quota").capability(
+            "essential",
+            "Essential",
+            true,
+            &fingerprinted(&[host], "/zen"),
+        ));
+        let dns = DnsWorld::at_loopback(&[host]).start().await;
+        let reset = 1_765_152_000u64;
+        let srv = TestServer::start(Mode::Https {
+            cert: fx.pki.leaf(&[host]),
+            routes: github_routes().route(
+                "/rate_limit",
+                HttpResponse::ok_with(FINGERPRINT, "Q:1").body(format!(
+                    "{{\"resources\": {{\"core\": {{\"limit\": 60, \"remaining\": {remaining}, \"reset\": {reset}, \"used\": {}}}}}}}",
+                    60 - remaining
+                )),
+            ),
+        })
+        .await;
+        let mut args = strings(&[
+            "check",
+            "--profile",
+            &profile,
+            "--format",
+            "json",
+            "--quiet",
+            "--no-throughput",
+            "--timeout",
+            "2s",
+            "--dns-server",
+        ]);
+        args.push(dns.addr.to_string());
+        args.extend(["--ca-file".to_string(), fx.ca.display().to_string()]);
+        args.extend(connect_to(host, 443, srv.port()));
+        args.extend(fx.agreeing_trust_stores());
+        let ran = run_text(args, vec![]).await;
+        let json = ran.json();
+        let quota: Vec<&serde_json::Value> = json["network"]["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["topic"] == "quota")
+            .collect();
+        assert_eq!(quota.len(), 1, "{:#}", json["network"]["findings"]);
+        assert_eq!(quota[0]["severity"], severity, "{remaining} left");
+        let message = quota[0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!(
+                "{remaining} of 60 requests left until 2025-12-08T00:00:00Z"
+            )),
+            "{message}"
+        );
+        assert!(message.contains("same NAT"), "{message}");
+        if severity == "warn" {
+            assert_eq!(
+                json["verdict"], "warn",
+                "a low quota is never an unqualified PASS"
+            );
+            assert!(quota[0]["fix"]
+                .as_str()
+                .is_some_and(|f| f.contains("token")));
+        } else {
+            assert!(quota[0]["fix"].is_null());
+        }
+        assert!(srv.seen_requests().iter().any(|r| r.path == "/rate_limit"));
+    }
+}
