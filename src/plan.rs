@@ -49,6 +49,8 @@ pub struct Plan {
     pub throughput: PlannedThroughput,
     /// What GitHub accepts of a runner's version, when the profile says.
     pub runner_version: Option<crate::model::runner::VersionPolicy>,
+    /// Ask api.github.com for the unauthenticated API quota (the profile's `api_quota`).
+    pub api_quota: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -525,6 +527,7 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
     Ok(Plan {
         throughput,
         runner_version: profile.runner_version.clone(),
+        api_quota: profile.api_quota,
         profile_name: profile.name.clone(),
         profile_title: profile.title.clone(),
         profile_origin: profile.origin.clone(),

@@ -119,8 +119,8 @@ pub(super) async fn run_once(
                 ),
                 _ => None,
             };
-            // The API quota of this egress address, when the plan talks to api.github.com.
-            let quota = match plan.hosts().iter().any(|h| h == "api.github.com") {
+            // The API quota of this egress address, when the profile asks for it.
+            let quota = match plan.api_quota {
                 true => probe::quota::ask(&prober.dialer(), &cfg.trust, cfg.timeout).await,
                 false => None,
             };

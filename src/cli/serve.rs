@@ -505,6 +505,7 @@ mod tests {
                 note: None,
             },
             runner_version: None,
+            api_quota: false,
         }
     }
 

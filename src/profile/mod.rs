@@ -26,6 +26,8 @@ pub struct Profile {
     pub throughput: Throughput,
     /// What GitHub accepts of a runner's version (`runner_version:`), when the profile says.
     pub runner_version: Option<crate::model::runner::VersionPolicy>,
+    /// `api_quota: true`: the run asks api.github.com/rate_limit for this address's quota.
+    pub api_quota: bool,
     /// Where it came from: `builtin:dotcom` or a file path.
     pub origin: String,
 }
@@ -393,6 +395,7 @@ impl Validator<'_> {
         Ok(Profile {
             throughput,
             runner_version,
+            api_quota: raw.api_quota.is_some_and(|f| f.0),
             name: raw.name.value,
             title: raw.title,
             description: raw.description,

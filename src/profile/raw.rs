@@ -24,6 +24,9 @@ pub struct RawProfile {
     pub throughput: Option<RawThroughput>,
     #[serde(default)]
     pub runner_version: Option<Spanned<RawRunnerVersion>>,
+    /// Ask api.github.com for the unauthenticated API quota of this egress address.
+    #[serde(default)]
+    pub api_quota: Option<Flag>,
 }
 
 /// `runner_version:` — what GitHub accepts of a runner's version.

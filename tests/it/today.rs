@@ -978,12 +978,13 @@ async fn the_api_quota_warns_when_fewer_than_20_of_60_remain() {
     let host = "api.github.com";
     for (remaining, severity) in [(5u64, "warn"), (60, "note")] {
         let fx = Fixture::new(CA);
-        let profile = fx.profile(&Profile::new("q", "Quota").capability(
+        let base = Profile::new("q", "Quota").capability(
             "essential",
             "Essential",
             true,
             &fingerprinted(&[host], "/zen"),
-        ));
+        );
+        let profile = fx.profile_file("quota.yaml", &format!("{}api_quota: true\n", base.yaml()));
         let dns = DnsWorld::at_loopback(&[host]).start().await;
         let reset = 1_765_152_000u64;
         let srv = TestServer::start(Mode::Https {
