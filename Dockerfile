@@ -4,7 +4,13 @@
 #   docker run --rm runner-preflight check --profile dotcom
 #   docker run -d -p 127.0.0.1:9798:9798 runner-preflight serve --listen 0.0.0.0:9798 --no-throughput
 #
-# The build stage runs the same dist build as the README (docs/readme-issue-6.md, "dist build").
+# The build stage runs the same dist build as the README (docs/ci.md, "Dist build"). The release
+# workflow (.github/workflows/release.yml) builds the multi-arch image from the static binaries it
+# has already built instead (--build-arg BINARY_SOURCE=prebuilt, dist/amd64 and dist/arm64 in the
+# context): no Rust compile under emulation.
+
+# build: compile here (the default); prebuilt: dist/$TARGETARCH/runner-preflight from the context.
+ARG BINARY_SOURCE=build
 
 FROM rust:1-bookworm AS build
 WORKDIR /src
@@ -16,14 +22,24 @@ RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
 COPY . .
 RUN cargo build --profile dist --locked
 
+FROM scratch AS prebuilt
+ARG TARGETARCH
+COPY dist/${TARGETARCH}/runner-preflight /src/target/dist/runner-preflight
+
+# BuildKit builds only the stage named here.
+FROM ${BINARY_SOURCE} AS binary
+
 FROM debian:bookworm-slim
 # ca-certificates: the system trust store the runner itself would use (SSL_CERT_FILE/SSL_CERT_DIR
 # may point elsewhere, e.g. at a mounted corporate CA bundle).
+# Not pinned (hadolint DL3008): ca-certificates must follow Debian's security updates, and a
+# bookworm-slim image only offers the current version anyway.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin preflight
-COPY --from=build /src/target/dist/runner-preflight /usr/local/bin/runner-preflight
+COPY --from=binary /src/target/dist/runner-preflight /usr/local/bin/runner-preflight
 USER 10001
 # `serve`'s port (docs/fleet-monitoring.md). It listens on 127.0.0.1 unless told
 # `--listen 0.0.0.0:9798`, which a published port needs.

@@ -39,9 +39,14 @@ impl ProfileError {
             // YAML's line breaks: CR LF, LF, or a lone CR (which `str::lines` does not split on).
             crate::textfile::lines(src)
                 .nth(p.line.saturating_sub(1) as usize)
-                .map(|line| crop(line, column))
+                .map(|line| {
+                    // The line may hold a URL with credentials or a signed query.
+                    let (line, column) = crate::model::secret::mask_urls_in(line, column);
+                    crop(&line, column)
+                })
         });
         let message: String = message.into();
+        let message = crate::model::secret::mask_urls_in(&message, 0).0;
         let message = match message.char_indices().nth(MAX_MESSAGE) {
             Some((i, _)) => format!("{}…", &message[..i]),
             None => message,

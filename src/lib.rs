@@ -5,8 +5,8 @@
 //! stores, runner files) ← [`probe`] (typed observations) ← [`report`] (verdicts, findings, the
 //! exit code) ← [`render`] (every word and format) ← [`cli`] (flags, files, signals).
 //! [`firewall`], [`audit`], [`meta`] and [`fleet`] are the rule, allow-list, /meta and fleet models beside
-//! `report`; [`textfile`] and [`words`] are leaf helpers (capped input reads; plurals and
-//! durations).
+//! `report`; [`textfile`], [`words`] and [`platform`] are leaf helpers (capped input reads;
+//! plurals and durations; the machine's name and open-file limit per operating system).
 
 pub mod audit;
 pub mod cli;
@@ -17,6 +17,7 @@ pub mod fleet;
 pub mod meta;
 pub mod model;
 pub mod plan;
+pub mod platform;
 pub mod probe;
 pub mod profile;
 pub mod render;

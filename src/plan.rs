@@ -419,7 +419,7 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
                     InputError::usage(format!(
                         "capability `{}`: {what} `{}` (from the profile with variables filled in) is not valid: {m}",
                         cap.id,
-                        name.escape_debug()
+                        crate::model::text::clip(name).escape_debug()
                     ))
                 })
             };
@@ -508,7 +508,9 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
         capabilities.push(PlannedCapability {
             id: cap.id.clone(),
             title: cap.title.clone(),
-            gating: cap.gating || opts.require.contains(&cap.id),
+            // A capability named with --capability is what this run is about: judged as
+            // required, so `--capability lfs` with lfs failing exits 1 (issue 23 row 10).
+            gating: cap.gating || opts.require.contains(&cap.id) || opts.only.contains(&cap.id),
             entries,
         });
     }

@@ -2,7 +2,9 @@
 //!
 //! Every file the tool reads (profiles, allow lists, /meta documents, CA bundles, the runner's
 //! files) goes through [`read_text`] or [`read_bytes`]: `/dev/zero` or a runaway file must end in
-//! a clear error naming the file and the limit, never in gigabytes of memory.
+//! a clear error naming the file and the limit, never in gigabytes of memory. A FIFO, a socket
+//! or a terminal is refused without waiting on it: it could keep the run waiting forever (issue
+//! 22, row 9). Devices such as `/dev/zero` are read up to the cap.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,9 @@ pub mod limit {
     pub const META: u64 = 16 * 1024 * 1024;
     /// A PEM bundle (the Mozilla bundle is about 220 KB).
     pub const CA_BUNDLE: u64 = 16 * 1024 * 1024;
+    /// All the files of one certificate folder (`SSL_CERT_DIR`) together: Debian's
+    /// `/etc/ssl/certs` holds about 450 KB.
+    pub const CA_FOLDER: u64 = 64 * 1024 * 1024;
     /// A saved report read back by `explain` or `fleet`.
     pub const REPORT: u64 = 64 * 1024 * 1024;
     /// The runner's own small files (`.env`, `.runner`, `.credentials`).
@@ -41,6 +46,52 @@ pub enum ReadError {
     },
     #[error("{}: not UTF-8 text (invalid byte at offset {offset})", path.display())]
     NotUtf8 { path: PathBuf, offset: usize },
+    /// A file that could keep the run waiting forever; refused before any byte is read.
+    #[error("{}: {}: only a regular file is read", path.display(), kind.words())]
+    NotRegular { path: PathBuf, kind: Special },
+}
+
+/// The kinds of file an input must not be: each can block a read for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    Fifo,
+    Socket,
+    Terminal,
+    /// A device other than a terminal: read up to the cap when named, skipped in a folder.
+    Device,
+}
+
+impl Special {
+    pub fn words(self) -> &'static str {
+        match self {
+            Special::Fifo => "a FIFO (named pipe)",
+            Special::Socket => "a socket",
+            Special::Terminal => "a terminal",
+            Special::Device => "a device",
+        }
+    }
+
+    /// What `file` is, when it is one of these.
+    pub fn of(file: &std::fs::File) -> Option<Special> {
+        #[cfg(unix)]
+        {
+            use std::io::IsTerminal;
+            use std::os::unix::fs::FileTypeExt;
+            let t = file.metadata().ok()?.file_type();
+            if t.is_fifo() {
+                return Some(Special::Fifo);
+            }
+            if t.is_socket() {
+                return Some(Special::Socket);
+            }
+            if t.is_char_device() && file.is_terminal() {
+                return Some(Special::Terminal);
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = file;
+        None
+    }
 }
 
 impl ReadError {
@@ -48,7 +99,8 @@ impl ReadError {
         match self {
             ReadError::Io { path, .. }
             | ReadError::TooLarge { path, .. }
-            | ReadError::NotUtf8 { path, .. } => path,
+            | ReadError::NotUtf8 { path, .. }
+            | ReadError::NotRegular { path, .. } => path,
         }
     }
 }
@@ -58,6 +110,8 @@ fn io_words(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::IsADirectory => "it is a directory".into(),
+        #[cfg(unix)]
+        _ if e.raw_os_error() == Some(libc::ELOOP) => "a symbolic link that loops".into(),
         _ => {
             // The OS message without Rust's " (os error N)" suffix.
             let s = e.to_string();
@@ -81,16 +135,80 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// Open `path` for reading without waiting: opening a FIFO that has no writer blocks until one
+/// comes, so it is opened non-blocking and then refused by [`Special::of`]. A directory is an
+/// error too.
+pub fn open_input(path: &Path) -> Result<std::fs::File, ReadError> {
+    let io = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(io)?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(io(std::io::Error::from(std::io::ErrorKind::IsADirectory)));
+    }
+    if let Some(kind) = Special::of(&file) {
+        return Err(ReadError::NotRegular {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
+    Ok(file)
+}
+
+/// `Ok` when `path` (its symbolic links followed) is a regular file: what a folder of inputs
+/// (`fleet DIR`) is read for. Anything else is named: a FIFO, a device, a folder, a link that
+/// loops or leads nowhere.
+pub fn require_regular(path: &Path) -> Result<(), ReadError> {
+    let m = std::fs::metadata(path).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if m.is_file() {
+        return Ok(());
+    }
+    if m.is_dir() {
+        return Err(ReadError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::from(std::io::ErrorKind::IsADirectory),
+        });
+    }
+    let kind = {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let t = m.file_type();
+            if t.is_fifo() {
+                Special::Fifo
+            } else if t.is_socket() {
+                Special::Socket
+            } else {
+                Special::Device
+            }
+        }
+        #[cfg(not(unix))]
+        Special::Device
+    };
+    Err(ReadError::NotRegular {
+        path: path.to_path_buf(),
+        kind,
+    })
+}
+
 /// Read at most `limit` bytes of `path`; more is an error (the file is never read past it).
 pub fn read_bytes(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, ReadError> {
     let io = |source| ReadError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(io(std::io::Error::from(std::io::ErrorKind::IsADirectory)));
-    }
+    let file = open_input(path)?;
     let mut buf = Vec::new();
     file.take(limit + 1).read_to_end(&mut buf).map_err(io)?;
     if buf.len() as u64 > limit {
@@ -175,6 +293,29 @@ mod tests {
         );
         let e = read_text(Path::new("/"), 100, "a profile").unwrap_err();
         assert_eq!(e.to_string(), "/: cannot read: it is a directory");
+    }
+
+    /// Issue 22, row 9: a FIFO with no writer used to block the open for ever.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("fifo.yaml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&p)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        let e = read_text(&p, 100, "a profile").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: a FIFO (named pipe): only a regular file is read",
+                p.display()
+            )
+        );
+        // A device is still read, up to the cap.
+        assert_eq!(read_bytes(Path::new("/dev/null"), 10, "x").unwrap(), b"");
     }
 
     #[test]

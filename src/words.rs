@@ -18,6 +18,19 @@ pub fn fmt_duration(d: std::time::Duration) -> String {
     }
 }
 
+/// `12345` → `12,345`: counts in messages.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -25,5 +38,13 @@ mod tests {
         assert_eq!(super::plural(1, "name"), "1 name");
         assert_eq!(super::plural(0, "root"), "0 roots");
         assert_eq!(super::plural(46, "name"), "46 names");
+    }
+
+    #[test]
+    fn thousands() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(10_000), "10,000");
+        assert_eq!(super::thousands(3_000_000), "3,000,000");
     }
 }

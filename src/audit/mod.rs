@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::firewall::Model;
 pub use crate::firewall::Origin;
+use crate::model::text::clip;
 use crate::model::{Name, Pattern};
 use crate::textfile::{self, ReadError};
 
@@ -117,12 +118,12 @@ fn check_glob_chars(s: &str) -> Result<(), String> {
     {
         return Err(format!(
             "`{}` is not a host name or pattern: character `{}` is not allowed",
-            s.escape_default(),
+            clip(s).escape_default(),
             c.escape_default()
         ));
     }
     if s.split('.').any(str::is_empty) {
-        return Err(format!("`{s}` has an empty label"));
+        return Err(format!("`{}` has an empty label", clip(s).escape_default()));
     }
     Ok(())
 }
@@ -235,7 +236,7 @@ fn glob_chunks(globs: Vec<(Glob, usize)>, entries: &[Entry]) -> Result<Vec<GlobC
                     line: e.line,
                     message: format!(
                         "`{}` is too complex a pattern to match: simplify it",
-                        e.text.escape_default()
+                        clip(&e.text).escape_default()
                     ),
                 })
             }
@@ -265,14 +266,14 @@ impl AllowList {
             if t.split_whitespace().count() > 1 {
                 return Err(err(format!(
                     "`{}` holds more than one entry: write one name or pattern per line",
-                    t.escape_default()
+                    clip(t).escape_default()
                 )));
             }
             let host = url_host(t).to_ascii_lowercase();
             if host.ends_with("*.") || host.ends_with("..") || host == "." {
                 return Err(err(format!(
                     "`{}` has an empty label",
-                    host.escape_default()
+                    clip(&host).escape_default()
                 )));
             }
             let host = host.strip_suffix('.').unwrap_or(&host).to_string();
@@ -292,7 +293,12 @@ impl AllowList {
                         .case_insensitive(true)
                         .literal_separator(false)
                         .build()
-                        .map_err(|_| err(format!("`{host}` is not a valid pattern")))?;
+                        .map_err(|_| {
+                            err(format!(
+                                "`{}` is not a valid pattern",
+                                clip(&host).escape_default()
+                            ))
+                        })?;
                     globs.push((glob, index));
                     if host == "*" && m.star.is_none() {
                         m.star = Some(index);

@@ -35,7 +35,7 @@ pub struct SelectArgs {
     /// Profile variable, NAME=VALUE (repeatable), e.g. hostname=ghes.example.com
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = plan::parse_var)]
     pub vars: Vec<(String, String)>,
-    /// Probe only these capabilities (comma-separated ids)
+    /// Probe only these capabilities (comma-separated ids); each one named is judged as required (gating) for this run
     #[arg(
         long,
         value_delimiter = ',',
@@ -51,6 +51,35 @@ pub struct SelectArgs {
         env = "RUNNER_PREFLIGHT_REQUIRE"
     )]
     pub require: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// `--max-names`: how many names a profile may expand to.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Most names the profile may name once its {A..B} ranges are expanded (at most 50000)
+    #[arg(long, value_name = "N", default_value_t = crate::profile::DEFAULT_MAX_NAMES, value_parser = parse_max_names)]
+    pub max_names: usize,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::profile::Limits {
+        crate::profile::Limits {
+            max_names: self.max_names,
+        }
+    }
+}
+
+fn parse_max_names(s: &str) -> Result<usize, String> {
+    let max = crate::profile::MAX_MAX_NAMES;
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{}` is not a number of names from 1 to {max} (a larger run writes a report `explain` and `fleet` cannot read back)",
+            s.chars().take(40).collect::<String>().escape_debug()
+        )),
+    }
 }
 
 /// `--dns-server`.
@@ -64,7 +93,7 @@ pub struct DnsArgs {
 /// `--timeout`; each command has its own default (see [`super::settings`]).
 #[derive(Debug, Args)]
 pub struct TimeoutArgs {
-    /// Time limit for each step: a DNS question, a TCP connect, a TLS handshake, an HTTP response (e.g. 5, 2.5s, 800ms; default 5s, for meta diff 10s)
+    /// Time limit for each step: a DNS question, a TCP connect, a TLS handshake, an HTTP response (e.g. 5, 2.5s, 800ms; default 5s; for meta diff the whole fetch of /meta, default 10s)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_TIMEOUT")]
     pub timeout: Option<Duration>,
 }
@@ -73,7 +102,7 @@ pub struct TimeoutArgs {
 #[derive(Debug, Args)]
 pub struct ConcurrencyArgs {
     /// How many names are probed or resolved at once (default for check: 1024, i.e. every target at once, fewer when the open-file limit is lower: 4 descriptors each, 64 spare; for firewall and audit 32)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
+    #[arg(long, value_name = "N", value_parser = whole::<u16>(1, 1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
     pub concurrency: Option<u16>,
 }
 
@@ -169,8 +198,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_INTERVAL")]
     pub interval: Duration,
     /// Most on-demand /probe checks per minute (one at a time); more get 429 Too Many Requests
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=600))]
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = whole::<u32>(1, 600))]
     pub probe_limit: u32,
+    /// Most open connections; more are closed at once (a client that sends no request within 1 s is dropped)
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_connections: u32,
+    /// Most open connections from one address, so one client cannot take every slot
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_connections_per_peer: u32,
     #[command(flatten)]
     pub check: CheckArgs,
 }
@@ -182,7 +217,7 @@ pub struct ThroughputArgs {
     #[arg(long, env = "RUNNER_PREFLIGHT_NO_THROUGHPUT")]
     pub no_throughput: bool,
     /// Throughput floor in kbit/s, up and down (default: the profile's, 70 for github.com)
-    #[arg(long, value_name = "KBPS", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "KBPS", value_parser = whole::<u32>(1, u32::MAX))]
     pub min_kbps: Option<u32>,
     /// Download source for the throughput measurement (http or https URL; a Range request is used)
     #[arg(long, value_name = "URL")]
@@ -191,7 +226,7 @@ pub struct ThroughputArgs {
     #[arg(long, value_name = "URL")]
     pub upload_url: Option<String>,
     /// Most bytes moved per direction
-    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, value_parser = whole::<u64>(1024, u64::MAX))]
     pub throughput_max_bytes: u64,
     /// Longest sample per direction; near the floor the measurement runs this long
     #[arg(long, value_name = "DURATION", default_value = "8s", value_parser = parse_duration)]
@@ -213,7 +248,7 @@ pub struct NetworkArgs {
     #[arg(long)]
     pub long_poll: bool,
     /// Length of the long-poll hold in seconds (for tests)
-    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 50, value_parser = whole::<u64>(1, 600))]
     pub long_poll_seconds: u64,
     /// OS of the runner package to check (default: this host's), for a profile that asks for the latest runner release
     #[arg(long, value_enum, value_name = "OS")]
@@ -274,6 +309,8 @@ pub enum ProfileCommand {
     Validate {
         /// Path of the YAML file (or a built-in name)
         profile: String,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Print the YAML source of a built-in profile (a starting point for your own)
     Source {
@@ -581,6 +618,25 @@ pub enum TextFormat {
 // ---------------------------------------------------------------------------------------------
 // Value parsers: one value each, errors in our words (clap prefixes the flag).
 // ---------------------------------------------------------------------------------------------
+
+/// A whole number from `lo` to `hi`, refused in our words (Rust's "invalid digit found in
+/// string" is not; issue 22 row 12).
+pub(crate) fn whole<T>(lo: T, hi: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync
+where
+    T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display + Send + Sync + 'static,
+{
+    move |s: &str| {
+        let t = s.trim();
+        let shown = crate::model::text::clipped(t);
+        match t.parse::<T>() {
+            Ok(v) if v >= lo && v <= hi => Ok(v),
+            Err(_) if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit()) => Err(format!(
+                "`{shown}` is not a whole number (give one from {lo} to {hi})"
+            )),
+            _ => Err(format!("`{shown}` is out of range: from {lo} to {hi}")),
+        }
+    }
+}
 
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();

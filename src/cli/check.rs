@@ -24,19 +24,26 @@ pub fn check(args: CheckArgs) -> Result<u8, Failure> {
     ));
     let rt = super::runtime()?;
     let finished = super::interruptible(&rt, run_once(&s, &s.plan, true, progress.clone()));
-    // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
-    rt.shutdown_timeout(super::SHUTDOWN_GRACE);
     let report = match finished {
         Ok(r) => r,
         Err(signal) => {
+            // getaddrinfo threads may still be blocked on a dead resolver: do not wait for them.
+            rt.shutdown_timeout(super::SHUTDOWN_GRACE);
             return Err(Failure::Interrupted(Interrupted {
                 signal,
                 what: format!("{}; no report written", progress.interrupted()),
-            }))
+            }));
         }
     };
+    let watch = super::watch_signals(
+        &rt,
+        "interrupted while writing the outputs; an output may be missing",
+    );
     progress.finish();
-    write_outputs(&s, &report)?;
+    let written = write_outputs(&s, &report);
+    drop(watch);
+    rt.shutdown_timeout(super::SHUTDOWN_GRACE);
+    written?;
     Ok(report.exit_code)
 }
 
@@ -87,6 +94,11 @@ pub(super) async fn run_once(
                 progress.phase(Phase::Throughput);
             }
             let dialer = prober.dialer();
+            // `--max-time` bounds the whole run, the measurement included (issue 22, row 10).
+            let settings = &probe::throughput::Settings {
+                until: Some((started + s.max_time, s.max_time)),
+                ..settings.clone()
+            };
             let measured = probe::throughput::measure(
                 &dialer,
                 &cfg.trust,
@@ -213,7 +225,18 @@ pub(super) async fn run_once(
 /// is attempted; the first failure is the error.
 fn write_outputs(s: &CheckSettings, report: &report::Report) -> Result<(), Failure> {
     let text = render::render(report, s.format, &s.style);
-    let main = match &s.output {
+    let fits = match s.format {
+        Format::Json => output::readable_report(
+            if s.output.is_some() {
+                "--output"
+            } else {
+                "standard output"
+            },
+            &text,
+        ),
+        _ => Ok(()),
+    };
+    let main = fits.and_then(|()| match &s.output {
         Some(path) => output::write_file("--output", path, text.as_bytes()).map(|()| {
             if !s.quiet {
                 say(&format!(
@@ -224,7 +247,7 @@ fn write_outputs(s: &CheckSettings, report: &report::Report) -> Result<(), Failu
             }
         }),
         None => output::stdout("the report", &text),
-    };
+    });
     let files = s.pipeline.write_files(report);
     let stdout_is_data = s.output.is_none() && s.format != Format::Table;
     let actions = ci::github_actions(report, stdout_is_data);
@@ -242,11 +265,5 @@ fn write_outputs(s: &CheckSettings, report: &report::Report) -> Result<(), Failu
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown".into())
+    crate::platform::hostname()
 }

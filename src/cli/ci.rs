@@ -87,7 +87,12 @@ impl Pipeline {
         let mut errors = Vec::new();
         for f in &self.files {
             let text = render::render(report, f.format, &style);
-            if let Err(e) = output::write_file(f.flag, &f.path, text.as_bytes()) {
+            let fits = match f.format {
+                render::Format::Json => output::readable_report(f.flag, &text),
+                _ => Ok(()),
+            };
+            if let Err(e) = fits.and_then(|()| output::write_file(f.flag, &f.path, text.as_bytes()))
+            {
                 errors.push(e);
             }
         }
@@ -120,25 +125,44 @@ pub fn github_actions(report: &Report, stdout_is_data: bool) -> Result<(), Write
             .and_then(|()| stderr.flush());
         Ok(())
     } else {
-        output::stdout("the annotations", &commands)
+        output::stdout_commands("the annotations", &commands)
     };
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let md = render::markdown::render(report);
-        let res = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(format!("{md}\n").as_bytes()));
-        if let Err(e) = res {
+        if let Err(why) = append_summary(Path::new(&path), &md) {
             // The verdict matters more than the summary: say so, keep the exit code.
             say(&format!(
-                "runner-preflight: warning: cannot append to $GITHUB_STEP_SUMMARY ({}): {}",
-                Path::new(&path).display(),
-                output::io_words(&e)
+                "runner-preflight: warning: cannot append to $GITHUB_STEP_SUMMARY ({}): {why}",
+                printable(&Path::new(&path).display().to_string()),
             ));
         }
     }
     written
+}
+
+/// Append the job summary to `path`, which must be a regular file (the runner makes one). A FIFO
+/// would block the open, or the write, for ever with no reader (issue 22, row 9): it is opened
+/// non-blocking and refused, as is any other file that is not regular.
+fn append_summary(path: &Path, md: &str) -> Result<(), String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut f = options.open(path).map_err(|e| match e.raw_os_error() {
+        // A FIFO with no reader, opened non-blocking for writing.
+        #[cfg(unix)]
+        Some(libc::ENXIO) => "not a regular file; the summary was not written".to_string(),
+        _ => output::io_words(&e),
+    })?;
+    let regular = f.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if !regular {
+        return Err("not a regular file; the summary was not written".into());
+    }
+    f.write_all(format!("{md}\n").as_bytes())
+        .map_err(|e| output::io_words(&e))
 }
 
 /// The program's name, as the shell sees it: completion scripts register for this command.

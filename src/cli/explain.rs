@@ -62,7 +62,7 @@ fn bad(path: &Path, what: impl std::fmt::Display) -> InputError {
 pub fn load(path: &Path) -> Result<Saved, InputError> {
     let text = textfile::read_text(path, textfile::limit::REPORT, "a report")
         .map_err(|e| InputError::usage(e.to_string()))?;
-    let v: Value = serde_json::from_str(textfile::strip_bom(&text)).map_err(|e| {
+    let mut v: Value = serde_json::from_str(textfile::strip_bom(&text)).map_err(|e| {
         bad(
             path,
             format!(
@@ -76,6 +76,8 @@ pub fn load(path: &Path) -> Result<Saved, InputError> {
             ),
         )
     })?;
+    // A saved report is outside text: every string escaped on the way in (issue 22 row 2).
+    crate::model::text::printable_json(&mut v);
     let Some(obj) = v.as_object() else {
         return Err(bad(
             path,

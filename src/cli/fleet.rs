@@ -1,6 +1,7 @@
 //! `fleet` and `fleet diff`: saved reports (files, or folders of `*.json`) → the fleet model →
 //! the chosen format → standard output or `--output` (written atomically).
 
+use crate::model::text::printable;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -98,7 +99,9 @@ fn write(out: &FleetOutputArgs, text: &str, what: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Every `*.json` file in `dir`, sorted by name.
+/// Every entry named `*.json` in `dir`, sorted by name, whatever it is: one that is not a
+/// regular file (a FIFO, a device, a folder, a link that loops) is skipped with a warning when
+/// read ([`textfile::require_regular`]), never silently (issue 22, row 15).
 fn json_files(dir: &Path) -> Result<Vec<PathBuf>, std::io::Error> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -106,7 +109,7 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>, std::io::Error> {
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if is_json && path.is_file() {
+        if is_json {
             files.push(path);
         }
     }
@@ -117,7 +120,8 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>, std::io::Error> {
 /// The reports named by `paths` (files, or folders of `*.json`), merged. Skipped files are
 /// warned about on standard error; no usable report at all is an input error (exit 2).
 fn load(paths: &[PathBuf], what: &str) -> Result<(Fleet, Vec<Skipped>), InputError> {
-    let mut files = Vec::new();
+    // (file, found in a folder)
+    let mut files: Vec<(PathBuf, bool)> = Vec::new();
     for p in paths {
         if p.is_dir() {
             let found = json_files(p).map_err(|e| {
@@ -133,24 +137,37 @@ fn load(paths: &[PathBuf], what: &str) -> Result<(Fleet, Vec<Skipped>), InputErr
                     p.display()
                 ));
             }
-            files.extend(found);
+            files.extend(found.into_iter().map(|f| (f, true)));
         } else {
-            files.push(p.clone());
+            files.push((p.clone(), false));
         }
     }
     let count = files.len();
     let inputs = files
         .into_iter()
-        .map(|f| {
-            let read = textfile::read_text(&f, textfile::limit::REPORT, "a report")
+        .map(|(f, in_folder)| {
+            // A file named on the command line is read as any input (a device up to the cap);
+            // in a folder only regular files are reports.
+            let regular = if in_folder {
+                textfile::require_regular(&f)
+            } else {
+                Ok(())
+            };
+            let read = regular
+                .and_then(|()| textfile::read_text(&f, textfile::limit::REPORT, "a report"))
                 .map_err(Problem::Read)
                 .and_then(|text| fleet::input::parse(&text).map_err(Problem::Parse));
-            (f.display().to_string(), read)
+            // A file name is outside text too (issue 22 row 8).
+            (printable(&f.display().to_string()), read)
         })
         .collect();
     let (fleet, skipped) = fleet::build(inputs);
     for s in &skipped {
-        say(&format!("warning: {}", render_fleet::skipped_warning(s)));
+        // A file name is outside text: its control characters are shown escaped.
+        say(&format!(
+            "warning: {}",
+            printable(&render_fleet::skipped_warning(s))
+        ));
     }
     if fleet.hosts.is_empty() {
         let found = if count == 0 {

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::model::text::clipped;
 use crate::plan::{PlanError, Selection};
 
 fn flag(s: Selection) -> &'static str {
@@ -22,8 +23,9 @@ impl fmt::Display for PlanError {
                 valid,
             } => write!(
                 f,
-                "{}: unknown capability `{id}` in profile `{profile}`; valid capabilities are: {valid}",
-                flag(*selection)
+                "{}: unknown capability `{}` in profile `{profile}`; valid capabilities are: {valid}",
+                flag(*selection),
+                clipped(id)
             ),
             PlanError::InactiveCapability {
                 selection,
@@ -40,14 +42,21 @@ impl fmt::Display for PlanError {
                 second,
             } => write!(
                 f,
-                "--var {name} given twice (`{first}` and `{second}`): give each variable once"
+                "--var {} given twice (`{}` and `{}`): give each variable once",
+                clipped(name),
+                clipped(first),
+                clipped(second)
             ),
             PlanError::UnknownVariable {
                 name,
                 profile,
                 known,
             } if known.is_empty() => {
-                write!(f, "--var {name}: profile `{profile}` takes no variables")
+                write!(
+                    f,
+                    "--var {}: profile `{profile}` takes no variables",
+                    clipped(name)
+                )
             }
             PlanError::UnknownVariable {
                 name,
@@ -55,7 +64,8 @@ impl fmt::Display for PlanError {
                 known,
             } => write!(
                 f,
-                "--var {name}: profile `{profile}` has no variable `{name}`; its variables are: {}",
+                "--var {0}: profile `{profile}` has no variable `{0}`; its variables are: {1}",
+                clipped(name),
                 known.join(", ")
             ),
             PlanError::NotAllowed {
@@ -64,12 +74,15 @@ impl fmt::Display for PlanError {
                 allowed,
             } => write!(
                 f,
-                "--var {name}={value}: `{value}` is not allowed; expected one of: {}",
+                "--var {0}={1}: `{1}` is not allowed; expected one of: {2}",
+                clipped(name),
+                clipped(value),
                 allowed.join(", ")
             ),
             PlanError::BadValue { name } => write!(
                 f,
-                "--var {name}: the value contains a control character or `$`"
+                "--var {}: the value contains a control character or `$`",
+                clipped(name)
             ),
             PlanError::MissingVariable {
                 name,

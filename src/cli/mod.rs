@@ -141,15 +141,26 @@ impl Signal {
 
 /// Run the program; returns the exit code. All printing of errors happens here.
 pub fn main() -> u8 {
+    ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_INPUT } else { 0 };
+            if e.use_stderr() {
+                // clap echoes the refused value: through `say`, which shows a control character
+                // from outside as an escape (issue 22 row 8).
+                output::say(e.render().to_string().trim_end_matches('\n'));
+                return code;
+            }
             return match e.print() {
-                // `--help > /dev/full`: the help was not shown.
+                // `--help > /dev/full`: the help (or the version) was not shown.
                 Err(w) if !e.use_stderr() && w.kind() != std::io::ErrorKind::BrokenPipe => {
+                    let what = match e.kind() {
+                        clap::error::ErrorKind::DisplayVersion => "the version",
+                        _ => "the help",
+                    };
                     output::say(&format!(
-                        "error: cannot write the help to standard output: {}",
+                        "error: cannot write {what} to standard output: {}",
                         output::io_words(&w)
                     ));
                     EXIT_INPUT
@@ -168,6 +179,19 @@ pub fn main() -> u8 {
             output::say(&format!("error: {e}"));
             EXIT_INPUT
         }
+    }
+}
+
+/// A write past the file size limit (`ulimit -f`) sends SIGXFSZ, whose default action kills the
+/// process without a word and leaves the temporary file behind. Ignored, the write fails with
+/// EFBIG instead, and the output code says so, removes the temporary file and exits 2 (issue 22,
+/// row 11).
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: SIG_IGN installs no handler (no code runs on the signal); it is set before any
+    // other thread exists, as std itself does for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 
@@ -219,6 +243,36 @@ fn interruptible<F: Future>(rt: &tokio::runtime::Runtime, work: F) -> Result<F::
             r = work => Ok(r),
         }
     })
+}
+
+/// How long a write under way when SIGINT or SIGTERM comes may still take: writing a report
+/// to a file takes milliseconds, so one that takes longer is blocked (a FIFO, a hung disk).
+const WRITE_GRACE: Duration = Duration::from_secs(1);
+
+/// While held, SIGINT and SIGTERM still end the run after the work, while its outputs are
+/// written: once the runtime's listeners are installed, the signals' default action is gone, so
+/// a write blocked for ever would otherwise make the process deaf to them (issue 22, row 9). A
+/// write that finishes within [`WRITE_GRACE`] of the signal completes normally; otherwise the
+/// process says so and exits 128 + the signal's number.
+struct SignalWatch {
+    _done: tokio::sync::oneshot::Sender<()>,
+}
+
+fn watch_signals(rt: &tokio::runtime::Runtime, what: &'static str) -> SignalWatch {
+    let (done, mut finished) = tokio::sync::oneshot::channel::<()>();
+    let signals = rt.block_on(async { Signals::install() });
+    rt.spawn(async move {
+        let signal = tokio::select! {
+            s = signals.recv() => s,
+            _ = &mut finished => return,
+        };
+        if tokio::time::timeout(WRITE_GRACE, finished).await.is_ok() {
+            return;
+        }
+        output::say(&format!("runner-preflight: {what}"));
+        std::process::exit(i32::from(signal.exit_code()));
+    });
+    SignalWatch { _done: done }
 }
 
 /// SIGINT and SIGTERM listeners. One that cannot be installed never fires.

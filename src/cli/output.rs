@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
+use crate::model::text::defuse_lines;
 
 /// A write that failed after the work was done.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,19 @@ pub enum WriteError {
         path: PathBuf,
         source: io::Error,
     },
+    /// A JSON report larger than `explain` and `fleet` read back: not written (issue 22 row 4).
+    #[error("{flag}: the JSON report is {}, more than the {} `explain` and `fleet` read back; it was not written: probe fewer names or ports (--capability, --max-names)", crate::textfile::human_bytes(*.bytes), crate::textfile::human_bytes(crate::textfile::limit::REPORT))]
+    TooLargeToReadBack { flag: &'static str, bytes: u64 },
+}
+
+/// A JSON report must be one the tool can read back (`explain`, `fleet`): refused, before
+/// anything is written, when it is larger than their cap.
+pub fn readable_report(flag: &'static str, text: &str) -> Result<(), WriteError> {
+    let bytes = text.len() as u64;
+    if bytes > crate::textfile::limit::REPORT {
+        return Err(WriteError::TooLargeToReadBack { flag, bytes });
+    }
+    Ok(())
 }
 
 /// An I/O error in our words, without Rust's " (os error N)".
@@ -46,8 +60,16 @@ pub fn io_words(e: &io::Error) -> String {
     }
 }
 
-/// Write `text` to standard output. A reader that went away (`| head`) is not an error.
+/// Write `text` to standard output. A reader that went away (`| head`) is not an error. No line
+/// of it can start a GitHub Actions workflow command ([`defuse_lines`]): the runner reads them
+/// from stdout and stderr, and only [`stdout_commands`] writes ours.
 pub fn stdout(what: &'static str, text: &str) -> Result<(), WriteError> {
+    stdout_commands(what, &defuse_lines(text))
+}
+
+/// [`stdout`] without the guard: for the workflow commands we write ourselves (each escaped
+/// by `render::annotations`, one per line).
+pub fn stdout_commands(what: &'static str, text: &str) -> Result<(), WriteError> {
     let mut out = io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
@@ -57,10 +79,27 @@ pub fn stdout(what: &'static str, text: &str) -> Result<(), WriteError> {
     }
 }
 
-/// A line on standard error. A closed or full stderr must not turn into a panic.
+/// A line on standard error. A closed or full stderr must not turn into a panic. Our messages
+/// hold no control character but line feeds and tabs, so any other one came from outside (a
+/// path, a variable, a flag's value) and is shown as an escape; no line can start a workflow
+/// command.
 pub fn say(line: &str) {
     let mut err = io::stderr().lock();
-    let _ = writeln!(err, "{line}");
+    let _ = writeln!(err, "{}", stderr_safe(line));
+}
+
+fn stderr_safe(text: &str) -> String {
+    text.split('\n')
+        .map(|l| {
+            let kept: String = l
+                .split('\t')
+                .map(crate::model::text::printable)
+                .collect::<Vec<_>>()
+                .join("\t");
+            defuse_lines(&kept).into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Write `bytes` to `path` so that a reader sees the old file or the whole new one, never a part:
@@ -212,5 +251,23 @@ fn unwritable(path: &Path) -> Option<String> {
                     )
                 })
         }
+    }
+}
+
+#[cfg(test)]
+mod report_size_tests {
+    /// Issue 22 row 4: a JSON report `explain` and `fleet` would refuse is never written.
+    #[test]
+    fn a_json_report_over_the_read_cap_is_refused_before_writing() {
+        let cap = crate::textfile::limit::REPORT as usize;
+        assert!(super::readable_report("--output-json", &"x".repeat(cap)).is_ok());
+        let e = super::readable_report("--output-json", &"x".repeat(cap + 1)).unwrap_err();
+        let words = e.to_string();
+        assert!(
+            words.starts_with("--output-json: the JSON report is")
+                && words.contains("64 MiB")
+                && words.contains("not written"),
+            "{words}"
+        );
     }
 }

@@ -45,8 +45,11 @@ pub fn profiles() -> Result<u8, Failure> {
 /// `profile show|validate|source`.
 pub fn profile(cmd: ProfileCommand) -> Result<u8, Failure> {
     match cmd {
-        ProfileCommand::Validate { profile: spec } => {
-            let p = profile::resolve(&spec)?;
+        ProfileCommand::Validate {
+            profile: spec,
+            limits,
+        } => {
+            let p = profile::resolve_with(&spec, limits.limits())?;
             let names: usize = p.capabilities.iter().map(|c| c.entries.len()).sum();
             output::stdout(
                 "the result",
@@ -115,7 +118,7 @@ pub fn show_plan(plan: &plan::Plan) -> String {
                 s.push_str(&format!(
                     "  redirect {} {} (every hop's host probed; known hosts: {})\n",
                     r.method.as_str(),
-                    crate::probe::redirect::hide_query(&r.url),
+                    crate::model::mask_url(&r.url),
                     r.known_hosts().join(", ")
                 ));
             }
@@ -149,7 +152,11 @@ fn describe_target(t: &plan::Target) -> String {
                 d.push_str(" GET /");
             }
             if let Some(h) = &e.http {
-                d.push_str(&format!(" {} {}", h.method.as_str(), h.path));
+                d.push_str(&format!(
+                    " {} {}",
+                    h.method.as_str(),
+                    crate::model::secret::hide_query(&h.path)
+                ));
                 if let Some(x) = &h.expect_header {
                     d.push_str(&format!(" expect {x}"));
                 }

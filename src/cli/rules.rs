@@ -88,7 +88,19 @@ pub(super) fn firewall_cmd(args: FirewallArgs) -> Result<u8, Failure> {
         Some(path) => output::write_file("--output", path, text.as_bytes())?,
         None => output::stdout("the rules", &text)?,
     }
-    Ok(0)
+    say(&format!(
+        "runner-preflight: {}",
+        crate::render::firewall::summary(&model, s.format)
+    ));
+    // A firewall that would block a whole capability must not look like success: the rules are
+    // still written (to read, or to fix by hand), but the exit code says they are incomplete.
+    Ok(
+        if s.format.lists_addresses() && !model.without_addresses().is_empty() {
+            EXIT_GATE
+        } else {
+            0
+        },
+    )
 }
 
 pub(super) fn audit_cmd(args: super::args::AuditArgs) -> Result<u8, Failure> {
@@ -181,7 +193,8 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
             let body = fetched
                 .map_err(|e| {
                     let words = format!(
-                        "meta diff: cannot fetch {url}: {}",
+                        "meta diff: cannot fetch {}: {}",
+                        crate::model::mask_url(&url),
                         crate::render::meta::fetch_error(&e)
                     );
                     InputError::usage(match &token {
@@ -189,7 +202,8 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
                         None => words,
                     })
                 })?;
-            (body, url)
+            // The source is shown in the output's header: masked.
+            (body, crate::model::mask_url(&url))
         }
     };
     let domains =

@@ -12,6 +12,7 @@ use super::args::{CheckArgs, FirewallArgs, ProfileArgs, ResolveArgs, SelectArgs,
 use super::ci::Pipeline;
 use super::output;
 use crate::error::InputError;
+use crate::model::text::printable;
 use crate::plan::{self, PlanOptions};
 use crate::probe::{self, DnsMode, ProbeConfig};
 use crate::profile;
@@ -78,15 +79,31 @@ pub fn env_error_words(e: &crate::env::EnvError) -> String {
 
 /// A trust-store input error, naming the flag the file came from.
 pub fn trust_error_words(e: &crate::env::trust::TrustError) -> String {
+    use crate::env::trust::PemInput;
     let flag = match e.input {
-        crate::env::trust::PemInput::CaFile => "--ca-file",
-        crate::env::trust::PemInput::PublicRoots => "--public-roots",
+        PemInput::CaFile => "--ca-file",
+        PemInput::PublicRoots => "--public-roots",
+        // A path from the environment is outside text.
+        PemInput::Variable {
+            name,
+            from_env_file,
+        } => {
+            let set_in = if from_env_file {
+                " (set in the runner's .env)"
+            } else {
+                ""
+            };
+            return printable(&format!("{name}{set_in}: {}", e.error));
+        }
+        PemInput::OsDefault => {
+            return printable(&format!("the system's certificate store: {}", e.error))
+        }
     };
     format!("{flag} {}", e.error)
 }
 
 pub fn plan_of(profile: &str, select: &SelectArgs) -> Result<plan::Plan, InputError> {
-    let p = profile::resolve(profile)?;
+    let p = profile::resolve_with(profile, select.limits.limits())?;
     plan::build(
         &p,
         &PlanOptions::new(&select.vars, &select.capability, &select.require),
@@ -156,6 +173,7 @@ impl CheckSettings {
                 net.runner_os.map(Into::into),
                 net.runner_arch.map(Into::into),
             ),
+            network: Arc::new(crate::env::net::Network::load()),
         };
 
         // Outputs: writable, distinct, none of them an input file.
@@ -198,6 +216,8 @@ impl CheckSettings {
                 max_bytes: tp.throughput_max_bytes,
                 max_time: tp.throughput_time,
                 timeout,
+                // Set when a run starts (`--max-time` from then).
+                until: None,
             },
             download: tp
                 .throughput_url
@@ -248,32 +268,12 @@ pub fn check_concurrency(given: Option<u16>) -> u16 {
     }
 }
 
-/// How many probes the open-file limit holds, after raising the soft limit towards `need`.
-#[cfg(unix)]
+/// How many probes the open-file limit holds, after raising the soft limit towards `need`
+/// ([`crate::platform::open_files_limit`]; no limit on Windows).
 fn probes_within_fd_limit(need: u64) -> u64 {
-    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
-    let limit = getrlimit(Resource::Nofile);
-    let soft = limit.current.unwrap_or(u64::MAX);
-    if soft < need {
-        let raised = limit.maximum.map_or(need, |hard| hard.min(need));
-        if raised > soft {
-            // Refused (e.g. above the system's maximum): the soft limit stays as it is.
-            let _ = setrlimit(
-                Resource::Nofile,
-                Rlimit {
-                    current: Some(raised),
-                    maximum: limit.maximum,
-                },
-            );
-        }
-    }
-    let soft = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
-    soft.saturating_sub(FD_HEADROOM) / FDS_PER_PROBE
-}
-
-#[cfg(not(unix))]
-fn probes_within_fd_limit(_need: u64) -> u64 {
-    u64::MAX
+    crate::platform::open_files_limit(need).map_or(u64::MAX, |soft| {
+        soft.saturating_sub(FD_HEADROOM) / FDS_PER_PROBE
+    })
 }
 
 /// Colour and width of the table on standard output. Off a terminal: no colour, no width limit.

@@ -6,6 +6,7 @@
 //! stores read SSL_CERT_FILE / SSL_CERT_DIR from this snapshot, not from `std::env`).
 
 pub mod installed;
+pub mod net;
 pub mod proxy;
 pub mod runner;
 pub mod trust;
@@ -58,11 +59,11 @@ impl Environment {
         let proxy = ProxySettings::resolve(&env, opts.proxy.as_deref(), opts.no_proxy.as_deref())
             .map_err(EnvError::Proxy)?;
         let stores = Stores::load(&env, &opts.ca_files, opts.public_roots.as_deref())?;
-        let runner = opts
-            .runner_dir
-            .as_deref()
-            .map(runner::read)
-            .unwrap_or_default();
+        let runner = match opts.runner_dir.as_deref() {
+            Some(dir) => runner::read(dir)
+                .map_err(|e| EnvError::RunnerDir(proxy::RunnerDirError::Unreadable(e)))?,
+            None => Default::default(),
+        };
         let installed = opts.runner_dir.as_deref().map(installed::read);
         Ok(Environment {
             env,

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde::Serialize;
 
+use crate::model::secret::{percent_decode, shown_userinfo, split_userinfo};
+
 /// A password: its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -161,7 +163,8 @@ impl fmt::Display for ProxyUrl {
         write!(f, "{}://", self.scheme)?;
         if self.has_credentials() {
             let user = self.user.as_deref().unwrap_or("");
-            write!(f, "{}@", shown_userinfo(user, self.password.is_some()))?;
+            let password = self.password.as_ref().map(|p| p.0.as_str());
+            write!(f, "{}@", shown_userinfo(user, password))?;
         }
         f.write_str(&self.authority())
     }
@@ -216,72 +219,10 @@ impl Serialize for Masked {
     }
 }
 
-/// Replace the password of `scheme://user:password@host` (or `user:password@host`) with `***`;
-/// a user part without a password (often a token) is replaced whole.
+/// A raw string that may hold a URL, as the tool shows it: the one rule of
+/// [`crate::model::secret`] (user information masked, query hidden).
 pub fn mask(raw: &str) -> String {
-    let (prefix, rest) = match raw.find("://") {
-        Some(i) => raw.split_at(i + 3),
-        None => ("", raw),
-    };
-    // The last `@` ends the user information, even when the password holds `/`, `?` or `#`.
-    match rest.rfind('@') {
-        Some(at) => {
-            let (user, password) = split_userinfo(&rest[..at]);
-            let shown = shown_userinfo(&percent_decode(user), password.is_some());
-            format!("{prefix}{shown}{}", &rest[at..])
-        }
-        None => raw.to_string(),
-    }
-}
-
-/// RFC 3986 user information: the user is everything before the first literal `:`, the
-/// password everything after it. A percent-encoded colon (`%3A`) belongs to the user.
-fn split_userinfo(userinfo: &str) -> (&str, Option<&str>) {
-    match userinfo.split_once(':') {
-        Some((u, p)) => (u, Some(p)),
-        None => (userinfo, None),
-    }
-}
-
-/// The one masking rule, for [`ProxyUrl`], [`Masked`] and [`mask`]: the password is never
-/// shown; the user name is shown only when a literal `:` separates it from a password (a user
-/// part alone may be a token). `user` is decoded; control characters in it are escaped.
-fn shown_userinfo(user: &str, has_password: bool) -> String {
-    if !has_password {
-        return "***".to_string();
-    }
-    let user: String = user
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect();
-    format!("{user}:***")
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::model::secret::mask_proxy_url(raw)
 }
 
 // ---------------------------------------------------------------------------
@@ -634,9 +575,17 @@ impl ProxySettings {
         };
         if let Some(list) = &list {
             s.bypass = NoProxy::parse(list);
-            s.warnings.extend(s.bypass.warnings.iter().cloned());
+            // An entry is outside text: escaped in the warning that names it.
+            s.warnings.extend(
+                s.bypass
+                    .warnings
+                    .iter()
+                    .map(|w| crate::model::text::clipped(w)),
+            );
         }
-        s.no_proxy = list.filter(|l| !l.trim().is_empty());
+        s.no_proxy = list
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| crate::model::text::printable(&l));
         s.no_proxy_from = from;
         Ok(s)
     }
@@ -888,12 +837,15 @@ mod tests {
                 !err.contains("top") && err.contains("percent-encode"),
                 "{err}"
             );
-            assert!(
-                mask(raw).starts_with("http://u:***@host:1"),
-                "{}",
-                mask(raw)
-            );
         }
+        assert!(
+            mask("http://u:top/secret@host:1").starts_with("http://u:***@host:1"),
+            "{}",
+            mask("http://u:top/secret@host:1")
+        );
+        // A raw `?` or `#` before the last `@` may as well start a query holding an address
+        // (`?email=a@b`): everything after the scheme is hidden, the password with it.
+        assert_eq!(mask("http://u:top?sec#ret@host:1/x"), "http://…");
         let mut e = RunnerEnv::default();
         e.set("https_proxy", "http://u:topsecret@h:1", Origin::Environment);
         assert!(!format!("{e:?}").contains("topsecret"));
@@ -1006,7 +958,9 @@ mod tests {
                 "http://bob:***@p:1",
                 Some("bob:hunter2"),
             ),
-            ("http://bob:@p:1", "http://bob:***@p:1", Some("bob:")),
+            // An empty password is the token convention `TOKEN:@` (issue 22 row 5a): the
+            // user part is masked whole.
+            ("http://bob:@p:1", "http://***@p:1", Some("bob:")),
             (
                 "http://bob:pa%3Ass@p:1",
                 "http://bob:***@p:1",

@@ -79,8 +79,21 @@ const RUNNER_FIELDS: &[&str] = &["ServerUrl", "ServerUrlV2", "GitHubUrl"];
 const CREDENTIAL_FIELDS: &[&str] = &["authorizationUrl"];
 
 /// Read `.runner` and `.credentials` in `dir`. Problems are collected, never fatal: the run
-/// goes on with the profile's hosts.
-pub fn read(dir: &Path) -> RunnerSettings {
+/// goes on with the profile's hosts. The one exception is a file that is not regular (a FIFO):
+/// it is refused, an input error, rather than waited on (issue 22, row 9).
+pub fn read(dir: &Path) -> Result<RunnerSettings, textfile::ReadError> {
+    for name in [".runner", ".credentials"] {
+        // Opened non-blocking: a FIFO is seen without waiting for a writer.
+        if let Err(e @ textfile::ReadError::NotRegular { .. }) =
+            textfile::open_input(&dir.join(name))
+        {
+            return Err(e);
+        }
+    }
+    Ok(read_lenient(dir))
+}
+
+fn read_lenient(dir: &Path) -> RunnerSettings {
     let mut out = RunnerSettings::default();
     if let Some(v) = read_json(&dir.join(".runner"), "the runner's .runner file", &mut out) {
         let path = dir.join(".runner");
@@ -216,7 +229,7 @@ mod tests {
             "{\"Scheme\": \"OAuth\", \"Data\": {\"clientId\": \"SECRET-CLIENT-ID\", \"authorizationUrl\": \"https://vstoken.actions.githubusercontent.com/_apis/oauth2/token/xyz\", \"requireFipsCryptography\": \"False\"}}",
         )
         .unwrap();
-        let r = read(dir.path());
+        let r = read(dir.path()).expect("regular files");
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         let got: Vec<(&str, &str)> = r
             .urls
@@ -241,7 +254,7 @@ mod tests {
     #[test]
     fn problems_name_the_file_and_keep_no_content() {
         let dir = tempfile::tempdir().unwrap();
-        let r = read(dir.path());
+        let r = read(dir.path()).expect("regular files");
         assert!(matches!(
             r.problems[..],
             [
@@ -255,7 +268,7 @@ mod tests {
             "{\"Data\": {\"clientId\": \"SECRET\",, }",
         )
         .unwrap();
-        let r = read(dir.path());
+        let r = read(dir.path()).expect("regular files");
         assert!(r.urls.is_empty());
         assert!(matches!(
             r.problems[0],

@@ -41,6 +41,16 @@ pub enum PemInput {
     CaFile,
     /// The replacement for Mozilla's public set.
     PublicRoots,
+    /// A file named by one of the runner's variables (SSL_CERT_FILE, SSL_CERT_DIR,
+    /// GIT_SSL_CAINFO, NODE_EXTRA_CA_CERTS), set in the process environment or in the
+    /// runner's `.env`. Only a file we refuse to read (over the cap, a FIFO) is an input error;
+    /// one that is missing or damaged is a note, as the runner meets it too.
+    Variable {
+        name: &'static str,
+        from_env_file: bool,
+    },
+    /// The distribution's default certificate locations (no variable set).
+    OsDefault,
 }
 
 /// Why a PEM file of ours cannot be used.
@@ -430,6 +440,136 @@ impl std::fmt::Debug for Stores {
     }
 }
 
+/// The certificates of OpenSSL's store as the runner's environment sets it up: SSL_CERT_FILE and
+/// the folders of SSL_CERT_DIR (`:`-separated) when either variable is set (an empty one names
+/// nothing, as for OpenSSL), else the distribution's default bundle and folders.
+///
+/// Every file is read with the CA-bundle cap and a FIFO is refused without waiting on it
+/// (issue 22, rows 3 and 9): rustls-native-certs, used before, read `SSL_CERT_FILE=/dev/zero`
+/// until the allocator gave up. Files that are missing or do not parse add nothing, as with
+/// OpenSSL.
+fn openssl_store(env: &RunnerEnv) -> Result<Vec<CertificateDer<'static>>, TrustError> {
+    let var = |name: &'static str| {
+        env.get(name)
+            .map(|(v, _)| (v.trim().to_string(), variable(env, name)))
+    };
+    let (file, dir) = (var("SSL_CERT_FILE"), var("SSL_CERT_DIR"));
+    let (file, dirs): (Option<Named>, Vec<Named>) = if file.is_none() && dir.is_none() {
+        let found = openssl_probe::probe();
+        (
+            found.cert_file.map(|f| (f, PemInput::OsDefault)),
+            found
+                .cert_dir
+                .into_iter()
+                .map(|d| (d, PemInput::OsDefault))
+                .collect(),
+        )
+    } else {
+        (
+            file.filter(|(f, _)| !f.is_empty())
+                .map(|(f, input)| (PathBuf::from(f), input)),
+            dir.map(|(list, input)| {
+                list.split(':')
+                    .filter(|d| !d.is_empty())
+                    .map(|d| (PathBuf::from(d), input))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        )
+    };
+    let mut certs = Vec::new();
+    // The bundle is often also a file of the folder (by another name or through a link).
+    let mut seen = HashSet::new();
+    if let Some((path, input)) = &file {
+        if let Ok(m) = std::fs::metadata(path) {
+            seen.insert(file_id(&m));
+        }
+        certs.extend(lenient_pem(path, *input)?);
+    }
+    for (dir, input) in &dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut total = 0u64;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            // Links followed; anything but a regular file (a FIFO, a device) is not read.
+            let Ok(m) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if !m.is_file() || !seen.insert(file_id(&m)) {
+                continue;
+            }
+            total += m.len();
+            if total > textfile::limit::CA_FOLDER {
+                return Err(TrustError {
+                    input: *input,
+                    error: PemError::Read(ReadError::TooLarge {
+                        path: dir.clone(),
+                        limit: textfile::limit::CA_FOLDER,
+                        what: "the certificates of a folder",
+                    }),
+                });
+            }
+            certs.extend(lenient_pem(&path, *input)?);
+        }
+    }
+    Ok(certs)
+}
+
+/// A path of the OS store and the input it came from.
+type Named = (PathBuf, PemInput);
+
+/// A file's identity (device, inode), to read each file once.
+fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (m.dev(), m.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        (0, 0)
+    }
+}
+
+/// The certificates of a PEM file of the OS store, up to the first damaged block. A file over
+/// the cap or that could block (a FIFO) is an input error; any other unreadable file adds none.
+fn lenient_pem(path: &Path, input: PemInput) -> Result<Vec<CertificateDer<'static>>, TrustError> {
+    match textfile::read_bytes(path, textfile::limit::CA_BUNDLE, "a CA bundle") {
+        Ok(data) => Ok(CertificateDer::pem_slice_iter(&data)
+            .map_while(Result::ok)
+            .collect()),
+        Err(e) if refused(&e) => Err(TrustError {
+            input,
+            error: PemError::Read(e),
+        }),
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
+/// A read error that ends the run (exit 2) even for a file named by the runner's variables:
+/// the file is one we will not read (too large, or a FIFO that could block for ever).
+fn refused(e: &ReadError) -> bool {
+    matches!(e, ReadError::TooLarge { .. } | ReadError::NotRegular { .. })
+}
+
+/// [`refused`] for a PEM error.
+fn refused_pem(e: &PemError) -> bool {
+    matches!(e, PemError::Read(r) if refused(r))
+}
+
+/// The [`PemInput`] of one of the runner's variables.
+fn variable(env: &RunnerEnv, name: &'static str) -> PemInput {
+    PemInput::Variable {
+        name,
+        from_env_file: env
+            .get(name)
+            .is_some_and(|(_, o)| *o == crate::env::proxy::Origin::EnvFile),
+    }
+}
+
 fn env_value(env: &RunnerEnv, name: &str) -> Option<String> {
     env.get(name)
         .map(|(v, _)| v.trim().to_string())
@@ -450,16 +590,7 @@ impl Stores {
         // The OS store as the runner's OpenSSL reads it: SSL_CERT_FILE / SSL_CERT_DIR from the
         // runner's environment (its .env included), else the distribution's default paths.
         let cert_file = env_value(env, "SSL_CERT_FILE");
-        let cert_dir = env_value(env, "SSL_CERT_DIR");
-        let mut native = if cert_file.is_some() || cert_dir.is_some() {
-            rustls_native_certs::load_certs_from_paths(
-                cert_file.as_deref().map(Path::new),
-                cert_dir.as_deref().map(Path::new),
-            )
-            .certs
-        } else {
-            rustls_native_certs::load_native_certs().certs
-        };
+        let mut native = openssl_store(env)?;
         // The bundle and the hashed directory hold the same certificates: parse each once.
         let mut distinct = HashSet::new();
         native.retain(|c| distinct.insert(c.as_ref().to_vec()));
@@ -510,6 +641,12 @@ impl Stores {
                     let mut roots = Roots::default();
                     let k = roots.add(&certs);
                     Store::new(roots, format!("{k} roots from GIT_SSL_CAINFO={f}"))
+                }
+                Err(e) if refused_pem(&e) => {
+                    return Err(TrustError {
+                        input: variable(env, "GIT_SSL_CAINFO"),
+                        error: e,
+                    })
                 }
                 Err(e) => {
                     notes.push(format!(
@@ -573,6 +710,12 @@ impl Stores {
                     node_desc.push_str(&format!(" + {k} from NODE_EXTRA_CA_CERTS={f}"));
                     node_added = true;
                 }
+                Err(e) if refused_pem(&e) => {
+                    return Err(TrustError {
+                        input: variable(env, "NODE_EXTRA_CA_CERTS"),
+                        error: e,
+                    })
+                }
                 Err(e) => notes.push(format!(
                     "NODE_EXTRA_CA_CERTS={f} cannot be used ({}): node ignores it with a warning",
                     pem_reason(&e)
@@ -617,7 +760,8 @@ impl Stores {
             .and_then(|c| {
                 x509_parser::parse_x509_certificate(c.as_ref())
                     .ok()
-                    .map(|(_, c)| c.issuer().to_string())
+                    // Outside text: shown escaped and clipped wherever it goes.
+                    .map(|(_, c)| crate::model::text::clipped(&c.issuer().to_string()))
             })
             .unwrap_or_else(|| "(unparsable certificate)".into());
         let anchor_file = self
@@ -703,6 +847,54 @@ mod tests {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
+    }
+
+    /// SSL_CERT_DIR is a `:`-separated list of folders, as for OpenSSL; a variable set to
+    /// nothing names no file (the default locations are not read then); a file over the cap,
+    /// set in the runner's .env, is refused naming the variable and where it was set.
+    #[test]
+    fn the_openssl_store_reads_every_folder_and_refuses_what_it_cannot_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+        std::fs::create_dir(&one).expect("mkdir");
+        std::fs::create_dir(&two).expect("mkdir");
+        let (_, chain_one) = pki(&one, "one", "a.example.com");
+        let (_, chain_two) = pki(&two, "two", "b.example.com");
+        let mut env = RunnerEnv::default();
+        env.set("SSL_CERT_FILE", "", Origin::Environment);
+        let list = format!("{}::{}", one.display(), two.display());
+        env.set("SSL_CERT_DIR", &list, Origin::Environment);
+        let s = Stores::load(&env, &[], None).expect("stores");
+        assert!(s.runner.accepts("a.example.com", &chain_one));
+        assert!(s.runner.accepts("b.example.com", &chain_two));
+        assert!(s
+            .runner
+            .description
+            .starts_with("2 roots from the OS store"));
+
+        let mut env = RunnerEnv::default();
+        env.set("SSL_CERT_FILE", " ", Origin::Environment);
+        let s = Stores::load(&env, &[], None).expect("stores");
+        assert!(
+            s.runner.description.starts_with("0 roots"),
+            "{}",
+            s.runner.description
+        );
+
+        let mut env = RunnerEnv::default();
+        env.set("SSL_CERT_FILE", "/dev/zero", Origin::EnvFile);
+        let e = Stores::load(&env, &[], None).expect_err("refused");
+        assert_eq!(
+            e.input,
+            PemInput::Variable {
+                name: "SSL_CERT_FILE",
+                from_env_file: true
+            }
+        );
+        assert!(matches!(
+            e.error,
+            PemError::Read(ReadError::TooLarge { .. })
+        ));
     }
 
     /// git reads OpenSSL's store as the runner does and node the public set: with nothing

@@ -176,6 +176,19 @@ impl Model {
             .collect()
     }
 
+    /// Capabilities none of whose names gave an address: an address-based allow list (an
+    /// nftables or ipset set) would hold nothing for them, so rules loaded from it would block
+    /// them whole. Empty offline, where no name is resolved on purpose.
+    pub fn without_addresses(&self) -> Vec<&CapabilityRules> {
+        if self.offline {
+            return Vec::new();
+        }
+        self.capabilities
+            .iter()
+            .filter(|c| c.resolutions.iter().all(|r| r.addresses.is_empty()))
+            .collect()
+    }
+
     pub fn capability_ids(&self) -> Vec<&str> {
         self.capabilities.iter().map(|c| c.id.as_str()).collect()
     }

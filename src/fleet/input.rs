@@ -119,11 +119,12 @@ pub enum ParseError {
 /// Read one report's text.
 pub fn parse(text: &str) -> Result<HostReport, ParseError> {
     let text = crate::textfile::strip_bom(text);
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ParseError::NotJson {
-        line: e.line(),
-        column: e.column(),
-        eof: e.is_eof(),
-    })?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ParseError::NotJson {
+            line: e.line(),
+            column: e.column(),
+            eof: e.is_eof(),
+        })?;
     let version = value
         .get("schema_version")
         .and_then(serde_json::Value::as_u64)
@@ -131,10 +132,17 @@ pub fn parse(text: &str) -> Result<HostReport, ParseError> {
     if version != SCHEMA_VERSION {
         return Err(ParseError::Schema { found: version });
     }
-    // Parsed again from the text (not the value) so that a shape error has a position.
-    serde_json::from_str(text).map_err(|e| ParseError::Shape {
-        line: e.line(),
-        column: e.column(),
+    // A saved report is outside text: every string escaped on the way in (issue 22 row 2).
+    crate::model::text::printable_json(&mut value);
+    serde_json::from_value(value).map_err(|_| {
+        // Parsed again from the text (not the value) so that a shape error has a position.
+        match serde_json::from_str::<HostReport>(text) {
+            Err(e) => ParseError::Shape {
+                line: e.line(),
+                column: e.column(),
+            },
+            Ok(_) => ParseError::NotAReport,
+        }
     })
 }
 

@@ -22,8 +22,13 @@ pub use fetch::{fetch, read_file, url_host_port, FetchError, Token};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MetaError {
-    #[error("not valid JSON: {0}")]
-    NotJson(String),
+    /// Not JSON, or cut short (`eof`), at this position (the parser's own words are not ours).
+    #[error("not valid JSON: {} at line {line}, column {column}", if *.eof { "it ends too early" } else { "unexpected text" })]
+    NotJson {
+        line: usize,
+        column: usize,
+        eof: bool,
+    },
     #[error("not a /meta document: it has no `domains` object (GitHub's REST Meta API answers with one)")]
     NoDomains,
     #[error("the /meta document has neither `domains.actions_inbound` nor `domains.actions`")]
@@ -75,7 +80,11 @@ const ATTESTATIONS: &str = "artifact_attestations.services";
 /// Parse a /meta JSON document (a leading byte-order mark is skipped).
 pub fn parse(text: &str) -> Result<MetaDomains, MetaError> {
     let text = crate::textfile::strip_bom(text);
-    let v: Value = serde_json::from_str(text).map_err(|e| MetaError::NotJson(e.to_string()))?;
+    let v: Value = serde_json::from_str(text).map_err(|e| MetaError::NotJson {
+        line: e.line(),
+        column: e.column(),
+        eof: e.is_eof(),
+    })?;
     let Some(domains) = v.get("domains").and_then(Value::as_object) else {
         return Err(MetaError::NoDomains);
     };

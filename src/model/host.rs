@@ -18,12 +18,14 @@ pub fn check_hostname(name: &str) -> Result<(), String> {
     for label in name.split('.') {
         if label.is_empty() {
             return Err(format!(
-                "`{name}` has an empty label (two dots in a row, or a leading dot)"
+                "`{}` has an empty label (two dots in a row, or a leading dot)",
+                name.escape_debug()
             ));
         }
         if label.len() > 63 {
             return Err(format!(
-                "label `{label}` is {} characters long; at most 63 are allowed",
+                "label `{}` is {} characters long; at most 63 are allowed",
+                super::text::clip(label).escape_debug(),
                 label.len()
             ));
         }

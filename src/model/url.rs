@@ -45,13 +45,30 @@ impl From<UrlError> for String {
 }
 
 pub fn parse_url(s: &str) -> Result<HttpUrl, UrlError> {
-    let url = || s.to_string();
-    let uri: hyper::Uri =
-        s.parse()
-            .map_err(|e: hyper::http::uri::InvalidUri| UrlError::NotAUrl {
-                url: url(),
-                reason: e.to_string(),
-            })?;
+    // The URL comes from outside (a flag, a profile, a runner's files): shown masked (it may
+    // carry credentials or a signed query), escaped and clipped in every message.
+    let url = || super::text::clipped(&super::secret::mask_url(s));
+    // The URI parser's own words ("invalid uri character") are not ours: a character no URL
+    // holds is named, any other refusal said in one sentence.
+    let uri: hyper::Uri = s.parse().map_err(|_| UrlError::NotAUrl {
+        url: url(),
+        reason: match s
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_graphic() || "\"<>\\^`{|}".contains(*c))
+        {
+            Some((i, ' ')) => format!("character {} is a space, which a URL cannot hold", i + 1),
+            Some((i, c)) if c.is_ascii_graphic() => {
+                format!("character {} (`{c}`) cannot be part of a URL", i + 1)
+            }
+            Some((i, c)) => format!(
+                "character {} ({}) cannot be part of a URL",
+                i + 1,
+                c.escape_unicode()
+            ),
+            None => "it is not of the form http(s)://host[:port]/path".into(),
+        },
+    })?;
     let tls = match uri.scheme_str() {
         Some("https") => true,
         Some("http") => false,

@@ -30,9 +30,22 @@ pub enum HttpFailure {
     /// The response head is too large or has too many headers (a middlebox?).
     #[error("response head too large")]
     HeadTooLarge,
+    /// The answer is not valid HTTP (hyper's parse error: a bad status line or header).
+    #[error("response not valid HTTP")]
+    Malformed,
     /// The exchange failed (hyper's words and their sources).
     #[error("request failed: {detail}")]
     Exchange { detail: String },
+    /// No answer within the timeout where a connection to the same address announcing a
+    /// smaller MSS got one: full-size segments do not arrive.
+    #[error("answer stalled at MSS {stalled_at_mss:?}, arrived at MSS {works_at_mss}")]
+    PathMtuBlackHole {
+        addr: std::net::SocketAddr,
+        works_at_mss: u32,
+        stalled_at_mss: Option<u32>,
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+    },
 }
 
 /// The connection task of one exchange; the connection stops when this is dropped (after the
@@ -141,13 +154,15 @@ where
     let timeout = spec.bound(timeout);
     let mut info = HttpInfo {
         method: spec.method.as_str().to_string(),
-        path: spec.path.clone(),
+        // A profile's path may carry a token in its query: shown hidden, requested whole.
+        path: crate::model::secret::hide_query(&spec.path),
         status: None,
         expect_header: spec.expect_header.clone(),
         header_present: None,
         server: None,
         date: None,
         location: None,
+        follow: None,
         total_size: None,
     };
     let fut = async {
@@ -199,6 +214,7 @@ where
         Ok(Err(e)) => {
             let failure = match e.downcast_ref::<hyper::Error>() {
                 Some(h) if h.is_parse_too_large() => HttpFailure::HeadTooLarge,
+                Some(h) if h.is_parse() => HttpFailure::Malformed,
                 _ => HttpFailure::Exchange {
                     detail: error_chain(&*e),
                 },
@@ -220,7 +236,17 @@ where
     info.server = header("server");
     info.date = header("date");
     if resp.status().is_redirection() {
-        info.location = header("location");
+        // Kept whole (up to 8 KiB) to be followed; shown masked.
+        info.follow = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .filter(|l| l.len() <= 8192)
+            .map(str::to_string);
+        info.location = info.follow.as_deref().map(|l| {
+            let masked = crate::model::mask_url(l);
+            crate::model::text::printable(&masked.chars().take(200).collect::<String>())
+        });
     }
     info.total_size = total_size(
         resp.status().as_u16(),

@@ -8,8 +8,10 @@ pub mod dns;
 pub mod http;
 pub mod long_poll;
 pub mod lookup;
+pub mod nat64;
 pub mod outcome;
 pub mod overrides;
+pub mod path;
 pub mod quota;
 pub mod redirect;
 pub mod release;
@@ -64,6 +66,8 @@ pub struct ProbeConfig {
     pub stores: Option<Arc<Stores>>,
     /// The OS and architecture whose runner package `runner_release: latest` downloads.
     pub runner_platform: crate::model::RunnerPlatform,
+    /// This host's interfaces and routes (the outgoing interface of each connection, its MTU).
+    pub network: Arc<crate::env::net::Network>,
 }
 
 /// Told about progress as each target's observation is complete; the command layer draws it.
@@ -86,6 +90,8 @@ struct Shared {
     sem: Semaphore,
     /// Per probed name: set once one of its probes has a TCP connection (or all have ended).
     connected: HashMap<String, watch::Sender<bool>>,
+    /// What `ipv4only.arpa` shows about DNS64, asked once when a name needs it.
+    dns64: OnceCell<Option<nat64::Dns64>>,
 }
 
 impl Shared {
@@ -113,6 +119,7 @@ impl Shared {
             dns_cache: std::sync::Mutex::new(HashMap::new()),
             sem: Semaphore::new(cfg.concurrency.max(1)),
             connected: HashMap::new(),
+            dns64: OnceCell::new(),
             cfg,
         }
     }
@@ -481,6 +488,145 @@ async fn tls_open(
     (check, out.stream)
 }
 
+/// A direct connection's TLS handshake; when it stalls, the same address is tried beside it
+/// with a clamped MSS ([`path`]), and a clamped handshake that completes turns the stall into
+/// a path-MTU black hole.
+async fn tls_open_direct(
+    cfg: &ProbeConfig,
+    host: &str,
+    tcp: tokio::net::TcpStream,
+    at: At,
+) -> (
+    CheckObservation,
+    Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+) {
+    let (Some(addr), stalled_at_mss) = (at.address, socket2::SockRef::from(&tcp).tcp_mss().ok())
+    else {
+        return tls_open(cfg, host, tcp, at, false).await;
+    };
+    let schedule = path::clamp_schedule(tokio::time::Instant::now(), cfg.timeout);
+    let ((mut check, stream), tries) = path::with_clamped(
+        tls_open(cfg, host, tcp, at, false),
+        |(c, _)| {
+            matches!(
+                c.step,
+                Step::Tls {
+                    failure: Some(tls::TlsFailure::Timeout { .. }),
+                    ..
+                }
+            )
+        },
+        schedule,
+        |mss| clamped_tls(cfg, host, addr, mss, schedule.1),
+    )
+    .await;
+    if let (Some(works_at_mss), Step::Tls { failure, .. }) =
+        (path::works_at(&tries), &mut check.step)
+    {
+        *failure = Some(tls::TlsFailure::PathMtuBlackHole {
+            addr,
+            works_at_mss,
+            stalled_at_mss,
+            after: cfg.timeout,
+        });
+    }
+    (check, stream)
+}
+
+/// A handshake over a connection whose SYN announces `mss`: did it complete (the server's
+/// certificate flight arrived and the handshake reached its end, trusted or not)?
+async fn clamped_tls(
+    cfg: &ProbeConfig,
+    host: &str,
+    addr: SocketAddr,
+    mss: u32,
+    deadline: tokio::time::Instant,
+) -> bool {
+    clamped_tls_stream(cfg, host, addr, mss, deadline)
+        .await
+        .is_some()
+}
+
+/// A TLS stream over a connection whose SYN announces `mss` (`None` when the handshake did not
+/// reach its end: a rejected certificate still proves the flight arrived, and is `Some(None)`).
+async fn clamped_tls_stream(
+    cfg: &ProbeConfig,
+    host: &str,
+    addr: SocketAddr,
+    mss: u32,
+    deadline: tokio::time::Instant,
+) -> Option<Option<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>> {
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let tcp = path::connect_clamped(addr, mss, left).await.ok()?;
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let out = tls::handshake(&cfg.trust, host, tcp, left).await;
+    match out.failure {
+        None => Some(out.stream),
+        Some(
+            tls::TlsFailure::Timeout { .. }
+            | tls::TlsFailure::Closed
+            | tls::TlsFailure::Reset
+            | tls::TlsFailure::Io { .. },
+        ) => None,
+        Some(_) => Some(None),
+    }
+}
+
+/// A direct connection's HTTP check; when the answer stalls, the request is made again beside
+/// it over a connection with a clamped MSS, and an answer there makes the stall a path-MTU
+/// black hole.
+async fn https_request_direct(
+    cfg: &ProbeConfig,
+    host: &str,
+    port: u16,
+    stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    at: At,
+    spec: &HttpSpec,
+) -> CheckObservation {
+    let stalled_at_mss = socket2::SockRef::from(stream.get_ref().0).tcp_mss().ok();
+    let Some(addr) = at.address else {
+        return https_request(cfg, host, port, stream, at, spec).await;
+    };
+    let schedule = path::clamp_schedule(tokio::time::Instant::now(), cfg.timeout);
+    let (mut check, tries) = path::with_clamped(
+        https_request(cfg, host, port, stream, at, spec),
+        |c| {
+            matches!(
+                c.step,
+                Step::Http {
+                    failure: Some(http::HttpFailure::Timeout { .. }),
+                    ..
+                }
+            )
+        },
+        schedule,
+        |mss| async move {
+            let Some(Some(tls)) = clamped_tls_stream(cfg, host, addr, mss, schedule.1).await else {
+                return false;
+            };
+            let left = schedule
+                .1
+                .saturating_duration_since(tokio::time::Instant::now());
+            http::request(tls, host, port, true, spec, left)
+                .await
+                .failure
+                .is_none()
+        },
+    )
+    .await;
+    if let (Some(works_at_mss), Step::Http { failure, .. }) =
+        (path::works_at(&tries), &mut check.step)
+    {
+        *failure = Some(http::HttpFailure::PathMtuBlackHole {
+            addr,
+            works_at_mss,
+            stalled_at_mss,
+            after: cfg.timeout,
+        });
+    }
+    check
+}
+
 /// The endpoint's HTTP check over a verified TLS stream.
 async fn https_request(
     cfg: &ProbeConfig,
@@ -579,10 +725,53 @@ async fn resolve_name(shared: &Shared, host: &str) -> DnsObservation {
         system: sys,
         via_proxy: false,
         ms: 0,
+        dns64: None,
     };
     use_system_answer(&mut out);
+    // Without an IPv4 route a name is reachable only over IPv6, which for GitHub's names (no
+    // AAAA records) means DNS64 + NAT64: learn whether the resolver synthesises, and where.
+    let needs_dns64 = shared.cfg.network.has_route(Family::Ipv4) == Some(false)
+        || out
+            .addresses
+            .iter()
+            .any(|a| nat64::in_well_known(a.address));
+    if needs_dns64 {
+        out.dns64 = *shared.dns64.get_or_init(|| learn_dns64(shared)).await;
+    }
     out.ms = started.elapsed().as_millis() as u64;
     out
+}
+
+/// Ask for `ipv4only.arpa` the way the run asks DNS (RFC 7050): `None` when no answer came.
+async fn learn_dns64(shared: &Shared) -> Option<nat64::Dns64> {
+    let aaaa: Vec<std::net::Ipv6Addr> = match &shared.dns_client {
+        Some(c) => {
+            let r = c.resolve(nat64::DISCOVERY_NAME).await;
+            if r.addresses.is_empty()
+                && !matches!(r.failure, None | Some(dns::DnsFailure::NoAddresses))
+            {
+                return None;
+            }
+            r.addresses
+                .iter()
+                .filter_map(|a| match a.address {
+                    IpAddr::V6(v) => Some(v),
+                    IpAddr::V4(_) => None,
+                })
+                .collect()
+        }
+        None => match system_lookup(nat64::DISCOVERY_NAME, shared.cfg.timeout).await {
+            SystemLookup::Answered { addresses } => addresses
+                .iter()
+                .filter_map(|a| match a {
+                    IpAddr::V6(v) => Some(*v),
+                    IpAddr::V4(_) => None,
+                })
+                .collect(),
+            SystemLookup::Failed { .. } => return None,
+        },
+    };
+    Some(nat64::learn(&aaaa))
 }
 
 /// The runner resolves through the operating system (getaddrinfo: /etc/hosts, nsswitch, search
@@ -703,6 +892,7 @@ async fn open_endpoint(
                     }),
                     only_family: false,
                     redirected,
+                    path: None,
                 },
             )],
             conn: None,
@@ -748,10 +938,11 @@ async fn open_family(
     only_family: bool,
 ) -> FamilyConn {
     let timeout = shared.cfg.timeout;
-    let connect = |failure| Step::Connect {
+    let connect = |failure, path| Step::Connect {
         redirected: redirected.clone(),
         only_family,
         failure,
+        path,
     };
     let (stream, at) = match tcp::connect_any(addrs, timeout).await {
         Err((failure, ms)) => {
@@ -761,7 +952,7 @@ async fn open_family(
                 address: failure.addr(),
             };
             return FamilyConn {
-                checks: vec![at.check(ms, connect(Some(failure)))],
+                checks: vec![at.check(ms, connect(Some(failure), None))],
                 conn: None,
             };
         }
@@ -772,13 +963,14 @@ async fn open_family(
                 family: Some(family),
                 address: Some(addr),
             };
-            (s, (at, at.check(ms, connect(None))))
+            let path = path::of(&s, &shared.cfg.network);
+            (s, (at, at.check(ms, connect(None, Some(path)))))
         }
     };
     let (at, connected) = at;
     match proto {
         Proto::Https => {
-            let (tls, stream) = tls_open(&shared.cfg, host, stream, at, false).await;
+            let (tls, stream) = tls_open_direct(&shared.cfg, host, stream, at).await;
             FamilyConn {
                 checks: vec![connected, tls],
                 conn: stream.map(|s| (Conn::Tls(Box::new(s)), at)),
@@ -803,7 +995,7 @@ async fn finish_family(
     match f.conn {
         Some((Conn::Tls(stream), at)) => {
             if let Some(spec) = &ep.http {
-                checks.push(https_request(cfg, host, ep.port, *stream, at, spec).await);
+                checks.push(https_request_direct(cfg, host, ep.port, *stream, at, spec).await);
             }
         }
         Some((Conn::Plain(stream), at)) => {

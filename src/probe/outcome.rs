@@ -58,7 +58,10 @@ pub enum SystemLookup {
 #[non_exhaustive]
 pub enum SystemFailure {
     #[error("no answer within {after:?}")]
-    Timeout { after: Duration },
+    Timeout {
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+    },
     /// getaddrinfo's own message (e.g. "failed to lookup address information: Name or service
     /// not known"): the OS gives no more structure than that.
     #[error("{message}")]
@@ -87,6 +90,10 @@ pub struct DnsObservation {
     /// Every endpoint of the name goes through a proxy, which resolves the name itself.
     pub via_proxy: bool,
     pub ms: u64,
+    /// What `ipv4only.arpa` showed about DNS64, when it was asked (on a host without an IPv4
+    /// route, or when an address lies in 64:ff9b::/96).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns64: Option<super::nat64::Dns64>,
 }
 
 impl Default for DnsObservation {
@@ -115,6 +122,7 @@ impl DnsObservation {
             system: None,
             via_proxy: false,
             ms: 0,
+            dns64: None,
         }
     }
 }
@@ -169,9 +177,13 @@ pub struct HttpInfo {
     pub header_present: Option<bool>,
     pub server: Option<String>,
     pub date: Option<String>,
-    /// `Location` of a redirect (3xx).
+    /// `Location` of a redirect (3xx), as shown: user information masked, query hidden
+    /// ([`crate::model::mask_url`]).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub location: Option<String>,
+    /// The `Location` as the server sent it, to follow; never shown nor saved.
+    #[serde(skip)]
+    pub follow: Option<String>,
     /// The whole size of what the URL serves: the total of `Content-Range` (206), else
     /// `Content-Length` of a 200.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -205,6 +217,9 @@ pub enum Step {
         #[serde(default)]
         only_family: bool,
         failure: Option<TcpFailure>,
+        /// What the kernel says about the connection's path (MSS, path MTU, interface).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        path: Option<super::path::PathInfo>,
     },
     /// `CONNECT host:port` through a proxy (HTTPS endpoints).
     Tunnel {
@@ -308,4 +323,26 @@ pub struct TargetOutcome {
     pub ms: u64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub incomplete: Option<Incomplete>,
+}
+
+#[cfg(test)]
+mod system_failure_json {
+    use super::*;
+
+    /// Issue 23 row 12: the OS resolver's timeout was the one duration of the report written as
+    /// `{"secs": 5, "nanos": 0}`; like every other typed failure's `after`, it is milliseconds.
+    #[test]
+    fn the_os_resolvers_timeout_is_written_in_milliseconds() {
+        let f = SystemLookup::Failed {
+            failure: SystemFailure::Timeout {
+                after: Duration::from_secs(5),
+            },
+        };
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "failed", "failure": {"kind": "timeout", "after": 5000}})
+        );
+        assert_eq!(serde_json::from_value::<SystemLookup>(json).unwrap(), f);
+    }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::outcome::{HttpInfo, Step, TargetOutcome};
+use super::outcome::{HttpInfo, TargetOutcome};
 use super::Shared;
 use crate::model::runner::RELEASES;
 use crate::model::{parse_url, HttpSpec, HttpUrl, Method, RunnerPlatform, RunnerVersion, UrlError};
@@ -138,7 +138,7 @@ async fn latest(
         }],
     };
     let started = std::time::Instant::now();
-    let mut outcome =
+    let outcome =
         match tokio::time::timeout_at(deadline, super::probe_target(shared, &target)).await {
             Ok(o) => o,
             Err(_) => super::unfinished(&target, &shared.cfg, started),
@@ -149,7 +149,7 @@ async fn latest(
         .filter_map(|c| c.http())
         .find(|h| h.status.is_some())
         .cloned();
-    hide_queries(&mut outcome);
+    // The request's path and any Location are stored masked by the probe itself.
     let hop = Hop {
         url: url.clone(),
         host: parsed.host.clone(),
@@ -195,10 +195,7 @@ async fn latest(
 
 /// `/path?query` → `/path?…` (a signed URL's query holds tokens).
 pub fn hide_query(path: &str) -> String {
-    match path.split_once('?') {
-        Some((p, _)) => format!("{p}?…"),
-        None => path.to_string(),
-    }
+    crate::model::secret::hide_query(path)
 }
 
 fn shown(u: &HttpUrl) -> String {
@@ -281,21 +278,6 @@ fn hop_target(r: &PlannedRedirect, u: &HttpUrl) -> Target {
     }
 }
 
-/// Hide the query of every path and `Location` the hop's checks observed.
-fn hide_queries(outcome: &mut TargetOutcome) {
-    for c in &mut outcome.checks {
-        if let Step::Http { http, .. } = &mut c.step {
-            http.path = hide_query(&http.path);
-            if let Some(l) = &http.location {
-                http.location = Some(match l.split_once('?') {
-                    Some((p, _)) => format!("{p}?…"),
-                    None => l.clone(),
-                });
-            }
-        }
-    }
-}
-
 /// Connections opened ahead for the hosts a chain is expected to reach, by host; the ones no
 /// hop took are dropped with the chain.
 struct Ahead(HashMap<String, tokio::task::JoinHandle<super::Opened>>);
@@ -350,7 +332,7 @@ async fn follow(
     let mut obs = RedirectObservation {
         url: parse_url(&start)
             .map(|u| shown(&u))
-            .unwrap_or_else(|_| hide_query(&start)),
+            .unwrap_or_else(|_| crate::model::mask_url(&start)),
         hops: Vec::new(),
         stop: None,
         release,
@@ -376,7 +358,7 @@ async fn follow(
                 None => super::probe_target(shared, &target).await,
             }
         };
-        let mut outcome = match tokio::time::timeout_at(deadline, hop).await {
+        let outcome = match tokio::time::timeout_at(deadline, hop).await {
             Ok(o) => o,
             Err(_) => super::unfinished(&target, &shared.cfg, started),
         };
@@ -386,13 +368,12 @@ async fn follow(
             .iter()
             .filter_map(|c| c.http())
             .find(|h| h.status.is_some())
-            .and_then(|h| h.location.clone().map(|l| (h.status, l)));
+            .and_then(|h| h.follow.clone().map(|l| (h.status, l)));
         let status = outcome
             .checks
             .iter()
             .filter_map(|c| c.http())
             .find_map(|h| h.status);
-        hide_queries(&mut outcome);
         obs.hops.push(Hop {
             url: shown(&url),
             host: url.host.clone(),
@@ -412,7 +393,7 @@ async fn follow(
             Ok(n) => n,
             Err(error) => {
                 obs.stop = Some(RedirectStop::BadLocation {
-                    location: hide_query(&loc),
+                    location: crate::model::mask_url(&loc),
                     error,
                 });
                 return obs;

@@ -50,7 +50,24 @@ pub struct Settings {
     pub max_time: Duration,
     /// Bound for connecting, TLS and the first byte.
     pub timeout: Duration,
+    /// The end of the whole run (`--max-time`) and that limit: no direction goes past it
+    /// (issue 22, row 10). `None`: only the bounds above.
+    pub until: Option<(Instant, Duration)>,
 }
+
+impl Settings {
+    /// `deadline`, or the run's end when that comes first.
+    fn clamp(&self, deadline: Instant) -> Instant {
+        match self.until {
+            Some((until, _)) => deadline.min(until),
+            None => deadline,
+        }
+    }
+}
+
+/// How long after the run's end a direction still being set up is cut: sampling stops at the
+/// run's end by itself (with its rate), so the cut must not race it.
+const RUN_END_GRACE: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -87,7 +104,8 @@ pub enum StopReason {
 #[derive(Debug, Clone)]
 pub struct DirectionSample {
     pub direction: Direction,
-    /// The URL measured (after redirects), as given when it did not parse.
+    /// The URL measured (after redirects), as shown: user information masked, query hidden
+    /// (a signed URL's query holds its token).
     pub url: String,
     /// Bytes moved.
     pub bytes: u64,
@@ -111,7 +129,7 @@ impl DirectionSample {
     fn new(direction: Direction, url: String) -> DirectionSample {
         DirectionSample {
             direction,
-            url,
+            url: crate::model::mask_url(&url),
             bytes: 0,
             sample: Duration::ZERO,
             elapsed: Duration::ZERO,
@@ -225,6 +243,9 @@ pub enum ThroughputFailure {
     /// No answer to a body of `body` bytes within the time bound (`waited` since its first byte).
     #[error("a {body}-byte body was not confirmed within {waited:?}")]
     UploadUnconfirmed { body: u64, waited: Duration },
+    /// The run's time limit (`limit`, `--max-time`) came before this direction had a rate.
+    #[error("the run's time limit of {limit:?} came first")]
+    RunTimeLimit { limit: Duration },
 }
 
 /// Something that can give addresses for host:port (the prober's resolution and overrides).
@@ -508,7 +529,7 @@ async fn sample_body(
     let mut total: u64 = 0;
     let mut first: Option<(Instant, u64)> = None;
     let mut last_at = asked;
-    let deadline = asked + s.timeout + s.max_time;
+    let deadline = s.clamp(asked + s.timeout + s.max_time);
     let stopped = loop {
         let now = Instant::now();
         if now >= deadline {
@@ -625,6 +646,10 @@ pub enum Unconfirmable {
     /// It answered with `Connection: close`: a server that closes after answering may not have
     /// read the body (nginx, hyper and most frameworks answer early that way).
     Closes { status: u16 },
+    /// It answered `status` to a `body`-byte POST, but an empty POST sent after it on the same
+    /// connection got no 2xx answer within the timeout (no answer, an error, or the connection
+    /// closed): it answered without reading the body (issue 22 row 7).
+    NotRead { status: u16, body: u64 },
 }
 
 /// POST bodies of growing size and time each from its first byte to the server's answer,
@@ -847,7 +872,7 @@ async fn upload_inner(
         }
     };
     let started = Instant::now();
-    let deadline = started + s.timeout + s.max_time;
+    let deadline = s.clamp(started + s.timeout + s.max_time);
     let mut size = FIRST_BODY.min(s.max_bytes);
     let mut total: u64 = 0;
     // The last confirmed body: its bytes and its time less the round trip.
@@ -867,6 +892,7 @@ async fn upload_inner(
                 Err(_) => break StopReason::ConnectionClosed,
             }
         }
+        let sent_at = Instant::now();
         match post(&mut sender, &ut, &chunk, size, deadline).await {
             Ok(a) => {
                 if !(200..300).contains(&a.status) {
@@ -885,10 +911,33 @@ async fn upload_inner(
                 if a.closes {
                     return unconfirmable(Unconfirmable::Closes { status: a.status });
                 }
+                // A 2xx may come as soon as the server has the request head (the body then
+                // waits in socket buffers, or is never read): an empty POST on the same
+                // connection is answered only once the server has read past the body, so the
+                // body's time runs to that answer, less its round trip.
+                let follow_deadline = deadline.min(Instant::now() + s.timeout);
+                let ready = tokio::time::timeout(
+                    follow_deadline.saturating_duration_since(Instant::now()),
+                    sender.ready(),
+                )
+                .await;
+                let follow = match ready {
+                    Ok(Ok(())) => post(&mut sender, &ut, &chunk, 0, follow_deadline)
+                        .await
+                        .ok(),
+                    _ => None,
+                };
+                if !follow.is_some_and(|f| (200..300).contains(&f.status) && !f.closes) {
+                    return unconfirmable(Unconfirmable::NotRead {
+                        status: a.status,
+                        body: size,
+                    });
+                }
+                let took = sent_at.elapsed();
                 total += size;
-                let net = a.took.saturating_sub(rtt);
+                let net = took.saturating_sub(rtt * 2);
                 confirmed = Some((size, net));
-                if a.took >= CONFIRM_LONG_ENOUGH {
+                if took >= CONFIRM_LONG_ENOUGH {
                     break StopReason::Certain;
                 }
                 if total >= s.max_bytes {
@@ -991,12 +1040,39 @@ pub async fn measure(
         r.elapsed = t.elapsed();
         r
     }
+    /// `f` unless the run's end (and a little grace) comes first.
+    async fn within_run(
+        s: &Settings,
+        direction: Direction,
+        url: &str,
+        f: impl std::future::Future<Output = DirectionSample>,
+    ) -> DirectionSample {
+        let Some((until, limit)) = s.until else {
+            return f.await;
+        };
+        let cut = DirectionSample::failed(
+            direction,
+            url.to_string(),
+            ThroughputFailure::RunTimeLimit { limit },
+        );
+        if Instant::now() >= until {
+            return cut;
+        }
+        let end = tokio::time::Instant::from_std(until + RUN_END_GRACE);
+        tokio::time::timeout_at(end, f).await.unwrap_or(cut)
+    }
     let download = match download_url {
-        Some(u) => Some(timed(download(dial, trust, u, s)).await),
+        Some(u) => {
+            let f = timed(download(dial, trust, u, s));
+            Some(within_run(s, Direction::Download, u, f).await)
+        }
         None => None,
     };
     let upload = match upload_url {
-        Some(u) => Some(timed(upload(dial, trust, u, s)).await),
+        Some(u) => {
+            let f = timed(upload(dial, trust, u, s));
+            Some(within_run(s, Direction::Upload, u, f).await)
+        }
         None => None,
     };
     Measurement { download, upload }
@@ -1055,6 +1131,7 @@ mod tests {
             max_bytes: 1024,
             max_time: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
+            until: None,
         }
     }
 

@@ -74,8 +74,26 @@ pub enum TlsFailure {
     /// Something other than TLS answered.
     #[error("not TLS")]
     NotTls,
+    /// A handshake message from the server (in practice its certificate message: the chain)
+    /// over the 64 KB rustls accepts.
+    #[error("handshake message over 64 KB")]
+    TooLarge,
+    /// The server broke the protocol (rustls's `PeerMisbehaved`: e.g. a stream of warning
+    /// alerts); `detail` is the library's name for it, kept for the JSON report only.
+    #[error("peer misbehaved: {detail}")]
+    Misbehaved { detail: String },
     #[error("handshake failed: {detail}")]
     Other { detail: String },
+    /// The handshake stalled (no certificate flight within the timeout) where a connection to
+    /// the same address announcing a smaller MSS completed: full-size segments do not arrive.
+    #[error("handshake stalled at MSS {stalled_at_mss:?}, completed at MSS {works_at_mss}")]
+    PathMtuBlackHole {
+        addr: std::net::SocketAddr,
+        works_at_mss: u32,
+        stalled_at_mss: Option<u32>,
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+    },
 }
 
 /// What a TLS alert most likely means.
@@ -294,7 +312,7 @@ pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
                 .push("(unparsable certificate)".to_string());
             continue;
         };
-        let issuer = crate::model::text::printable(&cert.issuer().to_string());
+        let issuer = crate::model::text::clipped(&cert.issuer().to_string());
         info.chain_issuers.push(issuer.clone());
         if i == 0 {
             let mut sans = Vec::new();
@@ -302,7 +320,7 @@ pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
                 for gn in &ext.value.general_names {
                     match gn {
                         x509_parser::extensions::GeneralName::DNSName(d) => {
-                            sans.push(crate::model::text::printable(d))
+                            sans.push(crate::model::text::clipped(d))
                         }
                         x509_parser::extensions::GeneralName::IPAddress(ip) => {
                             sans.push(match *ip {
@@ -319,7 +337,7 @@ pub fn describe_chain(chain: &[CertificateDer<'_>]) -> TlsInfo {
                     }
                 }
             }
-            let subject = crate::model::text::printable(&cert.subject().to_string());
+            let subject = crate::model::text::clipped(&cert.subject().to_string());
             info.leaf = Some(CertSummary {
                 self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
                 subject,
@@ -463,6 +481,14 @@ pub fn classify_tls(e: &TlsError, info: &TlsInfo) -> TlsFailure {
             },
         },
         TlsError::PeerIncompatible(p) => TlsFailure::Incompatible {
+            detail: format!("{p:?}"),
+        },
+        // Issue 22 row 14: a chain too large to read is not "something else answered".
+        TlsError::InvalidMessage(
+            rustls::InvalidMessage::CertificatePayloadTooLarge
+            | rustls::InvalidMessage::HandshakePayloadTooLarge,
+        ) => TlsFailure::TooLarge,
+        TlsError::PeerMisbehaved(p) => TlsFailure::Misbehaved {
             detail: format!("{p:?}"),
         },
         TlsError::InvalidMessage(_)

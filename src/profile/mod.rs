@@ -12,9 +12,11 @@ pub use builtin::{builtin, builtins, BUILTIN_NAMES};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Pos, ProfileError};
+use crate::model::text::printable;
 use crate::model::{check_hostname, check_pattern, HttpSpec, Method};
 
-/// A validated profile.
+/// A validated profile. Its texts (titles, descriptions, notes, sources) are outside text, kept
+/// [`printable`] from here on, so `profile show`, `audit` and every report show them escaped.
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
@@ -162,8 +164,40 @@ impl Profile {
     }
 }
 
+/// How many names a profile may name once its `{A..B}` ranges are expanded, unless the user
+/// raises it (`--max-names`). A 26 KB profile of 300 entries of `h{0..999}` named 300,000:
+/// 27.6 s, 4.7 GB and a 296 MB report (issue 22 row 4). 10,000 is ten times the largest
+/// built-in profile's need and keeps a report well under what `explain` and `fleet` read back
+/// (64 MiB; a name costs about 1 KB of JSON per port).
+pub const DEFAULT_MAX_NAMES: usize = 10_000;
+
+/// The most `--max-names` may raise the cap to: the report of a run must stay readable by
+/// `explain` and `fleet` (64 MiB).
+pub const MAX_MAX_NAMES: usize = 50_000;
+
+/// Limits a profile is checked against while it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Names in all (hosts, probe names with their ranges expanded, redirect hosts).
+    pub max_names: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_names: DEFAULT_MAX_NAMES,
+        }
+    }
+}
+
 /// Load a profile by built-in name or by path.
 pub fn resolve(spec: &str) -> Result<Profile, crate::error::InputError> {
+    resolve_with(spec, Limits::default())
+}
+
+/// [`resolve`] with the user's limits.
+pub fn resolve_with(spec: &str, limits: Limits) -> Result<Profile, crate::error::InputError> {
+    let parse = |file: &str, src: &str| parse_with(file, src, limits);
     if let Some(src) = builtin(spec) {
         return Ok(parse(&format!("builtin:{spec}"), src)?);
     }
@@ -189,13 +223,24 @@ pub fn resolve(spec: &str) -> Result<Profile, crate::error::InputError> {
 /// Parse and validate profile text. `file` names it in errors. A leading byte-order mark is
 /// ignored (positions count from after it, as the YAML parser counts them).
 pub fn parse(file: &str, src: &str) -> Result<Profile, ProfileError> {
+    parse_with(file, src, Limits::default())
+}
+
+/// [`parse`] with the user's limits.
+pub fn parse_with(file: &str, src: &str, limits: Limits) -> Result<Profile, ProfileError> {
     let src = crate::textfile::strip_bom(src);
     let raw: raw::RawProfile =
         serde_saphyr::from_str_with_options(src, yaml::options()).map_err(|e| {
             let (pos, msg) = yaml::describe(&e);
             ProfileError::new(file, src, pos, msg)
         })?;
-    Validator { file, src }.profile(raw)
+    Validator {
+        file,
+        src,
+        limits,
+        names: std::cell::Cell::new(0),
+    }
+    .profile(raw)
 }
 
 /// At most `max` characters of `s`, with `…` when cut (for user text echoed in messages).
@@ -209,6 +254,9 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
 struct Validator<'a> {
     file: &'a str,
     src: &'a str,
+    limits: Limits,
+    /// Names counted so far (before any range is expanded).
+    names: std::cell::Cell<usize>,
 }
 
 fn pos_of(loc: &serde_saphyr::Location) -> Option<Pos> {
@@ -229,6 +277,33 @@ fn valid_id(s: &str) -> bool {
 impl Validator<'_> {
     fn err(&self, loc: &serde_saphyr::Location, msg: impl Into<String>) -> ProfileError {
         ProfileError::new(self.file, self.src, pos_of(loc), msg)
+    }
+
+    /// Count `n` more names, counted before they are expanded: past the cap, the error names
+    /// the entry that crossed it.
+    fn count_names(&self, n: u64, at: &serde_saphyr::Location) -> Result<(), ProfileError> {
+        let total = (self.names.get() as u64).saturating_add(n);
+        let max = self.limits.max_names;
+        if total > max as u64 {
+            let remedy = if max < MAX_MAX_NAMES {
+                format!(
+                    "raise the limit with --max-names (at most {}) or split the profile",
+                    crate::words::thousands(MAX_MAX_NAMES as u64)
+                )
+            } else {
+                "split the profile".to_string()
+            };
+            return Err(self.err(
+                at,
+                format!(
+                    "the profile names more than {} hosts once `{{A..B}}` ranges are expanded ({} with this entry); {remedy}",
+                    crate::words::thousands(max as u64),
+                    crate::words::thousands(total),
+                ),
+            ));
+        }
+        self.names.set(total as usize);
+        Ok(())
     }
 
     fn profile(&self, raw: raw::RawProfile) -> Result<Profile, ProfileError> {
@@ -327,8 +402,8 @@ impl Validator<'_> {
             }
             capabilities.push(Capability {
                 id,
-                title: cap.title,
-                description: cap.description,
+                title: printable(&cap.title),
+                description: cap.description.as_deref().map(printable),
                 gating: cap.gating.0,
                 when,
                 entries,
@@ -359,7 +434,7 @@ impl Validator<'_> {
                     gating: t.gating.is_none_or(|g| g.0),
                     download: t.download.map(|u| u.value),
                     upload: t.upload.map(|u| u.value),
-                    note: t.note,
+                    note: t.note.as_deref().map(printable),
                 }
             }
         };
@@ -397,9 +472,9 @@ impl Validator<'_> {
             runner_version,
             api_quota: raw.api_quota.is_some_and(|f| f.0),
             name: raw.name.value,
-            title: raw.title,
-            description: raw.description,
-            sources: raw.sources,
+            title: printable(&raw.title),
+            description: raw.description.as_deref().map(printable),
+            sources: raw.sources.iter().map(|s| printable(s)).collect(),
             variables,
             capabilities,
             origin: self.file.to_string(),
@@ -457,6 +532,7 @@ impl Validator<'_> {
         let (kind, anchor) = match (e.host, e.pattern) {
             (Some(h), None) => {
                 self.template(&h, vars, check_hostname)?;
+                self.count_names(1, &h.referenced)?;
                 (EntryKind::Host(h.value), h.referenced)
             }
             (None, Some(p)) => {
@@ -511,6 +587,14 @@ impl Validator<'_> {
                         d.ports.map(|p| self.ports(p, &at)).transpose()?,
                     ),
                 };
+                // Counted before expanding: a profile must not make us build millions of
+                // names to find out there are too many.
+                // (More than 1000 in one name is refused by `expand_ranges` after at most
+                // 1001 names.)
+                let n = count_ranges(&host);
+                if n <= 1000 {
+                    self.count_names(n, &at)?;
+                }
                 let expanded = expand_ranges(&host).map_err(|m| self.err(&at, m))?;
                 for name in expanded {
                     let sp = serde_saphyr::Spanned::new(name.clone(), at, at);
@@ -540,7 +624,7 @@ impl Validator<'_> {
             ports,
             scheme: e.scheme.map(|s| s.value),
             http,
-            note: e.note,
+            note: e.note.as_deref().map(printable),
             when,
             pos: pos_of(&anchor),
         })
@@ -563,6 +647,8 @@ impl Validator<'_> {
             ));
         }
         self.vars_in(&r.url, vars)?;
+        let hosts = 1 + r.expect.as_ref().map_or(0, |l| l.value.len());
+        self.count_names(hosts as u64, &at)?;
         let filled = substitute(&r.url.value, &|_| Some("placeholder.example".to_string()))
             .map_err(|m| self.err(&r.url.referenced, m))?;
         crate::model::parse_url(&filled).map_err(|m| self.err(&r.url.referenced, m))?;
@@ -625,7 +711,7 @@ impl Validator<'_> {
             ports: None,
             scheme: None,
             http: None,
-            note,
+            note: note.as_deref().map(printable),
             when,
             pos: pos_of(&at),
         })
@@ -825,6 +911,33 @@ pub fn substitute(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<St
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// How many names `s` expands to (the product of its `{A..B}` ranges' sizes), without
+/// expanding it. A range that is not valid counts 1: [`expand_ranges`] words the error.
+pub fn count_ranges(s: &str) -> u64 {
+    let bytes = s.as_bytes();
+    let mut count: u64 = 1;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'{' && (i == 0 || bytes[i - 1] != b'$') {
+            let Some(len) = s[i..].find('}') else {
+                break;
+            };
+            let inner = &s[i + 1..i + len];
+            if let Some((a, b)) = inner.split_once("..") {
+                if let (Ok(a), Ok(b)) = (a.parse::<u64>(), b.parse::<u64>()) {
+                    if a <= b {
+                        count = count.saturating_mul(b - a + 1);
+                    }
+                }
+            }
+            i += len + 1;
+        } else {
+            i += 1;
+        }
+    }
+    count
 }
 
 /// Expand numeric ranges `{A..B}` (at most 1000 names in all).

@@ -648,3 +648,73 @@ fn http_timeout_is_kept_and_an_out_of_range_one_names_its_position() {
         assert!(text.contains("from 1 to 600"), "{text}");
     }
 }
+
+/// `entries` pattern entries of `h{0..999}` each: 1000 names per entry.
+fn exploding_profile(entries: usize) -> String {
+    let mut s =
+        format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n");
+    for i in 0..entries {
+        s.push_str(&format!(
+            "      - pattern: '*.e{i}.example'\n        probe: ['h{{0..999}}.e{i}.example']\n"
+        ));
+    }
+    s
+}
+
+/// Issue 22 row 4: names are counted before any range is expanded, and the entry that
+/// crosses the cap is named by line and column.
+#[test]
+fn the_names_cap_names_the_entry_that_crosses_it() {
+    let src = exploding_profile(300);
+    let e = parse("big.yaml", &src).unwrap_err();
+    // Entry 11 (0-based 10) brings the total to 11,000: its `probe:` is on line 10 + 2×10.
+    assert_eq!(e.pos.map(|p| p.line), Some(30), "{e}");
+    assert!(
+        e.message
+            .starts_with("the profile names more than 10,000 hosts")
+            && e.message.contains("11,000 with this entry")
+            && e.message.contains("--max-names"),
+        "{e}"
+    );
+    assert_our_words(&e);
+    // Exactly at the cap is fine; the user can raise it.
+    assert!(parse("ok.yaml", &exploding_profile(10)).is_ok());
+    let raised = parse_with("big.yaml", &src, Limits { max_names: 50_000 }).unwrap_err();
+    assert!(
+        raised.message.contains("51,000 with this entry"),
+        "{raised}"
+    );
+    assert!(!raised.message.contains("--max-names"), "{raised}");
+    let p = parse_with(
+        "ok.yaml",
+        &exploding_profile(30),
+        Limits { max_names: 30_000 },
+    )
+    .unwrap();
+    assert_eq!(p.capabilities[0].entries.len(), 30);
+}
+
+#[test]
+fn ranges_are_counted_without_expanding_them() {
+    assert_eq!(count_ranges("a.example"), 1);
+    assert_eq!(count_ranges("h{0..999}.example"), 1000);
+    assert_eq!(count_ranges("h{1..3}-{0..9}.example"), 30);
+    assert_eq!(count_ranges("${v}.h{0..1}.example"), 2);
+    // Ten ranges of 1000 would be 10^30 names: counted, not built (saturating).
+    assert_eq!(count_ranges(&"{0..999}".repeat(10)), u64::MAX);
+    // Not ranges: counted as one, and `expand_ranges` says why.
+    assert_eq!(count_ranges("h{9..1}.example"), 1);
+    assert_eq!(count_ranges("h{a..b}.example"), 1);
+}
+
+#[test]
+fn host_and_redirect_entries_count_their_names() {
+    let mut s =
+        format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n");
+    s.push_str("      - host: a.example\n");
+    s.push_str("      - redirect:\n          url: \"https://b.example/x\"\n          expect: [c.example]\n");
+    assert!(parse_with("t.yaml", &s, Limits { max_names: 3 }).is_ok());
+    let e = parse_with("t.yaml", &s, Limits { max_names: 2 }).unwrap_err();
+    assert!(e.message.contains("(3 with this entry)"), "{e}");
+    assert_eq!(e.pos.map(|p| p.line), Some(11), "{e}");
+}

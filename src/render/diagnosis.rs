@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::probe::nat64::Dns64;
+
 use super::words::{fmt_duration, human_secs, names, plural};
 use crate::model::{Phase, Verdict};
 use crate::report::diagnose::{
@@ -144,6 +146,8 @@ pub fn title(c: &RootCause) -> String {
         RootCause::ClockSkew { .. } => "clock skew".into(),
         RootCause::TimeLimit { .. } => "run time limit reached".into(),
         RootCause::UpdatePathBlocked { .. } => "runner update download does not arrive".into(),
+        RootCause::PathMtuBlackHole { .. } => "path-MTU black hole".into(),
+        RootCause::NoIpv4Route { .. } => "no IPv4 route, and no IPv6 address to use".into(),
         RootCause::Unexplained {
             host, direction, ..
         } => match (host, direction) {
@@ -414,6 +418,54 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
                 why.join("; ")
             )
         }
+        RootCause::PathMtuBlackHole {
+            endpoints,
+            works_at_mss,
+            interface,
+            interface_mtu,
+            path_mtu,
+        } => {
+            let stalled: Vec<String> = endpoints
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} ({}{}, {})",
+                        e.host,
+                        e.addr,
+                        e.stalled_at_mss.map(|m| format!(", MSS {m}")).unwrap_or_default(),
+                        match e.phase {
+                            Phase::Http => "the answer stalls",
+                            _ => "the TLS handshake stalls",
+                        }
+                    )
+                })
+                .collect();
+            let via = match (interface, interface_mtu) {
+                (Some(i), Some(m)) => format!(" The connections leave by {i} (MTU {m})"),
+                (Some(i), None) => format!(" The connections leave by {i}"),
+                _ => String::new(),
+            };
+            let via = match (via.is_empty(), path_mtu) {
+                (false, Some(p)) => format!("{via}, and the kernel's path MTU stayed {p}: no ICMP came back to lower it."),
+                (false, None) => format!("{via}."),
+                (true, Some(p)) => format!(" The kernel's path MTU stayed {p}: no ICMP came back to lower it."),
+                (true, None) => String::new(),
+            };
+            format!(
+                "TCP connects but full-size packets never arrive: {} {}, while connections announcing MSS {works_at_mss} get through — a path-MTU black hole (a tunnel, VPN or overlay with a smaller MTU that filters ICMP \"fragmentation needed\" / \"packet too big\").{via}",
+                stalled.join(", "),
+                if endpoints.len() == 1 { "stalls" } else { "stall" },
+            )
+        }
+        RootCause::NoIpv4Route { names: hosts, dns64 } => format!(
+            "This host has no IPv4 route and {} {} no IPv6 address: add IPv4 or DNS64 + NAT64.{}",
+            names(hosts),
+            if hosts.len() == 1 { "has" } else { "have" },
+            match dns64 {
+                Some(Dns64::Absent) => " The resolver synthesises no AAAA records (ipv4only.arpa has none): there is no DNS64.",
+                Some(Dns64::Prefix { .. }) | None => "",
+            }
+        ),
         RootCause::TimeLimit { limit_ms, names: k } => format!(
             "{} {} not finished within the run's time limit of {} (--max-time).",
             plural(*k, "name"),
@@ -573,6 +625,14 @@ pub fn fix(d: &Diagnosis) -> String {
         RootCause::UpdatePathBlocked { hosts, .. } => format!(
             "allow HTTPS (443) to {} — the redirect targets of github.com's release downloads (release-assets.githubusercontent.com) — through the firewall and proxy; without it runner updates and most setup-* actions fail",
             hosts.join(", ")
+        ),
+        RootCause::NoIpv4Route { .. } => "give this host an IPv4 route (a default route through a gateway or NAT), or make its resolver synthesise AAAA records (DNS64, e.g. unbound's dns64 module with the prefix 64:ff9b::/96) and run a NAT64 gateway for that prefix (e.g. tayga or jool, or the cloud's NAT64): github.com, api.github.com, codeload.github.com and *.actions.githubusercontent.com have no IPv6 address of their own".into(),
+        RootCause::PathMtuBlackHole { works_at_mss, interface, .. } => format!(
+            "clamp the TCP MSS on the tunnel or VPN that carries this traffic (e.g. iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu, or --set-mss {works_at_mss}); or let ICMP type 3 code 4 (IPv4 \"fragmentation needed\") and ICMPv6 type 2 (\"packet too big\") through the firewalls on the way; or lower the MTU of {} to {} (ip link set dev {} mtu {}); container jobs need the same MTU on Docker's bridge (\"mtu\" in /etc/docker/daemon.json)",
+            interface.as_deref().unwrap_or("the outgoing interface"),
+            works_at_mss + 40,
+            interface.as_deref().unwrap_or("IFACE"),
+            works_at_mss + 40
         ),
         RootCause::Unexplained { host, phase, port, direction } => {
             let h = host.clone().unwrap_or_default();

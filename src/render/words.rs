@@ -98,8 +98,10 @@ pub fn dns_failure(f: &DnsFailure, host: &str) -> String {
         DnsFailure::NoServers => {
             "DNS: no name server configured (empty /etc/resolv.conf?); use --dns-server".to_string()
         }
-        DnsFailure::Malformed { server, detail } => {
-            format!("DNS: server {server} sent an answer that cannot be parsed: {detail}")
+        // The parser's own words ("label points to data not prior to idx") stay in the JSON
+        // report's `failure.detail`.
+        DnsFailure::Malformed { server, .. } => {
+            format!("DNS: server {server} sent an answer that cannot be parsed (damaged, or not a DNS answer)")
         }
         DnsFailure::TruncatedTcpFailed { server, detail } => format!(
             "DNS: server {server} answered {host} truncated over UDP, and the retry over TCP failed: {detail} (TCP port {} blocked by a firewall?)",
@@ -140,6 +142,14 @@ pub fn dns_note(n: &DnsNote, host: &str) -> String {
             "the system resolver returns {} but DNS returns {}: the runner uses the system resolver's answer (an /etc/hosts entry?)",
             join_ips(system),
             join_ips(dns)
+        ),
+        DnsNote::Nat64 {
+            addresses,
+            prefix,
+            len,
+        } => format!(
+            "{} via NAT64 (prefix {prefix}/{len}): {host} has no IPv6 address of its own; the DNS64 resolver synthesised it from the IPv4 address, and a NAT64 gateway carries the connection",
+            join_ips(addresses)
         ),
         DnsNote::NotNeeded { problem } => format!(
             "does not resolve locally ({}); not needed: the proxy resolves the names it connects to",
@@ -474,8 +484,41 @@ pub fn tls_failure(f: &TlsFailure, host: &str, through_proxy: bool) -> String {
         TlsFailure::NotTls => {
             "the server did not speak TLS (something else answered on this port)".to_string()
         }
+        TlsFailure::TooLarge => "the server's certificate message is larger than TLS allows (64 KB): its chain holds too many or too large certificates".to_string(),
+        TlsFailure::Misbehaved { .. } => "the server broke the TLS protocol during the handshake (a faulty server, or a middlebox interfering)".to_string(),
         TlsFailure::Other { detail } => format!("TLS handshake failed: {detail}"),
+        TlsFailure::PathMtuBlackHole { addr, works_at_mss, stalled_at_mss, after } => format!(
+            "TLS handshake with {addr} stalled (no certificate within {}{}) but works at MSS {works_at_mss}: {}",
+            fmt_duration(*after),
+            at_mss(*stalled_at_mss),
+            BLACK_HOLE
+        ),
     }
+}
+
+/// What a path-MTU black hole is, in one clause.
+const BLACK_HOLE: &str = "a path-MTU black hole (full-size packets are lost on the way and the ICMP \"fragmentation needed\" / \"packet too big\" that would make them smaller is filtered)";
+
+fn at_mss(mss: Option<u32>) -> String {
+    mss.map(|m| format!(" at MSS {m}")).unwrap_or_default()
+}
+
+/// What the kernel said about a connection's path: "MSS 1448, path MTU 1500, via eth0 (MTU 1500)".
+pub fn path_info(p: &crate::probe::path::PathInfo) -> String {
+    let mut parts = Vec::new();
+    if let Some(m) = p.mss {
+        parts.push(format!("MSS {m}"));
+    }
+    if let Some(m) = p.path_mtu {
+        parts.push(format!("path MTU {m}"));
+    }
+    if let Some(i) = &p.interface {
+        parts.push(match p.interface_mtu {
+            Some(m) => format!("via {i} (MTU {m})"),
+            None => format!("via {i}"),
+        });
+    }
+    parts.join(", ")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,9 +534,18 @@ pub fn http_failure(f: &HttpFailure, method: &str, path: &str) -> String {
         HttpFailure::HeadTooLarge => format!(
             "HTTP request {method} {path} failed: the answer's headers are too large or too many (not a normal GitHub answer: a proxy or middlebox?)"
         ),
+        HttpFailure::Malformed => format!(
+            "the answer to {method} {path} is not valid HTTP (not an HTTP server, or a middlebox damaging it?)"
+        ),
         HttpFailure::Exchange { detail } => {
             format!("HTTP request {method} {path} failed: {detail}")
         }
+        HttpFailure::PathMtuBlackHole { addr, works_at_mss, stalled_at_mss, after } => format!(
+            "no answer to {method} {path} from {addr} within {}{} but it works at MSS {works_at_mss}: {}",
+            fmt_duration(*after),
+            at_mss(*stalled_at_mss),
+            BLACK_HOLE
+        ),
     }
 }
 
@@ -509,12 +561,18 @@ pub fn check_detail(c: &Check, host: &str) -> String {
             redirected,
             only_family,
             failure,
+            path,
         } => {
             let via = redirected_note(redirected, host);
             match failure {
                 None => format!(
-                    "connected to {}{via}",
-                    obs.address.map(|a| a.to_string()).unwrap_or_default()
+                    "connected to {}{via}{}",
+                    obs.address.map(|a| a.to_string()).unwrap_or_default(),
+                    path.as_ref()
+                        .map(path_info)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| format!(" ({p})"))
+                        .unwrap_or_default()
                 ),
                 Some(TcpFailure::NoAddress { .. }) => format!(
                     "no address to connect to{}",
@@ -643,6 +701,15 @@ pub fn target_cause(t: &TargetResult) -> Option<String> {
         } => {
             let c = t.checks.get(*index)?;
             let d = check_detail(c, &t.host);
+            // A cause about one family of a name that has two says which, in words.
+            let two_families = t
+                .checks
+                .iter()
+                .any(|o| o.obs.family.is_some() && o.obs.family != c.obs.family);
+            let d = match c.obs.family {
+                Some(f) if two_families || *other_family_works => format!("{}: {d}", f.label()),
+                _ => d,
+            };
             Some(if *other_family_works {
                 format!("{d} (another address family works)")
             } else {

@@ -206,6 +206,10 @@ pub fn failure_cause(f: &ThroughputFailure) -> String {
             "the server had not confirmed a {body}-byte body after {}",
             fmt_duration(*waited)
         ),
+        ThroughputFailure::RunTimeLimit { limit } => format!(
+            "the run's time limit (--max-time {}) ended before a rate was measured (give a longer --max-time, or --no-throughput)",
+            fmt_duration(*limit)
+        ),
     }
 }
 
@@ -223,6 +227,9 @@ pub fn unconfirmable_cause(why: &Unconfirmable) -> String {
         ),
         Unconfirmable::Closes { status } => format!(
             "the server answered {status} with `Connection: close`, which is how servers answer without reading a body"
+        ),
+        Unconfirmable::NotRead { status, body } => format!(
+            "the server answered {status} to a {body}-byte POST but not the request that followed it on the same connection: it answers before it reads the body, so its answers tell nothing about the bytes"
         ),
     }
 }
@@ -385,9 +392,16 @@ pub fn throughput_failure_json(f: &ThroughputFailure) -> Value {
             Unconfirmable::Closes { status } => json!({
                 "kind": "upload_unconfirmable", "reason": "connection_close", "status": status,
             }),
+            Unconfirmable::NotRead { status, body } => json!({
+                "kind": "upload_unconfirmable", "reason": "not_read", "status": status,
+                "body_bytes": body,
+            }),
         },
         ThroughputFailure::UploadUnconfirmed { body, waited } => json!({
             "kind": "upload_unconfirmed", "body_bytes": body, "waited_ms": ms(*waited),
+        }),
+        ThroughputFailure::RunTimeLimit { limit } => json!({
+            "kind": "run_time_limit", "max_time_ms": ms(*limit),
         }),
     }
 }

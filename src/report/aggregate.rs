@@ -240,6 +240,7 @@ mod tests {
                     redirected: None,
                     only_family: true,
                     failure,
+                    path: None,
                 },
             }],
             ms: 1,

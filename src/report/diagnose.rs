@@ -18,6 +18,7 @@ use super::findings::{FindingKind, StoreName};
 use super::{Cause, DnsNote, DnsProblem, HttpJudgement, Report, TargetResult};
 use crate::model::{Family, Phase, Route, Verdict};
 use crate::probe::connect::ProxyFailure;
+use crate::probe::http::HttpFailure;
 use crate::probe::outcome::{DnsFailure, DnsSource, Incomplete, Step, TcpFailure, TlsFailure};
 use crate::probe::throughput::ThroughputFailure;
 
@@ -258,6 +259,27 @@ pub enum RootCause {
         /// The chain could not be followed (no Location, a bad one, a downgrade, too many hops).
         stopped: bool,
     },
+    /// TCP connects, but the first full-size segment never arrives: handshakes or answers
+    /// stall where a connection announcing a smaller MSS completes (a path-MTU black hole).
+    PathMtuBlackHole {
+        /// Every endpoint that stalled, in report order.
+        endpoints: Vec<MtuEndpoint>,
+        /// The largest MSS that worked for every endpoint.
+        works_at_mss: u32,
+        /// The interface the stalled connections leave by, and its MTU, when known.
+        interface: Option<String>,
+        interface_mtu: Option<u32>,
+        /// The kernel's path MTU on the stalled connections (it never learnt a smaller one).
+        path_mtu: Option<u32>,
+    },
+    /// This host has no IPv4 route, and these names have no IPv6 address: nothing can reach
+    /// them from here (not a firewall: the connection fails at once, ENETUNREACH).
+    NoIpv4Route {
+        /// The names, sorted.
+        names: Vec<String>,
+        /// What `ipv4only.arpa` showed: no DNS64 (`absent`), or not asked / no answer (`null`).
+        dns64: Option<crate::probe::nat64::Dns64>,
+    },
     /// Nothing else explains it: the target's (or the throughput's) own cause stands.
     Unexplained {
         /// The name; `None` for the throughput measurement.
@@ -267,6 +289,17 @@ pub enum RootCause {
         /// The throughput direction (`download`, `upload`) when it is about throughput.
         direction: Option<String>,
     },
+}
+
+/// One endpoint under a path-MTU black hole.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MtuEndpoint {
+    pub host: String,
+    pub addr: SocketAddr,
+    /// What stalled: the TLS handshake or the HTTP answer.
+    pub phase: Phase,
+    pub works_at_mss: u32,
+    pub stalled_at_mss: Option<u32>,
 }
 
 impl RootCause {
@@ -291,6 +324,8 @@ impl RootCause {
             RootCause::ClockSkew { .. } => "clock_skew",
             RootCause::TimeLimit { .. } => "time_limit",
             RootCause::UpdatePathBlocked { .. } => "update_path_blocked",
+            RootCause::PathMtuBlackHole { .. } => "path_mtu_black_hole",
+            RootCause::NoIpv4Route { .. } => "no_ipv4_route",
             RootCause::Unexplained { .. } => "unexplained",
         }
     }
@@ -363,6 +398,15 @@ enum Signal {
     },
     /// A redirect chain's hop that does not lead to the download.
     UpdatePath(super::redirect::RedirectCause),
+    /// No IPv4 route, to a name that has only IPv4 addresses.
+    NoIpv4Route,
+    /// A stall that a clamped MSS cured.
+    Mtu {
+        addr: SocketAddr,
+        phase: Phase,
+        works_at_mss: u32,
+        stalled_at_mss: Option<u32>,
+    },
 }
 
 /// The last two labels of a name: `actions.githubusercontent.com` → `githubusercontent.com`.
@@ -416,7 +460,8 @@ fn proxy_signal(f: &ProxyFailure) -> Signal {
     }
 }
 
-fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
+/// `ipv4_works`: some direct IPv4 connection of the run succeeded (so the host has IPv4).
+fn classify(t: &TargetResult, clock_skewed: bool, ipv4_works: bool) -> Signal {
     let other = |phase, port| Signal::Other { phase, port };
     let Some(cause) = &t.cause else {
         return other(None, None);
@@ -461,8 +506,17 @@ fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
                 Step::Connect {
                     failure: Some(f),
                     redirected,
+                    only_family,
                     ..
                 } => {
+                    if matches!(f, TcpFailure::NetUnreachable { .. })
+                        && !ipv4_works
+                        && *only_family
+                        && c.obs.family == Some(Family::Ipv4)
+                        && redirected.is_none()
+                    {
+                        return Signal::NoIpv4Route;
+                    }
                     let (Some(how), Some(addr)) = (TcpHow::of(f), f.addr()) else {
                         return other(Some(Phase::Tcp), Some(port));
                     };
@@ -495,6 +549,17 @@ fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
                 } => {
                     let top = tls.stores.as_ref().map(|s| s.top_issuer.clone());
                     match f {
+                        TlsFailure::PathMtuBlackHole {
+                            addr,
+                            works_at_mss,
+                            stalled_at_mss,
+                            ..
+                        } => Signal::Mtu {
+                            addr: *addr,
+                            phase: Phase::Tls,
+                            works_at_mss: *works_at_mss,
+                            stalled_at_mss: *stalled_at_mss,
+                        },
                         TlsFailure::NoRoots => Signal::NoRoots,
                         TlsFailure::UnknownIssuer { issuer } => {
                             Signal::UnknownIssuer(top.unwrap_or_else(|| issuer.clone()))
@@ -557,6 +622,21 @@ fn classify(t: &TargetResult, clock_skewed: bool) -> Signal {
                         credentials: p.url.has_credentials(),
                     },
                     _ => other(Some(Phase::Http), Some(port)),
+                },
+                Step::Http {
+                    failure:
+                        Some(HttpFailure::PathMtuBlackHole {
+                            addr,
+                            works_at_mss,
+                            stalled_at_mss,
+                            ..
+                        }),
+                    ..
+                } => Signal::Mtu {
+                    addr: *addr,
+                    phase: Phase::Http,
+                    works_at_mss: *works_at_mss,
+                    stalled_at_mss: *stalled_at_mss,
                 },
                 _ => other(Some(c.phase), Some(port)),
             }
@@ -711,9 +791,15 @@ fn group(report: &Report) -> Vec<Group> {
         FindingKind::ClockSkew { clock } => Some(clock.clone()),
         _ => None,
     });
+    let ipv4_works = all_targets(report).any(|t| {
+        t.checks.iter().any(|c| {
+            c.obs.family == Some(Family::Ipv4)
+                && matches!(c.obs.step, Step::Connect { failure: None, .. })
+        })
+    });
     let items: Vec<(Loc, &TargetResult, Signal)> = failing(report)
         .into_iter()
-        .map(|(l, t)| (l, t, classify(t, clock.is_some())))
+        .map(|(l, t)| (l, t, classify(t, clock.is_some(), ipv4_works)))
         .collect();
     let mut groups: Vec<Group> = Vec::new();
     let mut leftovers: Vec<(Loc, Signal)> = Vec::new();
@@ -925,6 +1011,23 @@ fn group(report: &Report) -> Vec<Group> {
     }
 
     interception_groups(report, &items, &mut groups);
+    mtu_group(&items, &mut groups);
+
+    // No IPv4 route, and names without an IPv6 address: one cause, not a firewall's.
+    let v4_only: Vec<(Loc, &TargetResult)> = items
+        .iter()
+        .filter(|(_, _, s)| *s == Signal::NoIpv4Route)
+        .map(|(l, t, _)| (*l, *t))
+        .collect();
+    if !v4_only.is_empty() {
+        groups.push(Group::new(
+            RootCause::NoIpv4Route {
+                names: sorted(v4_only.iter().map(|(_, t)| t.host.clone())),
+                dns64: v4_only.iter().find_map(|(_, t)| t.dns.obs.dns64),
+            },
+            v4_only.iter().map(|(l, _)| *l).collect(),
+        ));
+    }
 
     // An empty trust store.
     let no_roots: Vec<Loc> = items
@@ -1023,6 +1126,60 @@ fn group(report: &Report) -> Vec<Group> {
 
     throughput_groups(report, &mut groups);
     groups
+}
+
+/// Every stall a clamped MSS cured, under one cause: the path, not the servers.
+fn mtu_group(items: &[(Loc, &TargetResult, Signal)], groups: &mut Vec<Group>) {
+    let mut locs = Vec::new();
+    let mut endpoints: Vec<MtuEndpoint> = Vec::new();
+    let mut path = None;
+    for (l, t, s) in items {
+        let Signal::Mtu {
+            addr,
+            phase,
+            works_at_mss,
+            stalled_at_mss,
+        } = s
+        else {
+            continue;
+        };
+        locs.push(*l);
+        let e = MtuEndpoint {
+            host: t.host.clone(),
+            addr: *addr,
+            phase: *phase,
+            works_at_mss: *works_at_mss,
+            stalled_at_mss: *stalled_at_mss,
+        };
+        if !endpoints.contains(&e) {
+            endpoints.push(e);
+        }
+        // The stalled connection's own path, as the kernel saw it.
+        path = path.or_else(|| {
+            t.checks.iter().find_map(|c| match &c.obs.step {
+                Step::Connect {
+                    failure: None,
+                    path: Some(p),
+                    ..
+                } if c.obs.address == Some(*addr) => Some(p.clone()),
+                _ => None,
+            })
+        });
+    }
+    let Some(works_at_mss) = endpoints.iter().map(|e| e.works_at_mss).min() else {
+        return;
+    };
+    let path = path.unwrap_or_default();
+    groups.push(Group::new(
+        RootCause::PathMtuBlackHole {
+            endpoints,
+            works_at_mss,
+            interface: path.interface,
+            interface_mtu: path.interface_mtu,
+            path_mtu: path.path_mtu,
+        },
+        locs,
+    ));
 }
 
 /// TCP failures: a proxy that would work, no proxy and nothing direct works, a port, a prefix,

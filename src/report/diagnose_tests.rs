@@ -67,6 +67,7 @@ fn connect(port: u16, addr: &str, failure: Option<TcpFailure>) -> CheckObservati
             redirected: None,
             only_family: true,
             failure,
+            path: None,
         },
     )
 }
@@ -85,6 +86,7 @@ fn http(port: u16, addr: &str, fingerprint: bool, server: &str, status: u16) -> 
                 server: Some(server.into()),
                 date: None,
                 location: None,
+                follow: None,
                 total_size: None,
             },
             proxy: None,
@@ -594,7 +596,7 @@ fn the_json_form_round_trips() {
 /// One random outcome.
 fn any_outcome() -> impl Strategy<Value = TargetOutcome> {
     let host = (0..8u8).prop_map(|i| format!("h{i}.github.com"));
-    (host, 0..10u8, 0..6u8).prop_map(|(h, kind, n)| {
+    (host, 0..11u8, 0..6u8).prop_map(|(h, kind, n)| {
         let addr = format!("140.82.{}.{}", 112 + n, 1 + n);
         match kind {
             0 => ok(&h, &addr),
@@ -606,6 +608,7 @@ fn any_outcome() -> impl Strategy<Value = TargetOutcome> {
             6 => expired(&h, &addr),
             7 => block_page(&h, &addr, if n % 2 == 0 { "S1" } else { "S2" }),
             8 => forbidden(&h),
+            9 => tls_failed(&h, &addr, black_hole(&addr, 1200)),
             _ => dropped(&h, &addr, 80),
         }
     })
@@ -665,6 +668,7 @@ fn proxy_answers(host: &str, url: &str, status: u16) -> TargetOutcome {
             server: Some("squid".into()),
             date: None,
             location: None,
+            follow: None,
             total_size: None,
         },
         proxy: Some(ProxyUse {
@@ -1493,4 +1497,137 @@ fn a_throughput_failure_belongs_to_the_cause_of_its_host() {
     assert_eq!(k, ["dns_nxdomain", "host_blocked"]);
     assert_eq!(cause_of(&r, "host_blocked").blocks, ["core", "throughput"]);
     assert_eq!(cause_of(&r, "dns_nxdomain").blocks, ["core"]);
+}
+
+/// A handshake that stalled at MSS 1448 and completed at `works`.
+fn black_hole(addr: &str, works: u32) -> TlsFailure {
+    TlsFailure::PathMtuBlackHole {
+        addr: sa(&format!("{addr}:443")),
+        works_at_mss: works,
+        stalled_at_mss: Some(1448),
+        after: Duration::from_secs(5),
+    }
+}
+
+#[test]
+fn stalls_a_clamped_mss_cures_are_one_path_mtu_cause_whatever_the_servers() {
+    let mut answer_stalls = tls_failed(
+        "c.github.com",
+        "140.82.114.3",
+        black_hole("140.82.114.3", 1),
+    );
+    answer_stalls.checks[1] = tls(443, "140.82.114.3", None);
+    answer_stalls.checks.push(obs(
+        443,
+        "140.82.114.3",
+        Step::Http {
+            http: HttpInfo {
+                method: "GET".into(),
+                path: "/".into(),
+                status: None,
+                expect_header: None,
+                header_present: None,
+                server: None,
+                date: None,
+                location: None,
+                follow: None,
+                total_size: None,
+            },
+            proxy: None,
+            failure: Some(HttpFailure::PathMtuBlackHole {
+                addr: sa("140.82.114.3:443"),
+                works_at_mss: 536,
+                stalled_at_mss: None,
+                after: Duration::from_secs(5),
+            }),
+        },
+    ));
+    let r = diagnosed(report(vec![(
+        "essential",
+        true,
+        vec![
+            tls_failed(
+                "a.github.com",
+                "140.82.112.3",
+                black_hole("140.82.112.3", 1200),
+            ),
+            tls_failed("b.example.net", "192.0.2.7", black_hole("192.0.2.7", 1200)),
+            answer_stalls,
+            ok("d.github.com", "140.82.112.4"),
+        ],
+    )]));
+    every_failure_once(&r);
+    assert_eq!(kinds(&r), vec!["path_mtu_black_hole"]);
+    let d = cause_of(&r, "path_mtu_black_hole");
+    assert_eq!(d.hosts, ["a.github.com", "b.example.net", "c.github.com"]);
+    let RootCause::PathMtuBlackHole {
+        endpoints,
+        works_at_mss,
+        ..
+    } = &d.cause
+    else {
+        unreachable!()
+    };
+    // What works for every endpoint: the smallest MSS any of them needed.
+    assert_eq!(*works_at_mss, 536);
+    assert_eq!(
+        endpoints.iter().map(|e| e.phase).collect::<Vec<_>>(),
+        [Phase::Tls, Phase::Tls, Phase::Http]
+    );
+    // A plain handshake timeout is not this cause.
+    let r = diagnosed(report(vec![(
+        "essential",
+        true,
+        vec![tls_failed(
+            "a.github.com",
+            "140.82.112.3",
+            TlsFailure::Timeout {
+                after: Duration::from_secs(5),
+                presented: false,
+            },
+        )],
+    )]));
+    assert_eq!(kinds(&r), vec!["unexplained"]);
+}
+
+#[test]
+fn no_ipv4_route_to_names_without_ipv6_is_one_cause_unless_ipv4_works_elsewhere() {
+    let unreachable = |host: &str, addr: &str| {
+        tcp_failed(
+            host,
+            addr,
+            TcpFailure::NetUnreachable {
+                addr: sa(&format!("{addr}:443")),
+                tried: 1,
+            },
+        )
+    };
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![
+            unreachable("github.com", "140.82.112.3"),
+            unreachable("api.github.com", "140.82.112.5"),
+        ],
+    )]));
+    every_failure_once(&r);
+    assert_eq!(kinds(&r), ["no_ipv4_route"]);
+    assert_eq!(
+        cause_of(&r, "no_ipv4_route").cause,
+        RootCause::NoIpv4Route {
+            names: vec!["api.github.com".into(), "github.com".into()],
+            dns64: None,
+        }
+    );
+    // Another name connects over IPv4: this host has IPv4, only these addresses have no route.
+    let r = diagnosed(report(vec![(
+        "core",
+        true,
+        vec![
+            unreachable("github.com", "140.82.112.3"),
+            unreachable("api.github.com", "140.82.112.5"),
+            ok("codeload.github.com", "140.82.112.9"),
+        ],
+    )]));
+    assert!(!kinds(&r).contains(&"no_ipv4_route"), "{:?}", kinds(&r));
 }

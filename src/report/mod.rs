@@ -80,6 +80,13 @@ pub enum DnsNote {
     },
     /// Local DNS fails, but every endpoint goes through a proxy, which resolves the name.
     NotNeeded { problem: DnsProblem },
+    /// These IPv6 addresses were synthesised by DNS64 in `prefix`/`len` (the name has no AAAA
+    /// of its own): reached through a NAT64 gateway.
+    Nat64 {
+        addresses: Vec<IpAddr>,
+        prefix: std::net::Ipv6Addr,
+        len: u8,
+    },
 }
 
 /// How the report reads an HTTP answer.

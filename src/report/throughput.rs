@@ -219,7 +219,9 @@ pub fn failure_verdict(f: &ThroughputFailure) -> Verdict {
     match f {
         ThroughputFailure::SourceStatus { .. }
         | ThroughputFailure::TooFewBytes { .. }
-        | ThroughputFailure::UploadUnconfirmable { .. } => Verdict::Warn,
+        | ThroughputFailure::UploadUnconfirmable { .. }
+        // The user's own time limit, not the network, stopped it: not measured, not slow.
+        | ThroughputFailure::RunTimeLimit { .. } => Verdict::Warn,
         _ => Verdict::Fail,
     }
 }

@@ -121,6 +121,20 @@ pub fn judge_dns(obs: DnsObservation) -> DnsResult {
             }
         }
     }
+    if let Some(d64 @ crate::probe::nat64::Dns64::Prefix { prefix, len }) = obs.dns64 {
+        let synthesised = set(obs
+            .addresses
+            .iter()
+            .map(|a| a.address)
+            .filter(|a| d64.covers(*a)));
+        if !synthesised.is_empty() {
+            notes.push(DnsNote::Nat64 {
+                addresses: synthesised,
+                prefix,
+                len,
+            });
+        }
+    }
     if obs.via_proxy && verdict == Verdict::Fail {
         // The proxy resolves the names it connects to: local DNS is not needed.
         if let Some(p) = problem.take() {
@@ -197,6 +211,27 @@ pub fn target_verdict(dns: &DnsResult, checks: &[Check]) -> (Verdict, Option<Cau
                     other_family_works: false,
                 }),
             ),
+            // A family without a route fails at once (ENETUNREACH): the runner moves on to
+            // the other family without waiting, so it costs nothing.
+            Some(g)
+                if bad.iter().all(|&i| {
+                    matches!(
+                        checks[i].obs.step,
+                        Step::Connect {
+                            failure: Some(crate::probe::outcome::TcpFailure::NetUnreachable { .. }),
+                            ..
+                        }
+                    )
+                }) && !bad.is_empty() =>
+            {
+                (
+                    g,
+                    warn_cause.map(|index| Cause::Check {
+                        index,
+                        other_family_works: false,
+                    }),
+                )
+            }
             Some(_) if !bad.is_empty() => (
                 Verdict::Warn,
                 bad.first().map(|&index| Cause::Check {
@@ -277,6 +312,7 @@ mod tests {
             server: None,
             date: None,
             location: None,
+            follow: None,
             total_size: None,
         }
     }
@@ -289,6 +325,7 @@ mod tests {
                 redirected: None,
                 only_family: false,
                 failure: Some(TcpFailure::Refused { addr: a, tried: 1 }),
+                path: None,
             },
             Verdict::Warn => Step::Http {
                 http: info(503, false, None),
@@ -299,6 +336,7 @@ mod tests {
                 redirected: None,
                 only_family: false,
                 failure: None,
+                path: None,
             },
         };
         let c = judge_check(CheckObservation {

@@ -418,6 +418,15 @@ async fn gating_decides_the_exit_code() {
     assert_eq!(o.json["verdict"], "pass");
     assert_eq!(o.json["capabilities"].as_array().map(Vec::len), Some(1));
     assert_eq!(o.json["inactive"][0]["id"], "extra");
+    // A capability named with --capability is judged as required for the run (issue 23 row
+    // 10): `extra` fails, so the run fails, though the profile makes it informational.
+    let mut args = base.clone();
+    args.extend(["--capability".to_string(), "extra".to_string()]);
+    let o = check_json(&profile, &dns, &fx, &args).await;
+    assert_eq!(o.code, 1, "{:#}", o.json);
+    assert_eq!(o.json["verdict"], "fail");
+    assert_eq!(o.json["capabilities"][0]["id"], "extra");
+    assert_eq!(o.json["capabilities"][0]["gating"], true);
     // A required capability is probed even when --capability leaves it out.
     let mut args = base.clone();
     args.extend([

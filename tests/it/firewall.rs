@@ -862,3 +862,79 @@ async fn dnsmasq_lines_pass_dnsmasq_syntax_check() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Issue 23 row 9: when no name of a capability resolves, an address-based format (nftables,
+/// ipset) would hold nothing for it: a firewall loading those rules blocks the capability whole.
+/// The rules are still written, but a summary line says so and the exit code is 1; a name-based
+/// format of the same run is complete and exits 0. Every run ends with a summary line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_format_that_would_block_a_capability_exits_1_and_says_so() {
+    // `extra`'s only name, dl.test.example, does not exist in this world (NXDOMAIN).
+    let dns = DnsWorld::new()
+        .name(
+            "api.test.example",
+            Behaviour::Records(vec![a([192, 0, 2, 10], 300)]),
+        )
+        .start()
+        .await;
+    let (_fx, profile) = with_profile(PROFILE);
+    let addr = dns.addr_string();
+    let run = |format: &'static str| {
+        cli_run_owned(vec![
+            "firewall".into(),
+            "--profile".into(),
+            profile.clone(),
+            "--dns-server".into(),
+            addr.clone(),
+            "--timeout".into(),
+            "2s".into(),
+            "--format".into(),
+            format.into(),
+        ])
+    };
+    for format in ["nftables", "ipset"] {
+        let out = run(format).await;
+        assert_eq!(out.code, 1, "{format}: {}", out.stderr);
+        let last = out.stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("runner-preflight: error: the rules hold ")
+                && last.contains("no name of extra resolved")
+                && last.contains("would block it"),
+            "{format}: {}",
+            out.stderr
+        );
+        // The rules are still there to read: the one address that resolved is in them.
+        assert!(
+            out.stdout.contains("192.0.2.10"),
+            "{format}: {}",
+            out.stdout
+        );
+    }
+    let plain = run("plain").await;
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(
+        plain
+            .stderr
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("runner-preflight: the rules hold ")),
+        "{}",
+        plain.stderr
+    );
+
+    // Every capability resolved: exit 0 and the counts.
+    let full = world().start().await;
+    let out = firewall(&profile, &full, "nftables", &[]).await;
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("runner-preflight: the rules hold ")
+            && last.contains(" IPv4 and 1 IPv6 address")
+            && last.ends_with(" in 2 capabilities"),
+        "{}",
+        out.stderr
+    );
+}
+
+async fn cli_run_owned(args: Vec<String>) -> Ran {
+    run_text(args, Vec::new()).await
+}

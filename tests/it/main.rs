@@ -1,9 +1,12 @@
 //! One integration-test binary (a single link of the whole stack): every test spawns the real
 //! CLI against servers it starts on loopback. Nothing here contacts a non-loopback address.
 
+mod action;
 mod audit_meta;
 mod check;
 mod cli_edge;
+mod deb;
+mod deploy_k8s;
 mod diagnosis;
 mod dns_walk;
 mod faults;
@@ -13,7 +16,11 @@ mod fleet;
 mod fuzz;
 mod fuzz_corpus;
 mod hostile;
+mod hostile_files;
+mod hostile_secrets;
+mod hostile_text;
 mod html;
+mod path_faults;
 mod pipeline;
 mod proxy;
 mod scenarios;

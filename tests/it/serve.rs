@@ -932,3 +932,180 @@ fn dashboard_and_alerts_use_only_documented_metrics() {
         "alerts name unknown metrics: {unknown:?}"
     );
 }
+
+/// A `/metrics` scrape from `from` (a loopback address), bounded: `None` when it gets no 200.
+async fn scrape_from(from: Ipv4Addr, addr: SocketAddr) -> Option<u16> {
+    let work = async {
+        let socket = tokio::net::TcpSocket::new_v4().ok()?;
+        socket.bind(SocketAddr::from((from, 0))).ok()?;
+        let stream = socket.connect(addr).await.ok()?;
+        let (mut send, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .ok()?;
+        tokio::spawn(conn);
+        let req = hyper::Request::builder()
+            .uri("/metrics")
+            .header("host", addr.to_string())
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .ok()?;
+        let resp = send.send_request(req).await.ok()?;
+        let status = resp.status().as_u16();
+        resp.into_body().collect().await.ok()?;
+        Some(status)
+    };
+    tokio::time::timeout(Duration::from_secs(5), work)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// A client at `from` that keeps `n` connections to `addr` open and sends nothing on them,
+/// opening a new one whenever the server closes one, until the task is aborted. Counts the
+/// connections the server closed.
+fn starve(
+    from: Ipv4Addr,
+    addr: SocketAddr,
+    n: usize,
+    closed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> tokio::task::JoinSet<()> {
+    use tokio::io::AsyncReadExt;
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let closed = closed.clone();
+        set.spawn(async move {
+            loop {
+                let Ok(socket) = tokio::net::TcpSocket::new_v4() else {
+                    return;
+                };
+                if socket.bind(SocketAddr::from((from, 0))).is_err() {
+                    return;
+                }
+                if let Ok(mut s) = socket.connect(addr).await {
+                    let mut b = [0u8; 1];
+                    // Silent: wait for the server to close (EOF or reset).
+                    let _ = s.read(&mut b).await;
+                    closed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                // Pace the reopening a little, as a real client's reconnect would be.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+    }
+    set
+}
+
+/// Issue 22 row 6: 100 silent connections from one client, reopened when closed, kept every
+/// `/metrics` scrape out (0 of 25: 64 slots, each silent connection held 10 s). Now a silent
+/// connection is dropped after about 1 s and one address holds at most
+/// `--max-connections-per-peer` (8): every scrape from another address gets its answer while
+/// the starving client runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_holding_silent_connections_does_not_starve_scrapes() {
+    let w = World::new(false, false).await;
+    let mut args = strings(&["--listen", "127.0.0.1:0", "--interval", "60s"]);
+    args.extend(w.args("2s"));
+    let serve = tokio::task::block_in_place(|| Serve::start(args));
+    let closed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let starving = Ipv4Addr::new(127, 0, 0, 2);
+    let mut starver = starve(starving, serve.addr, 100, closed.clone());
+    // Wait (bounded) until the starving client has been pushed back: the server closes what
+    // is over the caps.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while closed.load(std::sync::atomic::Ordering::Relaxed) < 100 {
+        assert!(
+            Instant::now() < deadline,
+            "the server never closed the starving client's connections"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut ok = 0;
+    for _ in 0..25 {
+        if scrape_from(Ipv4Addr::LOCALHOST, serve.addr).await == Some(200) {
+            ok += 1;
+        }
+    }
+    starver.abort_all();
+    assert_eq!(ok, 25, "scrapes answered while a client starved the server");
+}
+
+/// A connection that sends nothing is closed after about a second (it was 10 s), and one
+/// address cannot hold more than `--max-connections-per-peer` of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connections_are_dropped_within_about_a_second_and_capped_per_peer() {
+    use tokio::io::AsyncReadExt;
+    let w = World::new(false, false).await;
+    let mut args = strings(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "60s",
+        "--max-connections-per-peer",
+        "2",
+    ]);
+    args.extend(w.args("2s"));
+    let serve = tokio::task::block_in_place(|| Serve::start(args));
+    let connect = || async {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, 3), 0)))
+            .expect("bind 127.0.0.3");
+        socket.connect(serve.addr).await.expect("connect")
+    };
+    let opened = Instant::now();
+    let mut held = vec![connect().await, connect().await];
+    // A third one from the same address is closed at once.
+    let mut third = connect().await;
+    let mut b = [0u8; 1];
+    let n = tokio::time::timeout(Duration::from_secs(1), third.read(&mut b))
+        .await
+        .expect("the connection over the per-peer cap was not closed within 1 s");
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    // The two silent ones are closed after about a second.
+    for s in &mut held {
+        let n = tokio::time::timeout(Duration::from_secs(3), s.read(&mut b))
+            .await
+            .expect("a silent connection still open after 3 s");
+        assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    }
+    let took = opened.elapsed();
+    assert!(took >= Duration::from_millis(900), "closed after {took:?}");
+    // Another address is not affected.
+    assert_eq!(
+        scrape_from(Ipv4Addr::LOCALHOST, serve.addr).await,
+        Some(200)
+    );
+}
+
+/// Issue 22 row 5a: a token given as a proxy's user part (with the fixed password
+/// `x-oauth-basic`) is masked whole in `/report.json` and `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_masks_a_token_proxy_in_report_json() {
+    let w = World::new(false, false).await;
+    let proxy = format!(
+        "http://ghp_SECRETtok:x-oauth-basic@127.0.0.1:{}",
+        closed_port()
+    );
+    let mut args = strings(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "60s",
+        "--proxy",
+        &proxy,
+    ]);
+    args.extend(w.args("2s"));
+    let mut serve = tokio::task::block_in_place(|| Serve::start(args));
+    tokio::task::block_in_place(|| serve.wait_for("run 1:", Duration::from_secs(30)));
+    let report = get(serve.addr, "/report.json", None).await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert!(
+        report.body.contains("http://***@127.0.0.1:"),
+        "{}",
+        report.body
+    );
+    let metrics = get(serve.addr, "/metrics", None).await;
+    for text in [&report.body, &metrics.body, &serve.said.join("\n")] {
+        assert!(!text.contains("SECRET") && !text.contains("ghp_"), "{text}");
+    }
+}

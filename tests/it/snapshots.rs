@@ -52,6 +52,16 @@ fn a_run_with_a_middlebox_and_a_time_limit() {
 }
 
 #[test]
+fn a_run_through_a_path_mtu_black_hole() {
+    all_formats("path_mtu_black_hole.yaml");
+}
+
+#[test]
+fn a_run_on_an_ipv6_only_host() {
+    all_formats("ipv6_only_host.yaml");
+}
+
+#[test]
 fn a_run_that_warns() {
     all_formats("other_family_works.yaml");
     all_formats("dns_warnings.yaml");

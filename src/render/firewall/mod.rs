@@ -61,6 +61,61 @@ pub fn render(model: &Model, format: FirewallFormat) -> String {
     }
 }
 
+impl FirewallFormat {
+    /// Formats whose allow list is made of addresses resolved now (not names, nor sets that
+    /// DNS fills at run time): an unresolved capability leaves them empty.
+    pub fn lists_addresses(self) -> bool {
+        matches!(self, FirewallFormat::Nftables | FirewallFormat::Ipset)
+    }
+}
+
+/// The closing line of `firewall` on standard error: what the rules allow, and — when an
+/// address-based format would leave a capability's allow set empty — that loading them would
+/// block that capability (the command then exits 1; see `cli::rules`).
+pub fn summary(model: &Model, format: FirewallFormat) -> String {
+    use crate::model::Family;
+    use crate::words::plural;
+    let caps = match model.capabilities.len() {
+        1 => "1 capability".to_string(),
+        n => format!("{n} capabilities"),
+    };
+    let names = model.all_rules().len();
+    let (v4, v6) = (
+        model.addresses(Family::Ipv4).len(),
+        model.addresses(Family::Ipv6).len(),
+    );
+    let allowed = if model.offline {
+        format!(
+            "{} in {caps} (offline: no addresses)",
+            plural(names, "name"),
+        )
+    } else {
+        format!(
+            "{}, {v4} IPv4 and {v6} IPv6 {} in {caps}",
+            plural(names, "name"),
+            if v4 + v6 == 1 { "address" } else { "addresses" },
+        )
+    };
+    let empty = model.without_addresses();
+    if format.lists_addresses() && !empty.is_empty() {
+        let ids: Vec<&str> = empty.iter().map(|c| c.id.as_str()).collect();
+        format!(
+            "error: the rules hold {allowed}, but no name of {} resolved (see the warnings above): \
+             the address sets hold nothing for {1}, so a firewall loading these rules would block {1}. \
+             Fix DNS and run again, or use a name-based format (--format dnsmasq fills the sets at run time)",
+            crate::model::text::printable(&ids.join(", ")),
+            if ids.len() == 1 { "it" } else { "them" },
+        )
+    } else if format.lists_addresses() && model.offline {
+        format!(
+            "the rules hold {allowed}: the address sets are empty until names are resolved \
+             (run without --offline, or use --format dnsmasq to fill them at run time)"
+        )
+    } else {
+        format!("the rules hold {allowed}")
+    }
+}
+
 /// The model's header as `#` comment lines.
 pub(crate) fn hash_header(model: &Model, extra: &[&str]) -> String {
     let mut s = String::new();

@@ -123,6 +123,13 @@ impl DnsWorld {
 
     /// Starts the server on `127.0.0.1` (UDP and TCP on the same port).
     pub async fn start(&self) -> DnsServer {
+        let (udp, tcp) = bind_udp_and_tcp().await;
+        self.start_on(udp, tcp)
+    }
+
+    /// The server on sockets of the test's making (bound in a network namespace), UDP and TCP
+    /// on the same port.
+    pub fn start_on(&self, udp: UdpSocket, tcp: TcpListener) -> DnsServer {
         let queries = Arc::new(AtomicUsize::new(0));
         let arrivals = Arc::new(Mutex::new(Vec::new()));
         let handler = DnsHandler {
@@ -133,7 +140,6 @@ impl DnsWorld {
             delay: self.delay,
             queries: queries.clone(),
         };
-        let (udp, tcp) = bind_udp_and_tcp().await;
         let addr = udp.local_addr().expect("udp local addr");
         let mut server = Server::new(handler);
         server.register_socket(udp);

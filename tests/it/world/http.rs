@@ -200,6 +200,11 @@ fn server_config(cert: &CertKey, alpn: bool) -> Arc<rustls::ServerConfig> {
 
 impl TestServer {
     pub async fn start(mode: Mode) -> TestServer {
+        TestServer::start_on(mode, listen_loopback()).await
+    }
+
+    /// A server on a listener of the test's making (one bound in a network namespace).
+    pub async fn start_on(mode: Mode, listener: TcpListener) -> TestServer {
         let serving = Arc::new(match mode {
             Mode::Https { cert, routes } => Serving::Https {
                 with_alpn: server_config(&cert, true),
@@ -211,7 +216,6 @@ impl TestServer {
             Mode::TlsAlert => Serving::Alert(0x28),
             Mode::ProtocolVersionAlert => Serving::Alert(0x46),
         });
-        let listener = listen_loopback();
         let addr = listener.local_addr().expect("tcp local addr");
         let state = Arc::new(ServerState::default());
         let task = tokio::spawn(accept_loop(listener, serving, state.clone()));
