@@ -559,6 +559,8 @@ mod tests {
                 upload: None,
                 note: None,
             },
+            runner_version: None,
+            api_quota: false,
         }
     }
 
