@@ -111,8 +111,12 @@ pub fn title(c: &RootCause) -> String {
     match c {
         RootCause::ResolverUnreachable { how, .. } => match how {
             Silence::NoServers => "no DNS server configured".into(),
+            Silence::NothingListens => "nothing listens on the DNS server's port".into(),
             _ => "DNS server not answering".into(),
         },
+        RootCause::DnsNxdomain {
+            variable: Some(_), ..
+        } => "DNS has no record for the instance's name (NXDOMAIN)".into(),
         RootCause::DnsNxdomain { .. } => "DNS denies public names (NXDOMAIN)".into(),
         RootCause::OsResolverDisagrees { .. } => "system resolver disagrees with DNS".into(),
         RootCause::ProxyNeeded { .. } => "no direct egress: a proxy is needed".into(),
@@ -165,6 +169,7 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
             names: failed,
             asked,
             timeout_ms,
+            ..
         } => {
             let server = if servers.is_empty() {
                 "the DNS server".to_string()
@@ -194,12 +199,27 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
                     capitalise(&server),
                     plural(*failed, "name")
                 ),
+                Silence::NothingListens => format!(
+                    "Nothing listens on {}: DNS questions for {} draw an ICMP port unreachable at once (no DNS server runs there, or not on that port), so nothing else about them could be tested.",
+                    list(servers),
+                    plural(*failed, "name")
+                ),
                 Silence::NoServers => format!(
                     "No DNS server is configured (an empty /etc/resolv.conf?): {} cannot be resolved.",
                     plural(*failed, "name")
                 ),
             }
         }
+        RootCause::DnsNxdomain {
+            servers,
+            variable: Some(var),
+            ..
+        } => format!(
+            "The DNS server {} says {} {} not exist (NXDOMAIN): it has no record for the name the profile variable `{var}` gives.",
+            list(servers),
+            list(&d.hosts),
+            if d.hosts.len() == 1 { "does" } else { "do" },
+        ),
         RootCause::DnsNxdomain { servers, zones, .. } => format!(
             "The DNS server {} says {n} in {} {} not exist (NXDOMAIN): a split-horizon zone or a DNS filter hides {}.",
             list(servers),
@@ -494,16 +514,61 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// The distinct ports of `servers`, in order.
+fn sorted_ports(servers: &[std::net::SocketAddr]) -> Vec<u16> {
+    let mut ports: Vec<u16> = servers.iter().map(|s| s.port()).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
 /// What to do about a cause, in concrete terms.
 pub fn fix(d: &Diagnosis) -> String {
     match &d.cause {
-        RootCause::ResolverUnreachable { servers, how, .. } => match how {
-            Silence::NoServers => "add a nameserver line to /etc/resolv.conf (or give --dns-server), then run again".into(),
-            _ => format!(
-                "make {} answer DNS on UDP and TCP port 53 from this machine (a firewall dropping port 53, or the server down), or point /etc/resolv.conf at a resolver that answers; behind a proxy, set https_proxy instead (the proxy resolves names); then run again",
-                if servers.is_empty() { "the DNS server".to_string() } else { list(&servers.iter().map(|s| s.ip()).collect::<Vec<_>>()) }
-            ),
-        },
+        RootCause::ResolverUnreachable {
+            servers, how, given, ..
+        } => {
+            // The servers, and the ports they were asked on (a `--dns-server` may name any port).
+            let named = if servers.is_empty() {
+                "the DNS server".to_string()
+            } else {
+                list(servers)
+            };
+            let ports = sorted_ports(servers);
+            let on = if ports.is_empty() {
+                "port 53".to_string()
+            } else {
+                format!(
+                    "{} {}",
+                    if ports.len() == 1 { "port" } else { "ports" },
+                    list(&ports)
+                )
+            };
+            // Where the servers came from is where the fix goes.
+            let instead = if *given {
+                "or give --dns-server a resolver that answers"
+            } else {
+                "or point /etc/resolv.conf at a resolver that answers"
+            };
+            match how {
+                Silence::NoServers => "add a nameserver line to /etc/resolv.conf (or give --dns-server), then run again".into(),
+                Silence::NothingListens => format!(
+                    "start the DNS server on {named} (UDP and TCP {on}), or check the address and port, {instead}; then run again"
+                ),
+                _ => format!(
+                    "make {named} answer DNS on UDP and TCP {on} from this machine (a firewall dropping {on}, or the server down), {instead}; behind a proxy, set https_proxy instead (the proxy resolves names); then run again"
+                ),
+            }
+        }
+        RootCause::DnsNxdomain {
+            servers,
+            variable: Some(var),
+            ..
+        } => format!(
+            "add a record for {} to the DNS server {} (or to the zone it forwards to), or check --var {var} (the instance's name as this machine should reach it); then run again",
+            list(&d.hosts),
+            list(&servers.iter().map(|s| s.ip()).collect::<Vec<_>>()),
+        ),
         RootCause::DnsNxdomain { servers, zones, .. } => format!(
             "ask whoever runs the DNS server {} to resolve {} publicly (remove the internal zone or the filter rule for them), or use a resolver that does",
             list(&servers.iter().map(|s| s.ip()).collect::<Vec<_>>()),

@@ -82,6 +82,9 @@ pub enum Silence {
     Timeout,
     /// The servers cannot be reached (a socket error).
     Network,
+    /// Nothing listens on the server's port (ICMP port unreachable): the host is up, no DNS
+    /// server runs there, or not on that port.
+    NothingListens,
     /// No server is configured.
     NoServers,
 }
@@ -144,6 +147,10 @@ pub enum RootCause {
         names: usize,
         asked: usize,
         timeout_ms: Option<u64>,
+        /// The servers were given with `--dns-server` (not read from /etc/resolv.conf): the
+        /// fix is to that flag.
+        #[serde(default)]
+        given: bool,
     },
     /// The resolver says public names do not exist (split horizon, a DNS filter).
     DnsNxdomain {
@@ -151,6 +158,11 @@ pub enum RootCause {
         /// The zones (last two labels) of the names it denies.
         zones: Vec<String>,
         names: usize,
+        /// The profile variable (e.g. GHES's `hostname`) whose value the denied names are, or
+        /// are under: an instance's own name, which the DNS server has no record for, not a
+        /// public name it hides (issue 23 row 7).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        variable: Option<String>,
     },
     /// DNS answers, but the operating system's resolver, which the runner uses, disagrees.
     OsResolverDisagrees { how: OsResolver, names: usize },
@@ -416,6 +428,19 @@ pub fn zone_of(name: &str) -> String {
     labels[labels.len() - 2..].join(".").to_ascii_lowercase()
 }
 
+/// The profile variable whose value `host` is, or is under (`codeload.` + the GHES hostname):
+/// a name the operator gave, not one GitHub publishes.
+fn variable_of(variables: &BTreeMap<String, String>, host: &str) -> Option<String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    variables
+        .iter()
+        .find(|(_, value)| {
+            let value = value.trim_end_matches('.').to_ascii_lowercase();
+            !value.is_empty() && (host == value || host.ends_with(&format!(".{value}")))
+        })
+        .map(|(name, _)| name.clone())
+}
+
 fn ms(d: std::time::Duration) -> u64 {
     d.as_millis() as u64
 }
@@ -465,6 +490,11 @@ fn classify(t: &TargetResult, clock_skewed: bool, ipv4_works: bool) -> Signal {
             DnsFailure::Network { .. } => Signal::ResolverSilent {
                 servers: t.dns.obs.server.into_iter().collect(),
                 how: Silence::Network,
+                after_ms: None,
+            },
+            DnsFailure::NothingListens { server } => Signal::ResolverSilent {
+                servers: vec![*server],
+                how: Silence::NothingListens,
                 after_ms: None,
             },
             DnsFailure::NoServers => Signal::ResolverSilent {
@@ -890,6 +920,7 @@ fn group(report: &Report) -> Vec<Group> {
                     names,
                     asked,
                     timeout_ms: after,
+                    given: report.settings.dns_servers_given,
                 },
                 locs,
             ));
@@ -906,23 +937,30 @@ fn group(report: &Report) -> Vec<Group> {
         }
     }
 
-    // NXDOMAIN for the profile's (public) names, per server.
-    let mut nx: BTreeMap<SocketAddr, (Vec<Loc>, BTreeSet<String>)> = BTreeMap::new();
+    // NXDOMAIN for the profile's names, per server: the public ones apart from those the
+    // profile's variables name (an instance's own hostname).
+    // (server, variable) → (targets, zones)
+    type ByServer = BTreeMap<(SocketAddr, Option<String>), (Vec<Loc>, BTreeSet<String>)>;
+    let mut nx = ByServer::new();
     for (l, _, s) in &items {
         if let Signal::Nxdomain { server, zone } = s {
-            let e = nx.entry(*server).or_default();
+            let variable = variable_of(&report.profile.variables, &target_at(report, *l).host);
+            let e = nx.entry((*server, variable)).or_default();
             e.0.push(*l);
             e.1.insert(zone.clone());
         }
     }
     // The same answer from several servers (e.g. one per family) is one cause.
-    let mut nx_groups: BTreeMap<Vec<String>, (Vec<SocketAddr>, Vec<Loc>)> = BTreeMap::new();
-    for (server, (locs, zones)) in nx {
-        let e = nx_groups.entry(zones.into_iter().collect()).or_default();
+    type NxKey = (Option<String>, Vec<String>);
+    let mut nx_groups: BTreeMap<NxKey, (Vec<SocketAddr>, Vec<Loc>)> = BTreeMap::new();
+    for ((server, variable), (locs, zones)) in nx {
+        let e = nx_groups
+            .entry((variable, zones.into_iter().collect()))
+            .or_default();
         e.0.push(server);
         e.1.extend(locs);
     }
-    for (zones, (servers, mut locs)) in nx_groups {
+    for ((variable, zones), (servers, mut locs)) in nx_groups {
         locs.sort();
         let names = sorted(locs.iter().map(|l| &target_at(report, *l).host)).len();
         groups.push(Group::new(
@@ -930,6 +968,7 @@ fn group(report: &Report) -> Vec<Group> {
                 servers,
                 zones,
                 names,
+                variable,
             },
             locs,
         ));

@@ -317,6 +317,7 @@ fn report(caps: Vec<(&str, bool, Vec<TargetOutcome>)>) -> Report {
             max_time_ms: 45000,
             concurrency: 8,
             dns_servers: vec![DNS.into()],
+            dns_servers_given: false,
             ca_files: vec![],
             fail_on: FailOn::Fail,
         },
@@ -392,6 +393,7 @@ fn a_silent_resolver_is_one_cause() {
             asked,
             how,
             timeout_ms,
+            ..
         } => {
             assert_eq!(servers, &[sa(DNS)]);
             assert_eq!((*names, *asked), (12, 12));
@@ -436,6 +438,53 @@ fn nxdomain_names_the_zones() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// Issue 23 row 7: the names a profile variable gives (GHES's `hostname`) are a cause apart
+/// from public names, and the cause names the variable.
+#[test]
+fn nxdomain_for_a_variables_name_is_apart_from_public_names() {
+    let mut r = report(vec![(
+        "core",
+        true,
+        vec![
+            nxdomain("ghes.corp.internal"),
+            nxdomain("codeload.ghes.corp.internal"),
+            nxdomain("github.com"),
+            // Only under the value at a label boundary.
+            nxdomain("xghes.corp.internal"),
+        ],
+    )]);
+    r.profile
+        .variables
+        .insert("hostname".into(), "GHES.corp.internal".into());
+    let r = diagnosed(r);
+    assert_eq!(kinds(&r), ["dns_nxdomain", "dns_nxdomain"]);
+    let mut seen: Vec<_> = r
+        .diagnosis
+        .iter()
+        .map(|d| match &d.cause {
+            RootCause::DnsNxdomain { variable, .. } => (variable.clone(), d.hosts.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                None,
+                vec!["github.com".to_string(), "xghes.corp.internal".into()]
+            ),
+            (
+                Some("hostname".to_string()),
+                vec![
+                    "codeload.ghes.corp.internal".to_string(),
+                    "ghes.corp.internal".into()
+                ]
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -727,6 +776,7 @@ fn unreachable_or_missing_dns_servers_are_the_resolver_even_for_one_name() {
                 names,
                 asked,
                 timeout_ms,
+                ..
             } => (*how, servers.clone(), *names, *asked, *timeout_ms),
             other => panic!("{other:?}"),
         })
