@@ -24,8 +24,11 @@ pub type Details = BTreeMap<usize, String>;
 pub fn details(report: &Report) -> Details {
     let mut out = Details::new();
     for d in &report.diagnosis {
-        let RootCause::Unexplained { direction, .. } = &d.cause else {
-            continue;
+        // A shared address's cause is summed up by its first name's own cause.
+        let direction = match &d.cause {
+            RootCause::Unexplained { direction, .. } => direction,
+            RootCause::SharedAddressFails { .. } => &None,
+            _ => continue,
         };
         let text = match direction {
             Some(dir) => report.throughput.as_ref().and_then(|tp| {
@@ -114,6 +117,9 @@ pub fn title(c: &RootCause) -> String {
             Silence::NothingListens => "nothing listens on the DNS server's port".into(),
             _ => "DNS server not answering".into(),
         },
+        RootCause::SharedAddressFails { address, .. } => {
+            format!("names sharing {address} fail the same way")
+        }
         RootCause::DnsNxdomain {
             variable: Some(_), ..
         } => "DNS has no record for the instance's name (NXDOMAIN)".into(),
@@ -486,6 +492,10 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
             if *k == 1 { "was" } else { "were" },
             fmt_duration(std::time::Duration::from_millis(*limit_ms))
         ),
+        RootCause::SharedAddressFails { address, .. } => format!(
+            "{n} fail the same way at the one address they share, {address}: {}",
+            detail.unwrap_or("no cause recorded")
+        ),
         RootCause::Unexplained {
             host, direction, ..
         } => {
@@ -690,6 +700,16 @@ pub fn fix(d: &Diagnosis) -> String {
             interface.as_deref().unwrap_or("IFACE"),
             works_at_mss + 40
         ),
+        RootCause::SharedAddressFails { address, phase, .. } => {
+            let (ip, p) = (address.ip(), address.port());
+            let what = match phase {
+                Some(Phase::Tcp) => format!("ask the network team to allow outbound TCP {p} to {ip}"),
+                Some(Phase::Tls) => format!("find out what answers TLS at {address} (openssl s_client -connect {address} -servername NAME)"),
+                Some(Phase::Http) => format!("find out what answers HTTP at {address} (curl -v --connect-to NAME:{p}:{ip}:{p} https://NAME/)"),
+                _ => format!("find out what happens at {address}"),
+            };
+            format!("{what}: one server or path serves all of {}, so fix it once rather than name by name", list(&d.hosts))
+        }
         RootCause::Unexplained { host, phase, port, direction } => {
             let h = host.clone().unwrap_or_default();
             let p = port.unwrap_or(443);

@@ -152,6 +152,14 @@ pub enum RootCause {
         #[serde(default)]
         given: bool,
     },
+    /// Several names fail the same way (the same phase, the same kind of failure) at the one
+    /// address they share (a CDN edge, a load balancer): the address, not each name (issue 23,
+    /// row 11).
+    SharedAddressFails {
+        address: SocketAddr,
+        phase: Option<Phase>,
+        names: usize,
+    },
     /// The resolver says public names do not exist (split horizon, a DNS filter).
     DnsNxdomain {
         servers: Vec<SocketAddr>,
@@ -335,6 +343,7 @@ impl RootCause {
             RootCause::UpdatePathBlocked { .. } => "update_path_blocked",
             RootCause::PathMtuBlackHole { .. } => "path_mtu_black_hole",
             RootCause::NoIpv4Route { .. } => "no_ipv4_route",
+            RootCause::SharedAddressFails { .. } => "shared_address_fails",
             RootCause::Unexplained { .. } => "unexplained",
         }
     }
@@ -1123,6 +1132,41 @@ fn group(report: &Report) -> Vec<Group> {
             leftovers.push((*l, s.clone()));
         }
     }
+    // Several names failing the same way at the one address they share: one cause.
+    // (address, failure kind) → the targets failing so, with their phases
+    type Shared = Vec<((SocketAddr, FailKey), Vec<(Loc, Option<Phase>)>)>;
+    let mut shared = Shared::new();
+    for (l, s) in &leftovers {
+        let Signal::Other { phase, .. } = s else {
+            continue;
+        };
+        let Some(key) = shared_key(target_at(report, *l)) else {
+            continue;
+        };
+        match shared.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push((*l, *phase)),
+            None => shared.push((key, vec![(*l, *phase)])),
+        }
+    }
+    let mut taken: BTreeSet<Loc> = BTreeSet::new();
+    for ((address, _), members) in shared {
+        let names = sorted(members.iter().map(|(l, _)| &target_at(report, *l).host)).len();
+        if names < 2 {
+            continue;
+        }
+        let mut locs: Vec<Loc> = members.iter().map(|(l, _)| *l).collect();
+        locs.sort();
+        taken.extend(locs.iter().copied());
+        groups.push(Group::new(
+            RootCause::SharedAddressFails {
+                address,
+                phase: members[0].1,
+                names,
+            },
+            locs,
+        ));
+    }
+    leftovers.retain(|(l, _)| !taken.contains(l));
     // Unexplained: one cause per name (its occurrences in several capabilities together).
     let mut by_host: BTreeMap<&str, Gathered<Option<Phase>, Option<u16>>> = BTreeMap::new();
     for (l, s) in leftovers {
@@ -1151,6 +1195,41 @@ fn group(report: &Report) -> Vec<Group> {
 
     throughput_groups(report, &mut groups);
     groups
+}
+
+/// The kind of a step's failure (its variant, without the variant's facts).
+#[derive(Debug, PartialEq, Eq)]
+enum FailKey {
+    Tcp(std::mem::Discriminant<TcpFailure>),
+    Proxy(std::mem::Discriminant<ProxyFailure>),
+    Tls(std::mem::Discriminant<TlsFailure>),
+    Http(std::mem::Discriminant<HttpFailure>),
+}
+
+/// The address a target's failing check went to, and how it failed: targets with the same key
+/// fail the same way at the same place.
+fn shared_key(t: &TargetResult) -> Option<(SocketAddr, FailKey)> {
+    let c = t.cause_check()?;
+    let address = c.obs.address?;
+    let key = match &c.obs.step {
+        Step::Connect {
+            failure: Some(f), ..
+        } => FailKey::Tcp(std::mem::discriminant(f)),
+        Step::Tunnel {
+            failure: Some(f), ..
+        }
+        | Step::ProxyConnect {
+            failure: Some(f), ..
+        } => FailKey::Proxy(std::mem::discriminant(f)),
+        Step::Tls {
+            failure: Some(f), ..
+        } => FailKey::Tls(std::mem::discriminant(f)),
+        Step::Http {
+            failure: Some(f), ..
+        } => FailKey::Http(std::mem::discriminant(f)),
+        _ => return None,
+    };
+    Some((address, key))
 }
 
 /// Every stall a clamped MSS cured, under one cause: the path, not the servers.

@@ -738,6 +738,45 @@ fn tls_failed(host: &str, addr: &str, failure: TlsFailure) -> TargetOutcome {
     )
 }
 
+/// Issue 23 row 11: five names behind one address, whose TLS handshakes all time out there,
+/// are one cause naming the address, not five causes with five fixes; a name failing the same
+/// way at another address, and one failing otherwise at the same address, stay apart.
+#[test]
+fn names_failing_the_same_way_at_one_shared_address_are_one_cause() {
+    let timeout = || TlsFailure::Timeout {
+        after: Duration::from_secs(5),
+        presented: false,
+    };
+    let mut outs: Vec<TargetOutcome> = (1..=5)
+        .map(|i| tls_failed(&format!("n{i}.example.com"), "192.0.2.7", timeout()))
+        .collect();
+    outs.push(tls_failed("alone.example.com", "192.0.2.8", timeout()));
+    outs.push(tls_failed(
+        "reset.example.com",
+        "192.0.2.7",
+        TlsFailure::Reset,
+    ));
+    let r = diagnosed(report(vec![("core", true, outs)]));
+    let shared = cause_of(&r, "shared_address_fails");
+    assert_eq!(
+        shared.cause,
+        RootCause::SharedAddressFails {
+            address: sa("192.0.2.7:443"),
+            phase: Some(Phase::Tls),
+            names: 5,
+        }
+    );
+    assert_eq!(
+        shared.hosts,
+        (1..=5)
+            .map(|i| format!("n{i}.example.com"))
+            .collect::<Vec<_>>()
+    );
+    let mut rest = kinds(&r);
+    rest.sort();
+    assert_eq!(rest, ["shared_address_fails", "unexplained", "unexplained"]);
+}
+
 #[test]
 fn a_zone_is_the_last_two_labels_in_lower_case() {
     assert_eq!(zone_of("a.b.c.Example.COM."), "example.com");
