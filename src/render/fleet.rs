@@ -583,6 +583,10 @@ pub fn json(f: &Fleet, skipped: &[Skipped]) -> String {
         "hosts": hosts,
         "differences": differences,
         "everywhere": everywhere,
+        "causes": f.causes.iter().map(|c| serde_json::json!({
+            "kind": c.kind,
+            "hosts": c.hosts.iter().filter_map(|&i| f.hosts.get(i).map(|h| h.name.clone())).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "skipped": skipped_json(skipped),
     });
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into());
@@ -757,6 +761,14 @@ mod tests {
         assert!(
             text.contains("root causes: 2 of 3 hosts: NXDOMAIN; 1 of 3: DNS server unreachable"),
             "{text}"
+        );
+        let j: serde_json::Value = serde_json::from_str(&json(&f, &[])).unwrap();
+        assert_eq!(
+            j["causes"],
+            serde_json::json!([
+                {"kind": "dns_nxdomain", "hosts": ["h1", "h2"]},
+                {"kind": "resolver_unreachable", "hosts": ["h3"]}
+            ])
         );
         let (alike, _) = crate::fleet::build(vec![
             ("a.json".into(), Ok(with("h1", "dns_nxdomain"))),
