@@ -223,7 +223,7 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
         } => format!(
             "The DNS server {} says {} {} not exist (NXDOMAIN): it has no record for the name the profile variable `{var}` gives.",
             list(servers),
-            list(&d.hosts),
+            names_under(&d.hosts),
             if d.hosts.len() == 1 { "does" } else { "do" },
         ),
         RootCause::DnsNxdomain { servers, zones, .. } => format!(
@@ -524,6 +524,21 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// "ghes.corp.internal and the 17 names under it (*.ghes.corp.internal)" when one of `hosts`
+/// is the parent of all the others (a GHES hostname and its subdomains), else the list.
+fn names_under(hosts: &[String]) -> String {
+    let parent = hosts.iter().find(|p| {
+        hosts.len() > 2
+            && hosts
+                .iter()
+                .all(|h| h == *p || h.ends_with(&format!(".{p}")))
+    });
+    match parent {
+        Some(p) => format!("{p} and the {} names under it (*.{p})", hosts.len() - 1),
+        None => list(hosts),
+    }
+}
+
 /// The distinct ports of `servers`, in order.
 fn sorted_ports(servers: &[std::net::SocketAddr]) -> Vec<u16> {
     let mut ports: Vec<u16> = servers.iter().map(|s| s.port()).collect();
@@ -576,7 +591,7 @@ pub fn fix(d: &Diagnosis) -> String {
             ..
         } => format!(
             "add a record for {} to the DNS server {} (or to the zone it forwards to), or check --var {var} (the instance's name as this machine should reach it); then run again",
-            list(&d.hosts),
+            names_under(&d.hosts),
             list(&servers.iter().map(|s| s.ip()).collect::<Vec<_>>()),
         ),
         RootCause::DnsNxdomain { servers, zones, .. } => format!(
