@@ -208,6 +208,7 @@ pub(super) async fn run_once(
                 max_time_ms: s.max_time.as_millis() as u64,
                 concurrency: s.concurrency as usize,
                 dns_servers: s.dns_servers.iter().map(|s| s.to_string()).collect(),
+                dns_servers_given: matches!(s.cfg.dns, crate::probe::DnsMode::Servers(_)),
                 ca_files: s.ca_files.iter().map(|p| p.display().to_string()).collect(),
                 fail_on: s.pipeline.fail_on,
             },

@@ -166,8 +166,11 @@ fn details(v: &Value, diagnosis: &[Diagnosis]) -> Details {
         })
         .collect();
     for d in diagnosis {
-        let RootCause::Unexplained { direction, .. } = &d.cause else {
-            continue;
+        // As `render::diagnosis::details`: a shared address's cause by its first name's.
+        let direction = match &d.cause {
+            RootCause::Unexplained { direction, .. } => direction,
+            RootCause::SharedAddressFails { .. } => &None,
+            _ => continue,
         };
         let text = match direction {
             Some(dir) => v

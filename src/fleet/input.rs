@@ -31,6 +31,15 @@ pub struct HostReport {
     pub capabilities: Vec<Capability>,
     #[serde(default)]
     pub throughput: Option<Throughput>,
+    /// The root causes of its diagnosis (kinds only), to compare hosts by cause.
+    #[serde(default)]
+    pub diagnosis: Vec<CauseRef>,
+}
+
+/// One root cause of a report's diagnosis: its kind (`dns_nxdomain`, `resolver_unreachable`…).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CauseRef {
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -150,6 +150,52 @@ pub struct Fleet {
     pub differences: Vec<Difference>,
     /// Capabilities failing on every host that checked them, their names alike.
     pub everywhere: Vec<(Column, Spread)>,
+    /// Each diagnosis kind found, with the hosts whose reports have it: hosts failing the same
+    /// capabilities for other root causes differ (issue 23 row 8). Most hosts first.
+    pub causes: Vec<CauseSpread>,
+}
+
+/// A diagnosis kind and the hosts (indices into [`Fleet::hosts`]) whose reports have it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CauseSpread {
+    pub kind: String,
+    pub hosts: Vec<usize>,
+}
+
+impl Fleet {
+    /// Some host's root causes are not every host's.
+    pub fn causes_differ(&self) -> bool {
+        self.causes
+            .iter()
+            .any(|c| c.hosts.len() != self.hosts.len())
+    }
+}
+
+/// A diagnosis kind as the reports write it: a short snake_case identifier. Anything else (a
+/// damaged or hostile report) is not a kind.
+fn is_kind(k: &str) -> bool {
+    !k.is_empty()
+        && k.len() <= 64
+        && k.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn cause_spreads(hosts: &[Host]) -> Vec<CauseSpread> {
+    let mut causes: Vec<CauseSpread> = Vec::new();
+    for (i, h) in hosts.iter().enumerate() {
+        for c in h.report.diagnosis.iter().filter(|c| is_kind(&c.kind)) {
+            match causes.iter_mut().find(|x| x.kind == c.kind) {
+                Some(x) if x.hosts.last() == Some(&i) => {}
+                Some(x) => x.hosts.push(i),
+                None => causes.push(CauseSpread {
+                    kind: c.kind.clone(),
+                    hosts: vec![i],
+                }),
+            }
+        }
+    }
+    causes.sort_by(|a, b| b.hosts.len().cmp(&a.hosts.len()).then(a.kind.cmp(&b.kind)));
+    causes
 }
 
 /// The merge: usable reports become hosts, the rest is returned as skipped.
@@ -271,11 +317,13 @@ impl Fleet {
                 everywhere.push((col.clone(), cap_spread));
             }
         }
+        let causes = cause_spreads(&hosts);
         Fleet {
             hosts,
             columns,
             differences,
             everywhere,
+            causes,
         }
     }
 
@@ -490,6 +538,46 @@ pub(crate) mod tests {
         assert!(f.everywhere.is_empty());
         assert_eq!(f.exit_code(), 1);
         assert_eq!(f.counts(), [1, 0, 2, 0]);
+    }
+
+    /// Issue 23 row 8: three hosts failing alike, two for NXDOMAIN and one for a DNS server
+    /// that does not answer, differ by root cause.
+    #[test]
+    fn hosts_failing_alike_for_other_root_causes_differ_by_cause() {
+        use Verdict::*;
+        let with = |host: &str, kinds: &[&str]| {
+            let mut r = report(host, &[], &[("r.test", Fail)]);
+            r.diagnosis = kinds
+                .iter()
+                .map(|k| serde_json::from_value(serde_json::json!({"kind": k})).unwrap())
+                .collect();
+            r
+        };
+        let f = fleet(vec![
+            with("h1", &["dns_nxdomain"]),
+            with("h2", &["dns_nxdomain", "Not A Kind\u{1b}"]),
+            with("h3", &["resolver_unreachable"]),
+        ]);
+        assert!(f.differences.is_empty());
+        assert_eq!(
+            f.causes,
+            [
+                CauseSpread {
+                    kind: "dns_nxdomain".into(),
+                    hosts: vec![0, 1]
+                },
+                CauseSpread {
+                    kind: "resolver_unreachable".into(),
+                    hosts: vec![2]
+                },
+            ]
+        );
+        assert!(f.causes_differ());
+        let alike = fleet(vec![
+            with("h1", &["dns_nxdomain"]),
+            with("h2", &["dns_nxdomain"]),
+        ]);
+        assert!(!alike.causes_differ());
     }
 
     #[test]

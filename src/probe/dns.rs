@@ -56,6 +56,10 @@ pub enum DnsFailure {
     /// A socket error reaching the servers (the OS's words).
     #[error("network error: {detail}")]
     Network { detail: String },
+    /// Nothing listens on the server's port: the UDP question drew an ICMP port unreachable
+    /// (ECONNREFUSED), at once; unlike a timeout, the server's host is up and answers.
+    #[error("nothing listens on {server}")]
+    NothingListens { server: SocketAddr },
     #[error("no name server configured")]
     NoServers,
     #[error("unparsable answer from {server}: {detail}")]
@@ -76,7 +80,9 @@ impl DnsFailure {
             | DnsFailure::OtherCode { .. } => 7,
             DnsFailure::Malformed { .. } | DnsFailure::TruncatedTcpFailed { .. } => 6,
             DnsFailure::Timeout { .. } => 5,
-            DnsFailure::Network { .. } | DnsFailure::NoServers => 4,
+            DnsFailure::Network { .. }
+            | DnsFailure::NothingListens { .. }
+            | DnsFailure::NoServers => 4,
             DnsFailure::NoAddresses => 1,
         }
     }
@@ -405,8 +411,12 @@ async fn exchange_udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Messa
     } else {
         "[::]:0".parse().expect("literal")
     };
-    let net = |e: std::io::Error| DnsFailure::Network {
-        detail: format!("{server}: {e}"),
+    // ECONNREFUSED on a connected UDP socket is the ICMP port unreachable of the server's host.
+    let net = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => DnsFailure::NothingListens { server },
+        _ => DnsFailure::Network {
+            detail: format!("{server}: {e}"),
+        },
     };
     let sock = UdpSocket::bind(bind).await.map_err(net)?;
     sock.connect(server).await.map_err(net)?;

@@ -24,8 +24,11 @@ pub type Details = BTreeMap<usize, String>;
 pub fn details(report: &Report) -> Details {
     let mut out = Details::new();
     for d in &report.diagnosis {
-        let RootCause::Unexplained { direction, .. } = &d.cause else {
-            continue;
+        // A shared address's cause is summed up by its first name's own cause.
+        let direction = match &d.cause {
+            RootCause::Unexplained { direction, .. } => direction,
+            RootCause::SharedAddressFails { .. } => &None,
+            _ => continue,
         };
         let text = match direction {
             Some(dir) => report.throughput.as_ref().and_then(|tp| {
@@ -111,8 +114,15 @@ pub fn title(c: &RootCause) -> String {
     match c {
         RootCause::ResolverUnreachable { how, .. } => match how {
             Silence::NoServers => "no DNS server configured".into(),
+            Silence::NothingListens => "nothing listens on the DNS server's port".into(),
             _ => "DNS server not answering".into(),
         },
+        RootCause::SharedAddressFails { address, .. } => {
+            format!("names sharing {address} fail the same way")
+        }
+        RootCause::DnsNxdomain {
+            variable: Some(_), ..
+        } => "DNS has no record for the instance's name (NXDOMAIN)".into(),
         RootCause::DnsNxdomain { .. } => "DNS denies public names (NXDOMAIN)".into(),
         RootCause::OsResolverDisagrees { .. } => "system resolver disagrees with DNS".into(),
         RootCause::ProxyNeeded { .. } => "no direct egress: a proxy is needed".into(),
@@ -168,6 +178,7 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
             names: failed,
             asked,
             timeout_ms,
+            ..
         } => {
             let server = if servers.is_empty() {
                 "the DNS server".to_string()
@@ -197,12 +208,27 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
                     capitalise(&server),
                     plural(*failed, "name")
                 ),
+                Silence::NothingListens => format!(
+                    "Nothing listens on {}: DNS questions for {} draw an ICMP port unreachable at once (no DNS server runs there, or not on that port), so nothing else about them could be tested.",
+                    list(servers),
+                    plural(*failed, "name")
+                ),
                 Silence::NoServers => format!(
                     "No DNS server is configured (an empty /etc/resolv.conf?): {} cannot be resolved.",
                     plural(*failed, "name")
                 ),
             }
         }
+        RootCause::DnsNxdomain {
+            servers,
+            variable: Some(var),
+            ..
+        } => format!(
+            "The DNS server {} says {} {} not exist (NXDOMAIN): it has no record for the name the profile variable `{var}` gives.",
+            list(servers),
+            names_under(&d.hosts),
+            if d.hosts.len() == 1 { "does" } else { "do" },
+        ),
         RootCause::DnsNxdomain { servers, zones, .. } => format!(
             "The DNS server {} says {n} in {} {} not exist (NXDOMAIN): a split-horizon zone or a DNS filter hides {}.",
             list(servers),
@@ -472,6 +498,10 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
             if *k == 1 { "was" } else { "were" },
             fmt_duration(std::time::Duration::from_millis(*limit_ms))
         ),
+        RootCause::SharedAddressFails { address, .. } => format!(
+            "{n} fail the same way at the one address they share, {address}: {}",
+            detail.unwrap_or("no cause recorded")
+        ),
         RootCause::Unexplained {
             host, direction, ..
         } => {
@@ -500,16 +530,76 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// "ghes.corp.internal and the 17 names under it (*.ghes.corp.internal)" when one of `hosts`
+/// is the parent of all the others (a GHES hostname and its subdomains), else the list.
+fn names_under(hosts: &[String]) -> String {
+    let parent = hosts.iter().find(|p| {
+        hosts.len() > 2
+            && hosts
+                .iter()
+                .all(|h| h == *p || h.ends_with(&format!(".{p}")))
+    });
+    match parent {
+        Some(p) => format!("{p} and the {} names under it (*.{p})", hosts.len() - 1),
+        None => list(hosts),
+    }
+}
+
+/// The distinct ports of `servers`, in order.
+fn sorted_ports(servers: &[std::net::SocketAddr]) -> Vec<u16> {
+    let mut ports: Vec<u16> = servers.iter().map(|s| s.port()).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
+}
+
 /// What to do about a cause, in concrete terms.
 pub fn fix(d: &Diagnosis) -> String {
     match &d.cause {
-        RootCause::ResolverUnreachable { servers, how, .. } => match how {
-            Silence::NoServers => "add a nameserver line to /etc/resolv.conf (or give --dns-server), then run again".into(),
-            _ => format!(
-                "make {} answer DNS on UDP and TCP port 53 from this machine (a firewall dropping port 53, or the server down), or point /etc/resolv.conf at a resolver that answers; behind a proxy, set https_proxy instead (the proxy resolves names); then run again",
-                if servers.is_empty() { "the DNS server".to_string() } else { list(&servers.iter().map(|s| s.ip()).collect::<Vec<_>>()) }
-            ),
-        },
+        RootCause::ResolverUnreachable {
+            servers, how, given, ..
+        } => {
+            // The servers, and the ports they were asked on (a `--dns-server` may name any port).
+            let named = if servers.is_empty() {
+                "the DNS server".to_string()
+            } else {
+                list(servers)
+            };
+            let ports = sorted_ports(servers);
+            let on = if ports.is_empty() {
+                "port 53".to_string()
+            } else {
+                format!(
+                    "{} {}",
+                    if ports.len() == 1 { "port" } else { "ports" },
+                    list(&ports)
+                )
+            };
+            // Where the servers came from is where the fix goes.
+            let instead = if *given {
+                "or give --dns-server a resolver that answers"
+            } else {
+                "or point /etc/resolv.conf at a resolver that answers"
+            };
+            match how {
+                Silence::NoServers => "add a nameserver line to /etc/resolv.conf (or give --dns-server), then run again".into(),
+                Silence::NothingListens => format!(
+                    "start the DNS server on {named} (UDP and TCP {on}), or check the address and port, {instead}; then run again"
+                ),
+                _ => format!(
+                    "make {named} answer DNS on UDP and TCP {on} from this machine (a firewall dropping {on}, or the server down), {instead}; behind a proxy, set https_proxy instead (the proxy resolves names); then run again"
+                ),
+            }
+        }
+        RootCause::DnsNxdomain {
+            servers,
+            variable: Some(var),
+            ..
+        } => format!(
+            "add a record for {} to the DNS server {} (or to the zone it forwards to), or check --var {var} (the instance's name as this machine should reach it); then run again",
+            names_under(&d.hosts),
+            list(&servers.iter().map(|s| s.ip()).collect::<Vec<_>>()),
+        ),
         RootCause::DnsNxdomain { servers, zones, .. } => format!(
             "ask whoever runs the DNS server {} to resolve {} publicly (remove the internal zone or the filter rule for them), or use a resolver that does",
             list(&servers.iter().map(|s| s.ip()).collect::<Vec<_>>()),
@@ -634,6 +724,16 @@ pub fn fix(d: &Diagnosis) -> String {
             interface.as_deref().unwrap_or("IFACE"),
             works_at_mss + 40
         ),
+        RootCause::SharedAddressFails { address, phase, .. } => {
+            let (ip, p) = (address.ip(), address.port());
+            let what = match phase {
+                Some(Phase::Tcp) => format!("ask the network team to allow outbound TCP {p} to {ip}"),
+                Some(Phase::Tls) => format!("find out what answers TLS at {address} (openssl s_client -connect {address} -servername NAME)"),
+                Some(Phase::Http) => format!("find out what answers HTTP at {address} (curl -v --connect-to NAME:{p}:{ip}:{p} https://NAME/)"),
+                _ => format!("find out what happens at {address}"),
+            };
+            format!("{what}: one server or path serves all of {}, so fix it once rather than name by name", list(&d.hosts))
+        }
         RootCause::Unexplained { host, phase, port, direction } => {
             let h = host.clone().unwrap_or_default();
             let p = port.unwrap_or(443);

@@ -135,6 +135,59 @@ pub fn spread_detail(f: &Fleet, s: &Spread) -> String {
     out
 }
 
+/// A diagnosis kind in a few words ("NXDOMAIN", "DNS server unreachable").
+fn cause_kind(kind: &str) -> String {
+    match kind {
+        "resolver_unreachable" => "DNS server unreachable".into(),
+        "dns_nxdomain" => "NXDOMAIN".into(),
+        "os_resolver_disagrees" => "system resolver disagrees with DNS".into(),
+        "proxy_needed" => "no direct egress (a proxy is needed)".into(),
+        "direct_blocked_proxy_works" => "direct connections blocked, the proxy works".into(),
+        "tcp_blocked" => "TCP blocked".into(),
+        "host_blocked" => "a host blocked".into(),
+        "port_blocked" => "a port blocked".into(),
+        "family_blocked" => "an address family blocked".into(),
+        "proxy_fails" => "the proxy fails".into(),
+        "tls_interception" => "TLS interception".into(),
+        "no_trust_roots" => "no trusted root certificates".into(),
+        "certificate_invalid" => "invalid certificates".into(),
+        "middlebox_answers" => "a middlebox answers".into(),
+        "shared_address_fails" => "names failing at one shared address".into(),
+        "throughput_below_floor" => "throughput below the floor".into(),
+        "clock_skew" => "clock skew".into(),
+        "time_limit" => "time limit reached".into(),
+        "update_path_blocked" => "runner update path blocked".into(),
+        "path_mtu_black_hole" => "path-MTU black hole".into(),
+        "no_ipv4_route" => "no IPv4 route".into(),
+        "unexplained" => "unexplained failures".into(),
+        // A kind of a newer version (checked to be a snake_case identifier on the way in).
+        other => other.replace('_', " "),
+    }
+}
+
+/// "root causes: 2 of 3 hosts: NXDOMAIN; 1 of 3: DNS server unreachable", when the hosts'
+/// root causes are not all alike.
+pub fn causes_sentence(f: &Fleet) -> Option<String> {
+    if !f.causes_differ() {
+        return None;
+    }
+    let n = f.hosts.len();
+    let parts: Vec<String> = f
+        .causes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let of = if i == 0 {
+                format!("{} of {}", c.hosts.len(), plural(n, "host"))
+            } else {
+                format!("{} of {n}", c.hosts.len())
+            };
+            format!("{of}: {}", cause_kind(&c.kind))
+        })
+        .collect();
+    Some(format!("root causes: {}", parts.join("; ")))
+}
+
 /// "capability x fails on every host that checked it (3 of 3 hosts)".
 pub fn everywhere_sentence(col: &crate::fleet::Column, s: &Spread) -> String {
     format!(
@@ -294,10 +347,14 @@ pub fn table(f: &Fleet, skipped: &[Skipped], style: &Style) -> String {
 fn differences_text(f: &Fleet) -> String {
     let mut out = String::new();
     out.push('\n');
-    if f.differences.is_empty() {
+    let causes = causes_sentence(f);
+    if f.differences.is_empty() && causes.is_none() {
         out.push_str("What differs between hosts: nothing — every capability has the same verdict on every host that checked it.\n");
     } else {
         out.push_str("What differs between hosts:\n");
+        if let Some(c) = &causes {
+            out.push_str(&format!("  {c}\n"));
+        }
         for d in &f.differences {
             out.push_str(&format!("  {}\n", capability_sentence(f, d)));
             if d.spread.differs() {
@@ -363,10 +420,14 @@ pub fn markdown(f: &Fleet, skipped: &[Skipped]) -> String {
         s.push('\n');
     }
     s.push_str("\n### What differs between hosts\n\n");
-    if f.differences.is_empty() {
+    let causes = causes_sentence(f);
+    if f.differences.is_empty() && causes.is_none() {
         s.push_str(
             "Nothing: every capability has the same verdict on every host that checked it.\n",
         );
+    }
+    if let Some(c) = &causes {
+        s.push_str(&format!("- {}\n", md(c)));
     }
     for d in &f.differences {
         s.push_str(&format!("- {}", md(&capability_sentence(f, d))));
@@ -522,6 +583,10 @@ pub fn json(f: &Fleet, skipped: &[Skipped]) -> String {
         "hosts": hosts,
         "differences": differences,
         "everywhere": everywhere,
+        "causes": f.causes.iter().map(|c| serde_json::json!({
+            "kind": c.kind,
+            "hosts": c.hosts.iter().filter_map(|&i| f.hosts.get(i).map(|h| h.name.clone())).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "skipped": skipped_json(skipped),
     });
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into());
@@ -668,4 +733,48 @@ pub fn diff_json(d: &FleetDiff, skips: &SweepSkips) -> String {
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::tests::report;
+    use crate::model::Verdict;
+
+    fn with(host: &str, kind: &str) -> crate::fleet::HostReport {
+        let mut r = report(host, &[], &[("r.test", Verdict::Fail)]);
+        r.diagnosis = vec![serde_json::from_value(serde_json::json!({ "kind": kind })).unwrap()];
+        r
+    }
+
+    /// Issue 23 row 8: the same capabilities failing on every host for other root causes is a
+    /// difference, told by cause.
+    #[test]
+    fn hosts_failing_alike_for_other_causes_are_told_apart() {
+        let (f, _) = crate::fleet::build(vec![
+            ("a.json".into(), Ok(with("h1", "dns_nxdomain"))),
+            ("b.json".into(), Ok(with("h2", "dns_nxdomain"))),
+            ("c.json".into(), Ok(with("h3", "resolver_unreachable"))),
+        ]);
+        let text = differences_text(&f);
+        assert!(!text.contains("nothing"), "{text}");
+        assert!(
+            text.contains("root causes: 2 of 3 hosts: NXDOMAIN; 1 of 3: DNS server unreachable"),
+            "{text}"
+        );
+        let j: serde_json::Value = serde_json::from_str(&json(&f, &[])).unwrap();
+        assert_eq!(
+            j["causes"],
+            serde_json::json!([
+                {"kind": "dns_nxdomain", "hosts": ["h1", "h2"]},
+                {"kind": "resolver_unreachable", "hosts": ["h3"]}
+            ])
+        );
+        let (alike, _) = crate::fleet::build(vec![
+            ("a.json".into(), Ok(with("h1", "dns_nxdomain"))),
+            ("b.json".into(), Ok(with("h2", "dns_nxdomain"))),
+        ]);
+        assert!(causes_sentence(&alike).is_none());
+        assert!(differences_text(&alike).contains("nothing"));
+    }
 }

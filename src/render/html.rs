@@ -746,29 +746,43 @@ pub fn fleet(f: &Fleet, skipped: &[Skipped]) -> String {
                     .collect(),
             })
             .collect(),
-        differences: f
-            .differences
-            .iter()
-            .map(|d| SentenceView {
-                sentence: fw::capability_sentence(f, d),
-                detail: d.spread.differs().then(|| fw::spread_detail(f, &d.spread)),
-                names: d
-                    .names
-                    .iter()
-                    .map(|n| SentenceView {
-                        sentence: fw::name_sentence(f, &n.host, &n.spread),
-                        detail: Some(fw::spread_detail(f, &n.spread)),
-                        names: Vec::new(),
-                    })
-                    .collect(),
+        // Root causes that differ between hosts come first (issue 23 row 8).
+        differences: fw::causes_sentence(f)
+            .map(|c| SentenceView {
+                sentence: c,
+                detail: None,
+                names: Vec::new(),
             })
+            .into_iter()
+            .chain(f.differences.iter().map(|d| {
+                SentenceView {
+                    sentence: fw::capability_sentence(f, d),
+                    detail: d.spread.differs().then(|| fw::spread_detail(f, &d.spread)),
+                    names: d
+                        .names
+                        .iter()
+                        .map(|n| SentenceView {
+                            sentence: fw::name_sentence(f, &n.host, &n.spread),
+                            detail: Some(fw::spread_detail(f, &n.spread)),
+                            names: Vec::new(),
+                        })
+                        .collect(),
+                }
+            }))
             .collect(),
         everywhere: f
             .everywhere
             .iter()
             .map(|(c, s)| EverywhereView {
                 sentence: fw::everywhere_sentence(c, s),
-                cause: s.cause.as_ref().map(|(c, _)| c.clone()),
+                // The most common cause, with on how many hosts when not on all of them.
+                cause: s.cause.as_ref().map(|(c, n)| {
+                    if *n < s.failing.len() {
+                        format!("{c} (on {n} of {} failing hosts)", s.failing.len())
+                    } else {
+                        c.clone()
+                    }
+                }),
             })
             .collect(),
         skipped: skipped.iter().map(fw::skipped_warning).collect(),

@@ -95,6 +95,9 @@ pub fn dns_failure(f: &DnsFailure, host: &str) -> String {
             format!("DNS: the CNAME chain of {host} is longer than {limit} names")
         }
         DnsFailure::Network { detail } => format!("DNS: cannot reach a name server: {detail}"),
+        DnsFailure::NothingListens { server } => {
+            format!("DNS: nothing listens on {server} (port unreachable)")
+        }
         DnsFailure::NoServers => {
             "DNS: no name server configured (empty /etc/resolv.conf?); use --dns-server".to_string()
         }

@@ -271,6 +271,7 @@ fn dns_kind(f: &DnsFailure) -> &'static str {
         DnsFailure::CnameLoop { .. } => "cname_loop",
         DnsFailure::ChainTooLong { .. } => "chain_too_long",
         DnsFailure::Network { .. } => "network",
+        DnsFailure::NothingListens { .. } => "nothing_listens",
         DnsFailure::NoServers => "no_servers",
         DnsFailure::Malformed { .. } => "malformed",
         DnsFailure::TruncatedTcpFailed { .. } => "truncated_tcp_failed",

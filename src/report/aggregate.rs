@@ -302,6 +302,7 @@ mod tests {
                 max_time_ms: 1,
                 concurrency: 1,
                 dns_servers: vec![],
+                dns_servers_given: false,
                 ca_files: vec![],
                 fail_on,
             },

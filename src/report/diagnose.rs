@@ -82,6 +82,9 @@ pub enum Silence {
     Timeout,
     /// The servers cannot be reached (a socket error).
     Network,
+    /// Nothing listens on the server's port (ICMP port unreachable): the host is up, no DNS
+    /// server runs there, or not on that port.
+    NothingListens,
     /// No server is configured.
     NoServers,
 }
@@ -147,6 +150,18 @@ pub enum RootCause {
         names: usize,
         asked: usize,
         timeout_ms: Option<u64>,
+        /// The servers were given with `--dns-server` (not read from /etc/resolv.conf): the
+        /// fix is to that flag.
+        #[serde(default)]
+        given: bool,
+    },
+    /// Several names fail the same way (the same phase, the same kind of failure) at the one
+    /// address they share (a CDN edge, a load balancer): the address, not each name (issue 23,
+    /// row 11).
+    SharedAddressFails {
+        address: SocketAddr,
+        phase: Option<Phase>,
+        names: usize,
     },
     /// The resolver says public names do not exist (split horizon, a DNS filter).
     DnsNxdomain {
@@ -154,6 +169,11 @@ pub enum RootCause {
         /// The zones (last two labels) of the names it denies.
         zones: Vec<String>,
         names: usize,
+        /// The profile variable (e.g. GHES's `hostname`) whose value the denied names are, or
+        /// are under: an instance's own name, which the DNS server has no record for, not a
+        /// public name it hides (issue 23 row 7).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        variable: Option<String>,
     },
     /// DNS answers, but the operating system's resolver, which the runner uses, disagrees.
     OsResolverDisagrees { how: OsResolver, names: usize },
@@ -326,6 +346,7 @@ impl RootCause {
             RootCause::UpdatePathBlocked { .. } => "update_path_blocked",
             RootCause::PathMtuBlackHole { .. } => "path_mtu_black_hole",
             RootCause::NoIpv4Route { .. } => "no_ipv4_route",
+            RootCause::SharedAddressFails { .. } => "shared_address_fails",
             RootCause::Unexplained { .. } => "unexplained",
         }
     }
@@ -419,6 +440,19 @@ pub fn zone_of(name: &str) -> String {
     labels[labels.len() - 2..].join(".").to_ascii_lowercase()
 }
 
+/// The profile variable whose value `host` is, or is under (`codeload.` + the GHES hostname):
+/// a name the operator gave, not one GitHub publishes.
+fn variable_of(variables: &BTreeMap<String, String>, host: &str) -> Option<String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    variables
+        .iter()
+        .find(|(_, value)| {
+            let value = value.trim_end_matches('.').to_ascii_lowercase();
+            !value.is_empty() && (host == value || host.ends_with(&format!(".{value}")))
+        })
+        .map(|(name, _)| name.clone())
+}
+
 fn ms(d: std::time::Duration) -> u64 {
     d.as_millis() as u64
 }
@@ -479,6 +513,11 @@ fn classify(t: &TargetResult, clock_skewed: bool, ipv4_works: bool) -> Signal {
             DnsFailure::Network { .. } => Signal::ResolverSilent {
                 servers: t.dns.obs.server.into_iter().collect(),
                 how: Silence::Network,
+                after_ms: None,
+            },
+            DnsFailure::NothingListens { server } => Signal::ResolverSilent {
+                servers: vec![*server],
+                how: Silence::NothingListens,
                 after_ms: None,
             },
             DnsFailure::NoServers => Signal::ResolverSilent {
@@ -904,6 +943,7 @@ fn group(report: &Report) -> Vec<Group> {
                     names,
                     asked,
                     timeout_ms: after,
+                    given: report.settings.dns_servers_given,
                 },
                 locs,
             ));
@@ -920,23 +960,30 @@ fn group(report: &Report) -> Vec<Group> {
         }
     }
 
-    // NXDOMAIN for the profile's (public) names, per server.
-    let mut nx: BTreeMap<SocketAddr, (Vec<Loc>, BTreeSet<String>)> = BTreeMap::new();
+    // NXDOMAIN for the profile's names, per server: the public ones apart from those the
+    // profile's variables name (an instance's own hostname).
+    // (server, variable) → (targets, zones)
+    type ByServer = BTreeMap<(SocketAddr, Option<String>), (Vec<Loc>, BTreeSet<String>)>;
+    let mut nx = ByServer::new();
     for (l, _, s) in &items {
         if let Signal::Nxdomain { server, zone } = s {
-            let e = nx.entry(*server).or_default();
+            let variable = variable_of(&report.profile.variables, &target_at(report, *l).host);
+            let e = nx.entry((*server, variable)).or_default();
             e.0.push(*l);
             e.1.insert(zone.clone());
         }
     }
     // The same answer from several servers (e.g. one per family) is one cause.
-    let mut nx_groups: BTreeMap<Vec<String>, (Vec<SocketAddr>, Vec<Loc>)> = BTreeMap::new();
-    for (server, (locs, zones)) in nx {
-        let e = nx_groups.entry(zones.into_iter().collect()).or_default();
+    type NxKey = (Option<String>, Vec<String>);
+    let mut nx_groups: BTreeMap<NxKey, (Vec<SocketAddr>, Vec<Loc>)> = BTreeMap::new();
+    for ((server, variable), (locs, zones)) in nx {
+        let e = nx_groups
+            .entry((variable, zones.into_iter().collect()))
+            .or_default();
         e.0.push(server);
         e.1.extend(locs);
     }
-    for (zones, (servers, mut locs)) in nx_groups {
+    for ((variable, zones), (servers, mut locs)) in nx_groups {
         locs.sort();
         let names = sorted(locs.iter().map(|l| &target_at(report, *l).host)).len();
         groups.push(Group::new(
@@ -944,6 +991,7 @@ fn group(report: &Report) -> Vec<Group> {
                 servers,
                 zones,
                 names,
+                variable,
             },
             locs,
         ));
@@ -1098,6 +1146,41 @@ fn group(report: &Report) -> Vec<Group> {
             leftovers.push((*l, s.clone()));
         }
     }
+    // Several names failing the same way at the one address they share: one cause.
+    // (address, failure kind) → the targets failing so, with their phases
+    type Shared = Vec<((SocketAddr, FailKey), Vec<(Loc, Option<Phase>)>)>;
+    let mut shared = Shared::new();
+    for (l, s) in &leftovers {
+        let Signal::Other { phase, .. } = s else {
+            continue;
+        };
+        let Some(key) = shared_key(target_at(report, *l)) else {
+            continue;
+        };
+        match shared.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push((*l, *phase)),
+            None => shared.push((key, vec![(*l, *phase)])),
+        }
+    }
+    let mut taken: BTreeSet<Loc> = BTreeSet::new();
+    for ((address, _), members) in shared {
+        let names = sorted(members.iter().map(|(l, _)| &target_at(report, *l).host)).len();
+        if names < 2 {
+            continue;
+        }
+        let mut locs: Vec<Loc> = members.iter().map(|(l, _)| *l).collect();
+        locs.sort();
+        taken.extend(locs.iter().copied());
+        groups.push(Group::new(
+            RootCause::SharedAddressFails {
+                address,
+                phase: members[0].1,
+                names,
+            },
+            locs,
+        ));
+    }
+    leftovers.retain(|(l, _)| !taken.contains(l));
     // Unexplained: one cause per name (its occurrences in several capabilities together).
     let mut by_host: BTreeMap<&str, Gathered<Option<Phase>, Option<u16>>> = BTreeMap::new();
     for (l, s) in leftovers {
@@ -1126,6 +1209,41 @@ fn group(report: &Report) -> Vec<Group> {
 
     throughput_groups(report, &mut groups);
     groups
+}
+
+/// The kind of a step's failure (its variant, without the variant's facts).
+#[derive(Debug, PartialEq, Eq)]
+enum FailKey {
+    Tcp(std::mem::Discriminant<TcpFailure>),
+    Proxy(std::mem::Discriminant<ProxyFailure>),
+    Tls(std::mem::Discriminant<TlsFailure>),
+    Http(std::mem::Discriminant<HttpFailure>),
+}
+
+/// The address a target's failing check went to, and how it failed: targets with the same key
+/// fail the same way at the same place.
+fn shared_key(t: &TargetResult) -> Option<(SocketAddr, FailKey)> {
+    let c = t.cause_check()?;
+    let address = c.obs.address?;
+    let key = match &c.obs.step {
+        Step::Connect {
+            failure: Some(f), ..
+        } => FailKey::Tcp(std::mem::discriminant(f)),
+        Step::Tunnel {
+            failure: Some(f), ..
+        }
+        | Step::ProxyConnect {
+            failure: Some(f), ..
+        } => FailKey::Proxy(std::mem::discriminant(f)),
+        Step::Tls {
+            failure: Some(f), ..
+        } => FailKey::Tls(std::mem::discriminant(f)),
+        Step::Http {
+            failure: Some(f), ..
+        } => FailKey::Http(std::mem::discriminant(f)),
+        _ => return None,
+    };
+    Some((address, key))
 }
 
 /// Every stall a clamped MSS cured, under one cause: the path, not the servers.

@@ -317,6 +317,7 @@ fn report(caps: Vec<(&str, bool, Vec<TargetOutcome>)>) -> Report {
             max_time_ms: 45000,
             concurrency: 8,
             dns_servers: vec![DNS.into()],
+            dns_servers_given: false,
             ca_files: vec![],
             fail_on: FailOn::Fail,
         },
@@ -393,6 +394,7 @@ fn a_silent_resolver_is_one_cause() {
             asked,
             how,
             timeout_ms,
+            ..
         } => {
             assert_eq!(servers, &[sa(DNS)]);
             assert_eq!((*names, *asked), (12, 12));
@@ -437,6 +439,53 @@ fn nxdomain_names_the_zones() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// Issue 23 row 7: the names a profile variable gives (GHES's `hostname`) are a cause apart
+/// from public names, and the cause names the variable.
+#[test]
+fn nxdomain_for_a_variables_name_is_apart_from_public_names() {
+    let mut r = report(vec![(
+        "core",
+        true,
+        vec![
+            nxdomain("ghes.corp.internal"),
+            nxdomain("codeload.ghes.corp.internal"),
+            nxdomain("github.com"),
+            // Only under the value at a label boundary.
+            nxdomain("xghes.corp.internal"),
+        ],
+    )]);
+    r.profile
+        .variables
+        .insert("hostname".into(), "GHES.corp.internal".into());
+    let r = diagnosed(r);
+    assert_eq!(kinds(&r), ["dns_nxdomain", "dns_nxdomain"]);
+    let mut seen: Vec<_> = r
+        .diagnosis
+        .iter()
+        .map(|d| match &d.cause {
+            RootCause::DnsNxdomain { variable, .. } => (variable.clone(), d.hosts.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                None,
+                vec!["github.com".to_string(), "xghes.corp.internal".into()]
+            ),
+            (
+                Some("hostname".to_string()),
+                vec![
+                    "codeload.ghes.corp.internal".to_string(),
+                    "ghes.corp.internal".into()
+                ]
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -690,6 +739,45 @@ fn tls_failed(host: &str, addr: &str, failure: TlsFailure) -> TargetOutcome {
     )
 }
 
+/// Issue 23 row 11: five names behind one address, whose TLS handshakes all time out there,
+/// are one cause naming the address, not five causes with five fixes; a name failing the same
+/// way at another address, and one failing otherwise at the same address, stay apart.
+#[test]
+fn names_failing_the_same_way_at_one_shared_address_are_one_cause() {
+    let timeout = || TlsFailure::Timeout {
+        after: Duration::from_secs(5),
+        presented: false,
+    };
+    let mut outs: Vec<TargetOutcome> = (1..=5)
+        .map(|i| tls_failed(&format!("n{i}.example.com"), "192.0.2.7", timeout()))
+        .collect();
+    outs.push(tls_failed("alone.example.com", "192.0.2.8", timeout()));
+    outs.push(tls_failed(
+        "reset.example.com",
+        "192.0.2.7",
+        TlsFailure::Reset,
+    ));
+    let r = diagnosed(report(vec![("core", true, outs)]));
+    let shared = cause_of(&r, "shared_address_fails");
+    assert_eq!(
+        shared.cause,
+        RootCause::SharedAddressFails {
+            address: sa("192.0.2.7:443"),
+            phase: Some(Phase::Tls),
+            names: 5,
+        }
+    );
+    assert_eq!(
+        shared.hosts,
+        (1..=5)
+            .map(|i| format!("n{i}.example.com"))
+            .collect::<Vec<_>>()
+    );
+    let mut rest = kinds(&r);
+    rest.sort();
+    assert_eq!(rest, ["shared_address_fails", "unexplained", "unexplained"]);
+}
+
 #[test]
 fn a_zone_is_the_last_two_labels_in_lower_case() {
     assert_eq!(zone_of("a.b.c.Example.COM."), "example.com");
@@ -728,6 +816,7 @@ fn unreachable_or_missing_dns_servers_are_the_resolver_even_for_one_name() {
                 names,
                 asked,
                 timeout_ms,
+                ..
             } => (*how, servers.clone(), *names, *asked, *timeout_ms),
             other => panic!("{other:?}"),
         })

@@ -225,6 +225,8 @@ pub struct Settings {
     pub max_time_ms: u64,
     pub concurrency: usize,
     pub dns_servers: Vec<String>,
+    /// The DNS servers were given with `--dns-server` (else read from /etc/resolv.conf).
+    pub dns_servers_given: bool,
     pub ca_files: Vec<String>,
     /// `--fail-on`: the lowest overall verdict that makes the run exit 1.
     pub fail_on: crate::report::fail_on::FailOn,

@@ -155,10 +155,15 @@ async fn a_silent_resolver_is_one_cause_folded_in_the_table() {
         t.stdout
     );
     assert!(
-        t.stdout.contains("fix: make 127.0.0.1 answer DNS"),
+        t.stdout.contains(&format!("fix: make {server} answer DNS")),
         "{}",
         t.stdout
     );
+    // The server came from --dns-server: the fix speaks of that flag and of its port.
+    let fix = d["fix"].as_str().unwrap();
+    assert!(fix.contains(&format!("port {}", server.port())), "{fix}");
+    assert!(fix.contains("--dns-server"), "{fix}");
+    assert!(!fix.contains("resolv.conf"), "{fix}");
     // One annotation for the one cause, not one per capability or name.
     let ann: Vec<&str> = t.stdout.lines().filter(|l| l.starts_with("::")).collect();
     assert_eq!(ann.len(), 1, "{ann:#?}");
@@ -230,6 +235,44 @@ async fn a_silent_resolver_is_one_cause_folded_in_the_table() {
     extra.clear();
 }
 
+/// Issue 23 row 6: a `--dns-server` where nothing listens (ICMP port unreachable) is named
+/// with its port, told apart from a silent server, and fixed through the flag that gave it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dns_server_port_where_nothing_listens_is_named_with_its_port_and_flag() {
+    let fx = Fixture::new(CA);
+    // A port nothing listens on: bound to learn a free one, then closed.
+    let server = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("udp")
+        .local_addr()
+        .expect("addr");
+    let p = profile(&fx, &["a.github.com", "b.github.com"]);
+    let o = run_json(args(&p, Some(server), &[])).await;
+    assert_eq!(o.code, 1);
+    assert_eq!(causes(&o.json), pairs(&[("resolver_unreachable", 2)]));
+    let d = &o.json["diagnosis"][0];
+    assert_eq!(d["evidence"]["how"], "nothing_listens", "{d:#}");
+    assert_eq!(
+        d["evidence"]["servers"],
+        serde_json::json!([server.to_string()])
+    );
+    assert_eq!(d["evidence"]["given"], true, "{d:#}");
+    let t = targets(&o.json)[0];
+    assert_eq!(t["dns"]["failure"]["kind"], "nothing_listens", "{t:#}");
+    assert_eq!(t["dns"]["failure"]["server"], server.to_string(), "{t:#}");
+    let summary = d["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!("Nothing listens on {server}")),
+        "{summary}"
+    );
+    let fix = d["fix"].as_str().unwrap();
+    assert!(fix.contains(&server.to_string()), "{fix}");
+    assert!(fix.contains(&format!("port {}", server.port())), "{fix}");
+    assert!(fix.contains("--dns-server"), "{fix}");
+    assert!(!fix.contains("resolv.conf"), "{fix}");
+    assert!(!fix.contains("port 53 "), "{fix}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nxdomain_for_everything_names_the_zones() {
     let fx = Fixture::new(CA);
@@ -248,6 +291,54 @@ async fn nxdomain_for_everything_names_the_zones() {
         serde_json::json!(["github.com", "githubusercontent.com"])
     );
     assert_eq!(e["servers"][0], dns.addr.to_string());
+}
+
+/// Issue 23 row 7: a GHES instance's own name (from `--var hostname`) that the DNS server does
+/// not know is not "a public name hidden by a filter": the advice is to add a record for it, or
+/// to check the variable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internal_ghes_hostname_without_a_record_asks_for_one() {
+    let dns = DnsWorld::new().start().await;
+    let a = strings(&[
+        "check",
+        "-p",
+        "ghes",
+        "--var",
+        "hostname=ghes.corp.internal",
+        "--format",
+        "json",
+        "--quiet",
+        "--timeout",
+        "1s",
+        "--dns-server",
+        &dns.addr.to_string(),
+    ]);
+    let o = run_json(a).await;
+    assert_eq!(o.code, 1);
+    causes(&o.json);
+    let internal: Vec<&Value> = o.json["diagnosis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["evidence"]["variable"] == "hostname")
+        .collect();
+    assert_eq!(internal.len(), 1, "{:#}", o.json["diagnosis"]);
+    let d = internal[0];
+    assert_eq!(d["kind"], "dns_nxdomain");
+    let hosts = d["hosts"].as_array().unwrap();
+    assert!(hosts.iter().any(|h| h == "ghes.corp.internal"), "{d:#}");
+    assert!(
+        hosts
+            .iter()
+            .all(|h| h.as_str().unwrap().ends_with("ghes.corp.internal")),
+        "{d:#}"
+    );
+    let (summary, fix) = (d["summary"].as_str().unwrap(), d["fix"].as_str().unwrap());
+    assert!(summary.contains("no record"), "{summary}");
+    assert!(!summary.contains("public"), "{summary}");
+    assert!(fix.contains("add a record for"), "{fix}");
+    assert!(fix.contains("--var hostname"), "{fix}");
+    assert!(!fix.contains("publicly"), "{fix}");
 }
 
 /// A listener on every loopback address whose accept queue is full: SYNs to any 127.0.0.x at

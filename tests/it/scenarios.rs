@@ -80,6 +80,7 @@ pub fn report_of(profile_yaml: &str, outcomes: &[TargetOutcome], fail_on: FailOn
                 max_time_ms: 45000,
                 concurrency: 64,
                 dns_servers: vec!["192.0.2.53:53".into()],
+                dns_servers_given: true,
                 ca_files: vec![],
                 fail_on,
             },
