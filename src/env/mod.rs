@@ -46,6 +46,8 @@ pub struct Environment {
     pub stores: Stores,
     /// The runner's `.runner` / `.credentials` (with `--runner-dir`; empty otherwise).
     pub runner: runner::RunnerSettings,
+    /// The kernel's TCP keepalive timers (Linux; `None` elsewhere).
+    pub keepalive: Option<net::Keepalive>,
 }
 
 impl Environment {
@@ -66,6 +68,7 @@ impl Environment {
             proxy,
             stores,
             runner,
+            keepalive: net::Keepalive::read(),
         })
     }
 

@@ -494,7 +494,7 @@ pub fn long_poll_failure_json(lp: &LongPollReport) -> Option<Value> {
         LongPollOutcome::Cut { after, how } => json!({
             "kind": "cut",
             "after_ms": ms(*after),
-            "how": match how { Cut::Closed => "closed", Cut::Reset => "reset", Cut::Broken(_) => "broken" },
+            "how": match how { Cut::Closed => "closed", Cut::Reset => "reset", Cut::Broken(_) => "broken", Cut::Silent { .. } => "silent" },
         }),
         LongPollOutcome::Unanswered { held, .. } => {
             json!({"kind": "unanswered", "held_ms": ms(*held)})
@@ -506,6 +506,7 @@ pub fn long_poll_failure_json(lp: &LongPollReport) -> Option<Value> {
                 LongPollFailure::NoAddress { .. } => "no_address",
                 LongPollFailure::Tcp { .. } => "tcp",
                 LongPollFailure::Tls { .. } => "tls",
+                LongPollFailure::FirstRequest { .. } => "first_request",
             },
         }),
     })
@@ -516,6 +517,7 @@ struct LongPollView<'a> {
     host: &'a str,
     route: Route,
     hold_seconds: u64,
+    first_request: bool,
     survived: bool,
     detail: String,
     failure: Option<Value>,
@@ -528,6 +530,7 @@ impl Serialize for LongPollReport {
             host: &self.host,
             route: self.route,
             hold_seconds: self.hold_seconds,
+            first_request: self.observed.primed,
             survived: self.survived,
             detail: long_poll_detail(self),
             failure: long_poll_failure_json(self),
@@ -914,6 +917,7 @@ mod tests {
             },
             proxy,
             hold: Duration::from_secs(4),
+            primed: false,
             outcome,
         })
     }
