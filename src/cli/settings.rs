@@ -244,7 +244,10 @@ impl CheckSettings {
                 (None, None) => None,
                 // The older `--long-poll --long-poll-seconds N` spelling still sets the hold.
                 (None, Some(hold)) => Some(LongPollSetting {
-                    hold: net.long_poll_seconds.map(Duration::from_secs).unwrap_or(hold),
+                    hold: net
+                        .long_poll_seconds
+                        .map(Duration::from_secs)
+                        .unwrap_or(hold),
                     primed: false,
                 }),
             },

@@ -327,11 +327,11 @@ where
             detail: http::error_chain(&e),
         })
     };
-    let (mut sender, conn) =
-        match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
-            Ok(x) => x,
-            Err(e) => return exchange_failed(e),
-        };
+    let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
+    {
+        Ok(x) => x,
+        Err(e) => return exchange_failed(e),
+    };
     // The connection task reports how (and so when) the connection ended.
     let (ended_tx, mut ended) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(async move {

@@ -15,7 +15,8 @@ use crate::probe::outcome::{
 };
 use crate::probe::tls::{AlertHint, CertReason};
 use crate::report::findings::{
-    Cut, Finding, FindingKind, Keepalive, LongPollFailure, LongPollOutcome, LongPollReport, StoreName,
+    Cut, Finding, FindingKind, Keepalive, LongPollFailure, LongPollOutcome, LongPollReport,
+    StoreName,
 };
 use crate::report::redirect::{RedirectCause, RedirectResult, RedirectStop};
 use crate::report::{
