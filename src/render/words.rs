@@ -853,9 +853,10 @@ pub fn keepalive_detail(host: &str, after: std::time::Duration, ka: &Keepalive) 
 
 /// What to do about a cut sooner than the first keepalive.
 pub fn keepalive_fix(after: std::time::Duration) -> String {
-    let below = after.as_secs().saturating_sub(1).max(1);
+    // Two thirds of the cut (in whole seconds) leaves room for the probe to cross the path.
+    let below = ((after.as_secs_f64().round() * 2.0 / 3.0).floor() as u64).max(1);
     format!(
-        "lower net.ipv4.tcp_keepalive_time below the cut (sysctl -w net.ipv4.tcp_keepalive_time={below}, kept in /etc/sysctl.d/), or ask the network team to raise the NAT or proxy idle timeout above the runner's 50 s long poll (AWS NAT gateway: 350 s, Azure: 4 min, many proxies: 120 s)"
+        "lower net.ipv4.tcp_keepalive_time below the cut (sysctl -w net.ipv4.tcp_keepalive_time={below}, kept in /etc/sysctl.d/; it applies to connections that turn TCP keepalive on), or ask the network team to raise the NAT or proxy idle timeout above the runner's 50 s long poll (AWS NAT gateway: 350 s, Azure: 4 min, many proxies: 120 s)"
     )
 }
 

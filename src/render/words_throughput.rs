@@ -990,6 +990,41 @@ mod tests {
     }
 
     #[test]
+    fn idle_cut_words() {
+        let silent = long_poll(
+            None,
+            LongPollOutcome::Cut {
+                after: Duration::from_millis(4010),
+                how: Cut::Silent {
+                    timeout: Duration::from_secs(2),
+                },
+            },
+        );
+        assert_eq!(
+            long_poll_detail(&silent),
+            "the idle HTTPS connection to broker.example was dropped silently: after 4.0 s idle it stayed open, but a request reusing it got no answer within 2.0 s (a NAT or proxy forgot the flow without closing it); the runner's long poll keeps a connection idle for 50 s"
+        );
+        let j = long_poll_failure_json(&silent).unwrap();
+        assert_eq!(j["how"], "silent");
+        assert_eq!(j["after_ms"], 4010);
+        let ka = crate::env::net::Keepalive {
+            time_s: 7200,
+            intvl_s: 75,
+            probes: 9,
+        };
+        assert_eq!(
+            super::super::words::keepalive_detail("broker.example", Duration::from_secs(350), &ka),
+            "the idle connection to broker.example was cut after 350.0 s, but this machine sends its first TCP keepalive only after 7200 s idle (net.ipv4.tcp_keepalive_time; then every 75 s, 9 probes): keepalives cannot keep such connections alive"
+        );
+        let fix = super::super::words::keepalive_fix(Duration::from_secs(120));
+        assert!(
+            fix.contains("sysctl -w net.ipv4.tcp_keepalive_time=80,"),
+            "{fix}"
+        );
+        assert!(fix.contains("AWS NAT gateway: 350 s"), "{fix}");
+    }
+
+    #[test]
     fn long_poll_json() {
         let cut = long_poll(
             Some(proxy()),

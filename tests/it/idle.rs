@@ -118,8 +118,8 @@ async fn pipe(client: TcpStream, to: SocketAddr, idle: Idle) {
 }
 
 /// `check --idle-hold 5s` against the broker behind a relay treating idle flows as `idle`: the
-/// report's JSON.
-async fn idle_check(idle: Idle) -> Value {
+/// report's JSON, and its Prometheus metrics (what `serve` exposes for the same run).
+async fn idle_check(idle: Idle) -> (Value, String) {
     let fx = Fixture::new("Preflight Test Root CA");
     let profile = fx.profile(&Profile::new("test", "Idle test world").capability(
         "essential",
@@ -130,12 +130,16 @@ async fn idle_check(idle: Idle) -> Value {
     let dns = DnsWorld::at_loopback(&[BROKER]).start().await;
     let (server, _server) = keep_alive_server(&fx.pki).await;
     let (front, _relay) = relay(server, idle).await;
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("report.json");
     let args = strings(&[
         "check",
         "--profile",
         &profile,
         "--format",
-        "json",
+        "prometheus",
+        "--output-json",
+        &json.display().to_string(),
         "--quiet",
         "--dns-server",
         &dns.addr.to_string(),
@@ -150,12 +154,25 @@ async fn idle_check(idle: Idle) -> Value {
     ]);
     let o = run_text(args, vec![]).await;
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
-    let j = o.json();
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let lp = &j["network"]["long_poll"];
     assert_eq!(lp["host"], BROKER, "{j:#}");
     assert_eq!(lp["first_request"], true, "{lp:#}");
     assert_eq!(lp["hold_seconds"], 5, "{lp:#}");
-    j
+    assert!(
+        o.stdout
+            .contains("\nrunner_preflight_long_poll_hold_seconds 5\n"),
+        "{}",
+        o.stdout
+    );
+    (j, o.stdout)
+}
+
+/// The value of an unlabelled metric.
+fn metric(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }
 
 fn keepalive_findings(j: &Value) -> Vec<Value> {
@@ -179,13 +196,19 @@ fn kernel_keepalive() -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_closing_idle_flows_after_3_s_is_a_cut_at_3_s() {
-    let j = idle_check(Idle::Fin).await;
+    let (j, metrics) = idle_check(Idle::Fin).await;
     let lp = &j["network"]["long_poll"];
     assert_eq!(lp["survived"], false, "{lp:#}");
     assert_eq!(lp["failure"]["kind"], "cut", "{lp:#}");
     assert_eq!(lp["failure"]["how"], "closed", "{lp:#}");
     let after = lp["failure"]["after_ms"].as_f64().unwrap() / 1000.0;
     assert!((2.5..=4.5).contains(&after), "cut after {after} s: {lp:#}");
+    assert_eq!(
+        metric(&metrics, "runner_preflight_long_poll_survived"),
+        Some(0.0)
+    );
+    let cut = metric(&metrics, "runner_preflight_long_poll_cut_seconds").expect("cut metric");
+    assert!((after - cut).abs() < 0.01, "{cut} vs {after}");
     let detail = lp["detail"].as_str().unwrap();
     assert!(detail.contains("was closed after "), "{detail}");
     assert!(detail.contains("of the 5.0 s hold"), "{detail}");
@@ -209,8 +232,16 @@ async fn a_relay_closing_idle_flows_after_3_s_is_a_cut_at_3_s() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_that_never_cuts_passes_the_idle_hold() {
-    let j = idle_check(Idle::Never).await;
+    let (j, metrics) = idle_check(Idle::Never).await;
     let lp = &j["network"]["long_poll"];
+    assert_eq!(
+        metric(&metrics, "runner_preflight_long_poll_survived"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&metrics, "runner_preflight_long_poll_cut_seconds"),
+        None
+    );
     assert_eq!(lp["survived"], true, "{lp:#}");
     assert!(lp["failure"].is_null(), "{lp:#}");
     let detail = lp["detail"].as_str().unwrap();
@@ -220,7 +251,7 @@ async fn a_relay_that_never_cuts_passes_the_idle_hold() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_that_stops_forwarding_is_a_silent_cut() {
-    let j = idle_check(Idle::Silent).await;
+    let (j, _) = idle_check(Idle::Silent).await;
     let lp = &j["network"]["long_poll"];
     assert_eq!(lp["survived"], false, "{lp:#}");
     assert_eq!(lp["failure"]["kind"], "cut", "{lp:#}");
