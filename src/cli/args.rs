@@ -205,6 +205,9 @@ pub struct ServeArgs {
     /// Most open connections from one address, so one client cannot take every slot
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_connections_per_peer: u32,
+    /// Run the --idle-hold check on its own schedule, every DURATION (e.g. 3600s), instead of in every run; its result is in /metrics (runner_preflight_long_poll_*)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "idle_hold")]
+    pub idle_every: Option<Duration>,
     #[command(flatten)]
     pub check: CheckArgs,
 }

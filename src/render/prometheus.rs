@@ -21,7 +21,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::model::{Phase, Route, Verdict};
-use crate::report::findings::LongPollOutcome;
+use crate::report::findings::{LongPollOutcome, LongPollReport};
 use crate::report::{Report, TargetResult};
 
 /// The prefix of every metric name.
@@ -494,9 +494,15 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
         );
     }
 
-    // The idle check (`--long-poll`, `--idle-hold`): a fleet running it under `serve` sees
-    // which runners' paths cut idle connections, and after how long.
     if let Some(lp) = &r.network.long_poll {
+        long_poll_metrics(reg, lp);
+    }
+}
+
+/// The idle check (`--long-poll`, `--idle-hold`, or `serve --idle-every`'s own schedule): a
+/// fleet sees which runners' paths cut idle connections, and after how long.
+pub fn long_poll_metrics(reg: &mut Registry, lp: &LongPollReport) {
+    {
         reg.register(
             "long_poll_survived",
             "1 when the idle long-poll connection (--long-poll, --idle-hold) survived its hold and still answered, else 0",

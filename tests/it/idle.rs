@@ -260,3 +260,55 @@ async fn a_relay_that_stops_forwarding_is_a_silent_cut() {
     assert!(detail.contains("dropped silently"), "{detail}");
     assert!(detail.contains("no answer within 2.0 s"), "{detail}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_the_idle_check_on_its_own_schedule_and_exposes_the_cut() {
+    let fx = Fixture::new("Preflight Test Root CA");
+    let profile = fx.profile(&Profile::new("test", "Idle test world").capability(
+        "essential",
+        "Essential",
+        true,
+        &fingerprinted(&[BROKER], "/_ping"),
+    ));
+    let dns = DnsWorld::at_loopback(&[BROKER]).start().await;
+    let (server, _server) = keep_alive_server(&fx.pki).await;
+    let (front, _relay) = relay(server, Idle::Fin).await;
+    let mut serve = crate::serve::Serve::start(strings(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "3600s",
+        "--idle-every",
+        "3600s",
+        "--idle-hold",
+        "5s",
+        "--no-throughput",
+        "--profile",
+        &profile,
+        "--dns-server",
+        &dns.addr.to_string(),
+        "--timeout",
+        "2s",
+        "--ca-file",
+        &fx.ca.display().to_string(),
+        "--connect-to",
+        &format!("{BROKER}:443:127.0.0.1:{}", front.port()),
+    ]));
+    // The scheduled run holds no idle connection: it is said within --timeout's bounds.
+    let run = serve.wait_for("run 1:", Duration::from_secs(10));
+    assert!(run.contains("pass"), "{run}");
+    let idle = serve.wait_for("idle check:", Duration::from_secs(10));
+    assert!(idle.contains("was closed after "), "{idle}");
+    let m = crate::serve::get(serve.addr, "/metrics", None).await;
+    assert_eq!(m.status, 200);
+    assert_eq!(
+        metric(&m.body, "runner_preflight_long_poll_survived"),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric(&m.body, "runner_preflight_long_poll_hold_seconds"),
+        Some(5.0)
+    );
+    let cut = metric(&m.body, "runner_preflight_long_poll_cut_seconds").expect("cut metric");
+    assert!((2.5..=4.5).contains(&cut), "cut after {cut} s:\n{}", m.body);
+}

@@ -121,9 +121,9 @@ impl World {
 }
 
 /// A `serve` process; killed when dropped.
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     lines: mpsc::Receiver<String>,
     said: Vec<String>,
 }
@@ -131,7 +131,7 @@ struct Serve {
 impl Serve {
     /// `serve` with these flags (which should include `--listen`); waits (bounded) until it
     /// says where it listens.
-    fn start(args: Vec<String>) -> Serve {
+    pub(crate) fn start(args: Vec<String>) -> Serve {
         let mut child = hermetic(BIN)
             .arg("serve")
             .args(&args)
@@ -166,7 +166,7 @@ impl Serve {
     }
 
     /// The first (further) line of stderr containing `needle`, within `within`.
-    fn wait_for(&mut self, needle: &str, within: Duration) -> String {
+    pub(crate) fn wait_for(&mut self, needle: &str, within: Duration) -> String {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -219,11 +219,11 @@ impl Drop for Serve {
 }
 
 /// One HTTP answer.
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     content_type: String,
     retry_after: Option<String>,
-    body: String,
+    pub(crate) body: String,
 }
 
 /// An HTTP/1.1 request to `addr`; `None` when it cannot connect; bounded (20 s).
@@ -273,7 +273,7 @@ async fn try_request(
         .unwrap_or_else(|_| panic!("{method} {path}: no answer within 20 s"))
 }
 
-async fn get(addr: SocketAddr, path: &str, accept: Option<&str>) -> Reply {
+pub(crate) async fn get(addr: SocketAddr, path: &str, accept: Option<&str>) -> Reply {
     try_request(addr, "GET", path, accept)
         .await
         .unwrap_or_else(|| panic!("GET http://{addr}{path} failed"))
