@@ -311,4 +311,27 @@ async fn serve_runs_the_idle_check_on_its_own_schedule_and_exposes_the_cut() {
     );
     let cut = metric(&m.body, "runner_preflight_long_poll_cut_seconds").expect("cut metric");
     assert!((2.5..=4.5).contains(&cut), "cut after {cut} s:\n{}", m.body);
+    // Each long-poll metric is documented with its HELP text, and none documented is missing.
+    let docs =
+        std::fs::read_to_string(crate::serve::repo("docs/fleet-monitoring.md")).expect("docs page");
+    let exported: Vec<(String, String)> = crate::serve::helps(&m.body)
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("runner_preflight_long_poll_"))
+        .collect();
+    assert_eq!(exported.len(), 3, "{}", m.body);
+    for (name, help) in &exported {
+        let row = docs
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}`")))
+            .unwrap_or_else(|| panic!("docs/fleet-monitoring.md has no row for {name}"));
+        assert!(
+            row.contains(help.as_str()),
+            "{name}: `{row}` lacks `{help}`"
+        );
+    }
+    let documented: Vec<String> = crate::serve::documented_metrics(&docs)
+        .into_iter()
+        .filter(|n| n.starts_with("runner_preflight_long_poll_"))
+        .collect();
+    assert_eq!(documented.len(), exported.len(), "{documented:?}");
 }
