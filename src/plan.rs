@@ -47,6 +47,10 @@ pub struct Plan {
     pub inactive: Vec<(String, String)>,
     /// Throughput endpoints with variables filled in.
     pub throughput: PlannedThroughput,
+    /// What GitHub accepts of a runner's version, when the profile says.
+    pub runner_version: Option<crate::model::runner::VersionPolicy>,
+    /// Ask api.github.com for the unauthenticated API quota (the profile's `api_quota`).
+    pub api_quota: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +103,8 @@ pub struct PlannedRedirect {
     pub size: Option<u64>,
     /// The runner's own update package.
     pub runner_package: bool,
+    /// Probe the latest runner release's package for the run's platform; `url` is the fallback.
+    pub latest_runner: bool,
     /// The fingerprint header of each host the profile gives one (host → header name): every
     /// hop to such a host is checked for it.
     pub fingerprints: BTreeMap<String, String>,
@@ -226,6 +232,7 @@ fn configured_check(c: &ConfiguredUrl, plan: &Plan) -> Option<HttpSpec> {
         path,
         expect_header: Some(header.to_string()),
         first_byte: false,
+        timeout_secs: None,
     };
     match c.field {
         // The Actions service the runner is registered with: `{ServerUrl}_apis/connectionData`.
@@ -482,6 +489,7 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
                             expect,
                             size: r.size,
                             runner_package: r.runner_package,
+                            latest_runner: r.latest_runner,
                             fingerprints: fingerprints.clone(),
                         }),
                         origin: None,
@@ -520,6 +528,8 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
     };
     Ok(Plan {
         throughput,
+        runner_version: profile.runner_version.clone(),
+        api_quota: profile.api_quota,
         profile_name: profile.name.clone(),
         profile_title: profile.title.clone(),
         profile_origin: profile.origin.clone(),

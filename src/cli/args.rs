@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use crate::model::{RunnerArch, RunnerOs};
 use crate::plan;
 use crate::probe::overrides;
 use crate::render::{firewall::FirewallFormat, Format};
@@ -255,6 +256,12 @@ pub struct NetworkArgs {
     /// Idle survival: answer one request on the long-poll connection, keep it idle this long, then reuse it; a FIN, reset or silent drop is reported with its time
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with_all = ["long_poll", "long_poll_seconds"])]
     pub idle_hold: Option<Duration>,
+    /// OS of the runner package to check (default: this host's), for a profile that asks for the latest runner release
+    #[arg(long, value_enum, value_name = "OS")]
+    pub runner_os: Option<RunnerOsArg>,
+    /// Architecture of the runner package to check (default: this host's)
+    #[arg(long, value_enum, value_name = "ARCH")]
+    pub runner_arch: Option<RunnerArchArg>,
 }
 
 /// Flags for pipelines, flattened into `check`.
@@ -393,6 +400,9 @@ pub struct MetaDiffArgs {
     /// Never fetch: needs --meta FILE
     #[arg(long)]
     pub offline: bool,
+    /// Environment variable holding an API token for /meta (GHE.com needs one; GHES may); the token is sent only to the GHE.com or GHES /meta URL, never printed
+    #[arg(long, value_name = "NAME", default_value = "GITHUB_TOKEN")]
+    pub token_env: String,
     #[command(flatten)]
     pub dns: DnsArgs,
     #[command(flatten)]
@@ -478,6 +488,42 @@ impl From<FormatArg> for Format {
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Html => Format::Html,
             FormatArg::Prometheus => Format::Prometheus,
+        }
+    }
+}
+
+/// `--runner-os`: the OS names of the runner's packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunnerOsArg {
+    Linux,
+    Osx,
+    Win,
+}
+
+impl From<RunnerOsArg> for RunnerOs {
+    fn from(o: RunnerOsArg) -> RunnerOs {
+        match o {
+            RunnerOsArg::Linux => RunnerOs::Linux,
+            RunnerOsArg::Osx => RunnerOs::Osx,
+            RunnerOsArg::Win => RunnerOs::Win,
+        }
+    }
+}
+
+/// `--runner-arch`: the architecture names of the runner's packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunnerArchArg {
+    X64,
+    Arm64,
+    Arm,
+}
+
+impl From<RunnerArchArg> for RunnerArch {
+    fn from(a: RunnerArchArg) -> RunnerArch {
+        match a {
+            RunnerArchArg::X64 => RunnerArch::X64,
+            RunnerArchArg::Arm64 => RunnerArch::Arm64,
+            RunnerArchArg::Arm => RunnerArch::Arm,
         }
     }
 }

@@ -117,7 +117,27 @@ pub(super) async fn run_once(
             ))
         };
         // Redirect probes (runner updates) follow their chains beside the other probes.
-        let redirects = prober.follow_redirects(plan.redirects());
+        // The latest release's date, for runner version currency, once the chains have learned
+        // the version (only when the profile states GitHub's version rules).
+        let redirects = async {
+            let followed = prober.follow_redirects(plan.redirects()).await;
+            let latest = followed
+                .values()
+                .filter_map(|o| o.release.as_ref())
+                .find_map(|l| l.version);
+            let date = match (plan.runner_version.as_ref(), latest) {
+                (Some(_), Some(v)) => Some(
+                    probe::release::published(&prober.dialer(), &cfg.trust, v, cfg.timeout).await,
+                ),
+                _ => None,
+            };
+            // The API quota of this egress address, when the profile asks for it.
+            let quota = match plan.api_quota {
+                true => probe::quota::ask(&prober.dialer(), &cfg.trust, cfg.timeout).await,
+                false => None,
+            };
+            (followed, date, quota)
+        };
         let (outcomes, redirects, throughput) = tokio::join!(probing, redirects, throughput);
         // Date headers are compared with the clock as it was when they arrived (before a long poll).
         let probed_at = std::time::SystemTime::now();
@@ -149,17 +169,38 @@ pub(super) async fn run_once(
         };
         (outcomes, redirects, throughput, probed_at, long_poll)
     };
-    let (outcomes, redirects, mut throughput, probed_at, long_poll) = work.await;
+    let (outcomes, (redirects, release_date, quota), mut throughput, probed_at, long_poll) =
+        work.await;
 
     let results = report::judge_all(&outcomes);
     let redirects = report::redirect::judge_all(redirects, plan);
+    let runner_version = plan.runner_version.as_ref().map(|policy| {
+        let release = redirects.0.values().find_map(|(r, _)| r.release.as_ref());
+        report::runner_version::judge(
+            policy,
+            s.setup.installed.clone(),
+            release,
+            release_date.as_ref(),
+            time::OffsetDateTime::now_utc(),
+        )
+    });
     if let Some(tp) = throughput.as_mut() {
+        report::throughput::assess_archive(tp, report::throughput::http_timeout(&s.setup.env));
         report::throughput::assess_update(
             tp,
             redirects.runner_package_size(),
             report::throughput::download_timeout(&s.setup.env),
         );
     }
+    let mut network = report::findings::summarize(
+        Some(&s.setup),
+        &results.values().collect::<Vec<_>>(),
+        long_poll.flatten(),
+        probed_at,
+    );
+    network
+        .findings
+        .extend(quota.map(report::findings::api_quota));
     let mut report = report::build_with(
         plan,
         &results,
@@ -177,12 +218,8 @@ pub(super) async fn run_once(
             },
             duration_ms: started.elapsed().as_millis() as u64,
             throughput,
-            network: report::findings::summarize(
-                Some(&s.setup),
-                &results.values().collect::<Vec<_>>(),
-                long_poll.flatten(),
-                probed_at,
-            ),
+            runner_version,
+            network,
         },
     );
     s.pipeline.apply(&mut report);

@@ -160,6 +160,9 @@ fn describe_target(t: &plan::Target) -> String {
                 if let Some(x) = &h.expect_header {
                     d.push_str(&format!(" expect {x}"));
                 }
+                if let Some(t) = h.timeout_secs {
+                    d.push_str(&format!(" within {t} s"));
+                }
             }
             d
         })

@@ -145,6 +145,23 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
                     )).into())
                 }
             };
+            // GHE.com answers /meta only with a token; a GHES instance may require one. The token
+            // goes to those hosts only (never to api.github.com), and no output carries it.
+            let needs_token = plan.profile_name == "ghecom"
+                || meta::url_host_port(&url).is_some_and(|(h, _)| h.ends_with(".ghe.com"));
+            let may_send = needs_token || plan.profile_name == "ghes";
+            let token = std::env::var(&args.token_env)
+                .ok()
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| meta::Token(t.trim().to_string()))
+                .filter(|_| may_send);
+            if needs_token && token.is_none() {
+                return Err(InputError::usage(format!(
+                    "meta diff: GHE.com answers /meta only with a token: set {} (or name another variable with --token-env) to a token of the tenant, or pass --meta FILE with a saved /meta document",
+                    crate::model::text::printable(&args.token_env)
+                ))
+                .into());
+            }
             // The runner's environment as `check` reads it: its trust store and its proxies.
             let environment = crate::env::Environment::load(&crate::env::EnvOptions {
                 proxy: args.proxy.proxy.clone(),
@@ -163,16 +180,27 @@ pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
             let proxy = meta::url_host_port(&url)
                 .and_then(|(h, p)| proxies.route(&h, p, true).map(|s| s.url.clone()));
             let fetched = run_async(
-                meta::fetch(&url, &trust, client.as_ref(), proxy.as_ref(), timeout),
+                meta::fetch(
+                    &url,
+                    &trust,
+                    client.as_ref(),
+                    proxy.as_ref(),
+                    timeout,
+                    token.as_ref(),
+                ),
                 "fetching /meta",
             )?;
             let body = fetched
                 .map_err(|e| {
-                    InputError::usage(format!(
+                    let words = format!(
                         "meta diff: cannot fetch {}: {}",
                         crate::model::mask_url(&url),
                         crate::render::meta::fetch_error(&e)
-                    ))
+                    );
+                    InputError::usage(match &token {
+                        Some(t) => t.mask(&words),
+                        None => words,
+                    })
                 })?;
             // The source is shown in the output's header: masked.
             (body, crate::model::mask_url(&url))

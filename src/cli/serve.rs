@@ -625,6 +625,8 @@ mod tests {
                 upload: None,
                 note: None,
             },
+            runner_version: None,
+            api_quota: false,
         }
     }
 

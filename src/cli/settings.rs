@@ -169,6 +169,10 @@ impl CheckSettings {
             trust,
             proxy: setup.proxy.clone(),
             stores: Some(Arc::new(setup.stores.clone())),
+            runner_platform: crate::model::RunnerPlatform::resolve(
+                net.runner_os.map(Into::into),
+                net.runner_arch.map(Into::into),
+            ),
             network: Arc::new(crate::env::net::Network::load()),
         };
 

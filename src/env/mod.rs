@@ -5,6 +5,7 @@
 //! Nothing here changes the process: the `.env` values are passed on explicitly (the trust
 //! stores read SSL_CERT_FILE / SSL_CERT_DIR from this snapshot, not from `std::env`).
 
+pub mod installed;
 pub mod net;
 pub mod proxy;
 pub mod runner;
@@ -48,6 +49,8 @@ pub struct Environment {
     pub runner: runner::RunnerSettings,
     /// The kernel's TCP keepalive timers (Linux; `None` elsewhere).
     pub keepalive: Option<net::Keepalive>,
+    /// The installed runner's version (with `--runner-dir`), read without executing anything.
+    pub installed: Option<Result<installed::Installed, installed::InstalledProblem>>,
 }
 
 impl Environment {
@@ -63,12 +66,14 @@ impl Environment {
                 .map_err(|e| EnvError::RunnerDir(proxy::RunnerDirError::Unreadable(e)))?,
             None => Default::default(),
         };
+        let installed = opts.runner_dir.as_deref().map(installed::read);
         Ok(Environment {
             env,
             proxy,
             stores,
             runner,
             keepalive: net::Keepalive::read(),
+            installed,
         })
     }
 

@@ -15,6 +15,28 @@ use crate::probe::lookup::LookupFailure;
 use crate::probe::tcp::TcpFailure;
 use crate::probe::tls::{self, TlsFailure};
 
+/// An API token for /meta (GHE.com always needs one; GHES may). Its `Debug` never shows it, and
+/// no error or report carries it: only the `Authorization` header of the request does.
+#[derive(Clone)]
+pub struct Token(pub String);
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+impl Token {
+    /// `text` with every occurrence of the token replaced by `***` (for an error that quotes
+    /// something a server sent back).
+    pub fn mask(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            return text.to_string();
+        }
+        text.replace(&self.0, "***")
+    }
+}
+
 /// Largest /meta document accepted over the network (the same cap as a saved one).
 pub const MAX_BODY: usize = crate::textfile::limit::META as usize;
 
@@ -89,8 +111,9 @@ pub async fn fetch(
     dns: Option<&DnsClient>,
     proxy: Option<&crate::env::proxy::ProxyUrl>,
     timeout: Duration,
+    token: Option<&Token>,
 ) -> Result<String, FetchError> {
-    tokio::time::timeout(timeout, fetch_steps(url, trust, dns, proxy, timeout))
+    tokio::time::timeout(timeout, fetch_steps(url, trust, dns, proxy, timeout, token))
         .await
         .map_err(|_| FetchError::Timeout {
             url: crate::model::mask_url(url),
@@ -105,6 +128,7 @@ async fn fetch_steps(
     dns: Option<&DnsClient>,
     proxy: Option<&crate::env::proxy::ProxyUrl>,
     timeout: Duration,
+    token: Option<&Token>,
 ) -> Result<String, FetchError> {
     let shown = crate::model::mask_url(url);
     let uri: hyper::Uri = url
@@ -143,7 +167,7 @@ async fn fetch_steps(
             })
         }
     };
-    fetch_over(stream, &uri, &host, port).await
+    fetch_over(stream, &uri, &host, port, token).await
 }
 
 async fn direct(
@@ -174,6 +198,7 @@ async fn fetch_over(
     uri: &hyper::Uri,
     host: &str,
     port: u16,
+    token: Option<&Token>,
 ) -> Result<String, FetchError> {
     let url = crate::model::mask_url(&uri.to_string());
     let host = host.to_string();
@@ -195,7 +220,12 @@ async fn fetch_over(
             .header("user-agent", crate::probe::http::USER_AGENT)
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", "2022-11-28")
-            .header("connection", "close")
+            .header("connection", "close");
+        let req = match token {
+            Some(t) => req.header("authorization", format!("Bearer {}", t.0)),
+            None => req,
+        };
+        let req = req
             .body(Empty::<Bytes>::new())
             .map_err(|e| FetchError::Http(e.to_string()))?;
         let (resp, connection) = crate::probe::http::exchange(stream, req)

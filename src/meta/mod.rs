@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::model::Pattern;
 use crate::plan::Plan;
 
-pub use fetch::{fetch, read_file, url_host_port, FetchError};
+pub use fetch::{fetch, read_file, url_host_port, FetchError, Token};
 
 /// Why a text is not a /meta document we can use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,6 +2,7 @@
 
 pub mod host;
 pub mod http;
+pub mod runner;
 pub mod secret;
 pub mod text;
 pub mod url;
@@ -9,6 +10,7 @@ pub mod verdict;
 
 pub use host::{check_hostname, check_pattern, pattern_covers, Name, Pattern};
 pub use http::{HttpSpec, Method};
+pub use runner::{RunnerArch, RunnerOs, RunnerPlatform, RunnerVersion};
 pub use secret::mask_url;
 pub use url::{parse_url, HttpUrl, UrlError};
 pub use verdict::{Family, Phase, Route, Verdict};

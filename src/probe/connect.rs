@@ -282,13 +282,6 @@ pub async fn open(
     let version = parts.next().unwrap_or_default();
     let code = parts.next().and_then(|c| c.parse::<u16>().ok());
     let reason = sanitise(parts.next().unwrap_or_default().trim(), 120);
-    let header = |name: &str| {
-        text.split("\r\n")
-            .skip(1)
-            .filter_map(|l| l.split_once(':'))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-            .map(|(_, v)| sanitise(v.trim(), 200))
-    };
     let Some(code) = code.filter(|_| version.starts_with("HTTP/")) else {
         return Err(fail(ProxyFailure::NotHttp {
             proxy: proxy.clone(),
@@ -307,7 +300,16 @@ pub async fn open(
             })
         }
         407 => {
-            let challenge = header("proxy-authenticate");
+            // Every challenge the proxy offers (one header per scheme is usual): which schemes
+            // are offered decides whether the runner, Basic only, can authenticate at all.
+            let all: Vec<String> = text
+                .split("\r\n")
+                .skip(1)
+                .filter_map(|l| l.split_once(':'))
+                .filter(|(k, _)| k.trim().eq_ignore_ascii_case("proxy-authenticate"))
+                .map(|(_, v)| v.trim().to_string())
+                .collect();
+            let challenge = (!all.is_empty()).then(|| sanitise(&all.join(", "), 200));
             if proxy.has_credentials() {
                 ProxyFailure::AuthRejected {
                     proxy,

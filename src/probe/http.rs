@@ -151,6 +151,7 @@ async fn send<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let timeout = spec.bound(timeout);
     let mut info = HttpInfo {
         method: spec.method.as_str().to_string(),
         // A profile's path may carry a token in its query: shown hidden, requested whole.

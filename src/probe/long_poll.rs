@@ -198,6 +198,7 @@ pub async fn run(
         path: "/".into(),
         expect_header: None,
         first_byte: false,
+        timeout_secs: None,
     });
     let spec = HttpSpec {
         method: Method::Get,

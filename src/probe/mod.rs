@@ -12,7 +12,9 @@ pub mod nat64;
 pub mod outcome;
 pub mod overrides;
 pub mod path;
+pub mod quota;
 pub mod redirect;
+pub mod release;
 pub mod tcp;
 pub mod throughput;
 pub mod tls;
@@ -62,6 +64,8 @@ pub struct ProbeConfig {
     pub proxy: crate::env::proxy::ProxySettings,
     /// The runner, git and node trust stores each TLS chain is checked against.
     pub stores: Option<Arc<Stores>>,
+    /// The OS and architecture whose runner package `runner_release: latest` downloads.
+    pub runner_platform: crate::model::RunnerPlatform,
     /// This host's interfaces and routes (the outgoing interface of each connection, its MTU).
     pub network: Arc<crate::env::net::Network>,
 }

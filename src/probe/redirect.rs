@@ -18,7 +18,8 @@ use serde::Serialize;
 
 use super::outcome::{HttpInfo, TargetOutcome};
 use super::Shared;
-use crate::model::{parse_url, HttpSpec, HttpUrl, Method, UrlError};
+use crate::model::runner::RELEASES;
+use crate::model::{parse_url, HttpSpec, HttpUrl, Method, RunnerPlatform, RunnerVersion, UrlError};
 use crate::plan::{Endpoint, PlannedRedirect, Proto, Target, MAX_REDIRECT_HOPS};
 
 /// One request of the chain and what its host gave.
@@ -73,6 +74,123 @@ pub struct RedirectObservation {
     pub url: String,
     pub hops: Vec<Hop>,
     pub stop: Option<RedirectStop>,
+    /// For `runner_release: latest`: how the latest release was looked up, and what it gave.
+    pub release: Option<ReleaseLookup>,
+}
+
+/// The latest runner release, asked of `github.com/actions/runner/releases/latest` with
+/// redirects off: it answers `302` to `…/releases/tag/vX.Y.Z`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseLookup {
+    /// The URL asked.
+    pub url: String,
+    /// The platform whose package was wanted.
+    pub platform: RunnerPlatform,
+    /// The request to github.com (DNS, TCP, TLS, its answer).
+    pub hop: Hop,
+    /// The latest version, when the answer named one.
+    pub version: Option<RunnerVersion>,
+    /// The package's URL for the platform, when there is one: the chain starts there.
+    pub asset_url: Option<String>,
+    /// Why the chain starts from the profile's pinned URL instead.
+    pub failure: Option<LatestFailure>,
+}
+
+/// Why the latest runner release's package could not be chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LatestFailure {
+    /// github.com gave no answer (its DNS, connection, TLS or request failed: the lookup's
+    /// observation says which).
+    NoAnswer,
+    /// The answer was not a redirect to a release tag (a filtering proxy's page, a changed site).
+    NotATag {
+        status: u16,
+        /// The `Location`, if any (query hidden).
+        location: Option<String>,
+    },
+    /// The runner publishes no package for this OS and architecture.
+    NoPackage { os: String, arch: String },
+}
+
+/// Ask `releases/latest` (one request, redirects not followed) and choose the package.
+async fn latest(
+    shared: &Arc<Shared>,
+    r: &PlannedRedirect,
+    deadline: tokio::time::Instant,
+) -> ReleaseLookup {
+    let url = format!("{RELEASES}/latest");
+    let platform = shared.cfg.runner_platform.clone();
+    let parsed = parse_url(&url).expect("the releases URL is a valid constant");
+    let target = Target {
+        host: parsed.host.clone(),
+        endpoints: vec![Endpoint {
+            port: parsed.port,
+            proto: Proto::Https,
+            http: Some(HttpSpec {
+                method: Method::Get,
+                path: parsed.path.clone(),
+                expect_header: r.fingerprints.get(&parsed.host).cloned(),
+                first_byte: false,
+                timeout_secs: None,
+            }),
+        }],
+    };
+    let started = std::time::Instant::now();
+    let outcome =
+        match tokio::time::timeout_at(deadline, super::probe_target(shared, &target)).await {
+            Ok(o) => o,
+            Err(_) => super::unfinished(&target, &shared.cfg, started),
+        };
+    let answer = outcome
+        .checks
+        .iter()
+        .filter_map(|c| c.http())
+        .find(|h| h.status.is_some())
+        .cloned();
+    // The request's path and any Location are stored masked by the probe itself.
+    let hop = Hop {
+        url: url.clone(),
+        host: parsed.host.clone(),
+        outcome,
+    };
+    let mut lookup = ReleaseLookup {
+        url,
+        platform,
+        hop,
+        version: None,
+        asset_url: None,
+        failure: None,
+    };
+    let Some(answer) = answer else {
+        lookup.failure = Some(LatestFailure::NoAnswer);
+        return lookup;
+    };
+    let status = answer.status.unwrap_or(0);
+    let version = (300..400)
+        .contains(&status)
+        .then_some(answer.location.as_deref())
+        .flatten()
+        .and_then(RunnerVersion::from_tag_location);
+    let Some(version) = version else {
+        lookup.failure = Some(LatestFailure::NotATag {
+            status,
+            location: answer.location.as_deref().map(hide_query),
+        });
+        return lookup;
+    };
+    lookup.version = Some(version);
+    match lookup.platform.asset_url(version) {
+        Some(u) => lookup.asset_url = Some(u),
+        None => {
+            lookup.failure = Some(LatestFailure::NoPackage {
+                os: lookup.platform.os_name.clone(),
+                arch: lookup.platform.arch_name.clone(),
+            })
+        }
+    }
+    lookup
 }
 
 /// `/path?query` → `/path?…` (a signed URL's query holds tokens).
@@ -154,6 +272,7 @@ fn hop_target(r: &PlannedRedirect, u: &HttpUrl) -> Target {
                 path: u.path.clone(),
                 expect_header: r.fingerprints.get(&u.host).cloned(),
                 first_byte: r.method == Method::Get,
+                timeout_secs: None,
             }),
         }],
     }
@@ -201,14 +320,24 @@ async fn follow(
     r: &PlannedRedirect,
     deadline: tokio::time::Instant,
 ) -> RedirectObservation {
+    let release = match r.latest_runner {
+        true => Some(latest(shared, r, deadline).await),
+        false => None,
+    };
+    // The latest release's package when it could be chosen, else the profile's pinned URL.
+    let start = release
+        .as_ref()
+        .and_then(|l| l.asset_url.clone())
+        .unwrap_or_else(|| r.url.clone());
     let mut obs = RedirectObservation {
-        url: parse_url(&r.url)
+        url: parse_url(&start)
             .map(|u| shown(&u))
-            .unwrap_or_else(|_| crate::model::mask_url(&r.url)),
+            .unwrap_or_else(|_| crate::model::mask_url(&start)),
         hops: Vec::new(),
         stop: None,
+        release,
     };
-    let Ok(mut url) = parse_url(&r.url) else {
+    let Ok(mut url) = parse_url(&start) else {
         // The plan checked the URL; nothing to follow otherwise.
         return obs;
     };

@@ -376,6 +376,57 @@ fn kbps(bytes: u64, d: Duration) -> f64 {
     bytes as f64 * 8.0 / 1000.0 / d.as_secs_f64()
 }
 
+/// GET `url` once (no redirect followed) over the run's connections (proxy, `--connect-to`, the
+/// probes' DNS answers) and read at most `max_bytes` of its body, all within `timeout`: the
+/// status and the bytes read. For small pages whose content is a fact (a release's date).
+pub async fn get_page(
+    dial: &dyn Dial,
+    trust: &Trust,
+    url: &str,
+    timeout: Duration,
+    max_bytes: usize,
+) -> Result<(u16, Vec<u8>), ThroughputFailure> {
+    let target = parse_url(url).map_err(ThroughputFailure::Url)?;
+    let fut = async {
+        let conn = open(dial, trust, &target, timeout, None).await?;
+        let (request_target, proxy_auth) = conn.request_target(&target);
+        let mut req = Request::get(&request_target);
+        if let Some(a) = &proxy_auth {
+            req = req.header("proxy-authorization", a);
+        }
+        let req = req
+            .header("host", &target.host)
+            .header("user-agent", super::http::USER_AGENT)
+            .header("accept-encoding", "identity")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| {
+                ThroughputFailure::Request(Arc::new(std::io::Error::other(e.to_string())))
+            })?;
+        let (resp, _connection) = super::http::exchange(conn.io, req)
+            .await
+            .map_err(|e| ThroughputFailure::Request(Arc::new(e)))?;
+        let status = resp.status().as_u16();
+        let mut body = resp.into_body();
+        let mut out = Vec::new();
+        while out.len() < max_bytes {
+            match body.frame().await {
+                Some(Ok(f)) => {
+                    if let Ok(d) = f.into_data() {
+                        out.extend_from_slice(&d);
+                    }
+                }
+                _ => break,
+            }
+        }
+        out.truncate(max_bytes);
+        Ok((status, out))
+    };
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(ThroughputFailure::NoResponse(timeout)),
+    }
+}
+
 /// GET the URL (following up to three redirects) with a Range request for at most `max_bytes`.
 pub async fn download(dial: &dyn Dial, trust: &Trust, url: &str, s: &Settings) -> DirectionSample {
     let mut via = None;

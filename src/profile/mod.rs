@@ -26,6 +26,10 @@ pub struct Profile {
     pub variables: Vec<Variable>,
     pub capabilities: Vec<Capability>,
     pub throughput: Throughput,
+    /// What GitHub accepts of a runner's version (`runner_version:`), when the profile says.
+    pub runner_version: Option<crate::model::runner::VersionPolicy>,
+    /// `api_quota: true`: the run asks api.github.com/rate_limit for this address's quota.
+    pub api_quota: bool,
     /// Where it came from: `builtin:dotcom` or a file path.
     pub origin: String,
 }
@@ -123,6 +127,9 @@ pub struct Redirect {
     pub size: Option<u64>,
     /// The runner's own update package.
     pub runner_package: bool,
+    /// `runner_release: latest`: the latest runner release's package for this host is probed,
+    /// `url` is the fallback.
+    pub latest_runner: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -431,8 +438,39 @@ impl Validator<'_> {
                 }
             }
         };
+        let runner_version = match raw.runner_version {
+            None => None,
+            Some(rv) => {
+                let rv = rv.value;
+                let minimum = rv.minimum.value.parse().map_err(|_| {
+                    self.err(
+                        &rv.minimum.referenced,
+                        format!(
+                            "runner_version minimum `{}` is not a version X.Y.Z",
+                            clip(&rv.minimum.value, 40).escape_debug()
+                        ),
+                    )
+                })?;
+                let max_days_behind =
+                    match &rv.max_days_behind {
+                        Some(d) if !(1..=365).contains(&d.value) => return Err(self.err(
+                            &d.referenced,
+                            "runner_version max_days_behind must be a number of days from 1 to 365",
+                        )),
+                        Some(d) => d.value,
+                        None => crate::model::runner::MAX_DAYS_BEHIND,
+                    };
+                Some(crate::model::runner::VersionPolicy {
+                    minimum,
+                    source: rv.source,
+                    max_days_behind,
+                })
+            }
+        };
         Ok(Profile {
             throughput,
+            runner_version,
+            api_quota: raw.api_quota.is_some_and(|f| f.0),
             name: raw.name.value,
             title: printable(&raw.title),
             description: raw.description.as_deref().map(printable),
@@ -638,13 +676,36 @@ impl Validator<'_> {
                 return Err(self.err(&sz.referenced, "redirect size must be more than 0 bytes"));
             }
         }
+        let runner_package = r.runner_package.is_some_and(|f| f.0);
+        let latest_runner = match &r.runner_release {
+            None => false,
+            Some(v) if v.value == "latest" => {
+                if !runner_package {
+                    return Err(self.err(
+                        &v.referenced,
+                        "`runner_release: latest` names the runner's own package: it needs `runner_package: true` beside it",
+                    ));
+                }
+                true
+            }
+            Some(v) => {
+                return Err(self.err(
+                    &v.referenced,
+                    format!(
+                        "runner_release `{}` is not supported: the only value is `latest` (the pinned `url` is the fallback)",
+                        clip(&v.value, 40).escape_debug()
+                    ),
+                ))
+            }
+        };
         Ok(Entry {
             kind: EntryKind::Redirect(Redirect {
                 url: r.url.value,
                 method,
                 expect,
                 size: r.size.map(|s| s.value),
-                runner_package: r.runner_package.is_some_and(|f| f.0),
+                runner_package,
+                latest_runner,
             }),
             probes: Vec::new(),
             ports: None,
@@ -713,11 +774,20 @@ impl Validator<'_> {
                 ))
             }
         };
+        if let Some(t) = &h.timeout {
+            if !(1..=600).contains(&t.value) {
+                return Err(self.err(
+                    &t.referenced,
+                    "http timeout must be a whole number of seconds from 1 to 600",
+                ));
+            }
+        }
         Ok(HttpSpec {
             method,
             path: h.path.value,
             expect_header: h.expect_header.map(|s| s.to_ascii_lowercase()),
             first_byte: false,
+            timeout_secs: h.timeout.map(|t| t.value),
         })
     }
 

@@ -22,6 +22,25 @@ pub struct RawProfile {
     pub capabilities: Spanned<Vec<RawCapability>>,
     #[serde(default)]
     pub throughput: Option<RawThroughput>,
+    #[serde(default)]
+    pub runner_version: Option<Spanned<RawRunnerVersion>>,
+    /// Ask api.github.com for the unauthenticated API quota of this egress address.
+    #[serde(default)]
+    pub api_quota: Option<Flag>,
+}
+
+/// `runner_version:` — what GitHub accepts of a runner's version.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunnerVersion {
+    /// The lowest version GitHub registers (`X.Y.Z`).
+    pub minimum: Spanned<String>,
+    /// Where that minimum is stated (shown in the report).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Days a newer release may be out before the service gives the runner no jobs.
+    #[serde(default)]
+    pub max_days_behind: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,13 +128,17 @@ pub struct RawRedirect {
     /// The URL is the runner's own update package (its size gives the update estimate).
     #[serde(default)]
     pub runner_package: Option<Flag>,
+    /// `latest`: probe the latest runner release's package for this host instead of `url`,
+    /// which stays the fallback when the latest cannot be learned.
+    #[serde(default)]
+    pub runner_release: Option<Spanned<String>>,
 }
 
 /// `- name` or `- {host: name, http: …, ports: …}`.
 #[derive(Debug)]
 pub enum RawProbe {
     Name(String),
-    Detailed(RawProbeDetailed),
+    Detailed(Box<RawProbeDetailed>),
 }
 
 impl<'de> Deserialize<'de> for RawProbe {
@@ -131,7 +154,7 @@ impl<'de> Deserialize<'de> for RawProbe {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawProbe, A::Error> {
                 RawProbeDetailed::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(RawProbe::Detailed)
+                    .map(|d| RawProbe::Detailed(Box::new(d)))
             }
         }
         d.deserialize_any(ProbeVisitor)
@@ -156,6 +179,9 @@ pub struct RawHttp {
     pub expect_header: Option<String>,
     #[serde(default)]
     pub method: Option<String>,
+    /// Seconds, when this request has a shorter bound than the run's `--timeout`.
+    #[serde(default)]
+    pub timeout: Option<Spanned<u64>>,
 }
 
 /// A mapping kept in file order with the position of each key (`variables:`).

@@ -629,6 +629,26 @@ fn an_empty_variable_reference_is_read_as_an_empty_name() {
     assert!(e.message.contains("unknown variable ``"), "{e}");
 }
 
+#[test]
+fn http_timeout_is_kept_and_an_out_of_range_one_names_its_position() {
+    let ok = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - host: a.example\n        http: {{path: /health, timeout: 5}}\n");
+    let p = parse("test.yaml", &ok).expect("valid");
+    assert_eq!(
+        p.capabilities[0].entries[0]
+            .http
+            .as_ref()
+            .and_then(|h| h.timeout_secs),
+        Some(5)
+    );
+    for bad in ["0", "601"] {
+        let src = format!("{HEAD}capabilities:\n  - id: a\n    title: A\n    gating: true\n    entries:\n      - host: a.example\n        http:\n          path: /health\n          timeout: {bad}\n");
+        let e = err(&src);
+        let text = e.to_string();
+        assert!(text.starts_with("test.yaml:12:20: "), "{text}");
+        assert!(text.contains("from 1 to 600"), "{text}");
+    }
+}
+
 /// `entries` pattern entries of `h{0..999}` each: 1000 names per entry.
 fn exploding_profile(entries: usize) -> String {
     let mut s =

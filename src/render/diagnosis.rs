@@ -127,6 +127,9 @@ pub fn title(c: &RootCause) -> String {
             ProxyHow::Unreachable => "proxy unreachable".into(),
             ProxyHow::Broken => "proxy not answering properly".into(),
             ProxyHow::AuthRequired => "proxy wants authentication".into(),
+            ProxyHow::AuthUnsupported => {
+                "proxy wants NTLM/Negotiate, which the runner cannot do".into()
+            }
             ProxyHow::Forbidden => "proxy refuses names (403)".into(),
             ProxyHow::Upstream => "proxy cannot reach names".into(),
         },
@@ -290,6 +293,9 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
                 ProxyHow::AuthRequired => {
                     format!("The proxy {proxy} requires authentication (407) for {n}.")
                 }
+                ProxyHow::AuthUnsupported => format!(
+                    "The proxy {proxy} requires authentication (407) for {n} and offers only NTLM or Negotiate (Kerberos): the runner's proxy support is Basic only, so no user and password in the proxy URL can work."
+                ),
                 ProxyHow::Forbidden => format!(
                     "The proxy {proxy} refuses{status} {n} in {}: its policy blocks them.",
                     list(zones)
@@ -554,6 +560,9 @@ pub fn fix(d: &Diagnosis) -> String {
             }
             ProxyHow::AuthRequired => {
                 "put the proxy's user and password in its URL: https_proxy=http://user:password@host:port".into()
+            }
+            ProxyHow::AuthUnsupported => {
+                "run a local authenticating relay such as cntlm or px on this machine, which speaks NTLM/Negotiate to the proxy for the runner, and point https_proxy at it (e.g. https_proxy=http://127.0.0.1:3128); or ask the proxy's administrators to exempt the runner host from authentication or to offer Basic".into()
             }
             ProxyHow::Forbidden => format!(
                 "ask the proxy's administrators to allow {} (CONNECT to port 443)",

@@ -44,6 +44,10 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    if let (Some(rv), Some(jv)) = (&report.runner_version, v.get_mut("runner_version")) {
+        set(jv, "message", Some(words::runner_version_message(rv)));
+        set(jv, "fix", words::runner_version_fix(rv));
+    }
     let details = super::diagnosis::details(report);
     if let Some(diagnosis) = v.get_mut("diagnosis").and_then(Value::as_array_mut) {
         diagnosis_words(&report.diagnosis, &details, diagnosis);

@@ -93,6 +93,15 @@ pub fn render(r: &Report) -> String {
             cell(&cause),
         ));
     }
+    if let Some(rv) = &r.runner_version {
+        s.push_str(&format!(
+            "| {} the runner's version GitHub accepts | {} | {} | | {} |\n",
+            code("runner-version"),
+            if rv.gating { "gating" } else { "informational" },
+            badge(rv.verdict),
+            cell(&super::words::runner_version_message(rv)),
+        ));
+    }
     for i in &r.inactive {
         s.push_str(&format!(
             "| {} | | not checked | | {} |\n",

@@ -92,6 +92,9 @@ pub fn fetch_error(e: &crate::meta::FetchError) -> String {
             "HTTP: no complete answer from {url} within {}",
             super::words::fmt_duration(*timeout)
         ),
+        F::Status { url, status } if status.as_u16() == 401 || status.as_u16() == 403 => format!(
+            "HTTP: GET {url} answered {status}: the API wants a valid token (GHE.com always, a GHES instance often): check the variable --token-env names (GITHUB_TOKEN by default)"
+        ),
         other => other.to_string(),
     }
 }

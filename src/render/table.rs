@@ -97,6 +97,19 @@ pub fn render(report: &Report, style: &Style) -> String {
         out.push('\n');
         out.push_str(&throughput(tp, style));
     }
+    if let Some(rv) = &report.runner_version {
+        out.push('\n');
+        out.push_str(&section_title(
+            rv.verdict,
+            "runner-version",
+            "the runner's version GitHub accepts",
+            rv.gating,
+        ));
+        out.push_str(&format!("  {}\n", super::words::runner_version_message(rv)));
+        if let Some(fix) = super::words::runner_version_fix(rv) {
+            out.push_str(&format!("  fix: {fix}\n"));
+        }
+    }
     for i in &report.inactive {
         out.push_str(&format!("\nnot checked: {} — {}", i.id, i.reason));
     }
@@ -433,6 +446,12 @@ fn summary(r: &Report) -> String {
                 } else {
                     "throughput could not be measured".to_string()
                 });
+            }
+            if r.runner_version
+                .as_ref()
+                .is_some_and(|v| v.gating && v.verdict == Verdict::Fail)
+            {
+                parts.push("the runner's version is refused by GitHub".to_string());
             }
             if parts.is_empty() {
                 parts.push("warnings fail the run (--fail-on warn)".to_string());

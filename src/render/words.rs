@@ -4,7 +4,9 @@
 
 use std::net::IpAddr;
 
+use crate::env::installed::{InstalledFrom, InstalledProblem};
 use crate::env::runner::RunnerFileProblem;
+use crate::model::runner::PlatformFrom;
 use crate::model::Family;
 use crate::probe::connect::{ProxyFailure, ProxyStatus};
 use crate::probe::long_poll::HOLD;
@@ -13,12 +15,16 @@ use crate::probe::outcome::{
     DnsFailure, HttpFailure, Incomplete, Redirected, Step, SystemFailure, TcpFailure, TlsFailure,
     TlsInfo,
 };
+use crate::probe::release::DateFailure;
 use crate::probe::tls::{AlertHint, CertReason};
 use crate::report::findings::{
     Cut, Finding, FindingKind, Keepalive, LongPollFailure, LongPollOutcome, LongPollReport,
     StoreName,
 };
-use crate::report::redirect::{RedirectCause, RedirectResult, RedirectStop};
+use crate::report::redirect::{
+    LatestFailure, RedirectCause, RedirectResult, RedirectStop, ReleaseResult, ReleaseSource,
+};
+use crate::report::runner_version::RunnerVersionReport;
 use crate::report::{
     CapabilityReport, Cause, Check, DnsNote, DnsProblem, HttpJudgement, TargetResult,
 };
@@ -323,9 +329,15 @@ pub fn proxy_failure(f: &ProxyFailure) -> String {
             status,
             challenge,
         } => format!(
-            "proxy {proxy} rejected the credentials in the proxy URL for CONNECT {target}: {}{}",
+            "proxy {proxy} rejected the credentials in the proxy URL for CONNECT {target}: {}{}{}",
             status_text(status),
-            challenge_text(challenge)
+            challenge_text(challenge),
+            match challenge {
+                Some(c) if crate::model::http::proxy_auth_unsupported(c) => {
+                    "; it offers only NTLM/Negotiate, which the runner cannot speak (it sends Basic): use a local relay such as cntlm or px"
+                }
+                _ => "",
+            }
         ),
         ProxyFailure::AuthRequired {
             proxy,
@@ -333,9 +345,15 @@ pub fn proxy_failure(f: &ProxyFailure) -> String {
             status,
             challenge,
         } => format!(
-            "proxy {proxy} requires authentication for CONNECT {target}: {}{}; put user:password@ in the proxy URL",
+            "proxy {proxy} requires authentication for CONNECT {target}: {}{}; {}",
             status_text(status),
-            challenge_text(challenge)
+            challenge_text(challenge),
+            match challenge {
+                Some(c) if crate::model::http::proxy_auth_unsupported(c) => {
+                    "it offers only NTLM/Negotiate, which the runner cannot speak (Basic only): use a local relay such as cntlm or px"
+                }
+                _ => "put user:password@ in the proxy URL",
+            }
         ),
         ProxyFailure::Forbidden {
             proxy,
@@ -738,6 +756,60 @@ pub fn redirect_cause(r: &RedirectCause, t: &TargetResult) -> String {
         RedirectCause::Unlisted { host } => format!(
             "the redirect reaches {host}, which the profile does not list: firewall rules built from the profile miss it (add it to the redirect's `expect:`)"
         ),
+        RedirectCause::PinnedFallback { failure } => format!(
+            "the latest runner release could not be learned ({}): the profile's pinned package was checked instead, and a runner updates to the latest, not to that one",
+            latest_failure(failure)
+        ),
+    }
+}
+
+/// Why the latest runner release's package could not be chosen.
+pub fn latest_failure(f: &LatestFailure) -> String {
+    match f {
+        LatestFailure::NoAnswer => {
+            "github.com did not answer releases/latest; its own result says why".to_string()
+        }
+        LatestFailure::NotATag { status, location } => match location {
+            Some(l) => format!(
+                "releases/latest answered {status} to `{}`, not a redirect to a release tag",
+                l.escape_debug()
+            ),
+            None => format!("releases/latest answered {status}, not a redirect to a release tag"),
+        },
+        LatestFailure::NoPackage { os, arch } => format!(
+            "the runner publishes no package for {} {}",
+            crate::model::text::printable(os),
+            crate::model::text::printable(arch)
+        ),
+    }
+}
+
+/// The release a `runner_release: latest` chain checked, with where each fact came from:
+/// `latest v2.336.0 (github.com releases/latest); package actions-runner-linux-x64-2.336.0.tar.gz
+/// (this host: linux x64)`, or the pinned fallback and why.
+pub fn release_line(r: &ReleaseResult) -> String {
+    let platform = match r.platform_from {
+        PlatformFrom::ThisHost => format!("this host: {} {}", r.os, r.arch),
+        PlatformFrom::Flags => format!("--runner-os/--runner-arch: {} {}", r.os, r.arch),
+    };
+    let asset = r.asset.clone().unwrap_or_else(|| r.asset_url.clone());
+    match (&r.failure, r.version_from) {
+        (None, ReleaseSource::LatestRelease) => format!(
+            "latest v{} (github.com releases/latest); package {asset} ({platform})",
+            r.version.map(|v| v.to_string()).unwrap_or_default()
+        ),
+        (failure, _) => {
+            let why = failure
+                .as_ref()
+                .map(latest_failure)
+                .unwrap_or_else(|| "not learned".to_string());
+            let latest = r
+                .latest
+                .map(|v| format!("latest v{v}; "))
+                .unwrap_or_default();
+            let pinned = r.version.map(|v| format!("v{v} ")).unwrap_or_default();
+            format!("{latest}latest package not checked: {why}; fell back to the profile's pinned {pinned}package {asset}")
+        }
     }
 }
 
@@ -758,7 +830,10 @@ pub fn redirect_chain(r: &RedirectResult) -> String {
     if s.is_empty() {
         s = "not followed".to_string();
     }
-    s
+    match &r.release {
+        Some(rel) => format!("{} — {s}", release_line(rel)),
+        None => s,
+    }
 }
 
 /// "host: cause" of the target the capability's verdict comes from.
@@ -955,6 +1030,23 @@ pub fn finding_message(f: &Finding) -> String {
             keepalive,
         } => keepalive_detail(host, *after, keepalive),
         FindingKind::RunnerFile { problem } => runner_file_problem(problem),
+        FindingKind::ApiQuota { quota } => {
+            let reset = time::OffsetDateTime::from_unix_timestamp(quota.reset as i64)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_else(|| quota.reset.to_string());
+            format!(
+                "api.github.com's unauthenticated quota for this machine's public address: {} of {} requests left until {reset}; unauthenticated API calls (setup-* actions looking up versions, tools without a token) fail once it is spent, and every runner behind the same NAT shares it",
+                quota.remaining, quota.limit
+            )
+        }
+        FindingKind::TlsNoVerify { in_env_file } => format!(
+            "GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY is set ({}): the runner itself skips every certificate check, so it would connect through a TLS-inspecting proxy or to an impostor without a word. This check still verified every certificate as the runner normally would: a certificate failure reported here would NOT stop the runner's own connections (registration, jobs, logs, updates), but git and node (checkout, JavaScript actions) still verify and would fail",
+            if *in_env_file { "in the runner's .env" } else { "in the environment" }
+        ),
     }
 }
 
@@ -1025,6 +1117,127 @@ pub fn finding_fix(f: &Finding) -> Option<String> {
             Some(long_poll_fix(&report.host))
         }
         FindingKind::CutBeforeKeepalive { after, .. } => Some(keepalive_fix(*after)),
+        FindingKind::ApiQuota { quota } if quota.remaining < crate::report::findings::QUOTA_LOW => Some(
+            "give API calls a token (most setup-* actions take `token:`, e.g. token: ${{ github.token }} on github.com), or spread runners over more egress addresses".into(),
+        ),
+        FindingKind::TlsNoVerify { .. } => Some(
+            "remove GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY and put the inspecting proxy's CA certificate in the OS store instead (see the trust-store findings): verification off hides interception and impostors".into(),
+        ),
         _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runner version currency
+// ---------------------------------------------------------------------------------------------
+
+/// What the runner version check found, in one sentence.
+pub fn runner_version_message(r: &RunnerVersionReport) -> String {
+    use crate::report::runner_version::VersionJudgement as J;
+    let latest = match (r.latest, &r.released_at, r.released_days_ago) {
+        (Some(v), Some(at), Some(d)) => format!(
+            "the latest release is v{v}, published {} ({})",
+            at.get(..10).unwrap_or(at),
+            days(d)
+        ),
+        (Some(v), _, _) => format!(
+            "the latest release is v{v} (its date could not be learned: {})",
+            r.date_failure
+                .as_ref()
+                .map(date_failure)
+                .unwrap_or_else(|| "not asked".to_string())
+        ),
+        (None, _, _) => "the latest release could not be learned from github.com".to_string(),
+    };
+    let installed = r
+        .installed
+        .as_ref()
+        .map(|i| {
+            let from = match &i.from {
+                InstalledFrom::BinLink { target } => format!("bin → {target}"),
+                InstalledFrom::DepsFile { .. } => "bin/Runner.Listener.deps.json".to_string(),
+            };
+            format!("installed v{} ({from})", i.version)
+        })
+        .unwrap_or_default();
+    let min = r.policy.minimum;
+    let max = r.policy.max_days_behind;
+    match &r.judgement {
+        J::NotInstalledHere => format!("{latest}; no --runner-dir, so no installed runner was judged"),
+        J::InstalledUnknown => format!(
+            "the installed runner's version could not be read ({}); {latest}",
+            r.installed_problem
+                .as_ref()
+                .map(installed_problem)
+                .unwrap_or_default()
+        ),
+        J::BelowMinimum => format!(
+            "{installed} is below v{min}, the lowest version GitHub registers{}; {latest}",
+            r.policy
+                .source
+                .as_ref()
+                .map(|s| format!(" ({})", crate::model::text::printable(s)))
+                .unwrap_or_default()
+        ),
+        J::LatestUnknown => format!("{installed}; {latest}: currency cannot be judged"),
+        J::Current => format!("{installed} is current; {latest}"),
+        J::TooFarBehind { days: d } => format!(
+            "{installed} is behind: a newer release came out {}, more than {max} days ago, and GitHub gives such a runner no jobs; {latest}",
+            days(*d)
+        ),
+        J::Behind { days: d } => format!(
+            "{installed} is behind: a newer release came out {}, and once it is {max} days old GitHub gives this runner no jobs (a runner that updates itself catches up); {latest}",
+            days(*d)
+        ),
+        J::BehindUndated => format!(
+            "{installed} is behind; the newer release's date is unknown, so whether GitHub still gives it jobs (at most {max} days behind) cannot be told; {latest}"
+        ),
+    }
+}
+
+/// What to do about the runner version, when something is to be done.
+pub fn runner_version_fix(r: &RunnerVersionReport) -> Option<String> {
+    use crate::report::runner_version::VersionJudgement as J;
+    match r.judgement {
+        J::BelowMinimum | J::TooFarBehind { .. } | J::Behind { .. } | J::BehindUndated => {
+            Some(match (&r.asset, &r.asset_url) {
+                (Some(a), Some(u)) => format!(
+                    "update the runner: download {a} ({u}), unpack it over the runner directory and restart the service — or let the runner update itself (it needs the runner-updates hosts)"
+                ),
+                _ => "update the runner to the latest release from https://github.com/actions/runner/releases (the package for this host's OS and architecture)".to_string(),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn days(d: i64) -> String {
+    match d {
+        1 => "1 day ago".to_string(),
+        d => format!("{d} days ago"),
+    }
+}
+
+fn date_failure(f: &DateFailure) -> String {
+    match f {
+        DateFailure::NoAnswer => "github.com did not answer".to_string(),
+        DateFailure::Status { status } => format!("the release page answered {status}"),
+        DateFailure::NoDate => "the release page names no date".to_string(),
+    }
+}
+
+fn installed_problem(p: &InstalledProblem) -> String {
+    match p {
+        InstalledProblem::NoBin => {
+            "--runner-dir has no bin/: it holds settings only, no installed runner".to_string()
+        }
+        InstalledProblem::UnknownLink { target } => {
+            format!("bin links to {target}, not to bin.X.Y.Z")
+        }
+        InstalledProblem::NoVersionFile { file, reason } => format!(
+            "{}: {}",
+            crate::model::text::printable(file),
+            crate::model::text::printable(reason)
+        ),
     }
 }

@@ -19,7 +19,7 @@ use crate::probe::throughput::{AddressError, ConnectError, Unconfirmable};
 use crate::report::findings::{Cut, LongPollFailure, LongPollOutcome, LongPollReport};
 use crate::report::throughput::{
     DirectionResult, Judgment, Missing, StopReason, ThroughputFailure, ThroughputReport,
-    UpdateEstimate, DOWNLOAD_TIMEOUT_VAR, RUNNER_HTTP_TIMEOUT_S,
+    UpdateEstimate, DOWNLOAD_TIMEOUT_VAR, HTTP_TIMEOUT_VAR,
 };
 
 /// How sampling stopped, as the `stopped` field says it.
@@ -45,8 +45,15 @@ pub fn stopped(d: &DirectionResult) -> &'static str {
 pub fn archive_warning(d: &DirectionResult) -> Option<String> {
     d.archive.map(|a| {
         format!(
-            "at {:.0} kbit/s a 2 MB action archive takes {:.0} s, longer than the runner's {RUNNER_HTTP_TIMEOUT_S:.0} s HTTP timeout: downloads of larger actions will fail",
-            a.rate, a.seconds
+            "at {:.0} kbit/s a 2 MB action archive takes {:.0} s, longer than the runner's {} s HTTP timeout{}: downloads of larger actions will fail",
+            a.rate,
+            a.seconds,
+            a.timeout.seconds,
+            if a.timeout.from_variable {
+                format!(" ({HTTP_TIMEOUT_VAR}, clamped to 100–1200 s)")
+            } else {
+                String::new()
+            }
         )
     })
 }

@@ -16,6 +16,8 @@ pub struct RunInfo {
     pub settings: Settings,
     pub duration_ms: u64,
     pub throughput: Option<ThroughputReport>,
+    /// Runner version currency, when the profile states GitHub's version rules.
+    pub runner_version: Option<super::runner_version::RunnerVersionReport>,
     pub network: NetworkReport,
 }
 
@@ -111,7 +113,11 @@ pub fn build_with(
     let gating_fail = capabilities
         .iter()
         .any(|c| c.gating && c.verdict == Verdict::Fail)
-        || tp.is_some_and(|t| t.gating && t.verdict == Verdict::Fail);
+        || tp.is_some_and(|t| t.gating && t.verdict == Verdict::Fail)
+        || run
+            .runner_version
+            .as_ref()
+            .is_some_and(|r| r.gating && r.verdict == Verdict::Fail);
     // A network warning (a trust store that would reject what the runner accepts, interception,
     // clock skew, a cut long poll, a proxy setting the runner reads differently) means something
     // of the runner's breaks even when every probe passed: never an unqualified PASS.
@@ -122,6 +128,10 @@ pub fn build_with(
         .any(|f| f.severity == Severity::Warn);
     let any_problem = capabilities.iter().any(|c| c.verdict >= Verdict::Warn)
         || tp.is_some_and(|t| t.verdict >= Verdict::Warn)
+        || run
+            .runner_version
+            .as_ref()
+            .is_some_and(|r| r.verdict >= Verdict::Warn)
         || network_warning;
     let verdict = if gating_fail {
         Verdict::Fail
@@ -167,6 +177,7 @@ pub fn build_with(
         summary,
         capabilities,
         throughput: run.throughput,
+        runner_version: run.runner_version,
         inactive: plan
             .inactive
             .iter()
@@ -277,6 +288,8 @@ mod tests {
                 upload: None,
                 note: None,
             },
+            runner_version: None,
+            api_quota: false,
         }
     }
 
@@ -294,6 +307,7 @@ mod tests {
             },
             duration_ms: 5,
             throughput: None,
+            runner_version: None,
             network: NetworkReport::default(),
         }
     }

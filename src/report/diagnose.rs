@@ -106,6 +106,9 @@ pub enum ProxyHow {
     Broken,
     /// 407: no or wrong credentials.
     AuthRequired,
+    /// 407 offering only schemes the runner cannot speak (NTLM, Negotiate/Kerberos): the
+    /// runner's proxy support is Basic only.
+    AuthUnsupported,
     /// 403: its policy blocks the names.
     Forbidden,
     /// 502–504: it cannot reach the names itself.
@@ -426,8 +429,19 @@ fn proxy_signal(f: &ProxyFailure) -> Signal {
         ProxyFailure::NameDoesNotResolve { .. } | ProxyFailure::Unreachable { .. } => {
             (ProxyHow::Unreachable, None)
         }
-        ProxyFailure::AuthRequired { status, .. } | ProxyFailure::AuthRejected { status, .. } => {
-            (ProxyHow::AuthRequired, Some(status.code))
+        ProxyFailure::AuthRequired {
+            status, challenge, ..
+        }
+        | ProxyFailure::AuthRejected {
+            status, challenge, ..
+        } => {
+            let how = match challenge {
+                Some(c) if crate::model::http::proxy_auth_unsupported(c) => {
+                    ProxyHow::AuthUnsupported
+                }
+                _ => ProxyHow::AuthRequired,
+            };
+            (how, Some(status.code))
         }
         ProxyFailure::Forbidden { status, .. } => (ProxyHow::Forbidden, Some(status.code)),
         ProxyFailure::Upstream { status, .. } => (ProxyHow::Upstream, Some(status.code)),

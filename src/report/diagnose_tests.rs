@@ -327,6 +327,7 @@ fn report(caps: Vec<(&str, bool, Vec<TargetOutcome>)>) -> Report {
         capabilities,
         inactive: vec![],
         throughput: None,
+        runner_version: None,
         network: NetworkReport::default(),
         diagnosis: vec![],
     }

@@ -34,6 +34,8 @@ pub enum Topic {
     Interception,
     Clock,
     LongPoll,
+    /// The REST API's unauthenticated quota.
+    Quota,
 }
 
 /// How much a finding matters.
@@ -75,6 +77,16 @@ pub enum FindingKind {
     ProxySetting { message: String },
     /// A problem with the runner's `.env` (the reader's words).
     RunnerEnv { message: String },
+    /// GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY is set: the runner's .NET stack skips certificate
+    /// checks everywhere (actions/runner source, HostContext.cs:217, HttpClientHandlerFactory.cs:19,
+    /// VssUtil.cs:38). This check still verifies; it says what differs.
+    TlsNoVerify {
+        /// Set in the runner's `.env` (else inherited from the environment).
+        in_env_file: bool,
+    },
+    /// The REST API's unauthenticated quota of this machine's egress address (informational;
+    /// a warning when fewer than [`QUOTA_LOW`] requests remain).
+    ApiQuota { quota: crate::probe::quota::Quota },
     /// `.runner` or `.credentials` gave no (or not every) URL: the run uses the profile's hosts.
     RunnerFile {
         problem: crate::env::runner::RunnerFileProblem,
@@ -177,6 +189,27 @@ pub struct NetworkReport {
 }
 
 /// The network section of the report for these judged targets.
+/// Fewer unauthenticated API requests left than this is a warning (of 60 an hour).
+pub const QUOTA_LOW: u64 = 20;
+
+/// The API quota as a finding: a warning when fewer than [`QUOTA_LOW`] remain, else a note.
+pub fn api_quota(quota: crate::probe::quota::Quota) -> Finding {
+    let severity = if quota.remaining < QUOTA_LOW {
+        Severity::Warn
+    } else {
+        Severity::Note
+    };
+    Finding {
+        severity,
+        topic: Topic::Quota,
+        kind: FindingKind::ApiQuota { quota },
+        hosts: vec!["api.github.com".to_string()],
+    }
+}
+
+/// The runner's switch that turns certificate verification off.
+pub const TLS_NO_VERIFY_VAR: &str = "GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY";
+
 pub fn summarize(
     environment: Option<&Environment>,
     results: &[&TargetResult],
@@ -202,6 +235,19 @@ pub fn summarize(
             Severity::Warn,
             Topic::Proxy,
             FindingKind::RunnerEnv { message: n.clone() },
+        ));
+    }
+    // Any value counts: the runner tests the variable for being set (HostContext.cs:217).
+    if let Some((_, origin)) = env
+        .get(TLS_NO_VERIFY_VAR)
+        .filter(|(v, _)| !v.trim().is_empty())
+    {
+        findings.push(finding(
+            Severity::Warn,
+            Topic::TrustStore,
+            FindingKind::TlsNoVerify {
+                in_env_file: *origin == crate::env::proxy::Origin::EnvFile,
+            },
         ));
     }
     for p in environment

@@ -10,6 +10,7 @@ pub mod fail_on;
 pub mod findings;
 
 pub mod redirect;
+pub mod runner_version;
 pub mod throughput;
 mod verdict;
 
@@ -263,6 +264,8 @@ pub struct Report {
     /// Upload and download rates against the floor; `null` with `--no-throughput`. Its JSON
     /// form (words included) is written in `render::words_throughput`.
     pub throughput: Option<ThroughputReport>,
+    /// Runner version currency (`null` when the profile states no version rules).
+    pub runner_version: Option<runner_version::RunnerVersionReport>,
     /// Proxy, trust stores, interception, clock and long-poll findings.
     pub network: findings::NetworkReport,
     /// The root causes of everything that does not pass (see [`diagnose`]); the JSON renderer

@@ -7,8 +7,12 @@
 use serde::Serialize;
 
 use super::{judge_target, Cause, TargetResult, Verdict};
+use crate::model::runner::PlatformFrom;
+use crate::model::RunnerVersion;
 use crate::plan::PlannedRedirect;
-pub use crate::probe::redirect::{Hop, RedirectObservation, RedirectStop};
+pub use crate::probe::redirect::{
+    Hop, LatestFailure, RedirectObservation, RedirectStop, ReleaseLookup,
+};
 
 /// Why a hop of a redirect chain does not pass, beyond its own checks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,6 +25,83 @@ pub enum RedirectCause {
     /// The chain reached a host the profile does not list (`expect:`): rules built from the
     /// profile miss it.
     Unlisted { host: String },
+    /// The latest runner release could not be learned: the chain followed is the profile's
+    /// pinned package, which a runner would not download (never a silent PASS).
+    PinnedFallback { failure: LatestFailure },
+}
+
+/// Where a release fact came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseSource {
+    /// `github.com/actions/runner/releases/latest`, asked during this run.
+    LatestRelease,
+    /// The profile's pinned `url` (the latest could not be learned or has no package here).
+    PinnedUrl,
+}
+
+/// The runner release a `runner_release: latest` chain checked, and where each fact came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseResult {
+    /// The URL asked for the latest release.
+    pub lookup_url: String,
+    /// Its answer's status and `Location` (none: no answer).
+    pub lookup_status: Option<u16>,
+    pub lookup_location: Option<String>,
+    /// The latest version, when learned.
+    pub latest: Option<RunnerVersion>,
+    /// The version of the package followed (the latest, or the pinned URL's).
+    pub version: Option<RunnerVersion>,
+    pub version_from: ReleaseSource,
+    /// The package file followed, and its URL.
+    pub asset: Option<String>,
+    pub asset_url: String,
+    pub asset_from: ReleaseSource,
+    /// The package's OS and architecture, and where they came from.
+    pub os: String,
+    pub arch: String,
+    pub platform_from: PlatformFrom,
+    /// Why the pinned URL was followed instead of the latest release's package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<LatestFailure>,
+}
+
+/// The version a runner package URL names (`…/download/vX.Y.Z/actions-runner-…`).
+fn version_in_url(url: &str) -> Option<RunnerVersion> {
+    let (_, rest) = url.split_once("/download/v")?;
+    rest.split('/').next()?.parse().ok()
+}
+
+fn file_name(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next()?;
+    let name = path.rsplit('/').next()?;
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+fn release_result(planned: &PlannedRedirect, l: &ReleaseLookup) -> ReleaseResult {
+    let answer = l.hop.answer();
+    let (url, from) = match &l.asset_url {
+        Some(u) => (u.clone(), ReleaseSource::LatestRelease),
+        None => (planned.url.clone(), ReleaseSource::PinnedUrl),
+    };
+    ReleaseResult {
+        lookup_url: l.url.clone(),
+        lookup_status: answer.and_then(|a| a.status),
+        lookup_location: answer.and_then(|a| a.location.clone()),
+        latest: l.version,
+        version: match from {
+            ReleaseSource::LatestRelease => l.version,
+            ReleaseSource::PinnedUrl => version_in_url(&planned.url),
+        },
+        version_from: from,
+        asset: file_name(&url),
+        asset_from: from,
+        asset_url: crate::probe::redirect::hide_query(&url),
+        os: l.platform.os_name.clone(),
+        arch: l.platform.arch_name.clone(),
+        platform_from: l.platform.from,
+        failure: l.failure.clone(),
+    }
 }
 
 /// One hop as the report shows it.
@@ -46,6 +127,9 @@ pub struct RedirectResult {
     /// Where `size` came from: `server` or `profile`.
     pub size_from: Option<&'static str>,
     pub runner_package: bool,
+    /// For `runner_release: latest`: the release checked and where it came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseResult>,
 }
 
 impl RedirectResult {
@@ -75,6 +159,7 @@ pub fn judge(
     obs: RedirectObservation,
     listed: &[String],
 ) -> (RedirectResult, Vec<TargetResult>) {
+    let release = obs.release.as_ref().map(|l| release_result(planned, l));
     let last = obs.hops.len().saturating_sub(1);
     let mut hops = Vec::new();
     let mut targets = Vec::new();
@@ -118,6 +203,18 @@ pub fn judge(
         }
         targets.push(t);
     }
+    // The latest release could not be learned: what was followed is the pinned package, which
+    // no runner would download — at best a warning, on the chain's first host.
+    if let (Some(failure), Some(first)) = (
+        release.as_ref().and_then(|r| r.failure.clone()),
+        targets.first_mut(),
+    ) {
+        with_cause(
+            first,
+            Verdict::Warn,
+            RedirectCause::PinnedFallback { failure },
+        );
+    }
     let verdict = targets
         .iter()
         .map(|t| t.verdict)
@@ -137,6 +234,7 @@ pub fn judge(
             size,
             size_from,
             runner_package: planned.runner_package,
+            release,
         },
         targets,
     )

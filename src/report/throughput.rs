@@ -95,11 +95,76 @@ pub enum Missing {
     Sink,
 }
 
-/// At `rate` a 2 MB action archive takes `seconds`, beyond the runner's 100 s HTTP timeout.
+/// At `rate` a 2 MB action archive takes `seconds`, beyond the runner's HTTP timeout.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ArchiveWarning {
     pub rate: f64,
     pub seconds: f64,
+    /// The runner's HTTP timeout it exceeds.
+    pub timeout: HttpTimeout,
+}
+
+/// The variable that changes the runner's HTTP timeout (actions/runner source, VssUtil.cs:71–86).
+pub const HTTP_TIMEOUT_VAR: &str = "GITHUB_ACTIONS_RUNNER_HTTP_TIMEOUT";
+
+/// The runner's HTTP timeout: 100 s, or GITHUB_ACTIONS_RUNNER_HTTP_TIMEOUT clamped to 100–1200 s
+/// as the runner clamps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpTimeout {
+    pub seconds: u64,
+    /// Set by the variable (in `.env` or the environment).
+    pub from_variable: bool,
+}
+
+impl Default for HttpTimeout {
+    fn default() -> Self {
+        HttpTimeout {
+            seconds: RUNNER_HTTP_TIMEOUT_S as u64,
+            from_variable: false,
+        }
+    }
+}
+
+/// The HTTP timeout the runner would use with this environment.
+pub fn http_timeout(env: &crate::env::RunnerEnv) -> HttpTimeout {
+    match env
+        .get(HTTP_TIMEOUT_VAR)
+        .and_then(|(v, _)| v.trim().parse::<u64>().ok())
+    {
+        Some(seconds) => HttpTimeout {
+            seconds: seconds.clamp(100, 1200),
+            from_variable: true,
+        },
+        None => HttpTimeout::default(),
+    }
+}
+
+/// Judge the download's archive warning against the runner's real HTTP timeout: a longer one
+/// (GITHUB_ACTIONS_RUNNER_HTTP_TIMEOUT) lets slower links fetch a 2 MB archive in time.
+pub fn assess_archive(tp: &mut ThroughputReport, timeout: HttpTimeout) {
+    for d in tp
+        .directions
+        .iter_mut()
+        .filter(|d| d.direction == Direction::Download)
+    {
+        let Some(a) = d.archive else { continue };
+        if a.seconds > timeout.seconds as f64 {
+            d.archive = Some(ArchiveWarning { timeout, ..a });
+        } else {
+            d.archive = None;
+            // The archive warning was this direction's only reason to warn.
+            if d.verdict == Verdict::Warn && matches!(d.judgment, Judgment::AboveFloor { .. }) {
+                d.verdict = Verdict::Pass;
+            }
+        }
+    }
+    tp.verdict = tp
+        .directions
+        .iter()
+        .map(|d| d.verdict)
+        .filter(|v| *v != Verdict::Skip)
+        .max()
+        .unwrap_or(Verdict::Skip);
 }
 
 /// Judge a measurement: both directions (download, then upload) and the overall verdict.
@@ -202,6 +267,7 @@ pub fn judge_direction(s: DirectionSample, min_kbps: u32) -> DirectionResult {
                 r.archive = Some(ArchiveWarning {
                     rate,
                     seconds: archive_seconds(rate),
+                    timeout: HttpTimeout::default(),
                 });
                 if r.verdict == Verdict::Pass {
                     r.verdict = Verdict::Warn;
@@ -395,6 +461,47 @@ mod tests {
         assert!(judge_direction(sample(Direction::Upload, Some(80.0)), 70)
             .archive
             .is_none());
+    }
+
+    #[test]
+    fn the_runners_http_timeout_variable_is_clamped_and_moves_the_archive_warning() {
+        let mut env = crate::env::RunnerEnv::default();
+        assert_eq!(http_timeout(&env), HttpTimeout::default());
+        for (value, want) in [("300", 300), ("5", 100), ("99999", 1200), (" 150 ", 150)] {
+            env.set(HTTP_TIMEOUT_VAR, value, crate::env::proxy::Origin::EnvFile);
+            let t = http_timeout(&env);
+            assert_eq!((t.seconds, t.from_variable), (want, true), "{value}");
+        }
+        env.set(HTTP_TIMEOUT_VAR, "soon", crate::env::proxy::Origin::EnvFile);
+        assert_eq!(http_timeout(&env), HttpTimeout::default());
+        // 80 kbit/s: a 2 MB archive takes 200 s — too slow for 100 s or 150 s, in time for 300 s.
+        let report = |t: u64| {
+            let mut tp = ThroughputReport {
+                verdict: Verdict::Warn,
+                gating: true,
+                min_kbps: 70,
+                max_bytes: 1,
+                directions: vec![judge_direction(sample(Direction::Download, Some(80.0)), 70)],
+                notes: vec![],
+            };
+            assess_archive(
+                &mut tp,
+                HttpTimeout {
+                    seconds: t,
+                    from_variable: true,
+                },
+            );
+            tp
+        };
+        let slow = report(150);
+        assert_eq!(slow.verdict, Verdict::Warn);
+        assert_eq!(
+            slow.directions[0].archive.map(|a| a.timeout.seconds),
+            Some(150)
+        );
+        let in_time = report(300);
+        assert_eq!(in_time.verdict, Verdict::Pass);
+        assert!(in_time.directions[0].archive.is_none());
     }
 
     #[test]

@@ -777,9 +777,7 @@ async fn full_dotcom_profile_passes_against_a_loopback_github() {
     let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&names),
-        routes: Routes::new(
-            HttpResponse::ok_with("X-GitHub-Request-Id", "ABCD:1").header("x-vss-e2eid", "e2e-1"),
-        ),
+        routes: Routes::github(),
     })
     .await;
     // Throughput has its own tests against throttled servers.

@@ -330,9 +330,7 @@ async fn deb_installed_binary_passes_the_dotcom_check_against_the_loopback_world
     let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
     let srv = TestServer::start(Mode::Https {
         cert: fx.pki.leaf(&names),
-        routes: Routes::new(
-            HttpResponse::ok_with("X-GitHub-Request-Id", "ABCD:1").header("x-vss-e2eid", "e2e-1"),
-        ),
+        routes: Routes::github(),
     })
     .await;
     let mut world_flags = vec![

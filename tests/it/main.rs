@@ -30,6 +30,7 @@ mod serve;
 mod snapshots;
 mod throttle;
 mod throughput;
+mod today;
 mod world;
 /// The harness's own smoke tests, beside `world` (which benches/latency.rs also compiles).
 #[path = "world/smoke.rs"]

@@ -1270,11 +1270,13 @@ async fn action_check_step_runs_the_binary_and_sets_outputs() {
     let summary = w.path("step-summary.md");
     let bin = env!("CARGO_BIN_EXE_runner-preflight").to_string();
     let script = step.run.clone();
+    // Every capability (the input left empty): `extra` stays informational, so its failure is a
+    // warning that --fail-on warn gates.
     let env: Vec<(String, String)> = vec![
         ("RP_BIN".into(), bin),
         ("RP_PROFILE".into(), profile.display().to_string()),
         ("RP_VARS".into(), "  okhost=ok.test  \n\n".into()),
-        ("RP_CAPABILITIES".into(), "core,extra".into()),
+        ("RP_CAPABILITIES".into(), String::new()),
         ("RP_FAIL_ON".into(), "warn".into()),
         ("RUNNER_TEMP".into(), temp.display().to_string()),
         ("GITHUB_OUTPUT".into(), gh_output.display().to_string()),
@@ -1290,22 +1292,51 @@ async fn action_check_step_runs_the_binary_and_sets_outputs() {
     let trust = w.path("trust");
     std::fs::create_dir_all(trust.join("certs")).expect("trust dir");
     std::fs::write(trust.join("empty.pem"), b"").expect("empty trust file");
-    let out = tokio::task::spawn_blocking(move || {
-        // A clean environment, as on a runner: only PATH, the step's env and the runner's.
-        let mut cmd = assert_cmd::Command::new("bash");
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("NO_COLOR", "1")
-            .env("SSL_CERT_FILE", trust.join("empty.pem"))
-            .env("SSL_CERT_DIR", trust.join("certs"))
-            .envs(env)
-            .arg("-c")
-            .arg(&script)
-            .timeout(std::time::Duration::from_secs(60));
-        cmd.output().expect("run bash")
-    })
-    .await
-    .expect("thread");
+    let run_step = |env: Vec<(String, String)>| {
+        let script = script.clone();
+        let trust = trust.clone();
+        tokio::task::spawn_blocking(move || {
+            // A clean environment, as on a runner: only PATH, the step's env and the runner's.
+            let mut cmd = assert_cmd::Command::new("bash");
+            cmd.env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("NO_COLOR", "1")
+                .env("SSL_CERT_FILE", trust.join("empty.pem"))
+                .env("SSL_CERT_DIR", trust.join("certs"))
+                .envs(env)
+                .arg("-c")
+                .arg(&script)
+                .timeout(std::time::Duration::from_secs(60));
+            cmd.output().expect("run bash")
+        })
+    };
+
+    // The `capabilities` input reaches --capability, and a capability named there is judged as
+    // required for the run (issue 23 row 10): `extra` alone fails the run under --fail-on fail.
+    let mut only_extra = env.clone();
+    for (k, v) in only_extra.iter_mut() {
+        match k.as_str() {
+            "RP_CAPABILITIES" => *v = "extra".into(),
+            "RP_FAIL_ON" => *v = "fail".into(),
+            "GITHUB_OUTPUT" => *v = w.path("github-output-extra").display().to_string(),
+            "GITHUB_STEP_SUMMARY" => *v = w.path("step-summary-extra.md").display().to_string(),
+            _ => {}
+        }
+    }
+    let out = run_step(only_extra).await.expect("thread");
+    assert_eq!(code(&out), 1, "{}", text(&out.stdout));
+    let outputs = read(&w.path("github-output-extra"));
+    let json_path = outputs
+        .lines()
+        .find_map(|l| l.strip_prefix("report-json="))
+        .unwrap_or_else(|| panic!("no report-json in {outputs}"));
+    let report = json_of(&read(Path::new(json_path)));
+    assert_eq!(report["verdict"], "fail", "{report:#}");
+    assert_eq!(report["capabilities"][0]["id"], "extra");
+    assert_eq!(report["capabilities"][0]["gating"], true);
+    assert_eq!(report["inactive"][0]["id"], "core");
+
+    let out = run_step(env).await.expect("thread");
     let stdout = text(&out.stdout);
     assert_eq!(
         code(&out),

@@ -80,6 +80,25 @@ impl Routes {
         self
     }
 
+    /// A server playing GitHub for a whole built-in profile: GitHub's fingerprint headers on
+    /// every path, and github.com's `releases/latest` answered with a 302 to the tag of the
+    /// latest runner release, as GitHub answers (profiles with `runner_release: latest` ask it;
+    /// the package URL built from the tag then answers 200).
+    pub fn github() -> Self {
+        Self::new(
+            HttpResponse::ok_with("X-GitHub-Request-Id", "ABCD:1").header("x-vss-e2eid", "e2e-1"),
+        )
+        .route(
+            "/actions/runner/releases/latest",
+            HttpResponse::status(302)
+                .header("X-GitHub-Request-Id", "ABCD:2")
+                .header(
+                    "Location",
+                    "https://github.com/actions/runner/releases/tag/v2.336.0",
+                ),
+        )
+    }
+
     /// The answer on `path` waits until the server `accepted` watches ([`TestServer::accepted`])
     /// has accepted a connection (the client's own timeout bounds the wait): a test of what a
     /// client does before it has an answer.

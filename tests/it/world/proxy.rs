@@ -29,6 +29,9 @@ pub enum ProxyMode {
     Auth { user: String, pass: String },
     /// Answer every request with this status.
     Status(u16),
+    /// Answer every request with 407 and one `Proxy-Authenticate` header per scheme given
+    /// (`NTLM`, `Negotiate`, …), whatever credentials come.
+    Challenge(Vec<&'static str>),
     /// Read the CONNECT request and never answer.
     HangAfterConnect,
     /// Answer CONNECT with 200, then relay nothing (swallow what the client sends).
@@ -169,6 +172,13 @@ async fn serve(
     let target = parts.next().unwrap_or_default().to_string();
     match mode {
         ProxyMode::Status(code) => return respond(&mut client, *code, "").await,
+        ProxyMode::Challenge(schemes) => {
+            let headers: String = schemes
+                .iter()
+                .map(|s| format!("Proxy-Authenticate: {s}\r\n"))
+                .collect();
+            return respond(&mut client, 407, &headers).await;
+        }
         ProxyMode::SilentTunnel => {
             respond(&mut client, 200, "").await;
             let mut sink = [0u8; 1024];
