@@ -206,6 +206,9 @@ pub struct ServeArgs {
     /// Most open connections from one address, so one client cannot take every slot
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_connections_per_peer: u32,
+    /// Run the --idle-hold check on its own schedule, every DURATION (e.g. 3600s), instead of in every run; its result is in /metrics (runner_preflight_long_poll_*)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "idle_hold")]
+    pub idle_every: Option<Duration>,
     #[command(flatten)]
     pub check: CheckArgs,
 }
@@ -244,12 +247,15 @@ pub struct NetworkArgs {
     /// PEM bundle of public roots for interception detection and node's built-in store (default: Mozilla's)
     #[arg(long, value_name = "PEM")]
     pub public_roots: Option<PathBuf>,
-    /// Also hold an idle HTTPS connection to the long-poll host for 50 s (the runner's long poll) and report whether it was cut
-    #[arg(long)]
-    pub long_poll: bool,
-    /// Length of the long-poll hold in seconds (for tests)
-    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 50, value_parser = whole::<u64>(1, 600))]
-    pub long_poll_seconds: u64,
+    /// Also hold an idle HTTPS connection to the long-poll host (default 50 s, the runner's long poll) and report whether it was cut
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "50s", value_parser = parse_duration)]
+    pub long_poll: Option<Duration>,
+    /// Length of the long-poll hold in seconds (the older spelling of `--long-poll DURATION`)
+    #[arg(long, hide = true, value_name = "SECONDS", value_parser = whole::<u64>(1, 600))]
+    pub long_poll_seconds: Option<u64>,
+    /// Idle survival: answer one request on the long-poll connection, keep it idle this long, then reuse it; a FIN, reset or silent drop is reported with its time
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with_all = ["long_poll", "long_poll_seconds"])]
+    pub idle_hold: Option<Duration>,
     /// OS of the runner package to check (default: this host's), for a profile that asks for the latest runner release
     #[arg(long, value_enum, value_name = "OS")]
     pub runner_os: Option<RunnerOsArg>,

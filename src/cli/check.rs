@@ -143,12 +143,17 @@ pub(super) async fn run_once(
         let probed_at = std::time::SystemTime::now();
         let long_poll = match s.long_poll.filter(|_| extras) {
             None => None,
-            Some(hold) => {
+            Some(lp) => {
                 progress.phase(Phase::LongPoll);
                 if !s.quiet {
                     say(&format!(
-                        "runner-preflight: holding an idle HTTPS connection for {} s (--long-poll)…",
-                        hold.as_secs()
+                        "runner-preflight: holding an idle HTTPS connection for {} s ({})…",
+                        lp.hold.as_secs(),
+                        if lp.primed {
+                            "--idle-hold"
+                        } else {
+                            "--long-poll"
+                        }
                     ));
                 }
                 // The long-poll name's addresses as the probe found them.
@@ -159,7 +164,7 @@ pub(super) async fn run_once(
                         .map(|(_, o)| o.dns.addresses.iter().map(|a| a.address).collect())
                         .unwrap_or_default()
                 };
-                Some(probe::long_poll::for_plan(cfg, plan, addresses, hold).await)
+                Some(probe::long_poll::for_plan(cfg, plan, addresses, lp.hold, lp.primed).await)
             }
         };
         (outcomes, redirects, throughput, probed_at, long_poll)

@@ -39,6 +39,7 @@ use crate::error::InputError;
 use crate::plan::Plan;
 use crate::render::prometheus::{self, Exposition, RunCounters};
 use crate::render::{self, table::Style};
+use crate::report::findings::LongPollReport;
 use crate::report::Report;
 use crate::words::fmt_duration;
 
@@ -89,6 +90,12 @@ struct State {
     probe_slot: Semaphore,
     /// When the `/probe` checks of the last minute started.
     probe_starts: Mutex<VecDeque<Instant>>,
+    /// `--idle-every` with `--idle-hold`'s hold: the idle check on its own schedule.
+    idle: Option<(Duration, Duration)>,
+    /// The last idle check of that schedule.
+    last_idle: Mutex<Option<LongPollReport>>,
+    /// Told when a scheduled run is stored (the idle check uses its addresses).
+    stored: tokio::sync::Notify,
 }
 
 impl State {
@@ -118,8 +125,14 @@ fn silent(plan: &Plan) -> Arc<ProgressDisplay> {
 
 pub fn serve(args: ServeArgs) -> Result<u8, Failure> {
     let listen = args.listen;
+    let mut settings = CheckSettings::new(args.check)?;
+    // With --idle-every the idle check leaves the scheduled runs for a schedule of its own.
+    let idle = match args.idle_every {
+        Some(every) => settings.long_poll.take().map(|lp| (every, lp.hold)),
+        None => None,
+    };
     let state = Arc::new(State {
-        settings: CheckSettings::new(args.check)?,
+        settings,
         interval: args.interval,
         probe_limit: args.probe_limit as usize,
         max_connections: args.max_connections as usize,
@@ -128,6 +141,9 @@ pub fn serve(args: ServeArgs) -> Result<u8, Failure> {
         counters: Mutex::new(RunCounters::default()),
         probe_slot: Semaphore::new(1),
         probe_starts: Mutex::new(VecDeque::new()),
+        idle,
+        last_idle: Mutex::new(None),
+        stored: tokio::sync::Notify::new(),
     });
     let rt = super::runtime()?;
     let stopped = rt.block_on(run(state, listen));
@@ -162,10 +178,12 @@ async fn run(state: Arc<State>, listen: SocketAddr) -> Result<Signal, Failure> {
     ));
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler = tokio::spawn(schedule(state.clone()));
+    let idle = tokio::spawn(idle_schedule(state.clone()));
     let server = tokio::spawn(accept(listener, state, stop_rx));
     let signal = signals.recv().await;
     // Abandon the current run; stop accepting; let open requests finish for a moment.
     scheduler.abort();
+    idle.abort();
     let _ = stop_tx.send(true);
     let _ = server.await;
     Ok(signal)
@@ -194,6 +212,7 @@ async fn schedule(state: Arc<State>) {
         if let Ok(mut last) = state.last.lock() {
             *last = Some(Arc::new(Last { report, json }));
         }
+        state.stored.notify_one();
         let mut n = 0;
         state.count(|c| {
             c.runs += 1;
@@ -218,6 +237,50 @@ async fn schedule(state: Arc<State>) {
                     String::new()
                 }
             ));
+        }
+    }
+}
+
+/// `--idle-every`: after the first scheduled run (whose DNS answers give the addresses), the
+/// primed idle check every DURATION, on the scheduled runs' addresses; never overlapping itself.
+async fn idle_schedule(state: Arc<State>) {
+    let Some((every, hold)) = state.idle else {
+        return;
+    };
+    state.stored.notified().await;
+    let s = &state.settings;
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        let last = state.last();
+        let addresses = |host: &str| {
+            last.as_ref()
+                .and_then(|l| {
+                    l.report
+                        .capabilities
+                        .iter()
+                        .flat_map(|c| c.entries.iter())
+                        .flat_map(|e| e.targets.iter())
+                        .find(|t| t.host == host)
+                })
+                .map(|t| t.dns.obs.addresses.iter().map(|a| a.address).collect())
+                .unwrap_or_default()
+        };
+        let Some(lp) =
+            crate::probe::long_poll::for_plan(&s.cfg, &s.plan, addresses, hold, true).await
+        else {
+            return;
+        };
+        let lp = LongPollReport::judge(lp);
+        if !s.quiet {
+            say(&format!(
+                "runner-preflight serve: idle check: {}",
+                crate::render::words::long_poll_detail(&lp)
+            ));
+        }
+        if let Ok(mut l) = state.last_idle.lock() {
+            *l = Some(lp);
         }
     }
 }
@@ -388,8 +451,11 @@ async fn route(state: &State, req: &Request<Incoming>) -> Response<Full<Bytes>> 
         "/healthz" => text(StatusCode::OK, "ok\n"),
         "/metrics" => {
             let last = state.last();
-            let reg =
+            let mut reg =
                 prometheus::registry(last.as_ref().map(|l| &l.report), Some(&state.counters()));
+            if let Some(lp) = state.last_idle.lock().ok().and_then(|l| l.clone()) {
+                prometheus::long_poll_metrics(&mut reg, &lp);
+            }
             body(
                 exposition.content_type(),
                 prometheus::encode(&reg, exposition),

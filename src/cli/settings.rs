@@ -52,8 +52,8 @@ pub struct CheckSettings {
     pub ca_files: Vec<PathBuf>,
     /// `None` with `--no-throughput`.
     pub throughput: Option<Throughput>,
-    /// The long-poll hold, with `--long-poll`.
-    pub long_poll: Option<Duration>,
+    /// The long-poll hold, with `--long-poll` or `--idle-hold` (primed).
+    pub long_poll: Option<LongPollSetting>,
     pub quiet: bool,
     pub format: Format,
     pub output: Option<PathBuf>,
@@ -243,9 +243,18 @@ impl CheckSettings {
             concurrency,
             ca_files: args.trust.ca_files.clone(),
             throughput,
-            long_poll: net
-                .long_poll
-                .then(|| Duration::from_secs(net.long_poll_seconds)),
+            long_poll: match (net.idle_hold, net.long_poll) {
+                (Some(hold), _) => Some(LongPollSetting { hold, primed: true }),
+                (None, None) => None,
+                // The older `--long-poll --long-poll-seconds N` spelling still sets the hold.
+                (None, Some(hold)) => Some(LongPollSetting {
+                    hold: net
+                        .long_poll_seconds
+                        .map(Duration::from_secs)
+                        .unwrap_or(hold),
+                    primed: false,
+                }),
+            },
             quiet: args.quiet,
             format,
             output: args.output.clone(),
@@ -364,4 +373,12 @@ impl AuditSettings {
             format: args.format,
         })
     }
+}
+
+/// The long-poll check asked for: how long to hold, and whether a request is answered on the
+/// connection first (`--idle-hold`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LongPollSetting {
+    pub hold: Duration,
+    pub primed: bool,
 }

@@ -47,6 +47,8 @@ pub struct Environment {
     pub stores: Stores,
     /// The runner's `.runner` / `.credentials` (with `--runner-dir`; empty otherwise).
     pub runner: runner::RunnerSettings,
+    /// The kernel's TCP keepalive timers (Linux; `None` elsewhere).
+    pub keepalive: Option<net::Keepalive>,
     /// The installed runner's version (with `--runner-dir`), read without executing anything.
     pub installed: Option<Result<installed::Installed, installed::InstalledProblem>>,
 }
@@ -70,6 +72,7 @@ impl Environment {
             proxy,
             stores,
             runner,
+            keepalive: net::Keepalive::read(),
             installed,
         })
     }

@@ -297,3 +297,61 @@ mod tests {
         assert!(!prefix_covers(ip("10.0.0.0"), 8, ip("::1")));
     }
 }
+
+/// The kernel's TCP keepalive timers (`net.ipv4.tcp_keepalive_*`, Linux): an idle connection
+/// with keepalive on sends its first probe after `time_s`, then one every `intvl_s`, and gives up
+/// after `probes` unanswered ones. A middlebox that forgets idle flows sooner than `time_s` cuts
+/// connections that keepalives could otherwise have kept (issue 21, item 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keepalive {
+    pub time_s: u64,
+    pub intvl_s: u64,
+    pub probes: u64,
+}
+
+impl Keepalive {
+    /// Read from `/proc/sys/net/ipv4`; `None` where it is not there (not Linux) or unreadable.
+    pub fn read() -> Option<Keepalive> {
+        Self::read_from(Path::new("/proc/sys/net/ipv4"))
+    }
+
+    fn read_from(dir: &Path) -> Option<Keepalive> {
+        let value = |name: &str| -> Option<u64> {
+            let text = crate::textfile::read_text(&dir.join(name), 64, "sysctl value").ok()?;
+            text.trim().parse().ok()
+        };
+        Some(Keepalive {
+            time_s: value("tcp_keepalive_time")?,
+            intvl_s: value("tcp_keepalive_intvl")?,
+            probes: value("tcp_keepalive_probes")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod keepalive_tests {
+    use super::*;
+
+    #[test]
+    fn keepalive_timers_are_read_and_garbage_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, v) in [
+            ("tcp_keepalive_time", "7200\n"),
+            ("tcp_keepalive_intvl", "75\n"),
+            ("tcp_keepalive_probes", "9\n"),
+        ] {
+            std::fs::write(dir.path().join(name), v).unwrap();
+        }
+        assert_eq!(
+            Keepalive::read_from(dir.path()),
+            Some(Keepalive {
+                time_s: 7200,
+                intvl_s: 75,
+                probes: 9
+            })
+        );
+        std::fs::write(dir.path().join("tcp_keepalive_probes"), "nine").unwrap();
+        assert_eq!(Keepalive::read_from(dir.path()), None);
+        assert_eq!(Keepalive::read_from(&dir.path().join("absent")), None);
+    }
+}

@@ -37,6 +37,12 @@ pub fn render(n: &NetworkReport) -> String {
             "  long poll: {}\n",
             if lp.survived { "survived" } else { "cut" }
         ));
+        if let Some(k) = &n.keepalive {
+            s.push_str(&format!(
+                "  TCP keepalive: first probe after {} s idle, then every {} s, {} probes (net.ipv4.tcp_keepalive_*)\n",
+                k.time_s, k.intvl_s, k.probes
+            ));
+        }
     }
     if let Some(c) = &n.clock {
         s.push_str(&format!(

@@ -21,6 +21,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::model::{Phase, Route, Verdict};
+use crate::report::findings::{LongPollOutcome, LongPollReport};
 use crate::report::{Report, TargetResult};
 
 /// The prefix of every metric name.
@@ -491,6 +492,36 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
             Unit::Seconds,
             int_gauge(clock.skew_seconds),
         );
+    }
+
+    if let Some(lp) = &r.network.long_poll {
+        long_poll_metrics(reg, lp);
+    }
+}
+
+/// The idle check (`--long-poll`, `--idle-hold`, or `serve --idle-every`'s own schedule): a
+/// fleet sees which runners' paths cut idle connections, and after how long.
+pub fn long_poll_metrics(reg: &mut Registry, lp: &LongPollReport) {
+    {
+        reg.register(
+            "long_poll_survived",
+            "1 when the idle long-poll connection (--long-poll, --idle-hold) survived its hold and still answered, else 0",
+            int_gauge(i64::from(lp.survived)),
+        );
+        reg.register_with_unit(
+            "long_poll_hold",
+            "How long the idle long-poll connection was to be held, seconds",
+            Unit::Seconds,
+            int_gauge(lp.hold_seconds as i64),
+        );
+        if let LongPollOutcome::Cut { after, .. } = &lp.observed.outcome {
+            reg.register_with_unit(
+                "long_poll_cut",
+                "When the idle long-poll connection was cut (closed, reset, or found silently dropped at reuse), seconds into the hold",
+                Unit::Seconds,
+                gauge(after.as_secs_f64()),
+            );
+        }
     }
 }
 

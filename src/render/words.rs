@@ -18,7 +18,8 @@ use crate::probe::outcome::{
 use crate::probe::release::DateFailure;
 use crate::probe::tls::{AlertHint, CertReason};
 use crate::report::findings::{
-    Cut, Finding, FindingKind, LongPollFailure, LongPollOutcome, LongPollReport, StoreName,
+    Cut, Finding, FindingKind, Keepalive, LongPollFailure, LongPollOutcome, LongPollReport,
+    StoreName,
 };
 use crate::report::redirect::{
     LatestFailure, RedirectCause, RedirectResult, RedirectStop, ReleaseResult, ReleaseSource,
@@ -863,12 +864,22 @@ pub fn long_poll_detail(lp: &LongPollReport) -> String {
         .unwrap_or_default();
     match &o.outcome {
         LongPollOutcome::NotStarted(f) => format!("long poll not tested: {}", long_poll_cause(f, host)),
+        LongPollOutcome::Cut {
+            after,
+            how: Cut::Silent { timeout },
+        } => format!(
+            "the idle HTTPS connection to {host}{via} was dropped silently: after {} idle it stayed open, but a request reusing it got no answer within {} (a NAT or proxy forgot the flow without closing it); the runner's long poll keeps a connection idle for {} s",
+            secs(*after),
+            secs(*timeout),
+            HOLD.as_secs()
+        ),
         LongPollOutcome::Cut { after, how } => format!(
             "the idle HTTPS connection to {host}{via} was {} after {} of the {} hold (by a middlebox or the server); the runner's long poll keeps a connection idle for {} s",
             match how {
                 Cut::Closed => "closed".to_string(),
                 Cut::Reset => "reset".to_string(),
                 Cut::Broken(e) => format!("broken ({e})"),
+                Cut::Silent { .. } => "dropped silently".to_string(),
             },
             secs(*after),
             secs(o.hold),
@@ -900,7 +911,31 @@ pub fn long_poll_cause(f: &LongPollFailure, host: &str) -> String {
         LongPollFailure::NoAddress { host } => format!("{host} has no address to connect to"),
         LongPollFailure::Tcp { failure, .. } => tcp_failure(failure, Some(Family::Ipv4)),
         LongPollFailure::Tls { failure } => tls_failure(failure, host, false),
+        LongPollFailure::FirstRequest { failure } => format!(
+            "the first request on the connection got no answer: {}",
+            http_failure(failure, "GET", "/")
+        ),
     }
+}
+
+/// A cut sooner than the first keepalive, in plain words.
+pub fn keepalive_detail(host: &str, after: std::time::Duration, ka: &Keepalive) -> String {
+    format!(
+        "the idle connection to {host} was cut after {}, but this machine sends its first TCP keepalive only after {} s idle (net.ipv4.tcp_keepalive_time; then every {} s, {} probes): keepalives cannot keep such connections alive",
+        secs(after),
+        ka.time_s,
+        ka.intvl_s,
+        ka.probes
+    )
+}
+
+/// What to do about a cut sooner than the first keepalive.
+pub fn keepalive_fix(after: std::time::Duration) -> String {
+    // Two thirds of the cut (in whole seconds) leaves room for the probe to cross the path.
+    let below = ((after.as_secs_f64().round() * 2.0 / 3.0).floor() as u64).max(1);
+    format!(
+        "lower net.ipv4.tcp_keepalive_time below the cut (sysctl -w net.ipv4.tcp_keepalive_time={below}, kept in /etc/sysctl.d/; it applies to connections that turn TCP keepalive on), or ask the network team to raise the NAT or proxy idle timeout above the runner's 50 s long poll (AWS NAT gateway: 350 s, Azure: 4 min, many proxies: 120 s)"
+    )
 }
 
 /// What to do about a cut long poll.
@@ -992,6 +1027,11 @@ pub fn finding_message(f: &Finding) -> String {
             clock.server_date
         ),
         FindingKind::LongPoll { report } => long_poll_detail(report),
+        FindingKind::CutBeforeKeepalive {
+            host,
+            after,
+            keepalive,
+        } => keepalive_detail(host, *after, keepalive),
         FindingKind::RunnerFile { problem } => runner_file_problem(problem),
         FindingKind::ApiQuota { quota } => {
             let reset = time::OffsetDateTime::from_unix_timestamp(quota.reset as i64)
@@ -1079,6 +1119,7 @@ pub fn finding_fix(f: &Finding) -> Option<String> {
         FindingKind::LongPoll { report } if !report.survived => {
             Some(long_poll_fix(&report.host))
         }
+        FindingKind::CutBeforeKeepalive { after, .. } => Some(keepalive_fix(*after)),
         FindingKind::ApiQuota { quota } if quota.remaining < crate::report::findings::QUOTA_LOW => Some(
             "give API calls a token (most setup-* actions take `token:`, e.g. token: ${{ github.token }} on github.com), or spread runners over more egress addresses".into(),
         ),

@@ -502,7 +502,7 @@ pub fn long_poll_failure_json(lp: &LongPollReport) -> Option<Value> {
         LongPollOutcome::Cut { after, how } => json!({
             "kind": "cut",
             "after_ms": ms(*after),
-            "how": match how { Cut::Closed => "closed", Cut::Reset => "reset", Cut::Broken(_) => "broken" },
+            "how": match how { Cut::Closed => "closed", Cut::Reset => "reset", Cut::Broken(_) => "broken", Cut::Silent { .. } => "silent" },
         }),
         LongPollOutcome::Unanswered { held, .. } => {
             json!({"kind": "unanswered", "held_ms": ms(*held)})
@@ -514,6 +514,7 @@ pub fn long_poll_failure_json(lp: &LongPollReport) -> Option<Value> {
                 LongPollFailure::NoAddress { .. } => "no_address",
                 LongPollFailure::Tcp { .. } => "tcp",
                 LongPollFailure::Tls { .. } => "tls",
+                LongPollFailure::FirstRequest { .. } => "first_request",
             },
         }),
     })
@@ -524,6 +525,7 @@ struct LongPollView<'a> {
     host: &'a str,
     route: Route,
     hold_seconds: u64,
+    first_request: bool,
     survived: bool,
     detail: String,
     failure: Option<Value>,
@@ -536,6 +538,7 @@ impl Serialize for LongPollReport {
             host: &self.host,
             route: self.route,
             hold_seconds: self.hold_seconds,
+            first_request: self.observed.primed,
             survived: self.survived,
             detail: long_poll_detail(self),
             failure: long_poll_failure_json(self),
@@ -922,6 +925,7 @@ mod tests {
             },
             proxy,
             hold: Duration::from_secs(4),
+            primed: false,
             outcome,
         })
     }
@@ -991,6 +995,41 @@ mod tests {
             long_poll_fix("broker.example"),
             "let idle HTTPS connections to broker.example live at least 60 s in the proxy or firewall (the runner's long poll lasts 50 s)"
         );
+    }
+
+    #[test]
+    fn idle_cut_words() {
+        let silent = long_poll(
+            None,
+            LongPollOutcome::Cut {
+                after: Duration::from_millis(4010),
+                how: Cut::Silent {
+                    timeout: Duration::from_secs(2),
+                },
+            },
+        );
+        assert_eq!(
+            long_poll_detail(&silent),
+            "the idle HTTPS connection to broker.example was dropped silently: after 4.0 s idle it stayed open, but a request reusing it got no answer within 2.0 s (a NAT or proxy forgot the flow without closing it); the runner's long poll keeps a connection idle for 50 s"
+        );
+        let j = long_poll_failure_json(&silent).unwrap();
+        assert_eq!(j["how"], "silent");
+        assert_eq!(j["after_ms"], 4010);
+        let ka = crate::env::net::Keepalive {
+            time_s: 7200,
+            intvl_s: 75,
+            probes: 9,
+        };
+        assert_eq!(
+            super::super::words::keepalive_detail("broker.example", Duration::from_secs(350), &ka),
+            "the idle connection to broker.example was cut after 350.0 s, but this machine sends its first TCP keepalive only after 7200 s idle (net.ipv4.tcp_keepalive_time; then every 75 s, 9 probes): keepalives cannot keep such connections alive"
+        );
+        let fix = super::super::words::keepalive_fix(Duration::from_secs(120));
+        assert!(
+            fix.contains("sysctl -w net.ipv4.tcp_keepalive_time=80,"),
+            "{fix}"
+        );
+        assert!(fix.contains("AWS NAT gateway: 350 s"), "{fix}");
     }
 
     #[test]

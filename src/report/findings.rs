@@ -17,6 +17,7 @@ use crate::env::Environment;
 use crate::model::{Phase, Route, Verdict};
 use crate::report::TargetResult;
 
+pub use crate::env::net::Keepalive;
 pub use crate::probe::long_poll::{Cut, LongPoll, LongPollFailure, LongPollOutcome};
 
 /// Skew beyond which the clock is reported (token validation fails).
@@ -115,6 +116,13 @@ pub enum FindingKind {
     ClockSkew { clock: ClockReport },
     /// The idle long-poll connection survived or was cut.
     LongPoll { report: Box<LongPollReport> },
+    /// An idle connection was cut sooner than this machine's first TCP keepalive would be sent:
+    /// keepalives cannot keep such flows alive.
+    CutBeforeKeepalive {
+        host: String,
+        after: std::time::Duration,
+        keepalive: Keepalive,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -175,6 +183,9 @@ pub struct NetworkReport {
     pub clock: Option<ClockReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub long_poll: Option<LongPollReport>,
+    /// The kernel's TCP keepalive timers (Linux).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<Keepalive>,
 }
 
 /// The network section of the report for these judged targets.
@@ -310,6 +321,24 @@ pub fn summarize(
         f.hosts = vec![lp.host.clone()];
         findings.push(f);
     }
+    let keepalive = environment.and_then(|e| e.keepalive);
+    if let (Some(lp), Some(ka)) = (&long_poll, keepalive) {
+        if let LongPollOutcome::Cut { after, .. } = &lp.observed.outcome {
+            if after.as_secs_f64() < ka.time_s as f64 {
+                let mut f = finding(
+                    Severity::Warn,
+                    Topic::LongPoll,
+                    FindingKind::CutBeforeKeepalive {
+                        host: lp.host.clone(),
+                        after: *after,
+                        keepalive: ka,
+                    },
+                );
+                f.hosts = vec![lp.host.clone()];
+                findings.push(f);
+            }
+        }
+    }
 
     NetworkReport {
         proxy: proxy.clone(),
@@ -323,6 +352,7 @@ pub fn summarize(
         findings,
         clock,
         long_poll,
+        keepalive,
     }
 }
 

@@ -20,6 +20,7 @@ mod hostile_files;
 mod hostile_secrets;
 mod hostile_text;
 mod html;
+mod idle;
 mod path_faults;
 mod pipeline;
 mod proxy;

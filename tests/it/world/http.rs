@@ -203,7 +203,7 @@ impl Drop for TestServer {
     }
 }
 
-fn server_config(cert: &CertKey, alpn: bool) -> Arc<rustls::ServerConfig> {
+pub fn server_config(cert: &CertKey, alpn: bool) -> Arc<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
