@@ -11,6 +11,34 @@ use crate::world::*;
 /// The test CA of every fixture here.
 const CA: &str = "Preflight Today Test Root CA";
 
+/// `check` of `profile` as JSON, without throughput, against the test's DNS server, with `host`
+/// sent to the loopback server on `port` and every trust store agreeing on the test's CA.
+fn one_host_json_args(
+    profile: &str,
+    dns: &DnsServer,
+    fx: &Fixture,
+    host: &str,
+    port: u16,
+) -> Vec<String> {
+    let mut args = strings(&[
+        "check",
+        "--profile",
+        profile,
+        "--format",
+        "json",
+        "--quiet",
+        "--no-throughput",
+        "--timeout",
+        "2s",
+        "--dns-server",
+    ]);
+    args.push(dns.addr.to_string());
+    args.extend(["--ca-file".to_string(), fx.ca.display().to_string()]);
+    args.extend(connect_to(host, 443, port));
+    args.extend(fx.agreeing_trust_stores());
+    args
+}
+
 fn plan_of(profile: &str, vars: &[(&str, &str)]) -> Plan {
     let vars: Vec<(String, String)> = vars
         .iter()
@@ -754,22 +782,7 @@ async fn tls_no_verify_in_the_runner_env_is_a_warning_and_our_checks_still_verif
             routes: github_routes(),
         })
         .await;
-        let mut args = strings(&[
-            "check",
-            "--profile",
-            &profile,
-            "--format",
-            "json",
-            "--quiet",
-            "--no-throughput",
-            "--timeout",
-            "2s",
-            "--dns-server",
-        ]);
-        args.push(dns.addr.to_string());
-        args.extend(["--ca-file".to_string(), fx.ca.display().to_string()]);
-        args.extend(connect_to(host, 443, srv.port()));
-        args.extend(fx.agreeing_trust_stores());
+        let args = one_host_json_args(&profile, &dns, &fx, host, srv.port());
         let mut envs = vec![];
         if in_env_file {
             let env_file = fx.path(".env");
@@ -998,22 +1011,7 @@ async fn the_api_quota_warns_when_fewer_than_20_of_60_remain() {
             ),
         })
         .await;
-        let mut args = strings(&[
-            "check",
-            "--profile",
-            &profile,
-            "--format",
-            "json",
-            "--quiet",
-            "--no-throughput",
-            "--timeout",
-            "2s",
-            "--dns-server",
-        ]);
-        args.push(dns.addr.to_string());
-        args.extend(["--ca-file".to_string(), fx.ca.display().to_string()]);
-        args.extend(connect_to(host, 443, srv.port()));
-        args.extend(fx.agreeing_trust_stores());
+        let args = one_host_json_args(&profile, &dns, &fx, host, srv.port());
         let ran = run_text(args, vec![]).await;
         let json = ran.json();
         let quota: Vec<&serde_json::Value> = json["network"]["findings"]
