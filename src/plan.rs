@@ -51,6 +51,19 @@ pub struct Plan {
     pub runner_version: Option<crate::model::runner::VersionPolicy>,
     /// Ask api.github.com for the unauthenticated API quota (the profile's `api_quota`).
     pub api_quota: bool,
+    /// The built-in container-jobs check (`None` when `--capability` leaves it out).
+    pub container_jobs: Option<PlannedContainer>,
+}
+
+/// The id of the built-in container network check, which no profile declares: `--require
+/// container-jobs` makes it gate, `--capability container-jobs` selects it.
+pub const CONTAINER_JOBS: &str = "container-jobs";
+
+/// The container network check as planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlannedContainer {
+    /// Required (`--require` or `--capability` names it): a FAIL fails the run.
+    pub gating: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,6 +336,9 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
         (Selection::Require, &opts.require),
     ] {
         for id in list {
+            if id == CONTAINER_JOBS && profile.capability(id).is_none() {
+                continue;
+            }
             let Some(cap) = profile.capability(id) else {
                 return Err(PlanError::UnknownCapability {
                     selection,
@@ -526,7 +542,15 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
         upload: fill(&profile.throughput.upload)?,
         note: profile.throughput.note.clone(),
     };
+    // Informational by default; a profile that declares its own `container-jobs` keeps it.
+    let named = |id: &str| opts.only.iter().chain(&opts.require).any(|c| c == id);
+    let container_jobs = (profile.capability(CONTAINER_JOBS).is_none()
+        && (opts.only.is_empty() || named(CONTAINER_JOBS)))
+    .then(|| PlannedContainer {
+        gating: named(CONTAINER_JOBS),
+    });
     Ok(Plan {
+        container_jobs,
         throughput,
         runner_version: profile.runner_version.clone(),
         api_quota: profile.api_quota,

@@ -262,6 +262,12 @@ pub struct NetworkArgs {
     /// Architecture of the runner package to check (default: this host's)
     #[arg(long, value_enum, value_name = "ARCH")]
     pub runner_arch: Option<RunnerArchArg>,
+    /// The directory holding Docker's daemon.json (default /etc/docker); for tests
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub docker_config_dir: Option<PathBuf>,
+    /// The Docker API's unix socket (default /var/run/docker.sock); for tests
+    #[arg(long, hide = true, value_name = "PATH")]
+    pub docker_socket: Option<PathBuf>,
 }
 
 /// Flags for pipelines, flattened into `check`.

@@ -138,7 +138,16 @@ pub(super) async fn run_once(
             };
             (followed, date, quota)
         };
-        let (outcomes, redirects, throughput) = tokio::join!(probing, redirects, throughput);
+        // Docker's files, bridges and API, for the container-jobs check (read at every run:
+        // `serve` sees job networks come and go).
+        let container = async {
+            match plan.container_jobs {
+                Some(_) => Some(probe::docker::observe(&s.docker, &cfg.network, cfg.timeout).await),
+                None => None,
+            }
+        };
+        let (outcomes, redirects, throughput, container) =
+            tokio::join!(probing, redirects, throughput, container);
         // Date headers are compared with the clock as it was when they arrived (before a long poll).
         let probed_at = std::time::SystemTime::now();
         let long_poll = match s.long_poll.filter(|_| extras) {
@@ -167,10 +176,18 @@ pub(super) async fn run_once(
                 Some(probe::long_poll::for_plan(cfg, plan, addresses, lp.hold, lp.primed).await)
             }
         };
-        (outcomes, redirects, throughput, probed_at, long_poll)
+        (
+            outcomes, redirects, throughput, probed_at, long_poll, container,
+        )
     };
-    let (outcomes, (redirects, release_date, quota), mut throughput, probed_at, long_poll) =
-        work.await;
+    let (
+        outcomes,
+        (redirects, release_date, quota),
+        mut throughput,
+        probed_at,
+        long_poll,
+        container,
+    ) = work.await;
 
     let results = report::judge_all(&outcomes);
     let redirects = report::redirect::judge_all(redirects, plan);
@@ -192,6 +209,15 @@ pub(super) async fn run_once(
             report::throughput::download_timeout(&s.setup.env),
         );
     }
+    let container_jobs = container.zip(plan.container_jobs).map(|(obs, planned)| {
+        report::container::judge(
+            obs,
+            planned.gating,
+            &cfg.network,
+            &results.values().collect::<Vec<_>>(),
+            &s.setup.proxy,
+        )
+    });
     let mut network = report::findings::summarize(
         Some(&s.setup),
         &results.values().collect::<Vec<_>>(),
@@ -220,6 +246,7 @@ pub(super) async fn run_once(
             duration_ms: started.elapsed().as_millis() as u64,
             throughput,
             runner_version,
+            container_jobs,
             network,
         },
     );

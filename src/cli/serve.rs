@@ -92,8 +92,8 @@ struct State {
     probe_starts: Mutex<VecDeque<Instant>>,
     /// `--idle-every` with `--idle-hold`'s hold: the idle check on its own schedule.
     idle: Option<(Duration, Duration)>,
-    /// The last idle check of that schedule.
-    last_idle: Mutex<Option<LongPollReport>>,
+    /// The last idle check of that schedule, and when it ended (RFC 3339).
+    last_idle: Mutex<Option<(LongPollReport, String)>>,
     /// Told when a scheduled run is stored (the idle check uses its addresses).
     stored: tokio::sync::Notify,
 }
@@ -280,7 +280,7 @@ async fn idle_schedule(state: Arc<State>) {
             ));
         }
         if let Ok(mut l) = state.last_idle.lock() {
-            *l = Some(lp);
+            *l = Some((lp, super::now_rfc3339()));
         }
     }
 }
@@ -453,7 +453,7 @@ async fn route(state: &State, req: &Request<Incoming>) -> Response<Full<Bytes>> 
             let last = state.last();
             let mut reg =
                 prometheus::registry(last.as_ref().map(|l| &l.report), Some(&state.counters()));
-            if let Some(lp) = state.last_idle.lock().ok().and_then(|l| l.clone()) {
+            if let Some((lp, _)) = state.last_idle.lock().ok().and_then(|l| l.clone()) {
                 prometheus::long_poll_metrics(&mut reg, &lp);
             }
             body(
@@ -462,7 +462,15 @@ async fn route(state: &State, req: &Request<Incoming>) -> Response<Full<Bytes>> 
             )
         }
         "/report.json" => match state.last() {
-            Some(l) => body("application/json", l.json.clone()),
+            // The idle check runs on its own schedule: its last result rides beside the last
+            // scheduled run's report, which it does not change.
+            Some(l) => match state.last_idle.lock().ok().and_then(|l| l.clone()) {
+                Some((lp, at)) => body(
+                    "application/json",
+                    render::json::with_idle_check(&l.json, &lp, &at),
+                ),
+                None => body("application/json", l.json.clone()),
+            },
             None => text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "no run has finished yet; try again in a moment\n",
@@ -504,6 +512,8 @@ fn probe_plan(plan: &Plan, query: Option<&str>) -> Result<Plan, String> {
     }
     let mut sub = plan.clone();
     sub.capabilities.retain(|c| wanted.contains(&c.id));
+    // The container network check belongs to the scheduled runs, as throughput does.
+    sub.container_jobs = None;
     Ok(sub)
 }
 
@@ -627,6 +637,7 @@ mod tests {
             },
             runner_version: None,
             api_quota: false,
+            container_jobs: None,
         }
     }
 

@@ -59,6 +59,8 @@ pub struct CheckSettings {
     pub output: Option<PathBuf>,
     pub pipeline: Pipeline,
     pub style: Style,
+    /// Where Docker's daemon.json and API socket are looked for (the container-jobs check).
+    pub docker: crate::env::docker::DockerPaths,
 }
 
 /// The throughput measurement: limits, and the URLs (flags over the profile's).
@@ -260,6 +262,13 @@ impl CheckSettings {
             output: args.output.clone(),
             pipeline,
             style,
+            docker: {
+                let default = crate::env::docker::DockerPaths::default();
+                crate::env::docker::DockerPaths {
+                    config_dir: net.docker_config_dir.clone().unwrap_or(default.config_dir),
+                    socket: net.docker_socket.clone().unwrap_or(default.socket),
+                }
+            },
         })
     }
 }

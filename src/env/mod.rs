@@ -5,6 +5,7 @@
 //! Nothing here changes the process: the `.env` values are passed on explicitly (the trust
 //! stores read SSL_CERT_FILE / SSL_CERT_DIR from this snapshot, not from `std::env`).
 
+pub mod docker;
 pub mod installed;
 pub mod net;
 pub mod proxy;

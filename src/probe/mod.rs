@@ -5,6 +5,7 @@
 
 pub mod connect;
 pub mod dns;
+pub mod docker;
 pub mod http;
 pub mod long_poll;
 pub mod lookup;
@@ -341,6 +342,7 @@ async fn open_target(shared: &Shared, host: &str, endpoints: &[Endpoint]) -> Ope
         })
         .collect();
     dns.via_proxy = !proxied.is_empty() && proxied.iter().all(|p| *p);
+    dns.families = outcome::FamilyPath::of(&dns.addresses, &shared.cfg.network);
     let mut opened = Vec::new();
     for (ep, proxied) in endpoints.iter().zip(&proxied) {
         let state = if *proxied {
@@ -726,6 +728,7 @@ async fn resolve_name(shared: &Shared, host: &str) -> DnsObservation {
         via_proxy: false,
         ms: 0,
         dns64: None,
+        families: Vec::new(),
     };
     use_system_answer(&mut out);
     // Without an IPv4 route a name is reachable only over IPv6, which for GitHub's names (no

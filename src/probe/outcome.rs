@@ -94,6 +94,52 @@ pub struct DnsObservation {
     /// route, or when an address lies in 64:ff9b::/96).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns64: Option<super::nat64::Dns64>,
+    /// Per address family: how many addresses the name has and the route they take (empty
+    /// when this host's routing table could not be read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub families: Vec<FamilyPath>,
+}
+
+/// One address family of a name: its addresses and the way out to them (issue 21, item 4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyPath {
+    pub family: Family,
+    /// How many of the name's addresses are of this family.
+    pub addresses: usize,
+    /// The route a connection to the first of them takes (longest prefix).
+    pub interface: Option<String>,
+    pub gateway: Option<IpAddr>,
+    /// This host has a route to the family's internet at all (a default route, or any route
+    /// other than loopback and link-local).
+    pub has_route: bool,
+}
+
+impl FamilyPath {
+    /// Both families for these addresses, as `network` routes them; empty when the tables are
+    /// unknown (not Linux).
+    pub fn of(addresses: &[AddressRecord], network: &crate::env::net::Network) -> Vec<FamilyPath> {
+        if !network.known() {
+            return Vec::new();
+        }
+        [Family::Ipv4, Family::Ipv6]
+            .into_iter()
+            .map(|family| {
+                let mine: Vec<IpAddr> = addresses
+                    .iter()
+                    .filter(|a| a.family == family)
+                    .map(|a| a.address)
+                    .collect();
+                let route = mine.first().and_then(|a| network.route_to(*a));
+                FamilyPath {
+                    family,
+                    addresses: mine.len(),
+                    interface: route.as_ref().map(|r| r.interface.clone()),
+                    gateway: route.and_then(|r| r.gateway),
+                    has_route: network.has_route(family).unwrap_or(false),
+                }
+            })
+            .collect()
+    }
 }
 
 impl Default for DnsObservation {
@@ -123,6 +169,7 @@ impl DnsObservation {
             via_proxy: false,
             ms: 0,
             dns64: None,
+            families: Vec::new(),
         }
     }
 }

@@ -156,6 +156,60 @@ where
     (r, t)
 }
 
+/// [`with_clamped`] for an exchange whose own bound is long (an upload's body, bounded by the
+/// measurement's time): a clamped attempt that completes while `first` still waits ends the
+/// wait — the same exchange, started later, finished sooner, so `first` is stalled, not slow.
+/// `None` for `first`'s result then. A slow link slows the clamped attempts as much: they do
+/// not finish first.
+pub async fn race_clamped<T, F, C, CF>(
+    first: F,
+    stalled: impl Fn(&T) -> bool,
+    (start, deadline): (Instant, Instant),
+    clamped: C,
+) -> (Option<T>, Vec<ClampedTry>)
+where
+    F: Future<Output = T>,
+    C: Fn(u32) -> CF,
+    CF: Future<Output = bool>,
+{
+    let mut first = std::pin::pin!(first);
+    tokio::select! {
+        r = &mut first => return (Some(r), Vec::new()),
+        _ = tokio::time::sleep_until(start) => {}
+    }
+    let tries = futures::future::join_all(CLAMPED_MSS.map(|mss| {
+        let attempt = clamped(mss);
+        async move {
+            let began = Instant::now();
+            let completed = tokio::time::timeout_at(deadline, attempt)
+                .await
+                .unwrap_or(false);
+            ClampedTry {
+                mss,
+                completed,
+                ms: began.elapsed().as_millis() as u64,
+            }
+        }
+    }));
+    let mut tries = std::pin::pin!(tries);
+    tokio::select! {
+        r = &mut first => {
+            if !stalled(&r) {
+                return (Some(r), Vec::new());
+            }
+            (Some(r), tries.await)
+        }
+        t = &mut tries => {
+            if works_at(&t).is_some() {
+                return (None, t);
+            }
+            let r = first.await;
+            let t = if stalled(&r) { t } else { Vec::new() };
+            (Some(r), t)
+        }
+    }
+}
+
 /// The largest MSS that completed, when the first attempt stalled and a clamped one did not.
 pub fn works_at(tries: &[ClampedTry]) -> Option<u32> {
     tries.iter().filter(|t| t.completed).map(|t| t.mss).max()
@@ -199,6 +253,36 @@ mod tests {
         assert_eq!(tries.len(), 2);
         // Started half-way, not after the first had timed out.
         assert_eq!(started.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_clamped_upload_that_finishes_first_ends_the_wait_and_a_slow_one_does_not() {
+        // Black hole: the first never answers; the clamped ones do at once.
+        let started = Instant::now();
+        let (r, tries) = race_clamped(
+            std::future::pending::<&str>(),
+            |_| true,
+            schedule(2000),
+            |_| async { true },
+        )
+        .await;
+        assert_eq!((r, works_at(&tries)), (None, Some(1200)));
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        // A slow link: the first answers at 1.5 s, the clamped ones would need longer.
+        let (r, tries) = race_clamped(
+            async {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                "answered"
+            },
+            |r| *r != "answered",
+            schedule(2000),
+            |_| async {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                true
+            },
+        )
+        .await;
+        assert_eq!((r, tries.len()), (Some("answered"), 0));
     }
 
     #[tokio::test(start_paused = true)]

@@ -246,6 +246,15 @@ pub enum ThroughputFailure {
     /// The run's time limit (`limit`, `--max-time`) came before this direction had a rate.
     #[error("the run's time limit of {limit:?} came first")]
     RunTimeLimit { limit: Duration },
+    /// A body of `body` bytes to `addr` stalled, while the same body on a connection announcing
+    /// MSS `works_at_mss` was answered: a path-MTU black hole on the way up (issue 21, item 1).
+    #[error("a {body}-byte body stalled at MSS {stalled_at_mss:?}, arrived at MSS {works_at_mss}")]
+    PathMtuBlackHole {
+        addr: SocketAddr,
+        body: u64,
+        works_at_mss: u32,
+        stalled_at_mss: Option<u32>,
+    },
 }
 
 /// Something that can give addresses for host:port (the prober's resolution and overrides).
@@ -267,6 +276,8 @@ pub trait Dial: Sync {
 /// An open connection to measure over.
 struct Conn {
     io: Box<dyn Io>,
+    /// A direct connection's peer and the MSS the kernel uses on it.
+    peer: Option<(SocketAddr, Option<u32>)>,
     /// Plain HTTP through an HTTP proxy: requests go in absolute form, with credentials.
     via_http_proxy: Option<ProxyUrl>,
     /// The proxy used, if any.
@@ -293,6 +304,7 @@ async fn open(
     t: &HttpUrl,
     timeout: Duration,
     sndbuf: Option<u32>,
+    mss: Option<u32>,
 ) -> Result<Conn, ThroughputFailure> {
     if let Some(p) = dial.proxy(&t.host, t.port, t.tls) {
         let fail = |f: TunnelFailure| ThroughputFailure::Proxy(f.failure);
@@ -303,6 +315,7 @@ async fn open(
             let io = wrap(trust, t, tunnel.stream, timeout).await?;
             return Ok(Conn {
                 io,
+                peer: None,
                 via_http_proxy: None,
                 proxy: Some(p),
             });
@@ -312,6 +325,7 @@ async fn open(
             .map_err(fail)?;
         return Ok(Conn {
             io: Box::new(stream),
+            peer: None,
             via_http_proxy: Some(p.clone()),
             proxy: Some(p),
         });
@@ -330,12 +344,19 @@ async fn open(
         if let Some(b) = sndbuf {
             let _ = sock.set_send_buffer_size(b);
         }
+        if let Some(m) = mss {
+            socket2::SockRef::from(&sock)
+                .set_tcp_mss(m)
+                .map_err(|e| ThroughputFailure::Socket(Arc::new(e)))?;
+        }
         let error = match tokio::time::timeout(timeout, sock.connect(*addr)).await {
             Ok(Ok(tcp)) => {
                 let _ = tcp.set_nodelay(true);
+                let peer = Some((*addr, socket2::SockRef::from(&tcp).tcp_mss().ok()));
                 let io = wrap(trust, t, tcp, timeout).await?;
                 return Ok(Conn {
                     io,
+                    peer,
                     via_http_proxy: None,
                     proxy: None,
                 });
@@ -388,7 +409,7 @@ pub async fn get_page(
 ) -> Result<(u16, Vec<u8>), ThroughputFailure> {
     let target = parse_url(url).map_err(ThroughputFailure::Url)?;
     let fut = async {
-        let conn = open(dial, trust, &target, timeout, None).await?;
+        let conn = open(dial, trust, &target, timeout, None, None).await?;
         let (request_target, proxy_auth) = conn.request_target(&target);
         let mut req = Request::get(&request_target);
         if let Some(a) = &proxy_auth {
@@ -450,7 +471,7 @@ async fn download_inner(
     };
     for _ in 0..=MAX_REDIRECTS {
         let shown = target.to_string();
-        let conn = match open(dial, trust, &target, s.timeout, None).await {
+        let conn = match open(dial, trust, &target, s.timeout, None, None).await {
             Ok(c) => c,
             Err(f) => return failed(shown, f),
         };
@@ -723,6 +744,31 @@ struct UploadTarget {
     request_target: String,
     host: String,
     proxy_auth: Option<String>,
+    /// A direct connection's peer and MSS (the clamped attempts need a direct path).
+    peer: Option<(SocketAddr, Option<u32>)>,
+}
+
+/// The same `size`-byte body on a fresh direct connection announcing `mss`: answered 2xx
+/// (after the server read it) by `deadline`? For the clamped attempts beside a stalled body.
+async fn clamped_post(
+    dial: &dyn Dial,
+    trust: &Trust,
+    target: &HttpUrl,
+    s: &Settings,
+    mss: u32,
+    size: u64,
+    deadline: Instant,
+) -> bool {
+    let Ok((mut sender, _connection, ut, _)) =
+        upload_sender(dial, trust, target, s, Some(mss)).await
+    else {
+        return false;
+    };
+    let chunk = Bytes::from(filler(16 * 1024));
+    matches!(
+        post(&mut sender, &ut, &chunk, size, deadline).await,
+        Ok(a) if (200..300).contains(&a.status)
+    )
 }
 
 async fn post(
@@ -798,6 +844,7 @@ async fn upload_sender(
     trust: &Trust,
     target: &HttpUrl,
     s: &Settings,
+    mss: Option<u32>,
 ) -> Result<
     (
         Sender,
@@ -807,8 +854,9 @@ async fn upload_sender(
     ),
     ThroughputFailure,
 > {
-    let conn = open(dial, trust, target, s.timeout, None).await?;
+    let conn = open(dial, trust, target, s.timeout, None, mss).await?;
     let (request_target, proxy_auth) = conn.request_target(target);
+    let peer = conn.peer;
     let proxy = conn.proxy.clone();
     let (sender, connection) = tokio::time::timeout(s.timeout, super::http::connect(conn.io))
         .await
@@ -821,6 +869,7 @@ async fn upload_sender(
             request_target,
             host: target.host.clone(),
             proxy_auth,
+            peer,
         },
         proxy,
     ))
@@ -842,7 +891,7 @@ async fn upload_inner(
     let shown = target.to_string();
     // `_connection` serves the sender (and its successor after a reconnect) until the end.
     let (mut sender, mut _connection, ut, proxy) =
-        match upload_sender(dial, trust, &target, s).await {
+        match upload_sender(dial, trust, &target, s, None).await {
             Ok(x) => x,
             Err(f) => return failed(shown, f),
         };
@@ -884,7 +933,7 @@ async fn upload_inner(
         }
         if sender.ready().await.is_err() {
             // The server closed an idle connection between bodies: open another.
-            match upload_sender(dial, trust, &target, s).await {
+            match upload_sender(dial, trust, &target, s, None).await {
                 Ok((again, conn, _, _)) => {
                     sender = again;
                     _connection = conn;
@@ -893,7 +942,44 @@ async fn upload_inner(
             }
         }
         let sent_at = Instant::now();
-        match post(&mut sender, &ut, &chunk, size, deadline).await {
+        let exchange = post(&mut sender, &ut, &chunk, size, deadline);
+        // The first body, on a direct connection: when it is not answered within half the
+        // timeout, the same body is tried beside it on connections announcing a clamped MSS.
+        // One of them answered while this one still waits is a path-MTU black hole upward.
+        let (answer, tries) = match (confirmed.is_none(), ut.peer) {
+            (true, Some(_)) => {
+                super::path::race_clamped(
+                    exchange,
+                    |r| matches!(r, Err(ExchangeError::NoAnswer { .. })),
+                    (
+                        tokio::time::Instant::from_std(sent_at + s.timeout / 2),
+                        tokio::time::Instant::from_std(deadline),
+                    ),
+                    |mss| clamped_post(dial, trust, &target, s, mss, size, deadline),
+                )
+                .await
+            }
+            _ => (Some(exchange.await), Vec::new()),
+        };
+        if let (Some(works_at_mss), Some((addr, stalled_at_mss))) =
+            (super::path::works_at(&tries), ut.peer)
+        {
+            return DirectionSample {
+                sample: sent_at.elapsed(),
+                failure: Some(ThroughputFailure::PathMtuBlackHole {
+                    addr,
+                    body: size,
+                    works_at_mss,
+                    stalled_at_mss,
+                }),
+                ..DirectionSample::new(Direction::Upload, shown)
+            };
+        }
+        let Some(answer) = answer else {
+            // Only a clamped success ends the wait early, and that returned above.
+            break StopReason::ConnectionClosed;
+        };
+        match answer {
             Ok(a) => {
                 if !(200..300).contains(&a.status) {
                     return unconfirmable(Unconfirmable::Refused {

@@ -158,6 +158,14 @@ pub fn title(c: &RootCause) -> String {
         RootCause::UpdatePathBlocked { .. } => "runner update download does not arrive".into(),
         RootCause::PathMtuBlackHole { .. } => "path-MTU black hole".into(),
         RootCause::NoIpv4Route { .. } => "no IPv4 route, and no IPv6 address to use".into(),
+        RootCause::ContainerSubnetOverlap { .. } => {
+            "a Docker network covers addresses the runner needs".into()
+        }
+        RootCause::ContainerMtu { .. } => "Docker bridge MTU above the uplink's".into(),
+        RootCause::ContainerPoolOverlap { .. } => {
+            "a Docker address pool covers addresses the runner needs".into()
+        }
+        RootCause::ContainerDaemonConfig { .. } => "Docker's daemon.json unusable".into(),
         RootCause::Unexplained {
             host, direction, ..
         } => match (host, direction) {
@@ -459,8 +467,9 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
                         e.host,
                         e.addr,
                         e.stalled_at_mss.map(|m| format!(", MSS {m}")).unwrap_or_default(),
-                        match e.phase {
-                            Phase::Http => "the answer stalls",
+                        match (e.upload_bytes, e.phase) {
+                            (Some(_), _) => "the upload stalls",
+                            (None, Phase::Http) => "the answer stalls",
                             _ => "the TLS handshake stalls",
                         }
                     )
@@ -483,6 +492,46 @@ pub fn summary(d: &Diagnosis, detail: Option<&str>) -> String {
                 if endpoints.len() == 1 { "stalls" } else { "stall" },
             )
         }
+        RootCause::ContainerSubnetOverlap {
+            network,
+            subnet,
+            addresses,
+            proxy,
+        } => format!(
+            "Docker's {network} uses {subnet}, which covers {}: a job container's traffic to {} stays on the bridge and never reaches {}, so container jobs stall while the host passes.",
+            covered(addresses, *proxy, &d.hosts),
+            if addresses.len() == 1 { "it" } else { "them" },
+            if *proxy && d.hosts.is_empty() { "the proxy" } else if *proxy { "the proxy or GitHub" } else { "GitHub" },
+        ),
+        RootCause::ContainerMtu {
+            network,
+            mtu,
+            mtu_from,
+            uplink,
+            uplink_mtu,
+        } => format!(
+            "Docker's {network} has MTU {mtu}{} but the uplink {uplink} carries {uplink_mtu}: container jobs send packets the path cannot carry (TLS handshakes and downloads stall) while the host passes.",
+            match mtu_from.as_str() {
+                "daemon_json" => " (daemon.json \"mtu\")",
+                "network_option" => " (its com.docker.network.driver.mtu option)",
+                _ => "",
+            }
+        ),
+        RootCause::ContainerPoolOverlap {
+            pool,
+            default_pool,
+            addresses,
+            proxy,
+        } => format!(
+            "Docker takes job networks from {pool}{}, which covers {}: a job network given that subnet would cut container jobs off from {}.",
+            if *default_pool { " (one of its default address pools)" } else { " (default-address-pools in daemon.json)" },
+            covered(addresses, *proxy, &d.hosts),
+            if addresses.len() == 1 { "it" } else { "them" },
+        ),
+        RootCause::ContainerDaemonConfig { problem } => format!(
+            "{}: Docker would not start with it, and the container-jobs check could not read its mtu, bip or default-address-pools.",
+            super::words_container::daemon_problem(problem)
+        ),
         RootCause::NoIpv4Route { names: hosts, dns64 } => format!(
             "This host has no IPv4 route and {} {} no IPv6 address: add IPv4 or DNS64 + NAT64.{}",
             names(hosts),
@@ -724,6 +773,16 @@ pub fn fix(d: &Diagnosis) -> String {
             interface.as_deref().unwrap_or("IFACE"),
             works_at_mss + 40
         ),
+        RootCause::ContainerSubnetOverlap { network, subnet, .. } => format!(
+            "move Docker's {network} off {subnet}: remove or recreate that network elsewhere (docker network rm; for docker0 set \"bip\" in /etc/docker/daemon.json), and give Docker pools that avoid every address the runner needs (\"default-address-pools\" in daemon.json), then restart Docker"
+        ),
+        RootCause::ContainerMtu { network, uplink_mtu, .. } => format!(
+            "set Docker's MTU to {uplink_mtu} or less: \"mtu\": {uplink_mtu} in /etc/docker/daemon.json for the default bridge, and -o com.docker.network.driver.mtu={uplink_mtu} for networks you create (jobs' own networks follow the daemon's setting in recent Docker), then restart Docker; or clamp the MSS on forwarded traffic (iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu) so {network}'s containers get segments the uplink carries"
+        ),
+        RootCause::ContainerPoolOverlap { pool, .. } => format!(
+            "set \"default-address-pools\" in /etc/docker/daemon.json to ranges that avoid every address the runner needs (e.g. [{{\"base\": \"10.201.0.0/16\", \"size\": 24}}] when that range is free here) instead of {pool}, then restart Docker"
+        ),
+        RootCause::ContainerDaemonConfig { .. } => "fix /etc/docker/daemon.json (dockerd --validate checks it), then restart Docker".into(),
         RootCause::SharedAddressFails { address, phase, .. } => {
             let (ip, p) = (address.ip(), address.port());
             let what = match phase {
@@ -829,4 +888,20 @@ pub fn markdown(diagnosis: &[Diagnosis], details: &Details) -> String {
 /// "see cause 2: DNS server not answering"
 pub fn reference(d: &Diagnosis) -> String {
     format!("see cause {}: {}", d.id, title(&d.cause))
+}
+
+/// "192.0.2.10 (github.com) and the proxy 198.51.100.7": covered addresses in words.
+fn covered(addresses: &[std::net::IpAddr], proxy: bool, hosts: &[String]) -> String {
+    let shown: Vec<String> = addresses.iter().take(5).map(|a| a.to_string()).collect();
+    let more = addresses.len().saturating_sub(shown.len());
+    let mut out = shown.join(", ");
+    if more > 0 {
+        out.push_str(&format!(" and {more} more"));
+    }
+    match (hosts.is_empty(), proxy) {
+        (false, true) => format!("{out} (the proxy's, and {})", names(hosts)),
+        (false, false) => format!("{out} ({})", names(hosts)),
+        (true, true) => format!("{out} (the proxy's)"),
+        (true, false) => out,
+    }
 }

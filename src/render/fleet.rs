@@ -159,6 +159,10 @@ fn cause_kind(kind: &str) -> String {
         "update_path_blocked" => "runner update path blocked".into(),
         "path_mtu_black_hole" => "path-MTU black hole".into(),
         "no_ipv4_route" => "no IPv4 route".into(),
+        "container_subnet_overlap" => "a Docker network covers needed addresses".into(),
+        "container_mtu" => "Docker bridge MTU above the uplink's".into(),
+        "container_pool_overlap" => "a Docker address pool covers needed addresses".into(),
+        "container_daemon_config" => "Docker's daemon.json unusable".into(),
         "unexplained" => "unexplained failures".into(),
         // A kind of a newer version (checked to be a snake_case identifier on the way in).
         other => other.replace('_', " "),

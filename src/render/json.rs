@@ -48,9 +48,38 @@ pub fn render(report: &Report) -> String {
         set(jv, "message", Some(words::runner_version_message(rv)));
         set(jv, "fix", words::runner_version_fix(rv));
     }
+    if let (Some(c), Some(jc)) = (&report.container_jobs, v.get_mut("container_jobs")) {
+        set(jc, "message", Some(super::words_container::message(c)));
+        if let Some(problems) = jc.get_mut("problems").and_then(Value::as_array_mut) {
+            for (p, jp) in c.problems.iter().zip(problems.iter_mut()) {
+                set(jp, "message", Some(super::words_container::problem(p)));
+            }
+        }
+    }
     let details = super::diagnosis::details(report);
     if let Some(diagnosis) = v.get_mut("diagnosis").and_then(Value::as_array_mut) {
         diagnosis_words(&report.diagnosis, &details, diagnosis);
+    }
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into());
+    s.push('\n');
+    s
+}
+
+/// A rendered report with `serve --idle-every`'s last idle check beside it, as `idle_check`:
+/// the long poll's own JSON (`host`, `hold_seconds`, `survived`, `detail`, `failure`, …) and
+/// `checked_at`. The report's own verdicts are the scheduled run's and stay as they are.
+pub fn with_idle_check(
+    report_json: &str,
+    idle: &crate::report::findings::LongPollReport,
+    checked_at: &str,
+) -> String {
+    let mut v: Value = serde_json::from_str(report_json).unwrap_or(Value::Null);
+    let mut check = serde_json::to_value(idle).unwrap_or(Value::Null);
+    if let Some(m) = check.as_object_mut() {
+        m.insert("checked_at".into(), json!(checked_at));
+    }
+    if let Some(m) = v.as_object_mut() {
+        m.insert("idle_check".into(), check);
     }
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into());
     s.push('\n');
@@ -80,6 +109,9 @@ fn target(t: &TargetResult, jt: &mut Value) {
     set(jt, "cause", words::target_cause(t));
     if let Some(dns) = jt.get_mut("dns") {
         set(dns, "error", words::dns_error(t));
+        if !t.dns.obs.families.is_empty() {
+            set(dns, "families_summary", words::families_line(t));
+        }
         if let Some(m) = dns.as_object_mut() {
             m.insert(
                 "notes".into(),

@@ -15,6 +15,7 @@ pub mod network;
 pub mod prometheus;
 pub mod table;
 pub mod words;
+pub mod words_container;
 pub mod words_throughput;
 
 /// Output formats of `check`.

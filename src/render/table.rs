@@ -110,6 +110,23 @@ pub fn render(report: &Report, style: &Style) -> String {
             out.push_str(&format!("  fix: {fix}\n"));
         }
     }
+    if let Some(c) = &report.container_jobs {
+        out.push('\n');
+        out.push_str(&section_title(
+            c.verdict,
+            crate::plan::CONTAINER_JOBS,
+            "container jobs: Docker's networks",
+            c.gating,
+        ));
+        out.push_str(&format!("  {}\n", super::words_container::message(c)));
+        for p in &c.problems {
+            out.push_str(&format!(
+                "  {}: {}\n",
+                p.verdict().label(),
+                super::words_container::problem(p)
+            ));
+        }
+    }
     for i in &report.inactive {
         out.push_str(&format!("\nnot checked: {} — {}", i.id, i.reason));
     }
@@ -143,6 +160,19 @@ fn folded<'a>(
         .filter(|d| !d.cause.is_unexplained() && rows.get(&d.id).is_some_and(|n| *n >= 2))
         .map(|d| (d.id, d))
         .collect()
+}
+
+/// A name's cause; when a connection failed, with what the name has per family and the
+/// routes this host has for them (no address, no route: not a firewall).
+fn cause_cell(t: &TargetResult) -> String {
+    let cause = super::words::target_cause(t).unwrap_or_default();
+    match (
+        t.cause_check().map(|c| c.phase),
+        super::words::families_line(t),
+    ) {
+        (Some(Phase::Tcp), Some(line)) if !cause.is_empty() => format!("{cause}\n{line}"),
+        _ => cause,
+    }
 }
 
 fn capability(cap: &CapabilityReport, diagnosis: &[Diagnosis], style: &Style) -> String {
@@ -221,7 +251,7 @@ fn capability(cap: &CapabilityReport, diagnosis: &[Diagnosis], style: &Style) ->
                 Cell::new(phase_cell(tr, Phase::Tls)),
                 Cell::new(phase_cell(tr, Phase::Http)),
                 Cell::new(tr.ms.to_string()),
-                Cell::new(super::words::target_cause(tr).unwrap_or_default()),
+                Cell::new(cause_cell(tr)),
             ]);
         }
     }
@@ -452,6 +482,15 @@ fn summary(r: &Report) -> String {
                 .is_some_and(|v| v.gating && v.verdict == Verdict::Fail)
             {
                 parts.push("the runner's version is refused by GitHub".to_string());
+            }
+            if r.container_jobs
+                .as_ref()
+                .is_some_and(|c| c.gating && c.verdict == Verdict::Fail)
+            {
+                parts.push(
+                    "container jobs cannot reach what they need (container-jobs is required)"
+                        .to_string(),
+                );
             }
             if parts.is_empty() {
                 parts.push("warnings fail the run (--fail-on warn)".to_string());

@@ -187,6 +187,41 @@ pub fn dns_notes(t: &TargetResult) -> Vec<String> {
     t.dns.notes.iter().map(|n| dns_note(n, &t.host)).collect()
 }
 
+/// Per address family, what the name has and how this host would reach it: "IPv4: 2
+/// addresses, route via eth0 (gateway 192.0.2.1); IPv6: no address (no IPv6 route)". `None`
+/// when the routing table was not read.
+pub fn families_line(t: &TargetResult) -> Option<String> {
+    let parts: Vec<String> = t
+        .dns
+        .obs
+        .families
+        .iter()
+        .map(|f| {
+            let what = match (f.addresses, &f.interface) {
+                (0, _) if f.has_route => "no address".to_string(),
+                (0, _) => format!("no address (no {} route)", f.family.label()),
+                (n, Some(i)) => format!(
+                    "{}, route via {i}{}",
+                    addresses(n),
+                    f.gateway
+                        .map(|g| format!(" (gateway {g})"))
+                        .unwrap_or_default()
+                ),
+                (n, None) => format!("{}, no route", addresses(n)),
+            };
+            format!("{}: {what}", f.family.label())
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+fn addresses(n: usize) -> String {
+    match n {
+        1 => "1 address".into(),
+        n => format!("{n} addresses"),
+    }
+}
+
 /// Where a name's addresses failed to come from, for a connection outside the probes.
 pub fn lookup_failure(f: &LookupFailure) -> String {
     let host = &f.host;

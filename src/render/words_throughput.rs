@@ -210,6 +210,15 @@ pub fn failure_cause(f: &ThroughputFailure) -> String {
             "the run's time limit (--max-time {}) ended before a rate was measured (give a longer --max-time, or --no-throughput)",
             fmt_duration(*limit)
         ),
+        ThroughputFailure::PathMtuBlackHole {
+            addr,
+            body,
+            works_at_mss,
+            stalled_at_mss,
+        } => format!(
+            "a {body}-byte upload to {addr} stalls{}, but arrives over a connection announcing MSS {works_at_mss}: full-size packets on the way up are lost (a path-MTU black hole)",
+            stalled_at_mss.map(|m| format!(" at MSS {m}")).unwrap_or_default()
+        ),
     }
 }
 
@@ -403,6 +412,15 @@ pub fn throughput_failure_json(f: &ThroughputFailure) -> Value {
         }),
         ThroughputFailure::RunTimeLimit { limit } => json!({
             "kind": "run_time_limit", "max_time_ms": ms(*limit),
+        }),
+        ThroughputFailure::PathMtuBlackHole {
+            addr,
+            body,
+            works_at_mss,
+            stalled_at_mss,
+        } => json!({
+            "kind": "path_mtu_black_hole", "address": addr.to_string(), "body_bytes": body,
+            "works_at_mss": works_at_mss, "stalled_at_mss": stalled_at_mss,
         }),
     }
 }

@@ -18,6 +18,8 @@ pub struct RunInfo {
     pub throughput: Option<ThroughputReport>,
     /// Runner version currency, when the profile states GitHub's version rules.
     pub runner_version: Option<super::runner_version::RunnerVersionReport>,
+    /// The container-jobs check, when it ran.
+    pub container_jobs: Option<super::container::ContainerReport>,
     pub network: NetworkReport,
 }
 
@@ -117,7 +119,11 @@ pub fn build_with(
         || run
             .runner_version
             .as_ref()
-            .is_some_and(|r| r.gating && r.verdict == Verdict::Fail);
+            .is_some_and(|r| r.gating && r.verdict == Verdict::Fail)
+        || run
+            .container_jobs
+            .as_ref()
+            .is_some_and(|c| c.gating && c.verdict == Verdict::Fail);
     // A network warning (a trust store that would reject what the runner accepts, interception,
     // clock skew, a cut long poll, a proxy setting the runner reads differently) means something
     // of the runner's breaks even when every probe passed: never an unqualified PASS.
@@ -132,12 +138,21 @@ pub fn build_with(
             .runner_version
             .as_ref()
             .is_some_and(|r| r.verdict >= Verdict::Warn)
+        || run
+            .container_jobs
+            .as_ref()
+            .is_some_and(|c| c.verdict >= Verdict::Warn)
         || network_warning;
     let verdict = if gating_fail {
         Verdict::Fail
     } else if any_problem {
         Verdict::Warn
-    } else if capabilities.iter().all(|c| c.verdict == Verdict::Skip) {
+    } else if capabilities.iter().all(|c| c.verdict == Verdict::Skip)
+        && run
+            .container_jobs
+            .as_ref()
+            .is_none_or(|c| c.verdict == Verdict::Skip)
+    {
         Verdict::Skip
     } else {
         Verdict::Pass
@@ -178,6 +193,7 @@ pub fn build_with(
         capabilities,
         throughput: run.throughput,
         runner_version: run.runner_version,
+        container_jobs: run.container_jobs,
         inactive: plan
             .inactive
             .iter()
@@ -290,6 +306,7 @@ mod tests {
             },
             runner_version: None,
             api_quota: false,
+            container_jobs: None,
         }
     }
 
@@ -309,6 +326,7 @@ mod tests {
             duration_ms: 5,
             throughput: None,
             runner_version: None,
+            container_jobs: None,
             network: NetworkReport::default(),
         }
     }

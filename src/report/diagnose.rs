@@ -300,6 +300,39 @@ pub enum RootCause {
         /// What `ipv4only.arpa` showed: no DNS64 (`absent`), or not asked / no answer (`null`).
         dns64: Option<crate::probe::nat64::Dns64>,
     },
+    /// An existing Docker network's subnet covers addresses the runner must reach: a job
+    /// container's traffic to them stays on the bridge (the container-jobs check).
+    ContainerSubnetOverlap {
+        /// The bridge (and Docker network) and its subnet.
+        network: String,
+        subnet: crate::env::docker::Subnet,
+        /// The addresses covered, and whether one is the proxy's.
+        addresses: Vec<IpAddr>,
+        proxy: bool,
+    },
+    /// A Docker bridge's MTU is larger than what the uplink carries: container jobs send
+    /// segments the path drops (actions/runner#2966).
+    ContainerMtu {
+        network: String,
+        mtu: u32,
+        /// Where the bridge's MTU comes from (`daemon_json`, `network_option`, `bridge`).
+        mtu_from: String,
+        uplink: String,
+        uplink_mtu: u32,
+    },
+    /// A pool Docker carves job networks from covers addresses the runner must reach: a future
+    /// job network may take that subnet.
+    ContainerPoolOverlap {
+        pool: crate::env::docker::Subnet,
+        /// Docker's own pools (no `default-address-pools` in daemon.json).
+        default_pool: bool,
+        addresses: Vec<IpAddr>,
+        proxy: bool,
+    },
+    /// Docker's daemon.json cannot be used.
+    ContainerDaemonConfig {
+        problem: crate::env::docker::DaemonProblem,
+    },
     /// Nothing else explains it: the target's (or the throughput's) own cause stands.
     Unexplained {
         /// The name; `None` for the throughput measurement.
@@ -320,6 +353,10 @@ pub struct MtuEndpoint {
     pub phase: Phase,
     pub works_at_mss: u32,
     pub stalled_at_mss: Option<u32>,
+    /// The throughput upload's body that stalled (`phase` is then `http`), when that is what
+    /// stalled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_bytes: Option<u64>,
 }
 
 impl RootCause {
@@ -347,6 +384,10 @@ impl RootCause {
             RootCause::PathMtuBlackHole { .. } => "path_mtu_black_hole",
             RootCause::NoIpv4Route { .. } => "no_ipv4_route",
             RootCause::SharedAddressFails { .. } => "shared_address_fails",
+            RootCause::ContainerSubnetOverlap { .. } => "container_subnet_overlap",
+            RootCause::ContainerMtu { .. } => "container_mtu",
+            RootCause::ContainerPoolOverlap { .. } => "container_pool_overlap",
+            RootCause::ContainerDaemonConfig { .. } => "container_daemon_config",
             RootCause::Unexplained { .. } => "unexplained",
         }
     }
@@ -698,6 +739,8 @@ struct Group {
     cause: RootCause,
     items: Vec<Loc>,
     throughput: bool,
+    /// A problem of the container-jobs check (it gates when that check is required).
+    container: bool,
     /// Report-level causes (clock, interception) are warnings of their own.
     own_verdict: Option<Verdict>,
     /// Names a report-level cause is about besides the targets it explains.
@@ -710,6 +753,7 @@ impl Group {
             cause,
             items,
             throughput: false,
+            container: false,
             own_verdict: None,
             extra_hosts: Vec::new(),
         }
@@ -1208,7 +1252,90 @@ fn group(report: &Report) -> Vec<Group> {
     }
 
     throughput_groups(report, &mut groups);
+    container_groups(report, &mut groups);
     groups
+}
+
+/// The container-jobs check's problems, each a cause of its own; the names whose addresses a
+/// Docker subnet covers are named with it.
+fn container_groups(report: &Report, groups: &mut Vec<Group>) {
+    use super::container::{ContainerProblem, Needed};
+    let Some(c) = &report.container_jobs else {
+        return;
+    };
+    let facts = |needed: &[Needed]| {
+        (
+            needed.iter().map(|n| n.address).collect::<Vec<_>>(),
+            needed.iter().any(|n| n.proxy),
+            needed
+                .iter()
+                .flat_map(|n| n.hosts.iter().cloned())
+                .collect::<BTreeSet<String>>(),
+        )
+    };
+    for p in &c.problems {
+        let (cause, hosts) = match p {
+            ContainerProblem::SubnetCovers {
+                network,
+                subnet,
+                needed,
+            } => {
+                let (addresses, proxy, hosts) = facts(needed);
+                (
+                    RootCause::ContainerSubnetOverlap {
+                        network: network.clone(),
+                        subnet: *subnet,
+                        addresses,
+                        proxy,
+                    },
+                    hosts,
+                )
+            }
+            ContainerProblem::MtuAboveUplink {
+                network,
+                mtu,
+                mtu_from,
+                uplink,
+                uplink_mtu,
+            } => (
+                RootCause::ContainerMtu {
+                    network: network.clone(),
+                    mtu: *mtu,
+                    mtu_from: mtu_from.id().to_string(),
+                    uplink: uplink.clone(),
+                    uplink_mtu: *uplink_mtu,
+                },
+                BTreeSet::new(),
+            ),
+            ContainerProblem::PoolCovers {
+                pool,
+                default_pool,
+                needed,
+            } => {
+                let (addresses, proxy, hosts) = facts(needed);
+                (
+                    RootCause::ContainerPoolOverlap {
+                        pool: *pool,
+                        default_pool: *default_pool,
+                        addresses,
+                        proxy,
+                    },
+                    hosts,
+                )
+            }
+            ContainerProblem::DaemonConfig { problem } => (
+                RootCause::ContainerDaemonConfig {
+                    problem: problem.clone(),
+                },
+                BTreeSet::new(),
+            ),
+        };
+        let mut g = Group::new(cause, vec![]);
+        g.container = true;
+        g.own_verdict = Some(p.verdict());
+        g.extra_hosts = hosts.into_iter().collect();
+        groups.push(g);
+    }
 }
 
 /// The kind of a step's failure (its variant, without the variant's facts).
@@ -1268,6 +1395,7 @@ fn mtu_group(items: &[(Loc, &TargetResult, Signal)], groups: &mut Vec<Group>) {
             phase: *phase,
             works_at_mss: *works_at_mss,
             stalled_at_mss: *stalled_at_mss,
+            upload_bytes: None,
         };
         if !endpoints.contains(&e) {
             endpoints.push(e);
@@ -1514,6 +1642,62 @@ fn throughput_groups(report: &Report, groups: &mut Vec<Group>) {
         .filter(|d| d.verdict >= Verdict::Warn && d.kbps.is_none())
     {
         let Some(f) = d.failure() else { continue };
+        // An upload that a clamped MSS cured joins the path-MTU black hole of the probes, or is
+        // one of its own.
+        if let ThroughputFailure::PathMtuBlackHole {
+            addr,
+            body,
+            works_at_mss,
+            stalled_at_mss,
+        } = f
+        {
+            let e = MtuEndpoint {
+                host: d
+                    .sample
+                    .as_ref()
+                    .and_then(|s| url_host(&s.url))
+                    .unwrap_or_default(),
+                addr: *addr,
+                phase: Phase::Http,
+                works_at_mss: *works_at_mss,
+                stalled_at_mss: *stalled_at_mss,
+                upload_bytes: Some(*body),
+            };
+            match groups
+                .iter_mut()
+                .find(|g| matches!(g.cause, RootCause::PathMtuBlackHole { .. }))
+            {
+                Some(g) => {
+                    if let RootCause::PathMtuBlackHole {
+                        endpoints,
+                        works_at_mss: w,
+                        ..
+                    } = &mut g.cause
+                    {
+                        *w = (*w).min(e.works_at_mss);
+                        endpoints.push(e.clone());
+                    }
+                    g.throughput = true;
+                    g.extra_hosts.push(e.host);
+                }
+                None => {
+                    let mut g = Group::new(
+                        RootCause::PathMtuBlackHole {
+                            works_at_mss: e.works_at_mss,
+                            endpoints: vec![e.clone()],
+                            interface: None,
+                            interface_mtu: None,
+                            path_mtu: None,
+                        },
+                        vec![],
+                    );
+                    g.throughput = true;
+                    g.extra_hosts.push(e.host);
+                    groups.push(g);
+                }
+            }
+            continue;
+        }
         let host = d.sample.as_ref().and_then(|s| url_host(&s.url));
         let by_host = host.as_ref().and_then(|h| {
             groups.iter().position(|g| {
@@ -1580,6 +1764,11 @@ fn finish(report: &mut Report, groups: Vec<Group>) -> Vec<Diagnosis> {
             .into_iter()
             .map(|i| report.capabilities[i].id.clone())
             .collect();
+        if g.container {
+            let required = report.container_jobs.as_ref().is_some_and(|c| c.gating);
+            gating = fail_on.gates_capability(required, verdict);
+            blocks.push(crate::plan::CONTAINER_JOBS.into());
+        }
         if g.throughput {
             if let Some(tp) = tp {
                 verdict = verdict.max(tp.verdict);

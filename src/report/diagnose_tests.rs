@@ -329,6 +329,7 @@ fn report(caps: Vec<(&str, bool, Vec<TargetOutcome>)>) -> Report {
         inactive: vec![],
         throughput: None,
         runner_version: None,
+        container_jobs: None,
         network: NetworkReport::default(),
         diagnosis: vec![],
     }
@@ -1719,4 +1720,120 @@ fn no_ipv4_route_to_names_without_ipv6_is_one_cause_unless_ipv4_works_elsewhere(
         ],
     )]));
     assert!(!kinds(&r).contains(&"no_ipv4_route"), "{:?}", kinds(&r));
+}
+
+/// The container-jobs check's problems are causes of their own, naming the names whose
+/// addresses a Docker subnet covers; a FAIL gates only when the check is required.
+#[test]
+fn container_problems_are_causes_that_gate_only_when_required() {
+    use crate::env::docker::Subnet;
+    use crate::report::container::{ApiState, ContainerProblem, ContainerReport, MtuFrom, Needed};
+    let container = |gating: bool| ContainerReport {
+        verdict: Verdict::Fail,
+        gating,
+        skipped: None,
+        uplink: None,
+        networks: vec![],
+        daemon: None,
+        pools: vec![],
+        pools_default: true,
+        api: ApiState::Absent {
+            socket: "/var/run/docker.sock".into(),
+        },
+        problems: vec![
+            ContainerProblem::SubnetCovers {
+                network: "br-0a1b2c3d4e5f".into(),
+                subnet: Subnet::parse("140.82.112.0/20").unwrap(),
+                needed: vec![Needed {
+                    address: ip("140.82.112.3"),
+                    hosts: vec!["github.com".into()],
+                    proxy: false,
+                }],
+            },
+            ContainerProblem::MtuAboveUplink {
+                network: "docker0".into(),
+                mtu: 1500,
+                mtu_from: MtuFrom::Bridge,
+                uplink: "wg0".into(),
+                uplink_mtu: 1420,
+            },
+        ],
+    };
+    for gating in [false, true] {
+        let mut r = report(vec![(
+            "essential",
+            true,
+            vec![ok("github.com", "140.82.112.3")],
+        )]);
+        r.container_jobs = Some(container(gating));
+        let r = diagnosed(r);
+        assert_eq!(
+            kinds(&r),
+            vec!["container_subnet_overlap", "container_mtu"],
+            "{:#?}",
+            r.diagnosis
+        );
+        let d = &r.diagnosis[0];
+        assert_eq!(d.gating, gating);
+        assert_eq!(d.verdict, Verdict::Fail);
+        assert_eq!(d.blocks, vec!["container-jobs".to_string()]);
+        assert_eq!(d.hosts, vec!["github.com".to_string()]);
+        assert_eq!(r.diagnosis[1].verdict, Verdict::Warn);
+        assert!(!r.diagnosis[1].gating);
+    }
+}
+
+/// An upload that a clamped MSS cured joins the probes' path-MTU black hole, blocking
+/// throughput too.
+#[test]
+fn an_upload_black_hole_joins_the_probes_black_hole() {
+    use crate::probe::throughput::DirectionSample;
+    use crate::report::throughput::{Direction, Measurement};
+    let mut r = report(vec![]);
+    let sample = DirectionSample {
+        direction: Direction::Upload,
+        url: "https://results-receiver.actions.githubusercontent.com/upload".into(),
+        bytes: 0,
+        sample: Duration::from_millis(1000),
+        elapsed: Duration::from_millis(2500),
+        ttfb: None,
+        via_proxy: None,
+        stopped: None,
+        rate: None,
+        failure: Some(ThroughputFailure::PathMtuBlackHole {
+            addr: sa("140.82.113.5:443"),
+            body: 16384,
+            works_at_mss: 1200,
+            stalled_at_mss: Some(1460),
+        }),
+    };
+    r.throughput = Some(crate::report::throughput::judge(
+        Measurement {
+            download: None,
+            upload: Some(sample),
+        },
+        70,
+        1 << 21,
+        true,
+        None,
+    ));
+    let r = diagnosed(r);
+    assert_eq!(kinds(&r), vec!["path_mtu_black_hole"], "{:#?}", r.diagnosis);
+    let d = &r.diagnosis[0];
+    assert_eq!(d.blocks, vec!["throughput".to_string()]);
+    assert!(d.gating);
+    assert_eq!(
+        d.hosts,
+        vec!["results-receiver.actions.githubusercontent.com".to_string()]
+    );
+    let RootCause::PathMtuBlackHole {
+        endpoints,
+        works_at_mss,
+        ..
+    } = &d.cause
+    else {
+        panic!("{d:?}")
+    };
+    assert_eq!(*works_at_mss, 1200);
+    assert_eq!(endpoints[0].upload_bytes, Some(16384));
 }

@@ -5,6 +5,7 @@
 //! the exit code. Renderers read a `Report`, write every word, and do no network I/O.
 
 mod aggregate;
+pub mod container;
 pub mod diagnose;
 pub mod fail_on;
 pub mod findings;
@@ -268,6 +269,9 @@ pub struct Report {
     pub throughput: Option<ThroughputReport>,
     /// Runner version currency (`null` when the profile states no version rules).
     pub runner_version: Option<runner_version::RunnerVersionReport>,
+    /// The container-jobs check (Docker's bridges and networks); absent when not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_jobs: Option<container::ContainerReport>,
     /// Proxy, trust stores, interception, clock and long-poll findings.
     pub network: findings::NetworkReport,
     /// The root causes of everything that does not pass (see [`diagnose`]); the JSON renderer

@@ -31,6 +31,9 @@ enum Idle {
     Fin,
     /// Keeps both sides open but forwards nothing more, as a NAT that forgot the mapping.
     Silent,
+    /// Resets the client's side (RST), as a firewall that answers a forgotten flow's next
+    /// packet with a reset, or a proxy that aborts idle connections.
+    Reset,
 }
 
 /// An HTTPS server for `BROKER` that keeps connections alive between requests (the world's
@@ -85,6 +88,12 @@ async fn pipe(client: TcpStream, to: SocketAddr, idle: Idle) {
     let Ok(server) = TcpStream::connect(to).await else {
         return;
     };
+    if idle == Idle::Reset {
+        // Closing with a zero linger sends RST instead of FIN.
+        socket2::SockRef::from(&client)
+            .set_linger(Some(Duration::ZERO))
+            .expect("SO_LINGER");
+    }
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let (mut up, mut down) = ([0u8; 16384], [0u8; 16384]);
@@ -109,6 +118,12 @@ async fn pipe(client: TcpStream, to: SocketAddr, idle: Idle) {
                             break;
                         }
                     }
+                }
+                if idle == Idle::Reset {
+                    // Dropping a write half would send a FIN first: close the whole stream,
+                    // whose zero linger makes it an RST alone.
+                    drop(cr.reunite(cw).expect("halves of one stream"));
+                    return;
                 }
                 // Returning drops both connections: a FIN each way (nothing is left unread).
                 return;
@@ -250,6 +265,21 @@ async fn a_relay_that_never_cuts_passes_the_idle_hold() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_that_resets_idle_flows_is_a_cut_named_as_reset() {
+    let (j, metrics) = idle_check(Idle::Reset).await;
+    let lp = &j["network"]["long_poll"];
+    assert_eq!(lp["survived"], false, "{lp:#}");
+    assert_eq!(lp["failure"]["kind"], "cut", "{lp:#}");
+    assert_eq!(lp["failure"]["how"], "reset", "{lp:#}");
+    let after = lp["failure"]["after_ms"].as_f64().unwrap() / 1000.0;
+    assert!((2.5..=4.5).contains(&after), "cut after {after} s: {lp:#}");
+    let cut = metric(&metrics, "runner_preflight_long_poll_cut_seconds").expect("cut metric");
+    assert!((after - cut).abs() < 0.01, "{cut} vs {after}");
+    let detail = lp["detail"].as_str().unwrap();
+    assert!(detail.contains("was reset after "), "{detail}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_that_stops_forwarding_is_a_silent_cut() {
     let (j, _) = idle_check(Idle::Silent).await;
     let lp = &j["network"]["long_poll"];
@@ -311,6 +341,23 @@ async fn serve_runs_the_idle_check_on_its_own_schedule_and_exposes_the_cut() {
     );
     let cut = metric(&m.body, "runner_preflight_long_poll_cut_seconds").expect("cut metric");
     assert!((2.5..=4.5).contains(&cut), "cut after {cut} s:\n{}", m.body);
+    // The same cut in /report.json, beside the scheduled run's report (which held nothing).
+    let r = crate::serve::get(serve.addr, "/report.json", None).await;
+    assert_eq!(r.status, 200);
+    let j: Value = serde_json::from_str(&r.body).expect("report JSON");
+    assert!(j["network"]["long_poll"].is_null(), "{j:#}");
+    let idle = &j["idle_check"];
+    assert_eq!(idle["host"], BROKER, "{idle:#}");
+    assert_eq!(idle["survived"], false, "{idle:#}");
+    assert_eq!(idle["failure"]["how"], "closed", "{idle:#}");
+    let after = idle["failure"]["after_ms"].as_f64().expect("after_ms") / 1000.0;
+    assert!((after - cut).abs() < 0.01, "{after} vs {cut}");
+    assert!(
+        idle["checked_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{idle:#}"
+    );
     // Each long-poll metric is documented with its HELP text, and none documented is missing.
     let docs =
         std::fs::read_to_string(crate::serve::repo("docs/fleet-monitoring.md")).expect("docs page");

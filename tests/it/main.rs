@@ -5,6 +5,7 @@ mod action;
 mod audit_meta;
 mod check;
 mod cli_edge;
+mod container;
 mod deb;
 mod deploy_k8s;
 mod diagnosis;

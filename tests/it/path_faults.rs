@@ -18,8 +18,14 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// attempts end with the first.
 const SLACK: Duration = Duration::from_secs(1);
 
+/// `runner-preflight check --format json --no-throughput` with `args`, run inside `ns`.
+async fn check_in(ns: &Netns, fx: &Fixture, hosts: &[&str], mut extra: Vec<String>) -> Outcome {
+    extra.push("--no-throughput".into());
+    run_in(ns, fx, hosts, extra).await
+}
+
 /// `runner-preflight check --format json` with `args`, run inside `ns`.
-async fn check_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) -> Outcome {
+async fn run_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) -> Outcome {
     let profile = fx.profile_file(
         "path.yaml",
         Profile::new("path", "Path faults")
@@ -41,7 +47,6 @@ async fn check_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) 
         fx.ca.display().to_string(),
         "--timeout".into(),
         format!("{}s", TIMEOUT.as_secs()),
-        "--no-throughput".into(),
     ];
     // git and node trust the test CA as the runner does: no trust-store warnings.
     cmd.extend(fx.agreeing_trust_stores());
@@ -193,6 +198,95 @@ async fn path_mtu_black_hole_is_named_with_the_mss_that_works() {
     assert!(o.elapsed <= TIMEOUT + SLACK, "the run took {:?}", o.elapsed);
 }
 
+/// The same black hole on the way up: nftables drops every TCP packet longer than 1280 bytes
+/// *to* the upload sink, so the empty request that measures the round trip passes and the
+/// first 16 KiB body never arrives. The same body over a connection announcing MSS 1200 is
+/// answered: the upload fails with the path-MTU black hole, within --timeout + 1 s (not at the
+/// end of the 3 s sample), and the diagnosis names it once, blocking throughput. Without the
+/// rule the same upload measures a rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_into_a_path_mtu_black_hole_is_named_with_the_mss_that_works() {
+    if !namespaces_available(&["ip", "nft"]) {
+        return;
+    }
+    let ns = Netns::new(Path::new("ip"), "mtuup");
+    ns.run_all(&["ip link set lo gso_max_segs 1"]);
+    let fx = Fixture::new(CA);
+    let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let host = "mtu-up.example.com";
+    let server = TestServer::start_on(
+        Mode::Https {
+            cert: fx.pki.leaf(&[host]),
+            routes: github_routes(),
+        },
+        ns.listen(any),
+    )
+    .await;
+    let sink = crate::throttle::upload_server_on(ns.listen(any), 0);
+    let mut args = pinned(&[(host, server.port())]);
+    args.extend([
+        "--upload-url".into(),
+        format!("http://up.example.com:{}/sink", sink.addr.port()),
+        "--resolve".into(),
+        "up.example.com:*:127.0.0.1".into(),
+        "--throughput-time".into(),
+        "3s".into(),
+        "--throughput-max-bytes".into(),
+        "262144".into(),
+    ]);
+    let upload = |json: &Value| -> Value {
+        json["throughput"]["directions"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["direction"] == "upload"))
+            .cloned()
+            .expect("upload direction")
+    };
+
+    let o = run_in(&ns, &fx, &[host], args.clone()).await;
+    let up = upload(&o.json);
+    assert!(up["kbps"].as_f64().is_some(), "{up:#}");
+    assert!(up["failure"].is_null(), "{up:#}");
+
+    ns.run_all(&[
+        "nft add table inet rpmtu",
+        "nft add chain inet rpmtu in { type filter hook input priority 0 ; }",
+        &format!(
+            "nft add rule inet rpmtu in tcp dport {} meta length > 1280 drop",
+            sink.addr.port()
+        ),
+    ]);
+    let o = run_in(&ns, &fx, &[host], args).await;
+    // The probe itself is not on that path.
+    assert_eq!(target(&o.json, host)["verdict"], "pass", "{:#}", o.json);
+    let up = upload(&o.json);
+    assert_eq!(up["verdict"], "fail", "{up:#}");
+    assert_eq!(up["failure"]["kind"], "path_mtu_black_hole", "{up:#}");
+    assert_eq!(up["failure"]["works_at_mss"], 1200, "{up:#}");
+    assert_eq!(up["failure"]["body_bytes"], 16384, "{up:#}");
+    let detail = up["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("MSS 1200") && detail.contains("path-MTU black hole"),
+        "{detail}"
+    );
+    let ms = up["elapsed_ms"].as_u64().expect("elapsed_ms");
+    assert!(
+        Duration::from_millis(ms) <= TIMEOUT + SLACK,
+        "the upload took {ms} ms, more than --timeout + 1 s"
+    );
+    let mtu = causes(&o.json, "path_mtu_black_hole");
+    assert_eq!(mtu.len(), 1, "{:#}", o.json["diagnosis"]);
+    assert_eq!(mtu[0]["blocks"], serde_json::json!(["throughput"]));
+    assert_eq!(mtu[0]["hosts"], serde_json::json!(["up.example.com"]));
+    assert_eq!(mtu[0]["evidence"]["endpoints"][0]["upload_bytes"], 16384);
+    let summary = mtu[0]["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("the upload stalls"), "{summary}");
+    assert!(
+        causes(&o.json, "unexplained").is_empty(),
+        "{:#}",
+        o.json["diagnosis"]
+    );
+}
+
 /// A DNS server inside `ns` answering `names` (A 192.0.2.1, and with `dns64` the AAAA
 /// 64:ff9b::c000:201 a DNS64 resolver synthesises from it) and `ipv4only.arpa` (its A records
 /// 192.0.0.170 and .171, and with `dns64` their synthesised AAAA records).
@@ -319,6 +413,18 @@ async fn an_ipv6_only_host_passes_through_nat64_and_without_dns64_gets_one_cause
         assert!(
             c.contains("network unreachable (this host has no IPv4 route)"),
             "{host}: {c}"
+        );
+        // Per family: what the name has, and which routes this host has for it.
+        let t = target(&o.json, host);
+        assert_eq!(
+            t["dns"]["families_summary"], "IPv4: 1 address, no route; IPv6: no address",
+            "{t:#}"
+        );
+        let v4 = &t["dns"]["families"][0];
+        assert_eq!(
+            (&v4["family"], &v4["addresses"], &v4["has_route"]),
+            (&"ipv4".into(), &1.into(), &false.into()),
+            "{t:#}"
         );
     }
     // Nothing waits for a route that does not exist.

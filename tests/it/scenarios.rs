@@ -87,6 +87,7 @@ pub fn report_of(profile_yaml: &str, outcomes: &[TargetOutcome], fail_on: FailOn
             duration_ms: 1234,
             throughput: None,
             runner_version: None,
+            container_jobs: None,
             network: Default::default(),
         },
     )

@@ -109,7 +109,11 @@ pub async fn upload_server(bytes_per_sec: u64) -> Throttled {
     sock.set_recv_buffer_size(2304).expect("rcvbuf");
     sock.bind("127.0.0.1:0".parse().expect("addr"))
         .expect("bind");
-    let listener = sock.listen(16).expect("listen");
+    upload_server_on(sock.listen(16).expect("listen"), bytes_per_sec)
+}
+
+/// [`upload_server`] on a listener of the caller's (e.g. bound inside a network namespace).
+pub fn upload_server_on(listener: tokio::net::TcpListener, bytes_per_sec: u64) -> Throttled {
     let addr = listener.local_addr().expect("addr");
     let task = tokio::spawn(async move {
         loop {
