@@ -97,6 +97,23 @@ fn docker_api(socket: &Path, networks: &'static str) -> Arc<AtomicUsize> {
 
 /// `runner-preflight check --format json` for `hosts` inside `ns`, with `extra` flags.
 async fn check_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) -> Outcome {
+    let started = Instant::now();
+    let out = run_in(ns, fx, hosts, "json", extra).await;
+    Outcome::of(out, started.elapsed())
+}
+
+/// The same run, `--format table`.
+async fn table_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) -> Ran {
+    Ran::from(run_in(ns, fx, hosts, "table", extra).await)
+}
+
+async fn run_in(
+    ns: &Netns,
+    fx: &Fixture,
+    hosts: &[&str],
+    format: &str,
+    extra: Vec<String>,
+) -> std::process::Output {
     let profile = fx.profile_file(
         "container.yaml",
         Profile::new("container", "Container jobs")
@@ -112,7 +129,7 @@ async fn check_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) 
         "--profile".into(),
         profile,
         "--format".into(),
-        "json".into(),
+        format.into(),
         "--quiet".into(),
         "--ca-file".into(),
         fx.ca.display().to_string(),
@@ -122,12 +139,10 @@ async fn check_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) 
     ];
     cmd.extend(fx.agreeing_trust_stores());
     cmd.extend(extra);
-    let started = Instant::now();
-    let out = tokio::task::spawn_blocking(move || hermetic("ip").args(cmd).output())
+    tokio::task::spawn_blocking(move || hermetic("ip").args(cmd).output())
         .await
         .expect("thread")
-        .expect("run ip netns exec");
-    Outcome::of(out, started.elapsed())
+        .expect("run ip netns exec")
 }
 
 /// A GitHub stand-in for `host` listening on `addr` inside `ns`.
@@ -204,6 +219,23 @@ async fn a_docker_bridge_mtu_above_the_uplinks_warns_naming_both() {
     assert_eq!(d[0]["blocks"], serde_json::json!(["container-jobs"]));
     let fix = d[0]["fix"].as_str().unwrap_or_default();
     assert!(fix.contains("\"mtu\": 1400"), "{fix}");
+    // The table has the check's own section, informational, with the problem in words.
+    let table = table_in(&ns, &fx, &[host], args.clone()).await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(
+        table
+            .stdout
+            .contains("WARN  container-jobs — container jobs: Docker's networks  [informational]"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains(
+            "WARN: docker0 has MTU 1500 (the bridge's own) but the uplink up0 carries 1400"
+        ),
+        "{}",
+        table.stdout
+    );
 
     // The fix: daemon.json gives the default bridge's containers the uplink's MTU.
     docker.daemon_json(r#"{"mtu": 1400}"#);

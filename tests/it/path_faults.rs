@@ -26,6 +26,19 @@ async fn check_in(ns: &Netns, fx: &Fixture, hosts: &[&str], mut extra: Vec<Strin
 
 /// `runner-preflight check --format json` with `args`, run inside `ns`.
 async fn run_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) -> Outcome {
+    let started = Instant::now();
+    let out = command_in(ns, fx, hosts, "json", extra).await;
+    Outcome::of(out, started.elapsed())
+}
+
+/// `runner-preflight check --format FORMAT` with `args`, run inside `ns`.
+async fn command_in(
+    ns: &Netns,
+    fx: &Fixture,
+    hosts: &[&str],
+    format: &str,
+    extra: Vec<String>,
+) -> std::process::Output {
     let profile = fx.profile_file(
         "path.yaml",
         Profile::new("path", "Path faults")
@@ -41,7 +54,7 @@ async fn run_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) ->
         "--profile".into(),
         profile,
         "--format".into(),
-        "json".into(),
+        format.into(),
         "--quiet".into(),
         "--ca-file".into(),
         fx.ca.display().to_string(),
@@ -51,12 +64,11 @@ async fn run_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) ->
     // git and node trust the test CA as the runner does: no trust-store warnings.
     cmd.extend(fx.agreeing_trust_stores());
     cmd.extend(extra);
-    let started = Instant::now();
-    let out = tokio::task::spawn_blocking(move || hermetic("ip").args(cmd).output())
+    // Wide enough that no table cell wraps the words a test looks for.
+    tokio::task::spawn_blocking(move || hermetic("ip").args(cmd).env("COLUMNS", "400").output())
         .await
         .expect("thread")
-        .expect("run ip netns exec");
-    Outcome::of(out, started.elapsed())
+        .expect("run ip netns exec")
 }
 
 /// `--resolve NAME:443:127.0.0.1 --connect-to NAME:443:127.0.0.1:PORT` for each name and port.
@@ -429,4 +441,28 @@ async fn an_ipv6_only_host_passes_through_nat64_and_without_dns64_gets_one_cause
     }
     // Nothing waits for a route that does not exist.
     assert!(o.elapsed < TIMEOUT, "the run took {:?}", o.elapsed);
+    // The table says it under each name's cause.
+    let table = Ran::from(
+        command_in(
+            &ns,
+            &fx,
+            &hosts,
+            "table",
+            vec![
+                "--dns-server".into(),
+                dns.addr.to_string(),
+                "--no-throughput".into(),
+                "--verbose".into(),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(table.code, 1, "{}", table.stderr);
+    assert!(
+        table
+            .stdout
+            .contains("IPv4: 1 address, no route; IPv6: no address"),
+        "{}",
+        table.stdout
+    );
 }
