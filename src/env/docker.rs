@@ -279,7 +279,7 @@ fn read_daemon(file: &Path) -> Result<DaemonConfig, DaemonProblem> {
     let text = crate::textfile::read_text(file, DAEMON_JSON_LIMIT, "Docker's daemon.json")
         .map_err(|e| DaemonProblem::Unreadable {
             path: path.clone(),
-            reason: e.to_string(),
+            reason: crate::model::text::printable(&e.to_string()),
         })?;
     parse_daemon(crate::textfile::strip_bom(&text), &path)
 }

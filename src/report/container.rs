@@ -441,6 +441,9 @@ pub fn judge(
         let covered: Vec<Needed> = needed
             .iter()
             .filter(|x| p.base.covers(x.address))
+            // Docker skips pool subnets that overlap a route of the host (moby's
+            // CheckRouteOverlaps): only an address reached by the default route can be taken.
+            .filter(|x| network.route_to(x.address).is_none_or(|r| r.prefix_len == 0))
             // Already failing under an existing network's subnet: said once.
             .filter(|x| {
                 !problems.iter().any(|pr| matches!(pr, ContainerProblem::SubnetCovers { needed, .. } if needed.contains(x)))
@@ -564,6 +567,52 @@ mod tests {
         );
         assert_eq!((r.verdict, r.problems.len()), (Verdict::Pass, 0), "{r:?}");
         assert_eq!(r.networks[0].mtu_from, Some(MtuFrom::DaemonJson));
+    }
+
+    #[test]
+    fn a_pool_warns_only_for_addresses_behind_the_default_route() {
+        let proxy_at = |addr: &str| {
+            let mut proxy = ProxySettings::default();
+            proxy.https = Some(crate::env::proxy::ProxySetting {
+                url: crate::env::proxy::ProxyUrl::parse(&format!("http://{addr}:3128")).unwrap(),
+                from: "https_proxy".into(),
+                origin: crate::env::proxy::Origin::Environment,
+            });
+            proxy
+        };
+        let mut net = network();
+        net.routes.push(RouteEntry {
+            destination: ip("192.168.1.0"),
+            prefix_len: 24,
+            gateway: None,
+            interface: "wg0".into(),
+        });
+        let fixed = || DaemonConfig {
+            mtu: Some(1420),
+            ..Default::default()
+        };
+        // Behind the default route: a job network from 192.168.0.0/16 may take it.
+        let r = judge(
+            obs(vec![docker0("172.17.0.0/16")], Some(fixed())),
+            false,
+            &net,
+            &[],
+            &proxy_at("192.168.77.5"),
+        );
+        assert_eq!(r.verdict, Verdict::Warn, "{r:?}");
+        assert!(
+            matches!(&r.problems[..], [ContainerProblem::PoolCovers { pool, default_pool: true, .. }] if pool.to_string() == "192.168.0.0/16"),
+            "{r:?}"
+        );
+        // On a connected LAN route: Docker leaves that range alone.
+        let r = judge(
+            obs(vec![docker0("172.17.0.0/16")], Some(fixed())),
+            false,
+            &net,
+            &[],
+            &proxy_at("192.168.1.10"),
+        );
+        assert_eq!((r.verdict, r.problems.len()), (Verdict::Pass, 0), "{r:?}");
     }
 
     #[test]
