@@ -222,6 +222,60 @@ mod tests {
         assert_eq!(parse_networks(b"\x1b[31m"), Err(ApiFailure::NotNetworks));
     }
 
+    #[test]
+    fn outside_text_in_the_network_list_is_made_printable() {
+        let body = "[{\"Name\": \"job\\u001b[2J\\nnet\", \"Id\": \"ab\", \"Driver\": \"bridge\",
+                     \"Options\": {\"com.docker.network.driver.mtu\": \"huge\"}}]";
+        let n = parse_networks(body.as_bytes()).unwrap();
+        assert!(!n[0].name.chars().any(char::is_control), "{:?}", n[0].name);
+        // A short id is its own bridge suffix; a bad MTU option is no MTU.
+        assert_eq!((n[0].bridge.as_deref(), n[0].mtu), (Some("br-ab"), None));
+    }
+
+    /// A fake API on a unix socket that answers with `head` then `body_len` bytes of `[`, or
+    /// never answers when `head` is empty.
+    #[cfg(unix)]
+    fn fake_api(dir: &Path, head: &'static str, body_len: usize) -> std::path::PathBuf {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let socket = dir.join("docker.sock");
+        let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                if head.is_empty() {
+                    std::future::pending::<()>().await;
+                }
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(&vec![b'['; body_len]).await;
+            }
+        });
+        socket
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_oversized_or_silent_api_is_a_typed_failure_in_bounded_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = fake_api(
+            dir.path(),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+            MAX_ANSWER + 1,
+        );
+        assert_eq!(
+            networks(&big, Duration::from_secs(5)).await,
+            Err(ApiFailure::TooLarge { limit: MAX_ANSWER })
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let silent = fake_api(dir.path(), "", 0);
+        let started = std::time::Instant::now();
+        assert_eq!(
+            networks(&silent, Duration::from_millis(300)).await,
+            Err(ApiFailure::Timeout { ms: 300 })
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
     #[tokio::test]
     async fn a_missing_socket_is_a_connect_failure_within_the_timeout() {
         let dir = tempfile::tempdir().unwrap();
