@@ -324,12 +324,11 @@ pub fn add_configured(plan: &mut Plan, urls: &[ConfiguredUrl]) {
 pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> {
     let vars = effective_vars(profile, &opts.vars)?;
     let valid_ids = || {
-        profile
-            .capabilities
-            .iter()
-            .map(|c| c.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut ids: Vec<&str> = profile.capabilities.iter().map(|c| c.id.as_str()).collect();
+        if !ids.contains(&CONTAINER_JOBS) {
+            ids.push(CONTAINER_JOBS);
+        }
+        ids.join(", ")
     };
     for (selection, list) in [
         (Selection::Only, &opts.only),
@@ -690,6 +689,31 @@ mod tests {
         // Once each is fine.
         let opts = PlanOptions::new(&vars(&[("hostname", "a.example")]), &[], &[]);
         assert!(build(&p, &opts).is_ok());
+    }
+
+    #[test]
+    fn container_jobs_is_informational_unless_required_or_selected() {
+        let p = crate::profile::resolve("dotcom").unwrap();
+        let plan = |only: &[&str], require: &[&str]| {
+            let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            build(&p, &PlanOptions::new(&[], &ids(only), &ids(require)))
+        };
+        let c = |only, require| plan(only, require).unwrap().container_jobs;
+        assert_eq!(c(&[], &[]), Some(PlannedContainer { gating: false }));
+        assert_eq!(
+            c(&[], &["container-jobs"]),
+            Some(PlannedContainer { gating: true })
+        );
+        // --capability names what this run is about: the check alone, required.
+        let only = plan(&["container-jobs"], &[]).unwrap();
+        assert_eq!(only.container_jobs, Some(PlannedContainer { gating: true }));
+        assert!(only.capabilities.is_empty());
+        // Another capability selected leaves it out.
+        let essential = &p.capabilities[0].id;
+        assert_eq!(c(&[essential.as_str()], &[]), None);
+        // An unknown id still names the valid ones, container-jobs among them.
+        let e = plan(&[], &["container-job"]).unwrap_err().to_string();
+        assert!(e.contains("container-jobs"), "{e}");
     }
 
     #[test]
