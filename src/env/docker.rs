@@ -176,8 +176,8 @@ pub struct DaemonConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DaemonProblem {
-    /// It could not be read (too large, not a regular file, not UTF-8, no permission).
-    Unreadable { path: String, reason: String },
+    /// It could not be read.
+    Unreadable { path: String, why: Unreadable },
     /// It is not JSON (at `line`:`column`).
     NotJson {
         path: String,
@@ -186,6 +186,20 @@ pub enum DaemonProblem {
     },
     /// A field has a value Docker would not accept.
     BadField { path: String, field: String },
+}
+
+/// Why `daemon.json` could not be read, as facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Unreadable {
+    /// Larger than `limit` bytes.
+    TooLarge { limit: u64 },
+    /// Not UTF-8 (the first bad byte at `offset`).
+    NotUtf8 { offset: usize },
+    /// Not a regular file (a FIFO, a socket, a device): refused before reading.
+    NotRegular,
+    /// The OS refused (no permission, …).
+    Io { error: crate::model::OsError },
 }
 
 /// One of Docker's bridges as the kernel shows it.
@@ -276,10 +290,18 @@ struct RawDaemon {
 
 fn read_daemon(file: &Path) -> Result<DaemonConfig, DaemonProblem> {
     let path = crate::model::text::printable(&file.display().to_string());
+    use crate::textfile::ReadError;
     let text = crate::textfile::read_text(file, DAEMON_JSON_LIMIT, "Docker's daemon.json")
         .map_err(|e| DaemonProblem::Unreadable {
             path: path.clone(),
-            reason: crate::model::text::printable(&e.to_string()),
+            why: match e {
+                ReadError::TooLarge { limit, .. } => Unreadable::TooLarge { limit },
+                ReadError::NotUtf8 { offset, .. } => Unreadable::NotUtf8 { offset },
+                ReadError::NotRegular { .. } => Unreadable::NotRegular,
+                ReadError::Io { source, .. } => Unreadable::Io {
+                    error: crate::model::OsError::from(&source),
+                },
+            },
         })?;
     parse_daemon(crate::textfile::strip_bom(&text), &path)
 }
@@ -461,5 +483,23 @@ mod tests {
         let env = DockerEnv::read(&paths, &Network::default());
         assert!(env.present());
         assert_eq!(env.daemon.unwrap().unwrap().mtu, Some(1380));
+        // Hostile files are typed problems, read no further than the cap.
+        std::fs::write(
+            paths.config_dir.join("daemon.json"),
+            vec![b' '; DAEMON_JSON_LIMIT as usize + 1],
+        )
+        .unwrap();
+        let env = DockerEnv::read(&paths, &Network::default());
+        assert!(
+            matches!(
+                env.daemon,
+                Some(Err(DaemonProblem::Unreadable {
+                    why: Unreadable::TooLarge { .. },
+                    ..
+                }))
+            ),
+            "{:?}",
+            env.daemon
+        );
     }
 }

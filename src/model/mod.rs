@@ -2,6 +2,7 @@
 
 pub mod host;
 pub mod http;
+pub mod os_error;
 pub mod runner;
 pub mod secret;
 pub mod text;
@@ -10,6 +11,7 @@ pub mod verdict;
 
 pub use host::{check_hostname, check_pattern, pattern_covers, Name, Pattern};
 pub use http::{HttpSpec, Method};
+pub use os_error::{GaiError, IoKind, OsError, ResolverError};
 pub use runner::{RunnerArch, RunnerOs, RunnerPlatform, RunnerVersion};
 pub use secret::mask_url;
 pub use url::{parse_url, HttpUrl, UrlError};

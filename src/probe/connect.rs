@@ -10,6 +10,7 @@ use tokio::net::TcpStream;
 use super::lookup::LookupFailure;
 use super::tcp::{self, TcpFailure};
 use crate::env::proxy::ProxyUrl;
+use crate::model::OsError;
 
 /// Longest proxy response head we read.
 pub const MAX_HEAD: usize = 16 * 1024;
@@ -62,11 +63,12 @@ pub enum ProxyFailure {
         target: String,
         limit: usize,
     },
-    #[error("proxy {proxy}: connection failed during CONNECT {target}: {detail}")]
+    #[error("proxy {proxy}: connection failed during CONNECT {target}: {error:?}")]
     Io {
         proxy: ProxyUrl,
         target: String,
-        detail: String,
+        #[serde(default)]
+        error: OsError,
     },
     /// The first line was not HTTP (`first_line`: its first 80 characters, sanitised).
     #[error("proxy {proxy} did not answer with HTTP")]
@@ -256,7 +258,7 @@ pub async fn open(
             return Err(fail(ProxyFailure::Io {
                 proxy: proxy.clone(),
                 target,
-                detail: e.to_string(),
+                error: OsError::from(&e),
             }))
         }
         Ok(Ok(Head::TooLarge)) => {

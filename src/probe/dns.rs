@@ -17,7 +17,7 @@ use tokio::net::{TcpStream, UdpSocket};
 use serde::{Deserialize, Serialize};
 
 use super::outcome::{AddressRecord, ChainLink};
-use crate::model::Family;
+use crate::model::{Family, OsError};
 
 /// Longest CNAME chain we follow (names after the first).
 pub const MAX_CHAIN: usize = 12;
@@ -53,20 +53,60 @@ pub enum DnsFailure {
     CnameLoop { at: String },
     #[error("CNAME chain longer than {limit}")]
     ChainTooLong { limit: usize },
-    /// A socket error reaching the servers (the OS's words).
-    #[error("network error: {detail}")]
-    Network { detail: String },
+    /// A socket error reaching a server (`server` is absent in reports saved before it was
+    /// recorded).
+    #[error("network error reaching {server:?}: {error:?}")]
+    Network {
+        #[serde(default)]
+        server: Option<SocketAddr>,
+        #[serde(default)]
+        error: OsError,
+    },
+    /// A name to ask (the profile's, or a CNAME target a server gave) that cannot be put into
+    /// a DNS question.
+    #[error("not a valid DNS name: {name}")]
+    BadName { name: String },
     /// Nothing listens on the server's port: the UDP question drew an ICMP port unreachable
     /// (ECONNREFUSED), at once; unlike a timeout, the server's host is up and answers.
     #[error("nothing listens on {server}")]
     NothingListens { server: SocketAddr },
     #[error("no name server configured")]
     NoServers,
-    #[error("unparsable answer from {server}: {detail}")]
-    Malformed { server: SocketAddr, detail: String },
+    /// The answer (with our query id) is not a DNS message.
+    #[error("unparsable answer from {server}")]
+    Malformed { server: SocketAddr },
     /// The UDP answer was truncated and the retry over TCP failed.
-    #[error("truncated answer from {server}, TCP retry failed: {detail}")]
-    TruncatedTcpFailed { server: SocketAddr, detail: String },
+    #[error("truncated answer from {server}, TCP retry failed: {retry:?}")]
+    TruncatedTcpFailed {
+        server: SocketAddr,
+        #[serde(default)]
+        retry: TcpRetryFailure,
+    },
+}
+
+/// How the TCP retry of a truncated answer failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TcpRetryFailure {
+    /// No answer within the timeout.
+    Timeout {
+        #[serde(with = "crate::model::duration_ms")]
+        after: Duration,
+    },
+    /// A socket error (connect refused, reset, …).
+    Io { error: OsError },
+    /// The answer over TCP is not a DNS message.
+    Malformed,
+}
+
+impl Default for TcpRetryFailure {
+    /// What a report saved before the retry's failure was typed reads as.
+    fn default() -> Self {
+        TcpRetryFailure::Io {
+            error: OsError::default(),
+        }
+    }
 }
 
 impl DnsFailure {
@@ -81,6 +121,7 @@ impl DnsFailure {
             DnsFailure::Malformed { .. } | DnsFailure::TruncatedTcpFailed { .. } => 6,
             DnsFailure::Timeout { .. } => 5,
             DnsFailure::Network { .. }
+            | DnsFailure::BadName { .. }
             | DnsFailure::NothingListens { .. }
             | DnsFailure::NoServers => 4,
             DnsFailure::NoAddresses => 1,
@@ -286,18 +327,18 @@ impl DnsClient {
         name: &str,
         rtype: RecordType,
     ) -> Result<(Message, SocketAddr), DnsFailure> {
-        let qname = Name::from_ascii(format!("{name}.")).map_err(|e| DnsFailure::Network {
-            detail: format!("`{name}` is not a valid DNS name: {e}"),
-        })?;
+        let bad_name = || DnsFailure::BadName {
+            name: name.to_string(),
+        };
+        let qname = Name::from_ascii(format!("{name}.")).map_err(|_| bad_name())?;
         let mut last_err = None;
         let mut timed_out = Vec::new();
         for &server in &self.servers {
             let mut msg = Message::query();
             msg.metadata.recursion_desired = true;
             msg.add_query(Query::query(qname.clone(), rtype));
-            let bytes = msg.to_vec().map_err(|e| DnsFailure::Network {
-                detail: e.to_string(),
-            })?;
+            // Encoding fails only for a name no DNS message can carry (a label over 63 bytes).
+            let bytes = msg.to_vec().map_err(|_| bad_name())?;
             match exchange(server, &bytes, msg.metadata.id, self.timeout).await {
                 Ok(None) => timed_out.push(server),
                 Err(f) => last_err = Some(f),
@@ -389,19 +430,15 @@ async fn exchange(
     if !resp.metadata.truncation {
         return Ok(Some(resp));
     }
-    let tcp_failed = |detail: String| DnsFailure::TruncatedTcpFailed { server, detail };
+    let tcp_failed = |retry| DnsFailure::TruncatedTcpFailed { server, retry };
     match tokio::time::timeout_at(deadline, exchange_tcp(server, bytes)).await {
-        Err(_) => Err(tcp_failed(format!(
-            "no answer within {}",
-            fmt_duration(timeout)
-        ))),
-        Ok(Err(e)) => Err(tcp_failed(e.to_string())),
+        Err(_) => Err(tcp_failed(TcpRetryFailure::Timeout { after: timeout })),
+        Ok(Err(e)) => Err(tcp_failed(TcpRetryFailure::Io {
+            error: OsError::from(&e),
+        })),
         Ok(Ok(body)) => Message::from_vec(&body)
             .map(Some)
-            .map_err(|e| DnsFailure::Malformed {
-                server,
-                detail: e.to_string(),
-            }),
+            .map_err(|_| tcp_failed(TcpRetryFailure::Malformed)),
     }
 }
 
@@ -415,7 +452,8 @@ async fn exchange_udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Messa
     let net = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::ConnectionRefused => DnsFailure::NothingListens { server },
         _ => DnsFailure::Network {
-            detail: format!("{server}: {e}"),
+            server: Some(server),
+            error: OsError::from(&e),
         },
     };
     let sock = UdpSocket::bind(bind).await.map_err(net)?;
@@ -442,12 +480,7 @@ async fn exchange_udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Messa
             Ok(_) => continue,
             // Unparsable, and not even our query id: stray too.
             Err(_) if n < 2 || u16::from_be_bytes([buf[0], buf[1]]) != id => continue,
-            Err(e) => {
-                return Err(DnsFailure::Malformed {
-                    server,
-                    detail: e.to_string(),
-                })
-            }
+            Err(_) => return Err(DnsFailure::Malformed { server }),
         }
     }
 }
@@ -463,4 +496,55 @@ async fn exchange_tcp(server: SocketAddr, bytes: &[u8]) -> std::io::Result<Vec<u
     let mut body = vec![0u8; len];
     tcp.read_exact(&mut body).await?;
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reports saved before socket errors were typed carried the OS's words in `detail`; they
+    /// still read back, as a socket error of unknown kind.
+    #[test]
+    fn a_saved_network_failure_with_words_reads_back_typed() {
+        let old: DnsFailure = serde_json::from_str(
+            r#"{"kind":"network","detail":"Network is unreachable (os error 101)"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            old,
+            DnsFailure::Network {
+                server: None,
+                error: OsError::default()
+            }
+        );
+        let old: DnsFailure = serde_json::from_str(
+            r#"{"kind":"truncated_tcp_failed","server":"127.0.0.1:53","detail":"connection refused"}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            old,
+            DnsFailure::TruncatedTcpFailed {
+                retry: TcpRetryFailure::Io { .. },
+                ..
+            }
+        ));
+    }
+
+    /// What is written is the facts: the server and the socket error's kind and number.
+    #[test]
+    fn a_network_failure_is_written_with_its_server_and_errno() {
+        let f = DnsFailure::Network {
+            server: Some("192.0.2.53:53".parse().unwrap()),
+            error: OsError::from(&std::io::Error::from_raw_os_error(libc::ENETUNREACH)),
+        };
+        let v = serde_json::to_value(&f).unwrap();
+        assert_eq!(v["server"], "192.0.2.53:53");
+        assert_eq!(v["error"]["kind"], "network_unreachable");
+        assert_eq!(v["error"]["errno"], libc::ENETUNREACH);
+        assert_eq!(
+            f,
+            serde_json::from_value::<DnsFailure>(v).unwrap(),
+            "and it reads back the same"
+        );
+    }
 }

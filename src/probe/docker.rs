@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::env::docker::{DockerEnv, DockerPaths, Subnet};
 use crate::env::net::Network;
+use crate::model::OsError;
 
 /// The API's answer is capped: thousands of networks fit in far less.
 pub const MAX_ANSWER: usize = 4 << 20;
@@ -35,9 +36,9 @@ pub struct ApiNetwork {
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ApiFailure {
-    /// The socket could not be connected to (`errno`: no permission, refused, not a socket).
-    #[error("cannot connect: {errno:?}")]
-    Connect { errno: Option<i32> },
+    /// The socket could not be connected to (no permission, refused, not a socket).
+    #[error("cannot connect: {error:?}")]
+    Connect { error: OsError },
     /// No answer within the timeout.
     #[error("no answer within {ms} ms")]
     Timeout { ms: u64 },
@@ -90,7 +91,9 @@ pub async fn networks(socket: &Path, timeout: Duration) -> Result<Vec<ApiNetwork
 
 #[cfg(not(unix))]
 pub async fn networks(_: &Path, _: Duration) -> Result<Vec<ApiNetwork>, ApiFailure> {
-    Err(ApiFailure::Connect { errno: None })
+    Err(ApiFailure::Connect {
+        error: OsError::default(),
+    })
 }
 
 #[cfg(unix)]
@@ -99,7 +102,7 @@ async fn ask(socket: &Path) -> Result<Vec<ApiNetwork>, ApiFailure> {
         tokio::net::UnixStream::connect(socket)
             .await
             .map_err(|e| ApiFailure::Connect {
-                errno: e.raw_os_error(),
+                error: OsError::from(&e),
             })?;
     let req = hyper::Request::get("/networks")
         .header("host", "docker")
@@ -281,7 +284,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let r = networks(&dir.path().join("none.sock"), Duration::from_secs(2)).await;
         assert!(
-            matches!(r, Err(ApiFailure::Connect { errno: Some(_) })),
+            matches!(r, Err(ApiFailure::Connect { error }) if error.errno.is_some()),
             "{r:?}"
         );
     }

@@ -11,12 +11,31 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use serde::{Deserialize, Serialize};
 
 use super::outcome::HttpInfo;
-use crate::model::{HttpSpec, Method};
+use crate::model::{HttpSpec, Method, OsError};
 
 pub const USER_AGENT: &str = concat!("runner-preflight/", env!("CARGO_PKG_VERSION"));
 
 /// Why no HTTP answer came (the words are in `render::words`). An answer of any status is not
 /// a failure here: the report judges statuses and fingerprints.
+/// How an HTTP exchange failed before its answer's head arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ExchangeFailure {
+    /// The server closed the connection before a complete answer.
+    Closed,
+    /// A socket error (reset, broken pipe, …): see `error`.
+    Io,
+    /// The request's body could not be sent.
+    BodyNotSent,
+    /// The exchange was dropped before it ended.
+    Canceled,
+    /// Anything else in the HTTP/1.1 exchange.
+    #[default]
+    #[serde(other)]
+    Protocol,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -33,9 +52,15 @@ pub enum HttpFailure {
     /// The answer is not valid HTTP (hyper's parse error: a bad status line or header).
     #[error("response not valid HTTP")]
     Malformed,
-    /// The exchange failed (hyper's words and their sources).
-    #[error("request failed: {detail}")]
-    Exchange { detail: String },
+    /// The exchange failed before a response head arrived.
+    #[error("request failed: {what:?}")]
+    Exchange {
+        #[serde(default)]
+        what: ExchangeFailure,
+        /// The socket's error, when one lay under it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<OsError>,
+    },
     /// No answer within the timeout where a connection to the same address announcing a
     /// smaller MSS got one: full-size segments do not arrive.
     #[error("answer stalled at MSS {stalled_at_mss:?}, arrived at MSS {works_at_mss}")]
@@ -215,9 +240,7 @@ where
             let failure = match e.downcast_ref::<hyper::Error>() {
                 Some(h) if h.is_parse_too_large() => HttpFailure::HeadTooLarge,
                 Some(h) if h.is_parse() => HttpFailure::Malformed,
-                _ => HttpFailure::Exchange {
-                    detail: error_chain(&*e),
-                },
+                _ => exchange_failure(&*e),
             };
             return HttpOutcome {
                 info,
@@ -283,16 +306,15 @@ pub fn total_size(
     }
 }
 
-pub(super) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
+/// How an exchange failed, from hyper's error (and the socket error under it).
+pub(super) fn exchange_failure(e: &(dyn std::error::Error + 'static)) -> HttpFailure {
+    let error = OsError::in_chain(e);
+    let what = match e.downcast_ref::<hyper::Error>() {
+        Some(h) if h.is_incomplete_message() || h.is_closed() => ExchangeFailure::Closed,
+        Some(h) if h.is_canceled() => ExchangeFailure::Canceled,
+        Some(h) if h.is_body_write_aborted() => ExchangeFailure::BodyNotSent,
+        _ if error.is_some() => ExchangeFailure::Io,
+        _ => ExchangeFailure::Protocol,
+    };
+    HttpFailure::Exchange { what, error }
 }

@@ -189,7 +189,7 @@ pub async fn run(
     let Some(mut stream) = out.stream else {
         return not_started(LongPollFailure::Tls {
             failure: out.failure.unwrap_or(tls::TlsFailure::Other {
-                detail: "no connection".into(),
+                what: tls::TlsOther::NoConnection,
             }),
         });
     };
@@ -323,11 +323,7 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let first = |failure| LongPollOutcome::NotStarted(LongPollFailure::FirstRequest { failure });
-    let exchange_failed = |e: hyper::Error| {
-        first(http::HttpFailure::Exchange {
-            detail: http::error_chain(&e),
-        })
-    };
+    let exchange_failed = |e: hyper::Error| first(http::exchange_failure(&e));
     let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
     {
         Ok(x) => x,

@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::dns::{self, DnsFailure};
+use super::outcome::SystemFailure;
+use crate::model::{GaiError, ResolverError};
 
 /// Why a name gave no address to connect to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -25,8 +27,11 @@ pub enum LookupWhy {
     Dns { failure: DnsFailure },
     /// Answered, but with no address.
     NoAddress,
-    /// The system resolver failed (its own words).
-    System { message: String },
+    /// The system resolver failed.
+    System {
+        #[serde(default)]
+        gai: GaiError,
+    },
     /// The system resolver did not answer in time.
     Timeout {
         #[serde(with = "crate::model::duration_ms")]
@@ -67,18 +72,69 @@ pub async fn lookup_addrs(
                 .map(|a| SocketAddr::new(a.address, port))
                 .collect()
         }
-        None => match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
-            Ok(Ok(it)) => it.collect(),
-            Ok(Err(e)) => {
-                return Err(fail(LookupWhy::System {
-                    message: e.to_string(),
-                }))
+        None => match getaddrinfo(host, port, timeout).await {
+            Ok(addrs) => addrs,
+            Err(SystemFailure::Error { gai }) => return Err(fail(LookupWhy::System { gai })),
+            Err(SystemFailure::Timeout { after }) => {
+                return Err(fail(LookupWhy::Timeout { after }))
             }
-            Err(_) => return Err(fail(LookupWhy::Timeout { after: timeout })),
         },
     };
     if addrs.is_empty() {
         return Err(fail(LookupWhy::NoAddress));
     }
     Ok(addrs)
+}
+
+/// Addresses of `host:port` from the operating system's resolver (getaddrinfo: /etc/hosts,
+/// nsswitch, search domains — what the runner's own lookups go through), bounded by `timeout`.
+/// Unlike `tokio::net::lookup_host`, the failure keeps getaddrinfo's `EAI_*` code as a fact.
+pub async fn getaddrinfo(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, SystemFailure> {
+    let name = host.to_string();
+    // getaddrinfo blocks; the blocking pool runs it (as tokio's lookup_host does). A lookup
+    // that outlives the timeout finishes there and is dropped.
+    let ask = tokio::task::spawn_blocking(move || {
+        let hints = dns_lookup::AddrInfoHints {
+            socktype: libc::SOCK_STREAM,
+            ..Default::default()
+        };
+        match dns_lookup::getaddrinfo(Some(&name), None, Some(hints)) {
+            Ok(it) => Ok(it
+                .filter_map(Result::ok)
+                .map(|ai| SocketAddr::new(ai.sockaddr.ip(), port))
+                .collect::<Vec<_>>()),
+            // errno is per thread: read it here, on the thread getaddrinfo ran on.
+            Err(e) => Err(gai_error(&e)),
+        }
+    });
+    match tokio::time::timeout(timeout, ask).await {
+        Err(_) => Err(SystemFailure::Timeout { after: timeout }),
+        // The blocking task panicked or was cancelled at shutdown: no answer.
+        Ok(Err(_)) => Err(SystemFailure::Timeout { after: timeout }),
+        Ok(Ok(Ok(addrs))) => Ok(addrs),
+        Ok(Ok(Err(gai))) => Err(SystemFailure::Error { gai }),
+    }
+}
+
+fn gai_error(e: &dns_lookup::LookupError) -> GaiError {
+    use dns_lookup::LookupErrorKind as K;
+    let error = match e.kind() {
+        K::NoName => ResolverError::NoName,
+        K::NoData => ResolverError::NoData,
+        K::Again => ResolverError::Again,
+        K::Fail => ResolverError::Fail,
+        K::System => ResolverError::System,
+        K::Memory => ResolverError::Memory,
+        _ => ResolverError::Other,
+    };
+    let code = Some(e.error_num()).filter(|&n| n != 0);
+    let errno = match error {
+        ResolverError::System => std::io::Error::last_os_error().raw_os_error(),
+        _ => None,
+    };
+    GaiError { error, code, errno }
 }

@@ -31,7 +31,7 @@ use tokio::sync::{watch, OnceCell, Semaphore};
 pub use lookup::{lookup_addrs, LookupFailure, LookupWhy};
 use outcome::{
     AddressRecord, ChainLink, CheckObservation, DnsObservation, DnsSource, Incomplete, Redirected,
-    Step, SystemFailure, SystemLookup, TargetOutcome, TcpFailure,
+    Step, SystemLookup, TargetOutcome, TcpFailure,
 };
 use overrides::{ConnectTo, Resolve};
 
@@ -780,17 +780,11 @@ async fn learn_dns64(shared: &Shared) -> Option<nat64::Dns64> {
 /// The runner resolves through the operating system (getaddrinfo: /etc/hosts, nsswitch, search
 /// domains). Ask it too: the report compares its answer with DNS.
 async fn system_lookup(host: &str, timeout: Duration) -> SystemLookup {
-    match tokio::time::timeout(timeout, tokio::net::lookup_host((host, 443))).await {
-        Err(_) => SystemLookup::Failed {
-            failure: SystemFailure::Timeout { after: timeout },
-        },
-        Ok(Err(e)) => SystemLookup::Failed {
-            failure: SystemFailure::Error {
-                message: e.to_string(),
-            },
-        },
-        Ok(Ok(it)) => SystemLookup::Answered {
-            addresses: it
+    match lookup::getaddrinfo(host, 443, timeout).await {
+        Err(failure) => SystemLookup::Failed { failure },
+        Ok(addrs) => SystemLookup::Answered {
+            addresses: addrs
+                .iter()
                 .map(|sa| sa.ip())
                 .collect::<BTreeSet<IpAddr>>()
                 .into_iter()

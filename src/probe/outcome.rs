@@ -15,7 +15,7 @@ pub use super::tcp::TcpFailure;
 pub use super::tls::TlsFailure;
 use crate::env::proxy::ProxyUrl;
 use crate::env::trust::StoreVerdicts;
-use crate::model::{Family, Phase, Route};
+use crate::model::{Family, GaiError, Phase, Route};
 
 /// One link of a CNAME chain: `name` is an alias of `target`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,10 +62,12 @@ pub enum SystemFailure {
         #[serde(with = "crate::model::duration_ms")]
         after: Duration,
     },
-    /// getaddrinfo's own message (e.g. "failed to lookup address information: Name or service
-    /// not known"): the OS gives no more structure than that.
-    #[error("{message}")]
-    Error { message: String },
+    /// getaddrinfo failed: its `EAI_*` code as facts.
+    #[error("getaddrinfo failed: {gai:?}")]
+    Error {
+        #[serde(default)]
+        gai: GaiError,
+    },
 }
 
 /// The DNS part of a name's observation.

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 
+use crate::model::OsError;
+
 /// Why a TCP connection could not be made (the words are in `render::words`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -27,11 +29,12 @@ pub enum TcpFailure {
     NetUnreachable { addr: SocketAddr, tried: usize },
     #[error("host unreachable: {addr}")]
     HostUnreachable { addr: SocketAddr, tried: usize },
-    /// Another socket error (the OS's words).
-    #[error("{addr}: {detail}")]
+    /// Another socket error.
+    #[error("{addr}: {error:?}")]
     Other {
         addr: SocketAddr,
-        detail: String,
+        #[serde(default)]
+        error: OsError,
         tried: usize,
     },
     /// Nothing to connect to: the name has no address for this port, or the `--connect-to`
@@ -85,7 +88,7 @@ pub async fn connect_any(
                 },
                 _ => TcpFailure::Other {
                     addr,
-                    detail: e.to_string(),
+                    error: OsError::from(&e),
                     tried,
                 },
             },

@@ -26,12 +26,13 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::connect::{ProxyFailure, TunnelFailure};
+use super::http::{exchange_failure, ExchangeFailure, HttpFailure};
 use super::lookup::LookupFailure;
 use super::outcome::Redirected;
 use super::tls::{self, TlsFailure};
 use crate::env::proxy::ProxyUrl;
 use crate::env::trust::Trust;
-use crate::model::{parse_url, HttpUrl, UrlError};
+use crate::model::{parse_url, HttpUrl, OsError, UrlError};
 
 /// The verdict is taken as certain once the rate is this far from the floor…
 const CERTAIN_ABOVE: f64 = 1.3;
@@ -169,8 +170,8 @@ pub enum AddressError {
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectError {
-    #[error("{0}")]
-    Io(Arc<std::io::Error>),
+    #[error("{0:?}")]
+    Io(OsError),
     #[error("no answer within {0:?}")]
     TimedOut(Duration),
 }
@@ -185,8 +186,8 @@ pub enum ThroughputFailure {
     Address(#[from] AddressError),
     #[error("no address for {host}")]
     NoAddress { host: String },
-    #[error("cannot create a socket: {0}")]
-    Socket(Arc<std::io::Error>),
+    #[error("cannot create a socket: {0:?}")]
+    Socket(OsError),
     #[error("TCP {addr}: {error}")]
     Connect {
         addr: SocketAddr,
@@ -200,8 +201,9 @@ pub enum ThroughputFailure {
     Tls { host: String, failure: TlsFailure },
     #[error("no response within {0:?}")]
     NoResponse(Duration),
+    /// The exchange failed before an answer (always `HttpFailure::Exchange`).
     #[error("request failed: {0}")]
-    Request(Arc<dyn std::error::Error + Send + Sync>),
+    Request(HttpFailure),
     #[error("redirect {status} without Location")]
     RedirectWithoutLocation { status: u16 },
     #[error("redirect to a bad URL: {0}")]
@@ -340,14 +342,14 @@ async fn open(
         } else {
             tokio::net::TcpSocket::new_v6()
         };
-        let sock = sock.map_err(|e| ThroughputFailure::Socket(Arc::new(e)))?;
+        let sock = sock.map_err(|e| ThroughputFailure::Socket(OsError::from(&e)))?;
         if let Some(b) = sndbuf {
             let _ = sock.set_send_buffer_size(b);
         }
         if let Some(m) = mss {
             socket2::SockRef::from(&sock)
                 .set_tcp_mss(m)
-                .map_err(|e| ThroughputFailure::Socket(Arc::new(e)))?;
+                .map_err(|e| ThroughputFailure::Socket(OsError::from(&e)))?;
         }
         let error = match tokio::time::timeout(timeout, sock.connect(*addr)).await {
             Ok(Ok(tcp)) => {
@@ -361,7 +363,7 @@ async fn open(
                     proxy: None,
                 });
             }
-            Ok(Err(e)) => ConnectError::Io(Arc::new(e)),
+            Ok(Err(e)) => ConnectError::Io(OsError::from(&e)),
             Err(_) => ConnectError::TimedOut(timeout),
         };
         last = ThroughputFailure::Connect { addr: *addr, error };
@@ -384,7 +386,7 @@ async fn wrap(
         (None, e) => Err(ThroughputFailure::Tls {
             host: t.host.clone(),
             failure: e.unwrap_or(TlsFailure::Other {
-                detail: "no connection".into(),
+                what: crate::probe::tls::TlsOther::NoConnection,
             }),
         }),
     }
@@ -420,12 +422,16 @@ pub async fn get_page(
             .header("user-agent", super::http::USER_AGENT)
             .header("accept-encoding", "identity")
             .body(Empty::<Bytes>::new())
-            .map_err(|e| {
-                ThroughputFailure::Request(Arc::new(std::io::Error::other(e.to_string())))
+            // Only a header value our own URL gave can fail here.
+            .map_err(|_| {
+                ThroughputFailure::Request(HttpFailure::Exchange {
+                    what: ExchangeFailure::Protocol,
+                    error: None,
+                })
             })?;
         let (resp, _connection) = super::http::exchange(conn.io, req)
             .await
-            .map_err(|e| ThroughputFailure::Request(Arc::new(e)))?;
+            .map_err(|e| ThroughputFailure::Request(exchange_failure(&e)))?;
         let status = resp.status().as_u16();
         let mut body = resp.into_body();
         let mut out = Vec::new();
@@ -501,7 +507,7 @@ async fn download_inner(
         // `_connection` serves the body until this iteration ends.
         let (resp, _connection) = match tokio::time::timeout(s.timeout, resp).await {
             Err(_) => return failed(shown, ThroughputFailure::NoResponse(s.timeout)),
-            Ok(Err(e)) => return failed(shown, ThroughputFailure::Request(Arc::from(e))),
+            Ok(Err(e)) => return failed(shown, ThroughputFailure::Request(exchange_failure(&*e))),
             Ok(Ok(r)) => r,
         };
         let status = resp.status().as_u16();
@@ -861,7 +867,7 @@ async fn upload_sender(
     let (sender, connection) = tokio::time::timeout(s.timeout, super::http::connect(conn.io))
         .await
         .map_err(|_| ThroughputFailure::NoResponse(s.timeout))?
-        .map_err(|e| ThroughputFailure::Request(Arc::new(e)))?;
+        .map_err(|e| ThroughputFailure::Request(exchange_failure(&e)))?;
     Ok((
         sender,
         connection,
@@ -917,7 +923,7 @@ async fn upload_inner(
             return failed(shown, ThroughputFailure::NoResponse(s.timeout))
         }
         Err(ExchangeError::Failed { error, .. }) => {
-            return failed(shown, ThroughputFailure::Request(error))
+            return failed(shown, ThroughputFailure::Request(exchange_failure(&*error)))
         }
     };
     let started = Instant::now();

@@ -14,6 +14,7 @@ use tokio_rustls::TlsConnector;
 
 use super::outcome::{CertSummary, TlsInfo};
 use crate::env::trust::{AnchorVerifier, Trust};
+use crate::model::OsError;
 
 /// Why a TLS handshake failed (the words are in `render::words`). Certificate problems carry
 /// what was presented so the words can name who presented it.
@@ -24,8 +25,10 @@ pub enum TlsFailure {
     /// The runner's store holds no usable root at all.
     #[error("no trusted root certificates")]
     NoRoots,
-    #[error("TLS configuration error: {detail}")]
-    Config { detail: String },
+    /// Our TLS configuration was refused (the crypto provider offers no cipher suite for
+    /// TLS 1.2 or 1.3): a build problem, not the network's.
+    #[error("TLS configuration error")]
+    Config {},
     #[error("not a usable TLS server name")]
     BadServerName,
     /// No handshake within the timeout; `presented` tells whether a certificate came at all.
@@ -39,8 +42,12 @@ pub enum TlsFailure {
     Closed,
     #[error("connection reset during the handshake")]
     Reset,
-    #[error("handshake I/O error: {detail}")]
-    Io { detail: String },
+    /// A socket error during the handshake.
+    #[error("handshake I/O error: {error:?}")]
+    Io {
+        #[serde(default)]
+        error: OsError,
+    },
     /// A self-signed certificate that no trust store holds.
     #[error("self-signed certificate not trusted")]
     SelfSigned { subject: String },
@@ -69,8 +76,11 @@ pub enum TlsFailure {
     #[error("alert {alert}")]
     Alert { alert: String, hint: AlertHint },
     /// No common protocol version or cipher.
-    #[error("incompatible: {detail}")]
-    Incompatible { detail: String },
+    #[error("incompatible: {what:?}")]
+    Incompatible {
+        #[serde(default)]
+        what: Incompatibility,
+    },
     /// Something other than TLS answered.
     #[error("not TLS")]
     NotTls,
@@ -79,11 +89,14 @@ pub enum TlsFailure {
     #[error("handshake message over 64 KB")]
     TooLarge,
     /// The server broke the protocol (rustls's `PeerMisbehaved`: e.g. a stream of warning
-    /// alerts); `detail` is the library's name for it, kept for the JSON report only.
-    #[error("peer misbehaved: {detail}")]
-    Misbehaved { detail: String },
-    #[error("handshake failed: {detail}")]
-    Other { detail: String },
+    /// alerts).
+    #[error("peer misbehaved")]
+    Misbehaved {},
+    #[error("handshake failed: {what:?}")]
+    Other {
+        #[serde(default)]
+        what: TlsOther,
+    },
     /// The handshake stalled (no certificate flight within the timeout) where a connection to
     /// the same address announcing a smaller MSS completed: full-size segments do not arrive.
     #[error("handshake stalled at MSS {stalled_at_mss:?}, completed at MSS {works_at_mss}")]
@@ -94,6 +107,46 @@ pub enum TlsFailure {
         #[serde(with = "crate::model::duration_ms")]
         after: Duration,
     },
+}
+
+/// What the server and we have no common ground on (rustls's `PeerIncompatible`, the cases a
+/// server on the path meets; the rest are `Other`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Incompatibility {
+    NoCipherSuitesInCommon,
+    NoKxGroupsInCommon,
+    NoSignatureSchemesInCommon,
+    /// The server speaks neither TLS 1.2 nor TLS 1.3 (the runner's .NET needs one of them).
+    NoTls12Or13,
+    /// The server requires something the handshake did not offer (an extension, a
+    /// compression or point format).
+    RequiredExtension,
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+/// A handshake failure rustls names that is none of the above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TlsOther {
+    /// A record failed to decrypt (corrupted on the path, or a broken server).
+    DecryptError,
+    /// The server sent a record over TLS's size limit.
+    OversizedRecord,
+    /// The server accepts none of the offered application protocols (ALPN).
+    NoApplicationProtocol,
+    /// The server presented no certificate.
+    NoCertificates,
+    /// No connection was handed to the handshake.
+    NoConnection,
+    /// Something else inside the TLS library.
+    #[default]
+    #[serde(other)]
+    Library,
 }
 
 /// What a TLS alert most likely means.
@@ -231,11 +284,7 @@ pub async fn handshake(trust: &Trust, host: &str, tcp: TcpStream, timeout: Durat
             .dangerous() // only to install the recording wrapper; verification is the real verifier's
             .with_custom_certificate_verifier(recorder)
             .with_no_client_auth(),
-        Err(e) => {
-            return failed(TlsFailure::Config {
-                detail: e.to_string(),
-            })
-        }
+        Err(_) => return failed(TlsFailure::Config {}),
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     // Every probe makes a full handshake, as a runner's first connection does, and this
@@ -392,7 +441,7 @@ fn classify_io(e: &std::io::Error, info: &TlsInfo) -> TlsFailure {
             std::io::ErrorKind::UnexpectedEof => TlsFailure::Closed,
             std::io::ErrorKind::ConnectionReset => TlsFailure::Reset,
             _ => TlsFailure::Io {
-                detail: e.to_string(),
+                error: OsError::from(e),
             },
         },
     }
@@ -481,22 +530,56 @@ pub fn classify_tls(e: &TlsError, info: &TlsInfo) -> TlsFailure {
             },
         },
         TlsError::PeerIncompatible(p) => TlsFailure::Incompatible {
-            detail: format!("{p:?}"),
+            what: incompatibility(p),
         },
         // Issue 22 row 14: a chain too large to read is not "something else answered".
         TlsError::InvalidMessage(
             rustls::InvalidMessage::CertificatePayloadTooLarge
             | rustls::InvalidMessage::HandshakePayloadTooLarge,
         ) => TlsFailure::TooLarge,
-        TlsError::PeerMisbehaved(p) => TlsFailure::Misbehaved {
-            detail: format!("{p:?}"),
-        },
+        TlsError::PeerMisbehaved(_) => TlsFailure::Misbehaved {},
         TlsError::InvalidMessage(_)
         | TlsError::InappropriateHandshakeMessage { .. }
         | TlsError::InappropriateMessage { .. } => TlsFailure::NotTls,
-        other => TlsFailure::Other {
-            detail: other.to_string(),
+        TlsError::DecryptError => TlsFailure::Other {
+            what: TlsOther::DecryptError,
         },
+        TlsError::PeerSentOversizedRecord => TlsFailure::Other {
+            what: TlsOther::OversizedRecord,
+        },
+        TlsError::NoApplicationProtocol => TlsFailure::Other {
+            what: TlsOther::NoApplicationProtocol,
+        },
+        TlsError::NoCertificatesPresented => TlsFailure::Other {
+            what: TlsOther::NoCertificates,
+        },
+        _ => TlsFailure::Other {
+            what: TlsOther::Library,
+        },
+    }
+}
+
+fn incompatibility(p: &rustls::PeerIncompatible) -> Incompatibility {
+    use rustls::PeerIncompatible as P;
+    match p {
+        P::NoCipherSuitesInCommon => Incompatibility::NoCipherSuitesInCommon,
+        P::NoKxGroupsInCommon => Incompatibility::NoKxGroupsInCommon,
+        P::NoSignatureSchemesInCommon | P::NoCertificateRequestSignatureSchemesInCommon => {
+            Incompatibility::NoSignatureSchemesInCommon
+        }
+        P::ServerDoesNotSupportTls12Or13
+        | P::ServerTlsVersionIsDisabledByOurConfig
+        | P::Tls12NotOffered
+        | P::Tls12NotOfferedOrEnabled => Incompatibility::NoTls12Or13,
+        P::EcPointsExtensionRequired
+        | P::ExtendedMasterSecretExtensionRequired
+        | P::KeyShareExtensionRequired
+        | P::NamedGroupsExtensionRequired
+        | P::NullCompressionRequired
+        | P::SignatureAlgorithmsExtensionRequired
+        | P::SupportedVersionsExtensionRequired
+        | P::UncompressedEcPointsRequired => Incompatibility::RequiredExtension,
+        _ => Incompatibility::Other,
     }
 }
 

@@ -7,8 +7,10 @@ use std::net::IpAddr;
 use crate::env::installed::{InstalledFrom, InstalledProblem};
 use crate::env::runner::RunnerFileProblem;
 use crate::model::runner::PlatformFrom;
-use crate::model::Family;
+use crate::model::{Family, GaiError, IoKind, OsError, ResolverError};
 use crate::probe::connect::{ProxyFailure, ProxyStatus};
+use crate::probe::dns::TcpRetryFailure;
+use crate::probe::http::ExchangeFailure;
 use crate::probe::long_poll::HOLD;
 use crate::probe::lookup::{LookupFailure, LookupWhy};
 use crate::probe::outcome::{
@@ -16,7 +18,7 @@ use crate::probe::outcome::{
     TlsInfo,
 };
 use crate::probe::release::DateFailure;
-use crate::probe::tls::{AlertHint, CertReason};
+use crate::probe::tls::{AlertHint, CertReason, Incompatibility, TlsOther};
 use crate::report::findings::{
     Cut, Finding, FindingKind, Keepalive, LongPollFailure, LongPollOutcome, LongPollReport,
     StoreName,
@@ -95,20 +97,37 @@ pub fn dns_failure(f: &DnsFailure, host: &str) -> String {
         DnsFailure::ChainTooLong { limit } => {
             format!("DNS: the CNAME chain of {host} is longer than {limit} names")
         }
-        DnsFailure::Network { detail } => format!("DNS: cannot reach a name server: {detail}"),
+        DnsFailure::Network {
+            server: Some(server),
+            error,
+        } => format!(
+            "DNS: cannot reach the name server {server}: {}",
+            os_error(error)
+        ),
+        DnsFailure::Network {
+            server: None,
+            error,
+        } => format!("DNS: cannot reach a name server: {}", os_error(error)),
+        DnsFailure::BadName { name } => format!(
+            "DNS: `{name}` (on the way to {host}) is not a name a DNS question can carry"
+        ),
         DnsFailure::NothingListens { server } => {
             format!("DNS: nothing listens on {server} (port unreachable)")
         }
         DnsFailure::NoServers => {
             "DNS: no name server configured (empty /etc/resolv.conf?); use --dns-server".to_string()
         }
-        // The parser's own words ("label points to data not prior to idx") stay in the JSON
-        // report's `failure.detail`.
-        DnsFailure::Malformed { server, .. } => {
+        DnsFailure::Malformed { server } => {
             format!("DNS: server {server} sent an answer that cannot be parsed (damaged, or not a DNS answer)")
         }
-        DnsFailure::TruncatedTcpFailed { server, detail } => format!(
-            "DNS: server {server} answered {host} truncated over UDP, and the retry over TCP failed: {detail} (TCP port {} blocked by a firewall?)",
+        DnsFailure::TruncatedTcpFailed { server, retry } => format!(
+            "DNS: server {server} answered {host} truncated over UDP, and the retry over TCP failed: {} (TCP port {} blocked by a firewall?)",
+            match retry {
+                TcpRetryFailure::Timeout { after } =>
+                    format!("no answer within {}", fmt_duration(*after)),
+                TcpRetryFailure::Io { error } => os_error(error),
+                TcpRetryFailure::Malformed => "the answer is not a DNS message".to_string(),
+            },
             server.port()
         ),
     }
@@ -117,7 +136,72 @@ pub fn dns_failure(f: &DnsFailure, host: &str) -> String {
 fn system_failure(f: &SystemFailure) -> String {
     match f {
         SystemFailure::Timeout { after } => format!("no answer within {}", fmt_duration(*after)),
-        SystemFailure::Error { message } => message.clone(),
+        SystemFailure::Error { gai } => gai_error(gai),
+    }
+}
+
+/// How an HTTP exchange broke off before its answer, in words.
+pub fn exchange_failure(what: ExchangeFailure, error: Option<&OsError>) -> String {
+    match (what, error) {
+        (ExchangeFailure::Closed, _) => {
+            "the server closed the connection before a complete answer".to_string()
+        }
+        (ExchangeFailure::BodyNotSent, _) => "the request's body could not be sent".to_string(),
+        (ExchangeFailure::Canceled, _) => "the exchange was abandoned".to_string(),
+        (_, Some(e)) => os_error(e),
+        _ => "the HTTP/1.1 exchange broke off".to_string(),
+    }
+}
+
+/// A socket error, in words: ours for the kinds a probe meets, the OS's for the rest.
+pub fn os_error(e: &OsError) -> String {
+    let words = match e.kind {
+        IoKind::ConnectionReset => "connection reset by the peer (or by a firewall on the way)",
+        IoKind::ConnectionAborted => "connection aborted",
+        IoKind::ConnectionRefused => "connection refused",
+        IoKind::BrokenPipe => "the connection was closed while we were still sending",
+        IoKind::UnexpectedEof => "the connection was closed before the answer was complete",
+        IoKind::TimedOut => "timed out (the kernel gave up retransmitting)",
+        IoKind::PermissionDenied => {
+            "not permitted (a local firewall rule or security policy refused the socket)"
+        }
+        IoKind::AddrNotAvailable => "no local address to send from (the interface is down?)",
+        IoKind::AddrInUse => "no free local port",
+        IoKind::NetworkUnreachable => "network unreachable (no route)",
+        IoKind::HostUnreachable => "host unreachable",
+        IoKind::NotConnected => "the socket is not connected",
+        _ => {
+            return match e.errno {
+                Some(n) => format!("socket error (errno {n})"),
+                None => "socket error".to_string(),
+            }
+        }
+    };
+    words.to_string()
+}
+
+/// Why the operating system's resolver (getaddrinfo) gave no address, in words.
+pub fn gai_error(g: &GaiError) -> String {
+    let code = g.code.map(|c| format!(", code {c}")).unwrap_or_default();
+    match g.error {
+        ResolverError::NoName => {
+            "the name does not exist or has no address (getaddrinfo: EAI_NONAME)".to_string()
+        }
+        ResolverError::NoData => {
+            "the name exists but has no address (getaddrinfo: EAI_NODATA)".to_string()
+        }
+        ResolverError::Again => {
+            "temporary failure: no name server gave an answer (getaddrinfo: EAI_AGAIN)".to_string()
+        }
+        ResolverError::Fail => {
+            "the name servers failed permanently (getaddrinfo: EAI_FAIL)".to_string()
+        }
+        ResolverError::Memory => "out of memory (getaddrinfo: EAI_MEMORY)".to_string(),
+        ResolverError::System => format!(
+            "a system error (getaddrinfo: EAI_SYSTEM{})",
+            g.errno.map(|n| format!(", errno {n}")).unwrap_or_default()
+        ),
+        _ => format!("the system resolver failed (getaddrinfo{code})"),
     }
 }
 
@@ -228,7 +312,7 @@ pub fn lookup_failure(f: &LookupFailure) -> String {
     match &f.why {
         LookupWhy::Dns { failure } => dns_failure(failure, host),
         LookupWhy::NoAddress => format!("DNS: no address for {host}"),
-        LookupWhy::System { message } => format!("DNS: cannot resolve {host}: {message}"),
+        LookupWhy::System { gai } => format!("DNS: cannot resolve {host}: {}", gai_error(gai)),
         LookupWhy::Timeout { after } => {
             format!("DNS: no answer for {host} within {}", fmt_duration(*after))
         }
@@ -274,9 +358,9 @@ pub fn tcp_failure(f: &TcpFailure, family: Option<Family>) -> String {
         }
         TcpFailure::Other {
             addr,
-            detail,
+            error,
             tried: n,
-        } => format!("TCP {addr}: {detail}{}", tried(*n)),
+        } => format!("TCP {addr}: {}{}", os_error(error), tried(*n)),
         TcpFailure::NoAddress { redirect_host } => format!(
             "no address to connect to{}",
             redirect_host
@@ -352,8 +436,11 @@ pub fn proxy_failure(f: &ProxyFailure) -> String {
         ProxyFailure::Io {
             proxy,
             target,
-            detail,
-        } => format!("proxy {proxy}: connection failed during CONNECT {target}: {detail}"),
+            error,
+        } => format!(
+            "proxy {proxy}: connection failed during CONNECT {target}: {}",
+            os_error(error)
+        ),
         ProxyFailure::NotHttp {
             proxy,
             target,
@@ -467,7 +554,7 @@ fn cert_reason(r: CertReason) -> &'static str {
 pub fn tls_failure(f: &TlsFailure, host: &str, through_proxy: bool) -> String {
     match f {
         TlsFailure::NoRoots => "no trusted root certificates on this machine: the system store is empty (check SSL_CERT_FILE / SSL_CERT_DIR, or install ca-certificates) and no --ca-file was given, so no TLS connection can be verified".to_string(),
-        TlsFailure::Config { detail } => format!("TLS configuration error: {detail}"),
+        TlsFailure::Config {} => "this build's TLS library offers no cipher suite for TLS 1.2 or 1.3 (a packaging problem of runner-preflight, not of the network)".to_string(),
         TlsFailure::BadServerName => format!("`{host}` cannot be used as a TLS server name"),
         TlsFailure::Timeout { after, presented: false } if through_proxy => format!(
             "the proxy accepted CONNECT but no TLS handshake came back through the tunnel within {} (the proxy holds the tunnel open without relaying)",
@@ -484,7 +571,7 @@ pub fn tls_failure(f: &TlsFailure, host: &str, through_proxy: bool) -> String {
         ),
         TlsFailure::Closed => "the server closed the connection during the TLS handshake (a firewall or proxy cutting TLS to this name?)".to_string(),
         TlsFailure::Reset => "the connection was reset during the TLS handshake (a firewall or proxy cutting TLS to this name?)".to_string(),
-        TlsFailure::Io { detail } => format!("TLS handshake failed: {detail}"),
+        TlsFailure::Io { error } => format!("TLS handshake failed: {}", os_error(error)),
         TlsFailure::SelfSigned { subject } => {
             format!("certificate for {host} is self-signed ({subject}) and not trusted (not in any trust store)")
         }
@@ -517,15 +604,37 @@ pub fn tls_failure(f: &TlsFailure, host: &str, through_proxy: bool) -> String {
                 AlertHint::None => "",
             }
         ),
-        TlsFailure::Incompatible { detail } => {
-            format!("no common TLS version or cipher with the server: {detail}")
-        }
+        TlsFailure::Incompatible { what } => format!(
+            "no common ground with the server for TLS: {}",
+            match what {
+                Incompatibility::NoCipherSuitesInCommon => "no cipher suite in common",
+                Incompatibility::NoKxGroupsInCommon => "no key-exchange group in common",
+                Incompatibility::NoSignatureSchemesInCommon => "no signature scheme in common",
+                Incompatibility::NoTls12Or13 =>
+                    "the server speaks neither TLS 1.2 nor TLS 1.3 (the runner needs one of them)",
+                Incompatibility::RequiredExtension =>
+                    "the server requires a TLS extension or format the handshake did not offer",
+                _ => "no common TLS version or cipher",
+            }
+        ),
         TlsFailure::NotTls => {
             "the server did not speak TLS (something else answered on this port)".to_string()
         }
         TlsFailure::TooLarge => "the server's certificate message is larger than TLS allows (64 KB): its chain holds too many or too large certificates".to_string(),
         TlsFailure::Misbehaved { .. } => "the server broke the TLS protocol during the handshake (a faulty server, or a middlebox interfering)".to_string(),
-        TlsFailure::Other { detail } => format!("TLS handshake failed: {detail}"),
+        TlsFailure::Other { what } => format!(
+            "TLS handshake failed: {}",
+            match what {
+                TlsOther::DecryptError =>
+                    "a record failed to decrypt (damaged on the way, or a broken server)",
+                TlsOther::OversizedRecord => "the server sent a record larger than TLS allows",
+                TlsOther::NoApplicationProtocol =>
+                    "the server accepts none of the offered application protocols (ALPN)",
+                TlsOther::NoCertificates => "the server presented no certificate",
+                TlsOther::NoConnection => "no connection to hand to the handshake",
+                _ => "the TLS library refused the handshake",
+            }
+        ),
         TlsFailure::PathMtuBlackHole { addr, works_at_mss, stalled_at_mss, after } => format!(
             "TLS handshake with {addr} stalled (no certificate within {}{}) but works at MSS {works_at_mss}: {}",
             fmt_duration(*after),
@@ -576,9 +685,10 @@ pub fn http_failure(f: &HttpFailure, method: &str, path: &str) -> String {
         HttpFailure::Malformed => format!(
             "the answer to {method} {path} is not valid HTTP (not an HTTP server, or a middlebox damaging it?)"
         ),
-        HttpFailure::Exchange { detail } => {
-            format!("HTTP request {method} {path} failed: {detail}")
-        }
+        HttpFailure::Exchange { what, error } => format!(
+            "HTTP request {method} {path} failed: {}",
+            exchange_failure(*what, error.as_ref())
+        ),
         HttpFailure::PathMtuBlackHole { addr, works_at_mss, stalled_at_mss, after } => format!(
             "no answer to {method} {path} from {addr} within {}{} but it works at MSS {works_at_mss}: {}",
             fmt_duration(*after),
@@ -1277,5 +1387,44 @@ fn installed_problem(p: &InstalledProblem) -> String {
             crate::model::text::printable(file),
             crate::model::text::printable(reason)
         ),
+    }
+}
+
+#[cfg(test)]
+mod os_error_words {
+    use super::*;
+
+    #[test]
+    fn socket_errors_are_told_in_our_words_never_the_os_message() {
+        let reset = OsError::from(&std::io::Error::from_raw_os_error(libc::ECONNRESET));
+        assert_eq!(
+            os_error(&reset),
+            "connection reset by the peer (or by a firewall on the way)"
+        );
+        // A kind without words of its own: its number, not Rust's "(os error N)".
+        let odd = OsError::from(&std::io::Error::from_raw_os_error(libc::ENOBUFS));
+        let words = os_error(&odd);
+        assert_eq!(words, format!("socket error (errno {})", libc::ENOBUFS));
+        assert!(!words.contains("os error"), "{words}");
+    }
+
+    #[test]
+    fn the_system_resolver_failure_names_its_eai_code() {
+        let g = GaiError {
+            error: ResolverError::Again,
+            code: Some(-3),
+            errno: None,
+        };
+        assert!(gai_error(&g).contains("EAI_AGAIN"), "{}", gai_error(&g));
+        let g = GaiError {
+            error: ResolverError::NoName,
+            code: Some(-2),
+            errno: None,
+        };
+        assert!(
+            gai_error(&g).contains("does not exist"),
+            "{}",
+            gai_error(&g)
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! The words of the container-jobs check (Docker's bridges and networks against the uplink and
 //! the addresses the runner needs), written once for every format.
 
-use crate::env::docker::DaemonProblem;
+use crate::env::docker::{DaemonProblem, Unreadable};
+use crate::model::os_error::IoKind;
 use crate::probe::docker::ApiFailure;
 use crate::report::container::{
     ApiState, ContainerProblem, ContainerReport, ContainerSkip, MtuFrom, Needed,
@@ -10,7 +11,18 @@ use crate::report::container::{
 /// Why `daemon.json` could not be used.
 pub fn daemon_problem(p: &DaemonProblem) -> String {
     match p {
-        DaemonProblem::Unreadable { reason, .. } => reason.clone(),
+        DaemonProblem::Unreadable { path, why } => match why {
+            Unreadable::TooLarge { limit } => {
+                format!("{path}: larger than {limit} bytes, more than any daemon.json (not read)")
+            }
+            Unreadable::NotUtf8 { offset } => {
+                format!("{path}: not UTF-8 text (invalid byte at offset {offset})")
+            }
+            Unreadable::NotRegular => format!("{path}: not a regular file (not read)"),
+            Unreadable::Io { error } => {
+                format!("{path}: cannot read: {}", super::words::os_error(error))
+            }
+        },
         DaemonProblem::NotJson { path, line, column } => {
             format!("{path}:{line}:{column}: not valid JSON")
         }
@@ -90,13 +102,16 @@ pub fn problem(p: &ContainerProblem) -> String {
 
 fn api_failure(f: &ApiFailure) -> String {
     match f {
-        ApiFailure::Connect { errno: Some(13) } => {
-            "no permission (run as root or in the docker group to see job networks)".into()
-        }
-        ApiFailure::Connect { errno: Some(111) } => {
-            "nothing answers (Docker is not running?)".into()
-        }
-        ApiFailure::Connect { .. } => "cannot connect".into(),
+        ApiFailure::Connect { error } => match (error.kind, error.errno) {
+            (IoKind::PermissionDenied, _) => {
+                "no permission (run as root or in the docker group to see job networks)".into()
+            }
+            (IoKind::ConnectionRefused, _) => "nothing answers (Docker is not running?)".into(),
+            // ENOENT, ENOTSOCK: the path is gone or is not a socket.
+            (_, Some(2)) => "no such socket".into(),
+            (_, Some(88)) => "not a socket".into(),
+            _ => format!("cannot connect: {}", super::words::os_error(error)),
+        },
         ApiFailure::Timeout { ms } => format!(
             "no answer within {}",
             super::words::fmt_duration(std::time::Duration::from_millis(*ms))

@@ -11,9 +11,12 @@ use serde_json::{json, Value};
 
 #[cfg(test)]
 use super::words::long_poll_fix;
-use super::words::{fmt_duration, long_poll_detail, lookup_failure, proxy_failure, tls_failure};
+use super::words::{
+    fmt_duration, long_poll_detail, lookup_failure, os_error, proxy_failure, tls_failure,
+};
 use crate::model::{Route, Verdict};
 use crate::probe::dns::DnsFailure;
+use crate::probe::http::HttpFailure;
 use crate::probe::lookup::LookupWhy;
 use crate::probe::throughput::{AddressError, ConnectError, Unconfirmable};
 use crate::report::findings::{Cut, LongPollFailure, LongPollOutcome, LongPollReport};
@@ -148,9 +151,9 @@ pub fn failure_cause(f: &ThroughputFailure) -> String {
         ThroughputFailure::Url(e) => e.to_string(),
         ThroughputFailure::Address(e) => address_cause(e),
         ThroughputFailure::NoAddress { host } => format!("no address for {host}"),
-        ThroughputFailure::Socket(e) => e.to_string(),
+        ThroughputFailure::Socket(e) => format!("cannot create a socket: {}", os_error(e)),
         ThroughputFailure::Connect { addr, error } => match error {
-            ConnectError::Io(e) => format!("TCP {addr}: {e}"),
+            ConnectError::Io(e) => format!("TCP {addr}: {}", os_error(e)),
             ConnectError::TimedOut(d) => {
                 format!("TCP {addr}: no answer within {}", fmt_duration(*d))
             }
@@ -158,7 +161,11 @@ pub fn failure_cause(f: &ThroughputFailure) -> String {
         ThroughputFailure::Proxy(f) => proxy_failure(f),
         ThroughputFailure::Tls { host, failure } => tls_failure(failure, host, false),
         ThroughputFailure::NoResponse(d) => format!("no response within {}", fmt_duration(*d)),
-        ThroughputFailure::Request(e) => format!("request failed: {e}"),
+        ThroughputFailure::Request(HttpFailure::Exchange { what, error }) => format!(
+            "request failed: {}",
+            super::words::exchange_failure(*what, error.as_ref())
+        ),
+        ThroughputFailure::Request(f) => super::words::http_failure(f, "the", "request"),
         ThroughputFailure::RedirectWithoutLocation { status } => {
             format!("redirect {status} without Location")
         }
@@ -280,6 +287,7 @@ fn dns_kind(f: &DnsFailure) -> &'static str {
         DnsFailure::CnameLoop { .. } => "cname_loop",
         DnsFailure::ChainTooLong { .. } => "chain_too_long",
         DnsFailure::Network { .. } => "network",
+        DnsFailure::BadName { .. } => "bad_name",
         DnsFailure::NothingListens { .. } => "nothing_listens",
         DnsFailure::NoServers => "no_servers",
         DnsFailure::Malformed { .. } => "malformed",
@@ -318,9 +326,9 @@ pub fn throughput_failure_json(f: &ThroughputFailure) -> Value {
                 LookupWhy::NoAddress => json!({
                     "kind": "address_lookup", "host": host, "resolver": "dns", "dns": "no_addresses",
                 }),
-                LookupWhy::System { message } => json!({
+                LookupWhy::System { gai } => json!({
                     "kind": "address_lookup", "host": host, "resolver": "system",
-                    "error": message,
+                    "error": gai.error, "code": gai.code, "errno": gai.errno,
                 }),
                 LookupWhy::Timeout { after } => json!({
                     "kind": "address_lookup", "host": host, "resolver": "system",
@@ -336,13 +344,15 @@ pub fn throughput_failure_json(f: &ThroughputFailure) -> Value {
             "kind": "no_address", "host": host, "port": port, "connect_to": connect_to,
         }),
         ThroughputFailure::NoAddress { host } => json!({"kind": "no_address", "host": host}),
-        ThroughputFailure::Socket(e) => json!({"kind": "socket", "error": e.to_string()}),
+        ThroughputFailure::Socket(e) => {
+            json!({"kind": "socket", "error": os_error(e), "os_error": e})
+        }
         ThroughputFailure::Connect { addr, error } => match error {
             ConnectError::TimedOut(d) => json!({
                 "kind": "tcp", "address": addr.to_string(), "timeout_ms": ms(*d),
             }),
             ConnectError::Io(e) => json!({
-                "kind": "tcp", "address": addr.to_string(), "error": e.to_string(),
+                "kind": "tcp", "address": addr.to_string(), "error": os_error(e), "os_error": e,
             }),
         },
         ThroughputFailure::Proxy(f) => json!({
@@ -350,7 +360,10 @@ pub fn throughput_failure_json(f: &ThroughputFailure) -> Value {
         }),
         ThroughputFailure::Tls { failure, .. } => json!({"kind": "tls", "tls": failure}),
         ThroughputFailure::NoResponse(d) => json!({"kind": "no_response", "timeout_ms": ms(*d)}),
-        ThroughputFailure::Request(e) => json!({"kind": "request", "error": e.to_string()}),
+        ThroughputFailure::Request(f) => json!({
+            "kind": "request", "error": failure_cause(&ThroughputFailure::Request(f.clone())),
+            "http": f,
+        }),
         ThroughputFailure::RedirectWithoutLocation { status } => {
             json!({"kind": "redirect_without_location", "status": status})
         }
@@ -813,9 +826,13 @@ mod tests {
         assert_eq!(of(LookupWhy::NoAddress), "DNS: no address for h.example");
         assert_eq!(
             of(LookupWhy::System {
-                message: "no such name".into()
+                gai: crate::model::GaiError {
+                    error: crate::model::ResolverError::NoName,
+                    code: Some(-2),
+                    errno: None,
+                }
             }),
-            "DNS: cannot resolve h.example: no such name"
+            "DNS: cannot resolve h.example: the name does not exist or has no address (getaddrinfo: EAI_NONAME)"
         );
         assert_eq!(
             of(LookupWhy::Timeout {

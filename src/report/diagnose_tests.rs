@@ -793,7 +793,11 @@ fn a_zone_is_the_last_two_labels_in_lower_case() {
 #[test]
 fn unreachable_or_missing_dns_servers_are_the_resolver_even_for_one_name() {
     let mut no_network = dns_fail(DnsFailure::Network {
-        detail: "network unreachable".into(),
+        server: Some(sa(DNS)),
+        error: crate::model::OsError {
+            kind: crate::model::IoKind::NetworkUnreachable,
+            errno: Some(libc::ENETUNREACH),
+        },
     });
     no_network.server = Some(sa(DNS));
     let r = diagnosed(report(vec![(
