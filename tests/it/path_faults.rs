@@ -215,7 +215,7 @@ async fn path_mtu_black_hole_is_named_with_the_mss_that_works() {
 /// first 16 KiB body never arrives. The same body over a connection announcing MSS 1200 is
 /// answered: the upload fails with the path-MTU black hole, within --timeout + 1 s (not at the
 /// end of the 3 s sample), and the diagnosis names it once, blocking throughput. Without the
-/// rule the same upload measures a rate.
+/// rule the same upload passes, every byte confirmed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_into_a_path_mtu_black_hole_is_named_with_the_mss_that_works() {
     if !namespaces_available(&["ip", "nft"]) {
@@ -256,8 +256,10 @@ async fn an_upload_into_a_path_mtu_black_hole_is_named_with_the_mss_that_works()
 
     let o = run_in(&ns, &fx, &[host], args.clone()).await;
     let up = upload(&o.json);
-    assert!(up["kbps"].as_f64().is_some(), "{up:#}");
+    // On loopback the bodies may arrive faster than can be timed: a pass without a rate.
+    assert_eq!(up["verdict"], "pass", "{up:#}");
     assert!(up["failure"].is_null(), "{up:#}");
+    assert_eq!(up["bytes"], 262144, "{up:#}");
 
     ns.run_all(&[
         "nft add table inet rpmtu",
