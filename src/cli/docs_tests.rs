@@ -147,7 +147,7 @@ fn flags_in(text: &str) -> BTreeSet<String> {
         if before_ok && name.starts_with(|c: char| c.is_ascii_lowercase()) {
             out.insert(format!("--{name}"));
         }
-        i = start + 2 + len.max(0);
+        i = start + 2 + len;
     }
     out
 }
