@@ -335,9 +335,15 @@ fn zsh_and_fish_complete_where_the_shells_are_installed() {
 #[test]
 fn bash_completes_profile_and_capability_names() {
     let c = bash_complete(&["runner-preflight", "check", "--profile", ""]);
-    assert_eq!(c, ["dotcom", "ghes", "ghecom"]);
+    assert_eq!(c[..3], ["dotcom", "ghes", "ghecom"], "{c:?}");
+    assert!(c.iter().any(|f| f == "profiles"), "files too: {c:?}");
     let c = bash_complete(&["runner-preflight", "profile", "show", "--profile", "gh"]);
     assert_eq!(c, ["ghes", "ghecom"]);
+    // A profile may be a file too: file names are offered beside the built-in names.
+    let c = bash_complete(&["runner-preflight", "check", "--profile", "Cargo.t"]);
+    assert_eq!(c, ["Cargo.toml"]);
+    let c = bash_complete(&["runner-preflight", "profile", "show", "dot"]);
+    assert_eq!(c, ["dotcom"]);
     let c = bash_complete(&["runner-preflight", "check", "--capability", "ess"]);
     assert_eq!(c, ["essential"]);
     let c = bash_complete(&["runner-preflight", "firewall", "--capability", "art"]);
