@@ -32,8 +32,8 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// The known name closest to a mistyped one, when it is close enough to be what was meant: a
-/// Jaro-Winkler similarity of at least 0.8, as cargo and clap suggest (`essentail` → `essential`,
-/// `dotcon` → `dotcom`). Case is ignored.
+/// Jaro-Winkler similarity of at least 0.8 (`essentail` → `essential`, `dotcon` → `dotcom`; an
+/// unrelated name such as `zzz` gets no suggestion). Case is ignored.
 pub fn did_you_mean<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let typed = typed.to_lowercase();
     known
