@@ -314,9 +314,8 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
         profile
             .capabilities
             .iter()
-            .map(|c| c.id.as_str())
+            .map(|c| c.id.clone())
             .collect::<Vec<_>>()
-            .join(", ")
     };
     for (selection, list) in [
         (Selection::Only, &opts.only),
