@@ -146,7 +146,8 @@ pub enum PlanError {
         selection: Selection,
         id: String,
         profile: String,
-        valid: String,
+        /// The profile's capability ids, in its order.
+        valid: Vec<String>,
     },
     /// The capability's `when` condition does not hold for these variables.
     InactiveCapability {

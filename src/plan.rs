@@ -324,11 +324,11 @@ pub fn add_configured(plan: &mut Plan, urls: &[ConfiguredUrl]) {
 pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> {
     let vars = effective_vars(profile, &opts.vars)?;
     let valid_ids = || {
-        let mut ids: Vec<&str> = profile.capabilities.iter().map(|c| c.id.as_str()).collect();
-        if !ids.contains(&CONTAINER_JOBS) {
-            ids.push(CONTAINER_JOBS);
+        let mut ids: Vec<String> = profile.capabilities.iter().map(|c| c.id.clone()).collect();
+        if !ids.iter().any(|i| i == CONTAINER_JOBS) {
+            ids.push(CONTAINER_JOBS.to_string());
         }
-        ids.join(", ")
+        ids
     };
     for (selection, list) in [
         (Selection::Only, &opts.only),

@@ -31,6 +31,19 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// The known name closest to a mistyped one, when it is close enough to be what was meant: a
+/// Jaro-Winkler similarity of at least 0.8 (`essentail` → `essential`, `dotcon` → `dotcom`; an
+/// unrelated name such as `zzz` gets no suggestion). Case is ignored.
+pub fn did_you_mean<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let typed = typed.to_lowercase();
+    known
+        .into_iter()
+        .map(|k| (strsim::jaro_winkler(&typed, &k.to_lowercase()), k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -46,5 +59,16 @@ mod tests {
         assert_eq!(super::thousands(999), "999");
         assert_eq!(super::thousands(10_000), "10,000");
         assert_eq!(super::thousands(3_000_000), "3,000,000");
+    }
+
+    #[test]
+    fn did_you_mean_suggests_only_a_close_name() {
+        let caps = ["essential", "artifacts", "cache", "lfs"];
+        assert_eq!(super::did_you_mean("essentail", caps), Some("essential"));
+        assert_eq!(super::did_you_mean("Artifact", caps), Some("artifacts"));
+        assert_eq!(super::did_you_mean("zzz", caps), None);
+        let profiles = ["dotcom", "ghes", "ghecom"];
+        assert_eq!(super::did_you_mean("dotcon", profiles), Some("dotcom"));
+        assert_eq!(super::did_you_mean("./my.yaml", profiles), None);
     }
 }

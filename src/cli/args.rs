@@ -23,13 +23,17 @@ pub struct ProfileArgs {
     #[arg(
         long,
         short = 'p',
+        value_name = "PROFILE",
         default_value = "dotcom",
-        env = "RUNNER_PREFLIGHT_PROFILE"
+        env = "RUNNER_PREFLIGHT_PROFILE",
+        value_parser = Suggest::profiles(),
+        hide_possible_values = true
     )]
     pub profile: String,
 }
 
-/// `--var`, `--capability`, `--require`: which part of the profile, and what gates.
+/// `--var`, `--capability`, `--require` of `check` (and `serve`, `profile show`): which part of
+/// the profile is probed, and what gates the exit code.
 #[derive(Debug, Args)]
 pub struct SelectArgs {
     /// Profile variable, NAME=VALUE (repeatable), e.g. hostname=ghes.example.com
@@ -40,19 +44,116 @@ pub struct SelectArgs {
         long,
         value_delimiter = ',',
         value_name = "ID,…",
-        env = "RUNNER_PREFLIGHT_CAPABILITY"
+        env = "RUNNER_PREFLIGHT_CAPABILITY",
+        value_parser = Suggest::capabilities(),
+        hide_possible_values = true
     )]
     pub capability: Vec<String>,
-    /// Make these capabilities gating (comma-separated ids)
+    /// Make these capabilities gating (comma-separated ids): when one fails, the run exits 1
     #[arg(
         long,
         value_delimiter = ',',
         value_name = "ID,…",
-        env = "RUNNER_PREFLIGHT_REQUIRE"
+        env = "RUNNER_PREFLIGHT_REQUIRE",
+        value_parser = Suggest::capabilities(),
+        hide_possible_values = true
     )]
     pub require: Vec<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// `--var`, `--capability`, `--require` of `firewall` and `audit`: which capabilities' names the
+/// rules or the audit cover, and which are marked gating in the output.
+#[derive(Debug, Args)]
+pub struct RulesSelectArgs {
+    /// Profile variable, NAME=VALUE (repeatable), e.g. hostname=ghes.example.com
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = plan::parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Only the names of these capabilities (comma-separated ids)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID,…",
+        env = "RUNNER_PREFLIGHT_CAPABILITY",
+        value_parser = Suggest::capabilities(),
+        hide_possible_values = true
+    )]
+    pub capability: Vec<String>,
+    /// Mark these capabilities gating in the output (comma-separated ids), as `check --require` would judge them
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID,…",
+        env = "RUNNER_PREFLIGHT_REQUIRE",
+        value_parser = Suggest::capabilities(),
+        hide_possible_values = true
+    )]
+    pub require: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// `--var`, `--capability` of `meta diff`: which capabilities' names are compared (nothing
+/// gates there, so no `--require`).
+#[derive(Debug, Args)]
+pub struct MetaSelectArgs {
+    /// Profile variable, NAME=VALUE (repeatable), e.g. hostname=ghes.example.com
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = plan::parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Compare only the names of these capabilities (comma-separated ids)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID,…",
+        env = "RUNNER_PREFLIGHT_CAPABILITY",
+        value_parser = Suggest::capabilities(),
+        hide_possible_values = true
+    )]
+    pub capability: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What every selection gives the plan.
+pub struct Selection<'a> {
+    pub vars: &'a [(String, String)],
+    pub capability: &'a [String],
+    pub require: &'a [String],
+    pub limits: &'a LimitArgs,
+}
+
+impl SelectArgs {
+    pub fn selection(&self) -> Selection<'_> {
+        Selection {
+            vars: &self.vars,
+            capability: &self.capability,
+            require: &self.require,
+            limits: &self.limits,
+        }
+    }
+}
+
+impl RulesSelectArgs {
+    pub fn selection(&self) -> Selection<'_> {
+        Selection {
+            vars: &self.vars,
+            capability: &self.capability,
+            require: &self.require,
+            limits: &self.limits,
+        }
+    }
+}
+
+impl MetaSelectArgs {
+    pub fn selection(&self) -> Selection<'_> {
+        Selection {
+            vars: &self.vars,
+            capability: &self.capability,
+            require: &[],
+            limits: &self.limits,
+        }
+    }
 }
 
 /// `--max-names`: how many names a profile may expand to.
@@ -90,18 +191,42 @@ pub struct DnsArgs {
     pub dns_servers: Vec<SocketAddr>,
 }
 
-/// `--timeout`; each command has its own default (see [`super::settings`]).
+/// `--timeout` of `check` (and `serve`).
 #[derive(Debug, Args)]
 pub struct TimeoutArgs {
-    /// Time limit for each step: a DNS question, a TCP connect, a TLS handshake, an HTTP response (e.g. 5, 2.5s, 800ms; default 5s; for meta diff the whole fetch of /meta, default 10s)
+    /// Time limit for each step: a DNS question, a TCP connect, a TLS handshake, an HTTP response (e.g. 5, 2.5s, 800ms; default 5s)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_TIMEOUT")]
     pub timeout: Option<Duration>,
 }
 
-/// `--concurrency`; each command has its own default (see [`super::settings`]).
+/// `--timeout` of `firewall` and `audit`.
+#[derive(Debug, Args)]
+pub struct ResolveTimeoutArgs {
+    /// Time limit for each DNS question (e.g. 5, 2.5s, 800ms; default 5s)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_TIMEOUT")]
+    pub timeout: Option<Duration>,
+}
+
+/// `--timeout` of `meta diff`.
+#[derive(Debug, Args)]
+pub struct MetaTimeoutArgs {
+    /// Time limit for the whole fetch of /meta: connect, TLS, request and answer (e.g. 10, 2.5s; default 10s)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_TIMEOUT")]
+    pub timeout: Option<Duration>,
+}
+
+/// `--concurrency` of `check` (and `serve`).
 #[derive(Debug, Args)]
 pub struct ConcurrencyArgs {
-    /// How many names are probed or resolved at once (default for check: 1024, i.e. every target at once, fewer when the open-file limit is lower: 4 descriptors each, 64 spare; for firewall and audit 32)
+    /// How many names are probed at once, 1 to 1024 (default 1024, i.e. every target at once; fewer when the open-file limit is lower: 4 descriptors each, 64 spare)
+    #[arg(long, value_name = "N", value_parser = whole::<u16>(1, 1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
+    pub concurrency: Option<u16>,
+}
+
+/// `--concurrency` of `firewall` and `audit`.
+#[derive(Debug, Args)]
+pub struct ResolveConcurrencyArgs {
+    /// How many names are resolved at once, 1 to 1024 (default 32)
     #[arg(long, value_name = "N", value_parser = whole::<u16>(1, 1024), env = "RUNNER_PREFLIGHT_CONCURRENCY")]
     pub concurrency: Option<u16>,
 }
@@ -197,7 +322,7 @@ pub struct ServeArgs {
     /// Time from the start of one scheduled run to the start of the next (runs never overlap: a longer run delays the next and counts in runner_preflight_runs_overrun_total)
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, env = "RUNNER_PREFLIGHT_INTERVAL")]
     pub interval: Duration,
-    /// Most on-demand /probe checks per minute (one at a time); more get 429 Too Many Requests
+    /// Most on-demand /probe checks per minute (4 run at once, a caller beyond them waits for a slot, at most 10 s, else 503); more get 429 Too Many Requests
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = whole::<u32>(1, 600))]
     pub probe_limit: u32,
     /// Most open connections; more are closed at once (a client that sends no request within 1 s is dropped)
@@ -319,8 +444,21 @@ pub enum ProfileCommand {
     Show(ShowArgs),
     /// Validate a profile file; errors name the file, line and column
     Validate {
-        /// Path of the YAML file (or a built-in name)
-        profile: String,
+        /// Path of the YAML file (or a built-in name; or give it with --profile)
+        #[arg(
+            value_name = "PROFILE",
+            required_unless_present = "profile_flag",
+            conflicts_with = "profile_flag"
+        )]
+        profile: Option<String>,
+        /// Path of the YAML file (or a built-in name), as check spells it
+        #[arg(
+            long = "profile",
+            short = 'p',
+            id = "profile_flag",
+            value_name = "PROFILE"
+        )]
+        profile_flag: Option<String>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -333,10 +471,37 @@ pub enum ProfileCommand {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// Built-in profile name or path of a YAML file
-    pub profile: String,
+    /// Built-in profile name or path of a YAML file (or give it with --profile, as check does)
+    #[arg(
+        value_name = "PROFILE",
+        required_unless_present = "profile_flag",
+        conflicts_with = "profile_flag",
+        value_parser = Suggest::profiles(),
+        hide_possible_values = true
+    )]
+    pub profile: Option<String>,
+    /// Built-in profile (dotcom, ghes, ghecom) or path of a YAML profile
+    #[arg(
+        long = "profile",
+        short = 'p',
+        id = "profile_flag",
+        value_name = "PROFILE",
+        value_parser = Suggest::profiles(),
+        hide_possible_values = true
+    )]
+    pub profile_flag: Option<String>,
     #[command(flatten)]
     pub select: SelectArgs,
+}
+
+impl ShowArgs {
+    /// The profile, given either way (clap requires exactly one).
+    pub fn profile(&self) -> &str {
+        self.profile
+            .as_deref()
+            .or(self.profile_flag.as_deref())
+            .unwrap_or_default()
+    }
 }
 
 /// How `firewall` and `audit` resolve names.
@@ -348,9 +513,9 @@ pub struct ResolveArgs {
     #[command(flatten)]
     pub dns: DnsArgs,
     #[command(flatten)]
-    pub timeout: TimeoutArgs,
+    pub timeout: ResolveTimeoutArgs,
     #[command(flatten)]
-    pub concurrency: ConcurrencyArgs,
+    pub concurrency: ResolveConcurrencyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -358,7 +523,7 @@ pub struct FirewallArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub select: RulesSelectArgs,
     #[command(flatten)]
     pub resolve: ResolveArgs,
     /// Output format
@@ -374,7 +539,7 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub select: RulesSelectArgs,
     #[command(flatten)]
     pub resolve: ResolveArgs,
     /// The allow list to audit: one name or pattern per line (`x`, `*.x`, `.x`, globs), `#` comments
@@ -396,7 +561,7 @@ pub struct MetaDiffArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub select: MetaSelectArgs,
     /// A saved /meta JSON document (instead of fetching it)
     #[arg(long, value_name = "FILE")]
     pub meta: Option<PathBuf>,
@@ -414,7 +579,7 @@ pub struct MetaDiffArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
-    pub timeout: TimeoutArgs,
+    pub timeout: MetaTimeoutArgs,
     #[command(flatten)]
     pub proxy: ProxyArgs,
     /// Output format
@@ -473,7 +638,7 @@ pub struct FleetOutputArgs {
 pub enum FormatArg {
     /// Human-readable tables, grouped by capability.
     Table,
-    /// Machine-readable JSON (schema in the README).
+    /// Machine-readable JSON (schema in docs/json-report.md).
     Json,
     /// JUnit XML: one testsuite per capability, one testcase per probed name.
     Junit,
@@ -494,6 +659,28 @@ impl From<FormatArg> for Format {
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Html => Format::Html,
             FormatArg::Prometheus => Format::Prometheus,
+        }
+    }
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE: also off one; CLICOLOR=0: never)
+    Auto,
+    /// Always, also into a pipe or a file
+    Always,
+    /// Never
+    Never,
+}
+
+impl From<ColorArg> for super::settings::ColorWhen {
+    fn from(c: ColorArg) -> super::settings::ColorWhen {
+        use super::settings::ColorWhen;
+        match c {
+            ColorArg::Auto => ColorWhen::Auto,
+            ColorArg::Always => ColorWhen::Always,
+            ColorArg::Never => ColorWhen::Never,
         }
     }
 }
@@ -630,6 +817,64 @@ pub enum TextFormat {
 // ---------------------------------------------------------------------------------------------
 // Value parsers: one value each, errors in our words (clap prefixes the flag).
 // ---------------------------------------------------------------------------------------------
+
+/// Any string, with a list of names for the shell completions to offer (clap_complete writes a
+/// value's possible values into the scripts): the built-in profiles for `--profile`, the
+/// capability ids of the built-in profiles for `--capability` and `--require`. Nothing is
+/// refused here: a profile may be a path and its own capabilities are checked against it in
+/// the plan, where a mistyped one gets a "did you mean".
+#[derive(Clone)]
+pub(crate) struct Suggest(fn() -> &'static [&'static str]);
+
+impl Suggest {
+    fn profiles() -> Suggest {
+        Suggest(|| crate::profile::BUILTIN_NAMES)
+    }
+
+    fn capabilities() -> Suggest {
+        Suggest(builtin_capability_ids)
+    }
+}
+
+/// Every capability id of the built-in profiles and `container-jobs`, sorted, once.
+fn builtin_capability_ids() -> &'static [&'static str] {
+    static IDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        let mut ids: std::collections::BTreeSet<String> = crate::profile::builtins()
+            .filter_map(|(name, src)| crate::profile::parse(&format!("builtin:{name}"), src).ok())
+            .flat_map(|p| p.capabilities.into_iter().map(|c| c.id))
+            .collect();
+        // The built-in container network check, which no profile declares.
+        ids.insert(crate::plan::CONTAINER_JOBS.to_string());
+        // Leaked once per process: the completion script generator wants `'static` names.
+        ids.into_iter()
+            .map(|id| &*Box::leak(id.into_boxed_str()))
+            .collect()
+    })
+}
+
+impl clap::builder::TypedValueParser for Suggest {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            (self.0)()
+                .iter()
+                .map(|v| clap::builder::PossibleValue::new(*v)),
+        ))
+    }
+}
 
 /// A whole number from `lo` to `hi`, refused in our words (Rust's "invalid digit found in
 /// string" is not; issue 22 row 12).

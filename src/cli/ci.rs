@@ -182,7 +182,14 @@ pub fn completions(cmd: clap::Command, shell: clap_complete::Shell) -> String {
         clap_complete::Shell::Bash => {
             let arms = format!("{}__subcmd__", BIN.replace('-', "__subcmd__"));
             let cmd = format!("{}__subcmd__", BIN.replace('-', "__"));
-            script.replace(&arms, &cmd)
+            // A profile is a built-in name or a YAML file: clap_complete offers a value's
+            // possible values (the built-in names) instead of file names; offer both.
+            let names = format!(
+                "$(compgen -W \"{}\" -- \"${{cur}}\")",
+                crate::profile::BUILTIN_NAMES.join(" ")
+            );
+            let with_files = format!("{names} $(compgen -f -- \"${{cur}}\")");
+            script.replace(&arms, &cmd).replace(&names, &with_files)
         }
         _ => script,
     }

@@ -23,9 +23,13 @@ impl fmt::Display for PlanError {
                 valid,
             } => write!(
                 f,
-                "{}: unknown capability `{}` in profile `{profile}`; valid capabilities are: {valid}",
+                "{}: unknown capability `{}` in profile `{profile}`;{} valid capabilities are: {}",
                 flag(*selection),
-                clipped(id)
+                clipped(id),
+                crate::words::did_you_mean(id, valid.iter().map(String::as_str))
+                    .map(|s| format!(" did you mean `{s}`?"))
+                    .unwrap_or_default(),
+                valid.join(", ")
             ),
             PlanError::InactiveCapability {
                 selection,

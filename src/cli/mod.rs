@@ -13,6 +13,8 @@ use crate::error::{InputError, EXIT_INPUT};
 mod args;
 mod check;
 mod ci;
+#[cfg(test)]
+mod docs_tests;
 mod explain;
 mod fleet;
 mod input_words;
@@ -57,6 +59,15 @@ Exit codes: 0 every gating capability passes (warnings allowed unless --fail-on 
     after_help = AFTER_HELP
 )]
 pub struct Cli {
+    /// When to colour the table: auto (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE colours off one too), always, never
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: args::ColorArg,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -196,6 +207,7 @@ fn ignore_file_size_signal() {
 }
 
 fn dispatch(cli: Cli) -> Result<u8, Failure> {
+    settings::set_color(cli.color.into());
     match cli.command {
         Command::Profiles => profile_cmd::profiles(),
         Command::Profile(cmd) => profile_cmd::profile(cmd),

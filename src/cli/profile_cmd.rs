@@ -46,9 +46,11 @@ pub fn profiles() -> Result<u8, Failure> {
 pub fn profile(cmd: ProfileCommand) -> Result<u8, Failure> {
     match cmd {
         ProfileCommand::Validate {
-            profile: spec,
+            profile,
+            profile_flag,
             limits,
         } => {
+            let spec = profile.or(profile_flag).unwrap_or_default();
             let p = profile::resolve_with(&spec, limits.limits())?;
             let names: usize = p.capabilities.iter().map(|c| c.entries.len()).sum();
             output::stdout(
@@ -65,14 +67,17 @@ pub fn profile(cmd: ProfileCommand) -> Result<u8, Failure> {
             Some(src) => output::stdout("the profile", src)?,
             None => {
                 return Err(InputError::usage(format!(
-                    "no built-in profile `{name}`; built-in profiles are {}",
+                    "no built-in profile `{name}`;{} built-in profiles are {}",
+                    crate::words::did_you_mean(&name, BUILTIN_NAMES.iter().copied())
+                        .map(|s| format!(" did you mean `{s}`?"))
+                        .unwrap_or_default(),
                     BUILTIN_NAMES.join(", ")
                 ))
                 .into())
             }
         },
         ProfileCommand::Show(args) => {
-            let plan = plan_of(&args.profile, &args.select)?;
+            let plan = plan_of(args.profile(), args.select.selection())?;
             output::stdout("the plan", &show_plan(&plan))?;
         }
     }

@@ -123,7 +123,7 @@ pub(super) fn audit_cmd(args: super::args::AuditArgs) -> Result<u8, Failure> {
 
 pub(super) fn meta_cmd(cmd: MetaCommand) -> Result<u8, Failure> {
     let MetaCommand::Diff(args) = cmd;
-    let plan = plan_of(&args.profile.profile, &args.select)?;
+    let plan = plan_of(&args.profile.profile, args.select.selection())?;
     let timeout = args.timeout.timeout.unwrap_or(META_TIMEOUT);
     let (text, source) = match (&args.meta, args.offline) {
         (Some(path), _) => (

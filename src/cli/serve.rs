@@ -7,7 +7,9 @@
 //! - `/healthz`: 200 while serving;
 //! - `/probe?capability=ID[,ID]`: an on-demand check of those capabilities' names (no
 //!   throughput, no long poll), answered with its metrics, like blackbox_exporter's `/probe`.
-//!   One at a time and at most `--probe-limit` per minute; more get 429 with `Retry-After`.
+//!   Up to [`PROBE_SLOTS`] at once; a caller beyond them waits for a slot for as long as it can
+//!   (its `X-Prometheus-Scrape-Timeout-Seconds` less a margin, at most [`PROBE_WAIT`]) and gets
+//!   503 with `Retry-After` past that; more than `--probe-limit` a minute get 429.
 //!
 //! SIGTERM stops serving and exits 0 (a service manager's normal stop); SIGINT exits 130, as
 //! everywhere else. Either abandons the current run at once, lets open requests finish for up to
@@ -37,7 +39,7 @@ use super::settings::CheckSettings;
 use super::{Failure, Interrupted, Signal, Signals};
 use crate::error::InputError;
 use crate::plan::Plan;
-use crate::render::prometheus::{self, Exposition, RunCounters};
+use crate::render::prometheus::{self, Exposition, RunCounters, RunLabels};
 use crate::render::{self, table::Style};
 use crate::report::findings::LongPollReport;
 use crate::report::Report;
@@ -54,7 +56,8 @@ Examples:
     curl 'http://127.0.0.1:9798/probe?capability=essential,artifacts'
 
 Endpoints: /metrics (Prometheus text, or OpenMetrics by Accept), /report.json (the last
-report), /healthz, /probe?capability=ID[,ID] (one at a time, --probe-limit per minute, else 429).
+report), /healthz, /probe?capability=ID[,ID] (4 at once, a caller beyond them waits up to its
+scrape timeout, 10 s at most, else 503; --probe-limit per minute, else 429).
 Every check flag applies to each run; --output and --output-json/-junit/-markdown are rewritten
 (atomically) after each run. Exit: 0 after SIGTERM, 130 after SIGINT, 2 for bad flags or a
 --listen address that cannot be bound. See docs/fleet-monitoring.md.";
@@ -68,6 +71,17 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 const DRAIN: Duration = Duration::from_millis(1000);
 /// The window of `--probe-limit`.
 const PROBE_WINDOW: Duration = Duration::from_secs(60);
+/// `/probe` checks that run at once. Prometheus scrapes several targets' `/probe` in parallel
+/// (blackbox_exporter answers them all); each check holds a few sockets per name, so a small
+/// number keeps a burst of callers from taking the descriptors the scheduled run needs.
+pub const PROBE_SLOTS: usize = 4;
+/// The longest a `/probe` caller waits for a slot, when it does not say how long it can wait.
+pub const PROBE_WAIT: Duration = Duration::from_secs(10);
+/// Kept from the caller's scrape timeout for the check itself and the answer (blackbox_exporter
+/// keeps 0.5 s: its `--timeout-offset`).
+const PROBE_WAIT_MARGIN: Duration = Duration::from_millis(500);
+/// The header Prometheus sends with each scrape: how long it waits for the answer.
+const SCRAPE_TIMEOUT_HEADER: &str = "x-prometheus-scrape-timeout-seconds";
 
 /// The last scheduled run.
 struct Last {
@@ -86,8 +100,11 @@ struct State {
     max_per_peer: usize,
     last: Mutex<Option<Arc<Last>>>,
     counters: Mutex<RunCounters>,
-    /// One `/probe` at a time.
-    probe_slot: Semaphore,
+    /// The labels of every series: `profile` and the `--label`s.
+    labels: RunLabels,
+    /// [`PROBE_SLOTS`] `/probe` checks at once (tokio's semaphore is fair: callers get slots in
+    /// the order they asked).
+    probe_slots: Semaphore,
     /// When the `/probe` checks of the last minute started.
     probe_starts: Mutex<VecDeque<Instant>>,
     /// `--idle-every` with `--idle-hold`'s hold: the idle check on its own schedule.
@@ -131,7 +148,9 @@ pub fn serve(args: ServeArgs) -> Result<u8, Failure> {
         Some(every) => settings.long_poll.take().map(|lp| (every, lp.hold)),
         None => None,
     };
+    let labels = super::settings::run_labels(&settings)?;
     let state = Arc::new(State {
+        labels,
         settings,
         interval: args.interval,
         probe_limit: args.probe_limit as usize,
@@ -139,7 +158,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, Failure> {
         max_per_peer: args.max_connections_per_peer as usize,
         last: Mutex::new(None),
         counters: Mutex::new(RunCounters::default()),
-        probe_slot: Semaphore::new(1),
+        probe_slots: Semaphore::new(PROBE_SLOTS),
         probe_starts: Mutex::new(VecDeque::new()),
         idle,
         last_idle: Mutex::new(None),
@@ -451,8 +470,11 @@ async fn route(state: &State, req: &Request<Incoming>) -> Response<Full<Bytes>> 
         "/healthz" => text(StatusCode::OK, "ok\n"),
         "/metrics" => {
             let last = state.last();
-            let mut reg =
-                prometheus::registry(last.as_ref().map(|l| &l.report), Some(&state.counters()));
+            let mut reg = prometheus::registry(
+                last.as_ref().map(|l| &l.report),
+                Some(&state.counters()),
+                &state.labels,
+            );
             if let Some((lp, _)) = state.last_idle.lock().ok().and_then(|l| l.clone()) {
                 prometheus::long_poll_metrics(&mut reg, &lp);
             }
@@ -476,7 +498,7 @@ async fn route(state: &State, req: &Request<Incoming>) -> Response<Full<Bytes>> 
                 "no run has finished yet; try again in a moment\n",
             ),
         },
-        _ => probe(state, req.uri().query(), exposition).await,
+        _ => probe(state, req.uri().query(), can_wait(req), exposition).await,
     }
 }
 
@@ -546,9 +568,22 @@ fn clip(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(64).collect()
 }
 
+/// How long a `/probe` caller can wait for a slot: its scrape timeout less a margin, at most
+/// [`PROBE_WAIT`] (a header that is no number of seconds is not a caller's limit).
+fn can_wait(req: &Request<Incoming>) -> Duration {
+    req.headers()
+        .get(SCRAPE_TIMEOUT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(PROBE_WAIT.as_secs_f64())))
+        .map_or(PROBE_WAIT, |t| t.saturating_sub(PROBE_WAIT_MARGIN))
+}
+
 async fn probe(
     state: &State,
     query: Option<&str>,
+    wait: Duration,
     exposition: Exposition,
 ) -> Response<Full<Bytes>> {
     let plan = match probe_plan(&state.settings.plan, query) {
@@ -558,9 +593,18 @@ async fn probe(
             return text(StatusCode::BAD_REQUEST, format!("{why}\n"));
         }
     };
-    let Ok(_slot) = state.probe_slot.try_acquire() else {
-        state.count(|c| c.probes_rate_limited += 1);
-        return too_many("a /probe check is already running", 1);
+    let slot = tokio::time::timeout(wait, state.probe_slots.acquire()).await;
+    let Ok(Ok(_slot)) = slot else {
+        state.count(|c| c.probes_busy += 1);
+        let mut r = text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{PROBE_SLOTS} /probe checks are running and none finished within {}; try again in 1 s\n",
+                fmt_duration(wait)
+            ),
+        );
+        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(1u64));
+        return r;
     };
     {
         let Ok(mut starts) = state.probe_starts.lock() else {
@@ -592,7 +636,7 @@ async fn probe(
     }
     let report = check::run_once(&state.settings, &plan, false, silent(&plan)).await;
     state.count(|c| c.probes += 1);
-    let reg = prometheus::registry(Some(&report), None);
+    let reg = prometheus::registry(Some(&report), None, &state.labels);
     body(
         exposition.content_type(),
         prometheus::encode(&reg, exposition),

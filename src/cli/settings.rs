@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::args::{CheckArgs, FirewallArgs, ProfileArgs, ResolveArgs, SelectArgs, TextFormat};
+use super::args::{CheckArgs, FirewallArgs, ProfileArgs, ResolveArgs, Selection, TextFormat};
 use super::ci::Pipeline;
 use super::output;
 use crate::error::InputError;
@@ -16,6 +16,7 @@ use crate::model::text::printable;
 use crate::plan::{self, PlanOptions};
 use crate::probe::{self, DnsMode, ProbeConfig};
 use crate::profile;
+use crate::render::prometheus::RunLabels;
 use crate::render::{firewall::FirewallFormat, table::Style, Format};
 
 /// `--timeout` when not given: check, firewall, audit.
@@ -104,11 +105,11 @@ pub fn trust_error_words(e: &crate::env::trust::TrustError) -> String {
     format!("{flag} {}", e.error)
 }
 
-pub fn plan_of(profile: &str, select: &SelectArgs) -> Result<plan::Plan, InputError> {
+pub fn plan_of(profile: &str, select: Selection<'_>) -> Result<plan::Plan, InputError> {
     let p = profile::resolve_with(profile, select.limits.limits())?;
     plan::build(
         &p,
-        &PlanOptions::new(&select.vars, &select.capability, &select.require),
+        &PlanOptions::new(select.vars, select.capability, select.require),
     )
 }
 
@@ -121,7 +122,7 @@ fn profile_input(p: &ProfileArgs) -> Option<(&'static str, &Path)> {
 
 impl CheckSettings {
     pub fn new(args: CheckArgs) -> Result<CheckSettings, InputError> {
-        let mut plan = plan_of(&args.profile.profile, &args.select)?;
+        let mut plan = plan_of(&args.profile.profile, args.select.selection())?;
         let net = &args.network;
         let setup = crate::env::Environment::load(&crate::env::EnvOptions {
             runner_dir: net.runner_dir.clone(),
@@ -235,7 +236,7 @@ impl CheckSettings {
             verbose: args.verbose,
             ..table_style(args.output.is_none() && std::io::stdout().is_terminal())
         };
-        Ok(CheckSettings {
+        let settings = CheckSettings {
             plan,
             setup,
             cfg,
@@ -269,7 +270,11 @@ impl CheckSettings {
                     socket: net.docker_socket.clone().unwrap_or(default.socket),
                 }
             },
-        })
+        };
+        if settings.format == Format::Prometheus {
+            run_labels(&settings)?;
+        }
+        Ok(settings)
     }
 }
 
@@ -294,12 +299,56 @@ fn probes_within_fd_limit(need: u64) -> u64 {
     })
 }
 
-/// Colour and width of the table on standard output. Off a terminal: no colour, no width limit.
-/// On one: its width; when it says 0 columns (or nothing), `COLUMNS`, else 100; never narrower
-/// than [`MIN_TABLE_WIDTH`].
+/// `--color`: when the table on standard output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorWhen {
+    /// On a terminal, unless the environment says otherwise ([`ColorWhen::colored`]).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// The `--color` of this process, set once from the command line before any work.
+static COLOR: std::sync::OnceLock<ColorWhen> = std::sync::OnceLock::new();
+
+pub(super) fn set_color(when: ColorWhen) {
+    // Set once, in `dispatch`; a second call (none today) keeps the first.
+    let _ = COLOR.set(when);
+}
+
+impl ColorWhen {
+    /// Whether output to a terminal (or not) is coloured. `always`/`never` decide; `auto` follows
+    /// the conventions in this order: `NO_COLOR` set and not empty — none
+    /// (<https://no-color.org>); `CLICOLOR_FORCE` set and not `0` — coloured even off a
+    /// terminal; `CLICOLOR=0` — none (<https://bixense.com/clicolors/>); else colour on a
+    /// terminal only. (anstyle-query reads the variables, as clap and anstream do.)
+    pub fn colored(self, to_terminal: bool) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto if anstyle_query::no_color() => false,
+            ColorWhen::Auto if anstyle_query::clicolor_force() => true,
+            ColorWhen::Auto if anstyle_query::clicolor() == Some(false) => false,
+            ColorWhen::Auto => to_terminal,
+        }
+    }
+}
+
+/// Colour and width of the table on standard output. Off a terminal: no width limit. On one:
+/// its width; when it says 0 columns (or nothing), `COLUMNS`, else 100; never narrower than
+/// [`MIN_TABLE_WIDTH`]. Colour: `--color` ([`ColorWhen::colored`]).
 pub(super) fn table_style(to_terminal: bool) -> Style {
+    let color = COLOR
+        .get()
+        .copied()
+        .unwrap_or_default()
+        .colored(to_terminal);
     if !to_terminal {
-        return Style::default();
+        return Style {
+            color,
+            ..Style::default()
+        };
     }
     let reported = comfy_table::Table::new().width().filter(|w| *w > 0);
     let columns = || {
@@ -313,10 +362,27 @@ pub(super) fn table_style(to_terminal: bool) -> Style {
         .unwrap_or(FALLBACK_TABLE_WIDTH)
         .max(MIN_TABLE_WIDTH);
     Style {
-        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        color,
         width,
         verbose: false,
     }
+}
+
+/// The labels of every metric series (`profile` and the `--label`s, as the report records them),
+/// or why the `--label`s cannot all be Prometheus labels.
+pub fn run_labels(s: &CheckSettings) -> Result<RunLabels, InputError> {
+    let labels: std::collections::BTreeMap<String, String> = s
+        .pipeline
+        .labels
+        .iter()
+        .map(|(k, v)| (printable(k), printable(v)))
+        .collect();
+    RunLabels::new(&s.plan.profile_name, &labels).map_err(|c| {
+        InputError::usage(format!(
+            "--label {} and --label {} would both be the metric label `{}`: give one of them another key",
+            c.first, c.second, c.name
+        ))
+    })
 }
 
 /// How `firewall` and `audit` resolve names.
@@ -356,7 +422,7 @@ impl FirewallSettings {
         let inputs: Vec<(&str, &Path)> = profile_input(&args.profile).into_iter().collect();
         output::validate(&outputs, &inputs)?;
         Ok(FirewallSettings {
-            plan: plan_of(&args.profile.profile, &args.select)?,
+            plan: plan_of(&args.profile.profile, args.select.selection())?,
             resolve: ResolveSettings::new(&args.resolve),
             format: args.format.into(),
             output: args.output,
@@ -376,7 +442,7 @@ impl AuditSettings {
         let allowlist =
             crate::audit::load(&args.allowlist).map_err(|e| InputError::usage(e.to_string()))?;
         Ok(AuditSettings {
-            plan: plan_of(&args.profile.profile, &args.select)?,
+            plan: plan_of(&args.profile.profile, args.select.selection())?,
             resolve: ResolveSettings::new(&args.resolve),
             allowlist,
             format: args.format,

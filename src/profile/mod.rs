@@ -212,7 +212,10 @@ pub fn resolve_with(spec: &str, limits: Limits) -> Result<Profile, crate::error:
             if !looks_like_path && source.kind() == std::io::ErrorKind::NotFound =>
         {
             Err(crate::error::InputError::usage(format!(
-                "unknown profile `{spec}`: built-in profiles are {}; or give the path of a YAML file",
+                "unknown profile `{spec}`:{} built-in profiles are {}; or give the path of a YAML file",
+                crate::words::did_you_mean(spec, BUILTIN_NAMES.iter().copied())
+                    .map(|s| format!(" did you mean `{s}`?"))
+                    .unwrap_or_default(),
                 BUILTIN_NAMES.join(", ")
             )))
         }

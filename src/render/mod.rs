@@ -23,7 +23,7 @@ pub mod words_throughput;
 pub enum Format {
     /// Human-readable tables, grouped by capability.
     Table,
-    /// Machine-readable JSON (schema in the README).
+    /// Machine-readable JSON (schema in docs/json-report.md).
     Json,
     /// JUnit XML: one testsuite per capability, one testcase per probed name.
     Junit,

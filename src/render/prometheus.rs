@@ -4,20 +4,24 @@
 //!
 //! Every metric is a gauge of the last run, except the scheduler's counters ([`RunCounters`],
 //! `serve` only). Labels are bounded: profile, capability and host names come from the profile,
-//! ports from its endpoints, and everything else is a small enum — never an address, a cause, a
-//! URL or a credential. The metric table with the HELP texts is in docs/fleet-monitoring.md.
+//! ports from its endpoints, `--label`s from the caller, and everything else is a small enum —
+//! never an address, a cause, a URL or a credential. Every series carries the same run labels
+//! (`profile` and the `--label`s, [`RunLabels`]), and the series of a metric are written in label
+//! order, so that two scrapes of the same state are the same text (prometheus-client's `Family`
+//! writes them in hash-map order, different in every process). The metric table with the HELP
+//! texts is in docs/fleet-monitoring.md.
 //!
 //! Rates are in bytes per second, Prometheus's base unit (promtool rejects `bits`): the
 //! throughput floor of 70 kbit/s is 8750 bytes/s.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::AtomicU64;
 
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::info::Info;
+use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::model::{Phase, Route, Verdict};
@@ -85,8 +89,11 @@ pub struct RunCounters {
     pub overrun: u64,
     /// `/probe` requests answered with a check.
     pub probes: u64,
-    /// `/probe` requests refused with 429 (one already running, or the per-minute limit).
+    /// `/probe` requests refused with 429 (the per-minute limit, `--probe-limit`).
     pub probes_rate_limited: u64,
+    /// `/probe` requests refused with 503: every probe slot stayed busy for as long as the
+    /// caller could wait.
+    pub probes_busy: u64,
     /// `/probe` requests refused with 400 (no or unknown capability).
     pub probes_bad: u64,
 }
@@ -94,7 +101,15 @@ pub struct RunCounters {
 /// `--format prometheus`: one run's metrics in the text format, for node_exporter's textfile
 /// collector (no counters: a one-shot run has no history; see the docs).
 pub fn render(report: &Report) -> String {
-    encode(&registry(Some(report), None), Exposition::Prometheus)
+    let labels = RunLabels::new(&report.profile.name, &report.labels).unwrap_or_else(|clash| {
+        // The command line refuses clashing `--label`s before a run; should one get here, the
+        // first key keeps the name rather than a series carrying a label twice.
+        clash.first_wins
+    });
+    encode(
+        &registry(Some(report), None, &labels),
+        Exposition::Prometheus,
+    )
 }
 
 /// The registry in a text format.
@@ -111,70 +126,149 @@ pub fn encode(registry: &Registry, exposition: Exposition) -> String {
     out
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TargetLabels {
-    profile: String,
-    capability: String,
-    host: String,
-    port: String,
-    route: String,
+/// The labels every series carries: `profile`, then the `--label`s (as Prometheus label names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunLabels(Vec<(String, String)>);
+
+/// Two `--label` keys that are one Prometheus label name (`a-b` and `a.b` are both `a_b`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelClash {
+    pub first: String,
+    pub second: String,
+    pub name: String,
+    /// The labels with the first of each clashing pair kept.
+    pub first_wins: RunLabels,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct PhaseLabels {
-    phase: String,
-    stat: String,
+/// The label names runner-preflight's own series use (and Prometheus's `le`/`quantile`): a
+/// `--label` with one of these names is written `label_NAME`, so it never replaces or doubles
+/// one of ours.
+pub const OWN_LABELS: [&str; 15] = [
+    "profile",
+    "capability",
+    "gating",
+    "host",
+    "port",
+    "route",
+    "phase",
+    "stat",
+    "direction",
+    "verdict",
+    "kind",
+    "result",
+    "version",
+    "le",
+    "quantile",
+];
+
+/// The Prometheus label name of a `--label` key: letters, digits and `_` (anything else becomes
+/// `_`), not starting with a digit; one of [`OWN_LABELS`], or a name Prometheus reserves (`__…`),
+/// gets the prefix `label_`. (Keys are `[A-Za-z0-9_./-]`, which label names cannot all carry.)
+pub fn label_name(key: &str) -> String {
+    let mut name: String = key
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    if OWN_LABELS.contains(&name.as_str()) || name.starts_with("__") {
+        name.insert_str(0, "label_");
+    }
+    name
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct CapabilityLabels {
-    capability: String,
-    gating: String,
+impl RunLabels {
+    /// `profile` and the caller's labels (key → value, as the report records them).
+    pub fn new<'a>(
+        profile: &str,
+        labels: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Result<RunLabels, LabelClash> {
+        let mut out = vec![("profile".to_string(), profile.to_string())];
+        let mut from: BTreeMap<String, &str> = BTreeMap::new();
+        let mut clash = None;
+        for (k, v) in labels {
+            let name = label_name(k);
+            match from.get(&name) {
+                Some(first) => {
+                    clash.get_or_insert_with(|| (first.to_string(), k.clone(), name.clone()));
+                }
+                None => {
+                    from.insert(name.clone(), k);
+                    out.push((name, v.clone()));
+                }
+            }
+        }
+        let labels = RunLabels(out);
+        match clash {
+            None => Ok(labels),
+            Some((first, second, name)) => Err(LabelClash {
+                first,
+                second,
+                name,
+                first_wins: labels,
+            }),
+        }
+    }
+
+    fn registry(&self) -> Registry {
+        Registry::with_prefix_and_labels(
+            PREFIX,
+            self.0
+                .iter()
+                .map(|(k, v)| (Cow::Owned(k.clone()), Cow::Owned(v.clone())))
+                .collect::<Vec<_>>()
+                .into_iter(),
+        )
+    }
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct HostLabels {
-    host: String,
+/// One series' own labels (name, value), in the order written.
+type Labels = Vec<(&'static str, String)>;
+
+/// The series of one metric, written in label order (see the module's comment). `M` is a
+/// `ConstGauge` or `ConstCounter`: a scrape writes the values of one finished run.
+#[derive(Debug)]
+struct Series<M>(BTreeMap<Labels, M>);
+
+impl<M> Series<M> {
+    fn new() -> Self {
+        Series(BTreeMap::new())
+    }
+
+    fn set(&mut self, labels: Labels, m: M) {
+        self.0.insert(labels, m);
+    }
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct DirectionLabels {
-    direction: String,
+impl<M: EncodeMetric + TypedMetric> EncodeMetric for Series<M> {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        for (labels, m) in &self.0 {
+            m.encode(encoder.encode_family(labels)?)?;
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        M::TYPE
+    }
+
+    // No series, no HELP/TYPE lines (as prometheus-client's `Family`).
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct VerdictLabels {
-    verdict: String,
+fn gauge(v: f64) -> ConstGauge<f64> {
+    ConstGauge::new(v)
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct KindLabels {
-    kind: String,
+fn int_gauge(v: i64) -> ConstGauge<i64> {
+    ConstGauge::new(v)
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ResultLabels {
-    result: String,
-}
-
-type FGauge = Gauge<f64, AtomicU64>;
-
-fn gauge(v: f64) -> FGauge {
-    let g = FGauge::default();
-    g.set(v);
-    g
-}
-
-fn int_gauge(v: i64) -> Gauge {
-    let g = Gauge::default();
-    g.set(v);
-    g
-}
-
-fn counter(v: u64) -> Counter {
-    let c = Counter::default();
-    c.inc_by(v);
-    c
+fn counter(v: u64) -> ConstCounter<u64> {
+    ConstCounter::new(v)
 }
 
 /// `runner_preflight_verdict`: 0 pass, 1 warn, 2 fail, -1 skip (nothing was probed).
@@ -219,21 +313,25 @@ fn unix_seconds(rfc3339: &str) -> Option<f64> {
     Some(t.unix_timestamp() as f64)
 }
 
-/// The up value of each port a name was checked on: a name that does not fail is up on every
-/// port; a failing name is down on each port with a failing check. A name with no check at all
-/// (DNS failed, or the run ended first) is one series without a port, down when it fails.
+/// The up value of each port of a name: the ports the profile names for it and those it was
+/// checked on. A name that does not fail is up on every port; a failing name is down on each
+/// port with a failing check, and on every port when no check ran (DNS failed, or the run ended
+/// first): it could be reached on none. (A name with no port at all — none planned, none
+/// checked — has no series.)
 fn ports_up(t: &TargetResult) -> Vec<(String, bool)> {
-    let ports: BTreeSet<u16> = t.checks.iter().map(|c| c.obs.port).collect();
-    if ports.is_empty() {
-        return vec![(String::new(), t.verdict != Verdict::Fail)];
-    }
+    let ports: BTreeSet<u16> = t
+        .planned_ports
+        .iter()
+        .copied()
+        .chain(t.checks.iter().map(|c| c.obs.port))
+        .collect();
     ports
         .into_iter()
         .map(|p| {
-            let failing = t
-                .checks
-                .iter()
-                .any(|c| c.obs.port == p && c.verdict == Verdict::Fail);
+            let failing = t.checks.is_empty()
+                || t.checks
+                    .iter()
+                    .any(|c| c.obs.port == p && c.verdict == Verdict::Fail);
             (p.to_string(), t.verdict != Verdict::Fail || !failing)
         })
         .collect()
@@ -246,9 +344,13 @@ fn quantile(sorted: &[u64], q: f64) -> u64 {
 }
 
 /// The metrics of `report` (the last run; none before the first) and, for `serve`, the
-/// scheduler's `counters`.
-pub fn registry(report: Option<&Report>, counters: Option<&RunCounters>) -> Registry {
-    let mut reg = Registry::with_prefix(PREFIX);
+/// scheduler's `counters`; every series with `labels`.
+pub fn registry(
+    report: Option<&Report>,
+    counters: Option<&RunCounters>,
+    labels: &RunLabels,
+) -> Registry {
+    let mut reg = labels.registry();
     reg.register(
         "build",
         "The version of runner-preflight",
@@ -273,21 +375,18 @@ pub fn registry(report: Option<&Report>, counters: Option<&RunCounters>) -> Regi
             "Scheduled runs that took longer than --interval; the next run started at the next interval instead of overlapping",
             counter(c.overrun),
         );
-        let probes = Family::<ResultLabels, Counter>::default();
+        let mut probes = Series::new();
         for (result, n) in [
             ("ok", c.probes),
             ("rate_limited", c.probes_rate_limited),
+            ("busy", c.probes_busy),
             ("bad_request", c.probes_bad),
         ] {
-            probes
-                .get_or_create(&ResultLabels {
-                    result: result.into(),
-                })
-                .inc_by(n);
+            probes.set(vec![("result", result.into())], counter(n));
         }
         reg.register(
             "probe_requests",
-            "On-demand /probe requests by result: ok, rate_limited (429) or bad_request (400)",
+            "On-demand /probe requests by result: ok, rate_limited (429, --probe-limit), busy (503, every probe slot stayed busy) or bad_request (400)",
             probes,
         );
     }
@@ -299,8 +398,13 @@ pub fn registry(report: Option<&Report>, counters: Option<&RunCounters>) -> Regi
 
 fn report_metrics(reg: &mut Registry, r: &Report) {
     reg.register(
+        "success",
+        "1 when the last run passed (exit code 0: every gating capability passes, and with --fail-on warn nothing warns), else 0",
+        int_gauge(i64::from(r.exit_code == 0)),
+    );
+    reg.register(
         "verdict",
-        "Overall verdict of the last run: 0 pass, 1 warn, 2 fail, -1 skip (nothing was probed)",
+        "Overall verdict of the last run: 0 pass, 1 warn, 2 fail, -1 skip (nothing was probed); deprecated, use runner_preflight_success",
         int_gauge(verdict_value(r.verdict)),
     );
     if let Some(finished) = unix_seconds(&r.generated_at) {
@@ -318,34 +422,45 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
         gauge(r.duration_ms as f64 / 1000.0),
     );
 
-    let caps = Family::<CapabilityLabels, Gauge>::default();
+    let mut caps = Series::new();
+    let mut caps_up = Series::new();
     for c in r.capabilities.iter().filter(|c| c.verdict != Verdict::Skip) {
-        caps.get_or_create(&CapabilityLabels {
-            capability: c.id.clone(),
-            gating: c.gating.to_string(),
-        })
-        .set(i64::from(c.verdict != Verdict::Fail));
+        let labels = vec![
+            ("capability", c.id.clone()),
+            ("gating", c.gating.to_string()),
+        ];
+        caps.set(
+            labels.clone(),
+            int_gauge(i64::from(c.verdict != Verdict::Fail)),
+        );
+        caps_up.set(labels, int_gauge(i64::from(c.verdict != Verdict::Fail)));
     }
     reg.register(
-        "capability_up",
+        "capability_success",
         "1 when the capability passes or warns in the last run, 0 when it fails (skipped capabilities have no series)",
         caps,
     );
+    reg.register(
+        "capability_up",
+        "The same as runner_preflight_capability_success; deprecated, kept for existing dashboards",
+        caps_up,
+    );
 
-    let up = Family::<TargetLabels, Gauge>::default();
+    let mut up = Series::new();
     // Each distinct check of the run once, for the durations and the per-host gauges.
     let mut distinct: BTreeMap<(String, Vec<u16>), &TargetResult> = BTreeMap::new();
     for c in &r.capabilities {
         for t in c.entries.iter().flat_map(|e| &e.targets) {
             for (port, is_up) in ports_up(t) {
-                up.get_or_create(&TargetLabels {
-                    profile: r.profile.name.clone(),
-                    capability: c.id.clone(),
-                    host: t.host.clone(),
-                    port,
-                    route: route_label(t.route).into(),
-                })
-                .set(i64::from(is_up));
+                up.set(
+                    vec![
+                        ("capability", c.id.clone()),
+                        ("host", t.host.clone()),
+                        ("port", port),
+                        ("route", route_label(t.route).into()),
+                    ],
+                    int_gauge(i64::from(is_up)),
+                );
             }
             let ports = t.checks.iter().map(|c| c.obs.port).collect();
             distinct.entry((t.host.clone(), ports)).or_insert(t);
@@ -353,22 +468,21 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
     }
     reg.register(
         "target_up",
-        "1 when the probed name is reachable on the port in the last run, 0 when not (no port: DNS failed or the run ended before a connection)",
+        "1 when the probed name is reachable on the port in the last run, 0 when not (when DNS failed or the run ended before a connection, 0 on every port the profile names)",
         up,
     );
 
-    let targets = Family::<VerdictLabels, Gauge>::default();
+    let mut targets = Series::new();
     for (v, n) in [
         (Verdict::Pass, r.summary.pass),
         (Verdict::Warn, r.summary.warn),
         (Verdict::Fail, r.summary.fail),
         (Verdict::Skip, r.summary.skip),
     ] {
-        targets
-            .get_or_create(&VerdictLabels {
-                verdict: verdict_label(v).into(),
-            })
-            .set(n as i64);
+        targets.set(
+            vec![("verdict", verdict_label(v).into())],
+            int_gauge(n as i64),
+        );
     }
     reg.register(
         "targets",
@@ -402,16 +516,14 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
             }
         }
     }
-    let phases = Family::<PhaseLabels, FGauge>::default();
+    let mut phases = Series::new();
     for (phase, mut ms) in durations {
         ms.sort_unstable();
         for (stat, q) in STATS {
-            phases
-                .get_or_create(&PhaseLabels {
-                    phase: phase_label(phase).into(),
-                    stat: stat.into(),
-                })
-                .set(quantile(&ms, q) as f64 / 1000.0);
+            phases.set(
+                vec![("phase", phase_label(phase).into()), ("stat", stat.into())],
+                gauge(quantile(&ms, q) as f64 / 1000.0),
+            );
         }
     }
     reg.register_with_unit(
@@ -421,11 +533,9 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
         phases,
     );
 
-    let certs = Family::<HostLabels, FGauge>::default();
+    let mut certs = Series::new();
     for (host, at) in not_after {
-        certs
-            .get_or_create(&HostLabels { host: host.into() })
-            .set(at);
+        certs.set(vec![("host", host.into())], gauge(at));
     }
     reg.register_with_unit(
         "certificate_not_after_timestamp",
@@ -434,11 +544,9 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
         certs,
     );
 
-    let chain = Family::<HostLabels, Gauge>::default();
+    let mut chain = Series::new();
     for (host, len) in chains {
-        chain
-            .get_or_create(&HostLabels { host: host.into() })
-            .set(len as i64);
+        chain.set(vec![("host", host.into())], int_gauge(len as i64));
     }
     reg.register(
         "dns_chain_length",
@@ -447,16 +555,30 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
     );
 
     if let Some(tp) = &r.throughput {
-        let rates = Family::<DirectionLabels, FGauge>::default();
+        let mut rates = Series::new();
+        let mut success = Series::new();
         for d in &tp.directions {
             if let Some(kbps) = d.kbps {
-                rates
-                    .get_or_create(&DirectionLabels {
-                        direction: d.direction.id().into(),
-                    })
-                    .set(kbps * 1000.0 / 8.0);
+                rates.set(
+                    vec![("direction", d.direction.id().into())],
+                    gauge(kbps * 1000.0 / 8.0),
+                );
+            }
+            if d.verdict != Verdict::Skip {
+                success.set(
+                    vec![
+                        ("direction", d.direction.id().into()),
+                        ("gating", tp.gating.to_string()),
+                    ],
+                    int_gauge(i64::from(d.verdict != Verdict::Fail)),
+                );
             }
         }
+        reg.register(
+            "throughput_success",
+            "1 when the throughput direction (download, upload) passes or warns in the last run, 0 when it fails, measured below the floor or not measured at all (skipped directions have no series)",
+            success,
+        );
         reg.register_with_unit(
             "throughput",
             "Measured throughput of the last run per direction (download, upload), bytes per second",
@@ -471,13 +593,13 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
         );
     }
 
-    let causes = Family::<KindLabels, Gauge>::default();
+    let mut kinds: BTreeMap<&str, i64> = BTreeMap::new();
     for d in &r.diagnosis {
-        causes
-            .get_or_create(&KindLabels {
-                kind: d.kind().into(),
-            })
-            .inc();
+        *kinds.entry(d.kind()).or_default() += 1;
+    }
+    let mut causes = Series::new();
+    for (kind, n) in kinds {
+        causes.set(vec![("kind", kind.into())], int_gauge(n));
     }
     reg.register(
         "diagnosis_causes",
@@ -580,23 +702,286 @@ mod tests {
             overrun: 2,
             probes: 4,
             probes_rate_limited: 5,
+            probes_busy: 7,
             probes_bad: 6,
         };
-        let text = encode(&registry(None, Some(&c)), Exposition::Prometheus);
+        let labels = RunLabels::new("dotcom", []).unwrap();
+        let text = encode(&registry(None, Some(&c), &labels), Exposition::Prometheus);
         for line in [
             "# TYPE runner_preflight_runs_total counter",
-            "runner_preflight_runs_total 3",
-            "runner_preflight_runs_failed_total 1",
-            "runner_preflight_runs_overrun_total 2",
-            "runner_preflight_probe_requests_total{result=\"rate_limited\"} 5",
-            "runner_preflight_build_info{version=\"",
+            "runner_preflight_runs_total{profile=\"dotcom\"} 3",
+            "runner_preflight_runs_failed_total{profile=\"dotcom\"} 1",
+            "runner_preflight_runs_overrun_total{profile=\"dotcom\"} 2",
+            "runner_preflight_probe_requests_total{profile=\"dotcom\",result=\"rate_limited\"} 5",
+            "runner_preflight_probe_requests_total{profile=\"dotcom\",result=\"busy\"} 7",
+            "runner_preflight_build_info{profile=\"dotcom\",version=\"",
         ] {
             assert!(text.contains(line), "{line}\n{text}");
         }
         assert!(!text.contains("runner_preflight_verdict"), "{text}");
-        let om = encode(&registry(None, Some(&c)), Exposition::OpenMetrics);
+        let om = encode(&registry(None, Some(&c), &labels), Exposition::OpenMetrics);
         assert!(om.ends_with("# EOF\n"), "{om}");
         assert!(om.contains("# TYPE runner_preflight_runs counter"), "{om}");
+    }
+
+    /// A profile of two capabilities: `core` (gating) with `ok.test` on 443, `extra` (not
+    /// gating) with `gone.test` on 443 and 8443, which does not resolve.
+    const PROFILE: &str = "schema_version: 1\nname: t\ntitle: T\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n      - host: ok.test\n        ports: [443]\n  - id: extra\n    title: Extra\n    gating: false\n    entries:\n      - host: gone.test\n        ports: [443, 8443]\n";
+
+    /// The report of a run of [`PROFILE`]: `ok.test` refused (so `core` fails), `gone.test`
+    /// NXDOMAIN; with `labels`, and a gating download that failed before measuring.
+    fn report(labels: &[(&str, &str)]) -> Report {
+        use crate::probe::outcome::{
+            CheckObservation, DnsFailure, DnsObservation, Step, TargetOutcome,
+        };
+        use crate::probe::throughput::{
+            Direction, DirectionSample, Measurement, ThroughputFailure,
+        };
+        let profile = crate::profile::parse("t.yaml", PROFILE).expect("profile");
+        let plan = crate::plan::build(&profile, &crate::plan::PlanOptions::new(&[], &[], &[]))
+            .expect("plan");
+        let addr: std::net::SocketAddr = "192.0.2.1:443".parse().unwrap();
+        let outcomes = plan
+            .targets()
+            .into_iter()
+            .map(|t| {
+                let mut dns = DnsObservation::none();
+                let checks = if t.host == "gone.test" {
+                    dns.failure = Some(DnsFailure::NxDomain {
+                        name: t.host.clone(),
+                        server: "198.51.100.53:53".parse().unwrap(),
+                    });
+                    vec![]
+                } else {
+                    dns.dns_addresses = vec![addr.ip()];
+                    vec![CheckObservation {
+                        port: 443,
+                        family: Some(crate::model::Family::Ipv4),
+                        address: Some(addr),
+                        ms: 3,
+                        step: Step::Connect {
+                            redirected: None,
+                            only_family: true,
+                            failure: Some(crate::probe::outcome::TcpFailure::Refused {
+                                addr,
+                                tried: 1,
+                            }),
+                            path: None,
+                        },
+                    }]
+                };
+                let o = TargetOutcome {
+                    host: t.host.clone(),
+                    route: Route::Direct,
+                    dns,
+                    checks,
+                    ms: 3,
+                    incomplete: None,
+                };
+                (t, o)
+            })
+            .collect();
+        let results = crate::report::judge_all(&outcomes);
+        let download = DirectionSample {
+            direction: Direction::Download,
+            url: "https://dl.test/x".into(),
+            bytes: 0,
+            sample: std::time::Duration::ZERO,
+            elapsed: std::time::Duration::ZERO,
+            ttfb: None,
+            via_proxy: None,
+            stopped: None,
+            rate: None,
+            failure: Some(ThroughputFailure::NoAddress {
+                host: "dl.test".into(),
+            }),
+        };
+        let throughput = crate::report::throughput::judge(
+            Measurement {
+                download: Some(download),
+                upload: None,
+            },
+            70,
+            1 << 21,
+            true,
+            None,
+        );
+        let mut r = crate::report::build(
+            &plan,
+            &results,
+            crate::report::RunInfo {
+                generated_at: "2026-12-08T01:00:00Z".into(),
+                hostname: "h".into(),
+                settings: crate::report::Settings {
+                    timeout_ms: 5000,
+                    max_time_ms: 45000,
+                    concurrency: 8,
+                    dns_servers: vec![],
+                    dns_servers_given: false,
+                    ca_files: vec![],
+                    fail_on: crate::report::FailOn::Fail,
+                },
+                duration_ms: 1500,
+                throughput: Some(throughput),
+                runner_version: None,
+                container_jobs: None,
+                network: Default::default(),
+            },
+        );
+        r.labels = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        r
+    }
+
+    fn parse(text: &str) -> prometheus_parse::Scrape {
+        prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+            .expect("the exposition parses")
+    }
+
+    /// The value of the one sample of `metric` whose labels include `labels`.
+    fn value(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
+        let found: Vec<f64> = scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == metric)
+            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{metric} {labels:?}: {found:?}");
+        found[0]
+    }
+
+    /// Issue 23 row 13: a success series per run, per capability and per throughput direction
+    /// (the gating download failed before a rate was measured: no rate, but a 0); the
+    /// `--label`s and `profile` on every series; the NXDOMAIN name 0 on each of its ports.
+    #[test]
+    fn a_failed_run_has_success_series_and_every_series_the_run_labels() {
+        let r = report(&[("node", "worker-7"), ("team.name", "ci"), ("host", "h1")]);
+        let text = render(&r);
+        let scrape = parse(&text);
+        assert_eq!(
+            value(&scrape, "runner_preflight_success", &[]),
+            0.0,
+            "{text}"
+        );
+        for (cap, gating, up) in [("core", "true", 0.0), ("extra", "false", 0.0)] {
+            let labels = [("capability", cap), ("gating", gating)];
+            assert_eq!(
+                value(&scrape, "runner_preflight_capability_success", &labels),
+                up
+            );
+            assert_eq!(
+                value(&scrape, "runner_preflight_capability_up", &labels),
+                up
+            );
+        }
+        assert_eq!(
+            value(
+                &scrape,
+                "runner_preflight_throughput_success",
+                &[("direction", "download"), ("gating", "true")]
+            ),
+            0.0
+        );
+        assert!(
+            !text.contains("runner_preflight_throughput_bytes_per_second{"),
+            "{text}"
+        );
+        for port in ["443", "8443"] {
+            assert_eq!(
+                value(
+                    &scrape,
+                    "runner_preflight_target_up",
+                    &[
+                        ("host", "gone.test"),
+                        ("port", port),
+                        ("capability", "extra")
+                    ]
+                ),
+                0.0
+            );
+        }
+        assert!(!text.contains("port=\"\""), "{text}");
+        assert!(scrape.samples.len() > 15, "{text}");
+        for s in &scrape.samples {
+            for (k, v) in [
+                ("profile", "t"),
+                ("node", "worker-7"),
+                ("team_name", "ci"),
+                ("label_host", "h1"),
+            ] {
+                assert_eq!(s.labels.get(k), Some(v), "{} lacks {k}: {text}", s.metric);
+            }
+        }
+        // The same labels on the exporter's own series, before any run.
+        let labels = RunLabels::new("t", &r.labels).expect("no clash");
+        let idle = encode(
+            &registry(None, Some(&RunCounters::default()), &labels),
+            Exposition::Prometheus,
+        );
+        for s in &parse(&idle).samples {
+            assert_eq!(s.labels.get("node"), Some("worker-7"), "{idle}");
+            assert_eq!(s.labels.get("profile"), Some("t"), "{idle}");
+        }
+    }
+
+    /// Issue 23 row 13: prometheus-client's `Family` wrote series in hash-map order, different
+    /// for every map; the same run is now the same text every time, series in label order.
+    #[test]
+    fn the_same_run_is_the_same_text_every_time() {
+        let r = report(&[]);
+        let first = render(&r);
+        for _ in 0..20 {
+            assert_eq!(render(&r), first);
+        }
+        let ups: Vec<&str> = first
+            .lines()
+            .filter(|l| l.starts_with("runner_preflight_target_up{"))
+            .collect();
+        let mut sorted = ups.clone();
+        sorted.sort();
+        assert_eq!(ups, sorted);
+        assert_eq!(ups.len(), 3, "{first}");
+    }
+
+    #[test]
+    fn label_keys_become_prometheus_label_names() {
+        assert_eq!(label_name("node"), "node");
+        assert_eq!(
+            label_name("kubernetes.io/hostname"),
+            "kubernetes_io_hostname"
+        );
+        assert_eq!(label_name("a-b"), "a_b");
+        assert_eq!(label_name("7up"), "_7up");
+        assert_eq!(label_name("port"), "label_port");
+        assert_eq!(label_name("__x"), "label___x");
+        let labels = [
+            ("a-b".to_string(), "1".to_string()),
+            ("a.b".to_string(), "2".to_string()),
+        ];
+        let clash = RunLabels::new("p", labels.iter().map(|(k, v)| (k, v))).unwrap_err();
+        assert_eq!(
+            (
+                clash.first.as_str(),
+                clash.second.as_str(),
+                clash.name.as_str()
+            ),
+            ("a-b", "a.b", "a_b")
+        );
+        assert_eq!(
+            clash.first_wins,
+            RunLabels(vec![
+                ("profile".into(), "p".into()),
+                ("a_b".into(), "1".into())
+            ])
+        );
     }
 
     #[test]

@@ -43,6 +43,11 @@ fn new_table(header: Vec<&str>, style: &Style) -> Table {
         t.set_content_arrangement(ContentArrangement::Disabled);
     }
     t.set_header(header);
+    // `style.color` has decided (`--color`, NO_COLOR, CLICOLOR_FORCE, the terminal): comfy-table
+    // would otherwise drop the colours whenever stdout is not a terminal (`--color always`).
+    if style.color {
+        t.enforce_styling();
+    }
     t
 }
 

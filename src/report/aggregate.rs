@@ -56,7 +56,11 @@ pub fn build_with(
                 None => (
                     e.targets
                         .iter()
-                        .filter_map(|t| results.get(t).cloned())
+                        .filter_map(|t| {
+                            let mut r = results.get(t).cloned()?;
+                            r.planned_ports = t.endpoints.iter().map(|e| e.port).collect();
+                            Some(r)
+                        })
                         .collect(),
                     None,
                 ),

@@ -158,6 +158,10 @@ pub struct TargetResult {
     /// The id of the [`Diagnosis`] that explains it (every target that does not pass has one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis_id: Option<usize>,
+    /// The ports the plan asked for (a redirect hop: its URL's), set when the report is built:
+    /// a name whose DNS failed has no check, yet its metrics still name its ports.
+    #[serde(skip)]
+    pub planned_ports: Vec<u16>,
 }
 
 impl TargetResult {

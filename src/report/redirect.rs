@@ -174,6 +174,9 @@ pub fn judge(
             location: answer.as_ref().and_then(|a| a.location.clone()),
         });
         let mut t = judge_target(hop.outcome);
+        t.planned_ports = crate::model::parse_url(&hop.url)
+            .map(|u| vec![u.port])
+            .unwrap_or_default();
         // The checks passed, but the answer must lead on (3xx) or be the download (2xx).
         if t.verdict != Verdict::Fail {
             if let Some(s) = status {

@@ -271,6 +271,7 @@ pub fn judge_target(o: TargetOutcome) -> TargetResult {
             ms: o.ms,
             incomplete: Some(incomplete),
             diagnosis_id: None,
+            planned_ports: Vec::new(),
         };
     }
     let dns = judge_dns(o.dns);
@@ -286,6 +287,7 @@ pub fn judge_target(o: TargetOutcome) -> TargetResult {
         ms: o.ms,
         incomplete: None,
         diagnosis_id: None,
+        planned_ports: Vec::new(),
     }
 }
 

@@ -330,3 +330,229 @@ fn zsh_and_fish_complete_where_the_shells_are_installed() {
         }
     }
 }
+
+/// Issue 23 row 15: completions offer the built-in profiles and the capability ids.
+#[test]
+fn bash_completes_profile_and_capability_names() {
+    let c = bash_complete(&["runner-preflight", "check", "--profile", ""]);
+    assert_eq!(c[..3], ["dotcom", "ghes", "ghecom"], "{c:?}");
+    assert!(c.iter().any(|f| f == "profiles"), "files too: {c:?}");
+    let c = bash_complete(&["runner-preflight", "profile", "show", "--profile", "gh"]);
+    assert_eq!(c, ["ghes", "ghecom"]);
+    // A profile may be a file too: file names are offered beside the built-in names.
+    let c = bash_complete(&["runner-preflight", "check", "--profile", "Cargo.t"]);
+    assert_eq!(c, ["Cargo.toml"]);
+    let c = bash_complete(&["runner-preflight", "profile", "show", "dot"]);
+    assert_eq!(c, ["dotcom"]);
+    let c = bash_complete(&["runner-preflight", "check", "--capability", "ess"]);
+    assert_eq!(c, ["essential"]);
+    let c = bash_complete(&["runner-preflight", "firewall", "--capability", "art"]);
+    assert_eq!(c, ["artifacts"]);
+    let c = bash_complete(&["runner-preflight", "serve", "--require", "l"]);
+    assert_eq!(c, ["lfs"]);
+    let c = bash_complete(&["runner-preflight", "check", "--require", "cont"]);
+    assert_eq!(c, ["container-jobs"]);
+}
+
+/// Issue 23 row 15: a mistyped capability or profile gets a "did you mean"; a name nothing is
+/// close to gets the list alone.
+#[test]
+fn a_mistyped_capability_or_profile_gets_a_did_you_mean() {
+    let run = |args: &[&str]| {
+        let out = hermetic(BIN).args(args).output().expect("spawn");
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    // The profile's capabilities, then the built-in container-jobs check.
+    let caps = "essential, actions-download, artifacts, runner-updates, oidc, packages, lfs, dependabot, attestations, container-jobs";
+    assert_eq!(
+        run(&["check", "--profile", "dotcom", "--capability", "essentail"]),
+        (
+            Some(2),
+            String::new(),
+            format!("error: --capability: unknown capability `essentail` in profile `dotcom`; did you mean `essential`? valid capabilities are: {caps}\n")
+        )
+    );
+    assert_eq!(
+        run(&["firewall", "--offline", "--require", "artifact"]),
+        (
+            Some(2),
+            String::new(),
+            format!("error: --require: unknown capability `artifact` in profile `dotcom`; did you mean `artifacts`? valid capabilities are: {caps}\n")
+        )
+    );
+    assert_eq!(
+        run(&["check", "--capability", "zzz"]),
+        (
+            Some(2),
+            String::new(),
+            format!("error: --capability: unknown capability `zzz` in profile `dotcom`; valid capabilities are: {caps}\n")
+        )
+    );
+    assert_eq!(
+        run(&["check", "--profile", "dotcon"]),
+        (
+            Some(2),
+            String::new(),
+            "error: unknown profile `dotcon`: did you mean `dotcom`? built-in profiles are dotcom, ghes, ghecom; or give the path of a YAML file\n".to_string()
+        )
+    );
+    assert_eq!(
+        run(&["profile", "source", "gehs"]),
+        (
+            Some(2),
+            String::new(),
+            "error: no built-in profile `gehs`; did you mean `ghes`? built-in profiles are dotcom, ghes, ghecom\n".to_string()
+        )
+    );
+}
+
+/// Issue 23 row 15: `profile show --profile dotcom` (as `check` spells it) shows the profile,
+/// instead of clap's "to pass '--profile' as a value, use '-- --profile'"; so does `validate`.
+#[test]
+fn profile_show_and_validate_take_profile_as_check_does() {
+    let show = |args: &[&str]| {
+        let out = hermetic(BIN).args(args).output().expect("spawn");
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let positional = show(&[
+        "profile",
+        "show",
+        "ghes",
+        "--var",
+        "hostname=ghes.example.com",
+    ]);
+    assert_eq!(positional.0, Some(0), "{}", positional.2);
+    assert!(
+        positional.1.starts_with("profile ghes — "),
+        "{}",
+        positional.1
+    );
+    assert_eq!(
+        show(&[
+            "profile",
+            "show",
+            "--profile",
+            "ghes",
+            "--var",
+            "hostname=ghes.example.com"
+        ]),
+        positional
+    );
+    assert_eq!(
+        show(&[
+            "profile",
+            "show",
+            "-p",
+            "ghes",
+            "--var",
+            "hostname=ghes.example.com"
+        ]),
+        positional
+    );
+    assert_eq!(
+        show(&["profile", "validate", "--profile", "dotcom"]),
+        show(&["profile", "validate", "dotcom"])
+    );
+    let both = show(&["profile", "show", "dotcom", "--profile", "ghes"]);
+    assert_eq!(both.0, Some(2), "{}", both.2);
+    assert!(
+        both.2.contains("cannot be used with"),
+        "a profile given twice is refused: {}",
+        both.2
+    );
+}
+
+/// The table with its ANSI colour sequences removed.
+fn without_colours(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte (@ to ~).
+            for d in chars.by_ref() {
+                if ('@'..='~').contains(&d) && d != '[' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Issue 23 row 15: `--color auto|always|never`, `NO_COLOR` and `CLICOLOR_FORCE`. The world: one
+/// name whose port is closed (a fast FAIL). Colours change nothing but the escape sequences.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn color_follows_the_flag_then_no_color_then_clicolor_force() {
+    let dns = DnsWorld::at_loopback(&["closed.test"]).start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("closed.yaml");
+    std::fs::write(
+        &profile,
+        "schema_version: 1\nname: closed\ntitle: Closed\ncapabilities:\n  - id: core\n    title: Core\n    gating: true\n    entries:\n      - host: closed.test\n        ports: [443]\n",
+    )
+    .expect("write profile");
+    let port = closed_port();
+    let run = |color: Option<&str>, envs: Vec<(&'static str, Option<&'static str>)>| {
+        let mut cmd = hermetic(BIN);
+        if let Some(c) = color {
+            cmd.args(["--color", c]);
+        }
+        cmd.args([
+            "check",
+            "-q",
+            "--no-throughput",
+            "--timeout",
+            "2s",
+            "--profile",
+        ])
+        .arg(&profile)
+        .args(["--dns-server", &dns.addr_string()])
+        .args(connect_to("closed.test", 443, port));
+        for (k, v) in envs {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let out = cmd.output().expect("spawn");
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // The verdict line, and the table's shape (its timings differ from run to run).
+    let shape = |t: &str| {
+        let verdict = t
+            .lines()
+            .find(|l| l.starts_with("Verdict:"))
+            .unwrap_or_default()
+            .to_string();
+        (t.lines().count(), verdict)
+    };
+    // hermetic() sets NO_COLOR=1: no colours, even with CLICOLOR_FORCE.
+    let plain = run(None, vec![]);
+    assert!(plain.contains("Verdict: FAIL"), "{plain}");
+    for uncoloured in [
+        plain.clone(),
+        run(None, vec![("CLICOLOR_FORCE", Some("1"))]),
+        run(
+            Some("never"),
+            vec![("NO_COLOR", None), ("CLICOLOR_FORCE", Some("1"))],
+        ),
+        // Not a terminal, no NO_COLOR: no colours unless forced.
+        run(Some("auto"), vec![("NO_COLOR", None)]),
+    ] {
+        assert!(!uncoloured.contains('\u{1b}'), "{uncoloured}");
+        assert_eq!(shape(&uncoloured), shape(&plain), "{uncoloured}");
+    }
+    for forced in [
+        run(
+            None,
+            vec![("NO_COLOR", None), ("CLICOLOR_FORCE", Some("1"))],
+        ),
+        run(Some("always"), vec![]),
+    ] {
+        assert!(forced.contains("\u{1b}["), "{forced}");
+        assert_eq!(shape(&without_colours(&forced)), shape(&plain), "{forced}");
+    }
+}

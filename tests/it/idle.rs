@@ -176,7 +176,7 @@ async fn idle_check(idle: Idle) -> (Value, String) {
     assert_eq!(lp["hold_seconds"], 5, "{lp:#}");
     assert!(
         o.stdout
-            .contains("\nrunner_preflight_long_poll_hold_seconds 5\n"),
+            .contains("\nrunner_preflight_long_poll_hold_seconds{profile=\"test\"} 5\n"),
         "{}",
         o.stdout
     );
@@ -184,10 +184,17 @@ async fn idle_check(idle: Idle) -> (Value, String) {
 }
 
 /// The value of an unlabelled metric.
+/// The value of the series `name` (every series carries the run's labels: `profile`, the
+/// `--label`s).
 fn metric(metrics: &str, name: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+    metrics.lines().find_map(|l| {
+        let rest = l.strip_prefix(name)?;
+        let value = match rest.strip_prefix('{') {
+            Some(labels) => labels.split_once("} ")?.1,
+            None => rest.strip_prefix(' ')?,
+        };
+        value.parse().ok()
+    })
 }
 
 fn keepalive_findings(j: &Value) -> Vec<Value> {

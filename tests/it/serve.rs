@@ -233,6 +233,17 @@ async fn try_request(
     path: &str,
     accept: Option<&str>,
 ) -> Option<Reply> {
+    let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
+    try_request_with(addr, method, path, &headers).await
+}
+
+/// [`try_request`] with these request headers.
+async fn try_request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Option<Reply> {
     let work = async {
         let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
         let (mut send, conn) =
@@ -244,8 +255,8 @@ async fn try_request(
             .method(method)
             .uri(path)
             .header("host", addr.to_string());
-        if let Some(a) = accept {
-            req = req.header("accept", a);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         let req = req
             .body(http_body_util::Empty::<bytes::Bytes>::new())
@@ -412,7 +423,14 @@ async fn prometheus_scrapes_serve_and_sees_the_blocked_host_down() {
         return;
     };
     let w = World::new(false, false).await;
-    let mut args = strings(&["--listen", "127.0.0.1:0", "--interval", "1s"]);
+    let mut args = strings(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "1s",
+        "--label",
+        "node=worker-7,kubernetes.io/zone=eu-1",
+    ]);
     args.extend(w.args("2s"));
     let serve = tokio::task::block_in_place(|| Serve::start(args));
     let prom = Prometheus::start(&prometheus, serve.addr);
@@ -454,6 +472,38 @@ async fn prometheus_scrapes_serve_and_sees_the_blocked_host_down() {
     assert_eq!(blocked_series["metric"]["route"], "direct");
     assert_eq!(blocked_series["metric"]["profile"], "serve-test");
     assert_eq!(blocked_series["metric"]["job"], "runner-preflight");
+    // Issue 23 row 13: the `--label`s reach the metrics, on every series.
+    assert_eq!(blocked_series["metric"]["node"], "worker-7");
+    assert_eq!(blocked_series["metric"]["kubernetes_io_zone"], "eu-1");
+    // The run's success (`extra` fails but does not gate) and each capability's, with the same
+    // labels, as Prometheus stored them.
+    let query_one = |q: &'static str| async move {
+        let r = get(prom.addr, &format!("/api/v1/query?query={q}"), None).await;
+        let v: Value = serde_json::from_str(&r.body).expect("query answer");
+        v["data"]["result"].as_array().cloned().unwrap_or_default()
+    };
+    let success = query_one("runner_preflight_success").await;
+    assert_eq!(success.len(), 1, "{success:#?}");
+    assert_eq!(success[0]["value"][1], "1", "{success:#?}");
+    assert_eq!(success[0]["metric"]["node"], "worker-7", "{success:#?}");
+    assert_eq!(
+        success[0]["metric"]["profile"], "serve-test",
+        "{success:#?}"
+    );
+    let caps = query_one("runner_preflight_capability_success").await;
+    let cap = |id: &str| {
+        caps.iter()
+            .find(|s| s["metric"]["capability"] == id)
+            .map(|s| (s["value"][1].clone(), s["metric"]["gating"].clone()))
+    };
+    assert_eq!(cap("core"), Some(("1".into(), "true".into())), "{caps:#?}");
+    assert_eq!(
+        cap("extra"),
+        Some(("0".into(), "false".into())),
+        "{caps:#?}"
+    );
+    let build = query_one("runner_preflight_build_info").await;
+    assert_eq!(build[0]["metric"]["node"], "worker-7", "{build:#?}");
     // The counters arrive too (Prometheus 2 scrapes OpenMetrics: `runs` is a counter family).
     let runs = get(
         prom.addr,
@@ -505,6 +555,21 @@ async fn serve_answers_metrics_report_healthz_and_probe() {
         "text/plain; version=0.0.4; charset=utf-8"
     );
     let m = &metrics.body;
+    // Issue 23 row 13: the same state is the same text, series in the same order (the hash-map
+    // order of prometheus-client's families differed from one scrape to the next).
+    for _ in 0..5 {
+        assert_eq!(&get(addr, "/metrics", None).await.body, m);
+    }
+    assert_eq!(sample(m, "runner_preflight_success", &[]), Some(1.0), "{m}");
+    assert_eq!(
+        sample(
+            m,
+            "runner_preflight_throughput_success",
+            &[("direction", "download"), ("gating", "true")]
+        ),
+        Some(1.0),
+        "{m}"
+    );
     let up = |host| {
         sample(
             m,
@@ -653,7 +718,12 @@ async fn serve_answers_metrics_report_healthz_and_probe() {
     assert_eq!(post.status, 405);
 
     let after = get(addr, "/metrics", None).await.body;
-    for (result, n) in [("ok", 1.0), ("bad_request", 2.0), ("rate_limited", 0.0)] {
+    for (result, n) in [
+        ("ok", 1.0),
+        ("bad_request", 2.0),
+        ("rate_limited", 0.0),
+        ("busy", 0.0),
+    ] {
         assert_eq!(
             sample(
                 &after,
@@ -677,8 +747,11 @@ pub(crate) fn documented_metrics(docs: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Issue 23 row 13: a second `/probe` while one runs was refused with 429 ("already
+/// running"); Prometheus scrapes several `/probe` targets at once. Now both are answered, and
+/// only the per-minute limit answers 429.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn probe_is_one_at_a_time_and_rate_limited() {
+async fn probe_answers_concurrent_callers_and_is_rate_limited() {
     let w = World::new(true, false).await;
     let mut args = strings(&[
         "--listen",
@@ -688,7 +761,7 @@ async fn probe_is_one_at_a_time_and_rate_limited() {
         "--probe-limit",
         "2",
     ]);
-    args.extend(w.args("1s"));
+    args.extend(w.args("4s"));
     let mut serve = tokio::task::block_in_place(|| Serve::start(args));
     let addr = serve.addr;
     // The scheduled run is over (the next is a minute away): only /probe touches the world now.
@@ -702,10 +775,19 @@ async fn probe_is_one_at_a_time_and_rate_limited() {
         assert!(Instant::now() < deadline, "the slow probe never connected");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let busy = get(addr, "/probe?capability=core", None).await;
-    assert_eq!(busy.status, 429, "{}", busy.body);
-    assert!(busy.body.contains("already running"), "{}", busy.body);
-    assert_eq!(busy.retry_after.as_deref(), Some("1"));
+    // While the slow probe waits out its 4 s, a second caller gets its answer.
+    let second = get(addr, "/probe?capability=core", None).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(
+        sample(&second.body, "runner_preflight_success", &[]),
+        Some(1.0),
+        "{}",
+        second.body
+    );
+    assert!(
+        !slow.is_finished(),
+        "the second probe was answered only after the first"
+    );
     let slow = slow.await.expect("slow probe");
     assert_eq!(slow.status, 200, "{}", slow.body);
     assert_eq!(
@@ -718,9 +800,7 @@ async fn probe_is_one_at_a_time_and_rate_limited() {
         "{}",
         slow.body
     );
-    // The second of the minute is allowed, the third is not.
-    let second = get(addr, "/probe?capability=core", None).await;
-    assert_eq!(second.status, 200, "{}", second.body);
+    // Two of the minute were allowed; the third is not.
     let third = get(addr, "/probe?capability=core", None).await;
     assert_eq!(third.status, 429, "{}", third.body);
     assert!(
@@ -735,24 +815,91 @@ async fn probe_is_one_at_a_time_and_rate_limited() {
         .expect("Retry-After");
     assert!((1..=61).contains(&retry), "{retry}");
     let m = get(addr, "/metrics", None).await.body;
+    for (result, n) in [("rate_limited", 1.0), ("ok", 2.0), ("busy", 0.0)] {
+        assert_eq!(
+            sample(
+                &m,
+                "runner_preflight_probe_requests_total",
+                &[("result", result)]
+            ),
+            Some(n),
+            "{result}: {m}"
+        );
+    }
+}
+
+/// Past its 4 slots, a `/probe` caller waits for one as long as its scrape timeout allows
+/// (less half a second) and then gets 503 with `Retry-After`; one that can wait longer gets
+/// its answer when a slot frees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_beyond_its_slots_waits_for_one_within_the_scrape_timeout() {
+    let w = World::new(true, false).await;
+    let mut args = strings(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "60s",
+        "--probe-limit",
+        "20",
+    ]);
+    args.extend(w.args("3s"));
+    let mut serve = tokio::task::block_in_place(|| Serve::start(args));
+    let addr = serve.addr;
+    tokio::task::block_in_place(|| serve.wait_for("run 1:", Duration::from_secs(30)));
+    let silent = w.silent.as_ref().expect("silent server");
+    let before = silent.connections();
+    let mut slow = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        slow.spawn(async move { get(addr, "/probe?capability=slow", None).await });
+    }
+    // Bounded: the four slow probes hold every slot once each has connected.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while silent.connections() < before + 4 {
+        assert!(
+            Instant::now() < deadline,
+            "the slow probes never connected ({} of 4)",
+            silent.connections() - before
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let asked = Instant::now();
+    let busy = try_request_with(
+        addr,
+        "GET",
+        "/probe?capability=core",
+        &[("x-prometheus-scrape-timeout-seconds", "1")],
+    )
+    .await
+    .expect("answered");
+    let waited = asked.elapsed();
+    assert_eq!(busy.status, 503, "{}", busy.body);
     assert_eq!(
-        sample(
-            &m,
-            "runner_preflight_probe_requests_total",
-            &[("result", "rate_limited")]
-        ),
-        Some(2.0),
-        "{m}"
+        busy.body,
+        "4 /probe checks are running and none finished within 0.5 s; try again in 1 s\n"
     );
-    assert_eq!(
-        sample(
-            &m,
-            "runner_preflight_probe_requests_total",
-            &[("result", "ok")]
-        ),
-        Some(2.0),
-        "{m}"
+    assert_eq!(busy.retry_after.as_deref(), Some("1"));
+    assert!(
+        waited >= Duration::from_millis(450),
+        "answered after {waited:?}"
     );
+    // A caller that may wait (no scrape timeout: up to 10 s) gets a slot when one frees.
+    let patient = get(addr, "/probe?capability=core", None).await;
+    assert_eq!(patient.status, 200, "{}", patient.body);
+    while let Some(r) = slow.join_next().await {
+        assert_eq!(r.expect("slow probe").status, 200);
+    }
+    let m = get(addr, "/metrics", None).await.body;
+    for (result, n) in [("busy", 1.0), ("ok", 5.0), ("rate_limited", 0.0)] {
+        assert_eq!(
+            sample(
+                &m,
+                "runner_preflight_probe_requests_total",
+                &[("result", result)]
+            ),
+            Some(n),
+            "{result}: {m}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
