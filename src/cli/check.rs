@@ -125,9 +125,18 @@ pub(super) async fn run_once(
                 .values()
                 .filter_map(|o| o.release.as_ref())
                 .find_map(|l| l.version);
+            // With an installed runner behind the latest, the releases list too: the 30-day rule
+            // looks at the oldest release newer than the installed one.
+            let installed = s
+                .setup
+                .installed
+                .as_ref()
+                .and_then(|i| i.as_ref().ok())
+                .map(|i| i.version);
             let date = match (plan.runner_version.as_ref(), latest) {
                 (Some(_), Some(v)) => Some(
-                    probe::release::published(&prober.dialer(), &cfg.trust, v, cfg.timeout).await,
+                    probe::release::dates(&prober.dialer(), &cfg.trust, v, installed, cfg.timeout)
+                        .await,
                 ),
                 _ => None,
             };

@@ -157,6 +157,11 @@ pub struct TargetResult {
     /// The id of the [`Diagnosis`] that explains it (every target that does not pass has one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis_id: Option<usize>,
+    /// Its only failures are certificate rejections that the runner would not make:
+    /// `GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY` is set and the capability is served by the
+    /// runner's own client. The verdict is WARN instead of FAIL; our checks still failed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub runner_skips_verification: bool,
 }
 
 impl TargetResult {
