@@ -371,6 +371,8 @@ mod tests {
             family: Some(Family::of(&a.ip())),
             address: Some(a),
             ms: 1,
+            connection: None,
+            start_ms: None,
             step,
         });
         assert_eq!(c.verdict, verdict);
