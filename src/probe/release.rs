@@ -159,7 +159,7 @@ fn parse_list(body: &[u8]) -> Option<Vec<DatedRelease>> {
             })
         })
         .collect();
-    out.sort_by(|a, b| b.version.cmp(&a.version));
+    out.sort_by_key(|r| std::cmp::Reverse(r.version));
     out.dedup_by(|a, b| a.version == b.version);
     Some(out)
 }
