@@ -82,9 +82,25 @@ fn args() -> Args {
 /// in each direction (chunks keep their order; a slow chunk does not hold back the clock of the
 /// next one, as on a real link).
 async fn start_relay(upstream: SocketAddr, delay: Duration) -> SocketAddr {
-    let listener = listen_loopback();
-    let addr = listener.local_addr().expect("relay addr");
-    tokio::spawn(async move {
+    // The same port on 127.0.0.1 and ::1, for the names with AAAA records of the dual-stack
+    // world (`--connect-to :443::PORT` keeps each name's own addresses).
+    for _ in 0..100 {
+        let listener = listen_loopback();
+        let addr = listener.local_addr().expect("relay addr");
+        let Ok(v6) =
+            tokio::net::TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, addr.port())).await
+        else {
+            continue; // that port is taken on ::1: another
+        };
+        tokio::spawn(relay_loop(v6, upstream, delay));
+        tokio::spawn(relay_loop(listener, upstream, delay));
+        return addr;
+    }
+    panic!("no port free on both 127.0.0.1 and ::1");
+}
+
+async fn relay_loop(listener: tokio::net::TcpListener, upstream: SocketAddr, delay: Duration) {
+    {
         while let Ok((client, _)) = listener.accept().await {
             tokio::spawn(async move {
                 let Ok(server) = TcpStream::connect(upstream).await else {
@@ -97,8 +113,7 @@ async fn start_relay(upstream: SocketAddr, delay: Duration) -> SocketAddr {
                 tokio::join!(pipe(cr, sw, delay), pipe(sr, cw, delay));
             });
         }
-    });
-    addr
+    }
 }
 
 async fn pipe(
@@ -150,7 +165,23 @@ struct World {
     _https: TestServer,
     /// CNAME links of each name.
     hops: std::collections::HashMap<String, usize>,
+    /// Dual-stack: some names have AAAA records (::1), served on the relay's ::1 side.
+    dual: bool,
 }
+
+/// In the dual-stack world, the names with AAAA records: as on github.com today, most CDN names
+/// under githubusercontent.com, blob storage and ghcr.io have them; github.com, api.github.com and
+/// the Actions hosts (`*.actions.githubusercontent.com`) do not (runner-network-facts.md,
+/// "IPv6-only hosts").
+fn has_aaaa(host: &str) -> bool {
+    (host.ends_with(".githubusercontent.com") && !host.ends_with(".actions.githubusercontent.com"))
+        || host.ends_with(".blob.core.windows.net")
+        || host == "ghcr.io"
+        || host.ends_with(".ghcr.io")
+}
+
+/// The latest runner release the world's github.com names (`Routes::github()`).
+const LATEST: &str = "2.336.0";
 
 /// The release-assets host the download URL redirects to (not probed by the profile).
 const ASSETS_HOST: &str = "release-assets.githubusercontent.com";
@@ -159,7 +190,13 @@ const ASSET_PATH: &str = "/github-production-release-asset/actions-runner-linux-
 /// The asset's size: more than the default byte bound (2 MiB), so the download stops on it.
 const ASSET_BYTES: usize = 3 * 1024 * 1024;
 
-async fn world(hosts: &[String], pki: &Pki, delay: Duration, download: Option<&str>) -> World {
+async fn world(
+    hosts: &[String],
+    pki: &Pki,
+    delay: Duration,
+    download: Option<&str>,
+    dual: bool,
+) -> World {
     // A recursive resolver's view: every answer carries the whole chain.
     let mut dns = DnsWorld::new();
     dns.chase_in_zone(true);
@@ -167,7 +204,11 @@ async fn world(hosts: &[String], pki: &Pki, delay: Duration, download: Option<&s
     let mut names: Vec<String> = hosts.to_vec();
     names.push(ASSETS_HOST.to_string());
     for (i, h) in names.iter().enumerate() {
-        let a = Behaviour::Records(vec![(Answer::A(std::net::Ipv4Addr::LOCALHOST), 60)]);
+        let mut records = vec![(Answer::A(std::net::Ipv4Addr::LOCALHOST), 60)];
+        if dual && has_aaaa(h) {
+            records.push((Answer::Aaaa(std::net::Ipv6Addr::LOCALHOST), 60));
+        }
+        let a = Behaviour::Records(records);
         if i % 3 == 0 && h != ASSETS_HOST {
             // Into two other zones, as GitHub's names are (…github.com → …l-msedge.net → …).
             let edge = format!("edge{i}.l-0007.l-msedge.example.net");
@@ -201,9 +242,37 @@ async fn world(hosts: &[String], pki: &Pki, delay: Duration, download: Option<&s
     if cert_names.len() < names.len() {
         cert_names.push(wildcard);
     }
-    let mut routes = Routes::new(
-        HttpResponse::ok_with("X-GitHub-Request-Id", "ABCD:1").header("x-vss-e2eid", "e2e-1"),
+    // github.com as today: `releases/latest` answers 302 to the latest tag (the dotcom profile
+    // asks it, then downloads that release's package), the tag page carries the release date,
+    // api.github.com's rate_limit answers.
+    let package = format!(
+        "/actions/runner/releases/download/v{LATEST}/actions-runner-linux-x64-{LATEST}.tar.gz"
     );
+    let mut routes = Routes::github()
+        .route(
+            &package,
+            HttpResponse::status(302)
+                .header("X-GitHub-Request-Id", "ABCD:3")
+                .header("Location", &format!("https://{ASSETS_HOST}{ASSET_PATH}")),
+        )
+        .route(
+            &format!("/actions/runner/releases/tag/v{LATEST}"),
+            HttpResponse::ok_with("X-GitHub-Request-Id", "ABCD:4").body(
+                "<html><relative-time datetime=\"2026-11-20T10:00:00Z\">Nov 20</relative-time></html>",
+            ),
+        )
+        .route(
+            "/rate_limit",
+            HttpResponse::ok_with("X-GitHub-Request-Id", "ABCD:5").body(
+                r#"{"resources": {"core": {"limit": 60, "remaining": 60, "reset": 1765152000, "used": 0}}}"#,
+            ),
+        )
+        .route(
+            ASSET_PATH,
+            HttpResponse::status(200)
+                .header("Content-Type", "application/octet-stream")
+                .body(vec![7u8; ASSET_BYTES]),
+        );
     if let Some(url) = download {
         let path = runner_preflight::model::parse_url(url)
             .expect("download URL")
@@ -233,6 +302,7 @@ async fn world(hosts: &[String], pki: &Pki, delay: Duration, download: Option<&s
         relay,
         _https: https,
         hops,
+        dual,
     }
 }
 
@@ -335,9 +405,18 @@ impl Ctx {
             "--dns-server",
             &w.dns.addr.to_string(),
             "--connect-to",
-            &format!(":443:127.0.0.1:{}", w.relay.port()),
+            &match w.dual {
+                // Each name's own addresses (127.0.0.1, and ::1 where it has AAAA), the relay's port.
+                true => format!(":443::{}", w.relay.port()),
+                false => format!(":443:127.0.0.1:{}", w.relay.port()),
+            },
             "--ca-file",
             &self.ca.display().to_string(),
+            // The package the world serves (linux x64), whatever this machine is.
+            "--runner-os",
+            "linux",
+            "--runner-arch",
+            "x64",
         ])
         .args(extra)
         .env("SSL_CERT_FILE", &self.empty)
@@ -401,6 +480,11 @@ impl Spread {
     /// The same for values in ms.
     fn ms(&self) -> String {
         format!("{:.0} ({:.0}–{:.0})", self.med, self.min, self.max)
+    }
+
+    /// The same with two decimals.
+    fn ms2(&self) -> String {
+        format!("{:.2} ({:.2}–{:.2})", self.med, self.min, self.max)
     }
 
     /// The same for values in ms with one decimal.
@@ -527,6 +611,75 @@ fn first_packet(runs: usize, w: &World, mut cmd: impl FnMut() -> Command) -> Spr
     Spread::of(v)
 }
 
+/// The per-request timeline of a report: every check of its slowest target and of the update
+/// chain's hops (the redirect entry's targets), with the connection each used. An HTTP check
+/// reads only the answer's head (`Connection: close`), so its first byte is its end.
+fn timeline(json: &Value, d: u64, world_name: &str) -> String {
+    let slowest = targets_of(json)
+        .max_by_key(|t| t["ms"].as_u64().unwrap_or(0))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let chain: Vec<Value> = json["capabilities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["entries"].as_array().into_iter().flatten())
+        .filter(|e| !e["redirect"].is_null())
+        .flat_map(|e| e["targets"].as_array().into_iter().flatten().cloned())
+        .collect();
+    let mut out = format!(
+        "\nTimeline, D = {d} ms, {world_name} world (last run): the slowest target ({}, {} ms) and the update chain's hops; times in ms since the probes started:\n\n| target | phase | family | connection | start | first byte | end |\n|---|---|---|---|---|---|---|\n",
+        slowest["host"].as_str().unwrap_or("?"),
+        slowest["ms"].as_u64().unwrap_or(0)
+    );
+    let mut seen = std::collections::HashSet::new();
+    for t in std::iter::once(&slowest).chain(chain.iter()) {
+        let host = t["host"].as_str().unwrap_or("?");
+        for c in t["checks"].as_array().into_iter().flatten() {
+            let start = c["start_ms"].as_u64();
+            let end = start.map(|s| s + c["ms"].as_u64().unwrap_or(0));
+            let key = (
+                host.to_string(),
+                c["phase"].to_string(),
+                c["connection"].to_string(),
+                start,
+            );
+            if !seen.insert(key) {
+                continue;
+            }
+            let n = |v: Option<u64>| v.map_or("—".to_string(), |v| v.to_string());
+            out.push_str(&format!(
+                "| {host} | {} | {} | {} | {} | {} | {} |\n",
+                c["phase"].as_str().unwrap_or("?"),
+                c["family"].as_str().unwrap_or("—"),
+                c["connection"]
+                    .as_u64()
+                    .map_or("—".to_string(), |v| format!("#{v}")),
+                n(start),
+                if c["phase"] == "http" {
+                    n(end)
+                } else {
+                    "—".to_string()
+                },
+                n(end)
+            ));
+        }
+    }
+    out
+}
+
+/// CPU seconds (user + system) of every child this process has waited for.
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage fills the struct it is given; zeroed is a valid `rusage`.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a live struct.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } != 0 {
+        return f64::NAN;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(ru.ru_utime) + secs(ru.ru_stime)
+}
+
 /// One name's critical path by hand: `dig` for its address, then `curl` for its URL (TLS and the
 /// HTTP exchange through the relay), one after the other.
 fn critical_path(ctx: &Ctx, w: &World, host: &str, path: &str) -> Duration {
@@ -647,7 +800,7 @@ fn main() {
 
     // Start-up: spawn → the first DNS question, with no added delay.
     {
-        let w = rt.block_on(world(&hosts, &pki, Duration::ZERO, None));
+        let w = rt.block_on(world(&hosts, &pki, Duration::ZERO, None, false));
         let runs10 = 10 * runs;
         let bench_store = first_packet(runs10, &w, || ctx.check("dotcom", &w, &[]));
         let os_store = first_packet(runs10, &w, || {
@@ -678,114 +831,136 @@ fn main() {
     let mut main_rows = Vec::new();
     let mut tput_rows = Vec::new();
     let mut phase_rows = Vec::new();
+    let mut timelines = Vec::new();
     for &d in &a.delays {
-        let delay = Duration::from_millis(d);
-        let w = rt.block_on(world(&hosts, &pki, delay, download.as_deref()));
-        let hops = |h: &str| w.hops.get(h).copied().unwrap_or(0);
-        assert_eq!(
-            hops(&one_name),
-            0,
-            "the critical path is a name without CNAME"
-        );
+        for dual in [false, true] {
+            let delay = Duration::from_millis(d);
+            let w = rt.block_on(world(&hosts, &pki, delay, download.as_deref(), dual));
+            let hops = |h: &str| w.hops.get(h).copied().unwrap_or(0);
+            assert_eq!(
+                hops(&one_name),
+                0,
+                "the critical path is a name without CNAME"
+            );
+            let world_name = if dual { "dual-stack" } else { "IPv4 only" };
 
-        // One host's critical path, by hand.
-        let crit: Vec<Duration> = (0..runs)
-            .map(|_| critical_path(&ctx, &w, &one_name, &one_path))
-            .collect();
-        let crit = Spread::of_secs(&crit);
+            // One host's critical path, by hand.
+            let crit: Vec<Duration> = (0..runs)
+                .map(|_| critical_path(&ctx, &w, &one_name, &one_path))
+                .collect();
+            let crit = Spread::of_secs(&crit);
 
-        // The full check without throughput.
-        let mut walls = Vec::new();
-        let mut rss = Vec::new();
-        let mut codes = Vec::new();
-        let mut phases: [Vec<[f64; 4]>; 2] = Default::default();
-        for _ in 0..runs {
-            let r = measure(ctx.check("dotcom", &w, &[]));
-            walls.push(r.wall);
-            rss.push(r.max_rss_kb as f64);
-            codes.push(r.code);
-            let json: Value = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
-            phases[0].push(phase_medians(&json, &w.hops, false));
-            phases[1].push(phase_medians(&json, &w.hops, true));
-        }
-        let full = Spread::of_secs(&walls);
-        let full_rss = Spread::of(rss);
+            // The full check without throughput.
+            let mut walls = Vec::new();
+            let mut rss = Vec::new();
+            let mut codes = Vec::new();
+            let mut phases: [Vec<[f64; 4]>; 2] = Default::default();
+            let mut last = Value::Null;
+            for _ in 0..runs {
+                let r = measure(ctx.check("dotcom", &w, &[]));
+                walls.push(r.wall);
+                rss.push(r.max_rss_kb as f64);
+                codes.push(r.code);
+                let json: Value = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
+                phases[0].push(phase_medians(&json, &w.hops, false));
+                phases[1].push(phase_medians(&json, &w.hops, true));
+                last = json;
+            }
+            let full = Spread::of_secs(&walls);
+            let full_rss = Spread::of(rss);
+            timelines.push(timeline(&last, d, world_name));
 
-        // The full default check: the download measured (through the redirect).
-        let mut walls = Vec::new();
-        let mut rss = Vec::new();
-        let mut stops = Vec::new();
-        let mut dl_ms = Vec::new();
-        let mut tcodes = Vec::new();
-        for _ in 0..runs {
-            let r = measure(ctx.check_measuring("dotcom", &w, &[]));
-            walls.push(r.wall);
-            rss.push(r.max_rss_kb as f64);
-            tcodes.push(r.code);
-            let json: Value = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
-            let dl = json["throughput"]["directions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|x| x["direction"] == "download")
-                .cloned()
-                .unwrap_or(Value::Null);
-            stops.push(format!(
-                "{}, {} bytes",
-                dl["stopped"].as_str().unwrap_or("?"),
-                dl["bytes"].as_u64().unwrap_or(0)
+            // The sequential baseline and the download are measured in the IPv4 world only
+            // (their figures do not depend on AAAA records, and the loop takes a minute a run).
+            let base = if dual {
+                None
+            } else {
+                // The full default check: the download measured (through the redirect).
+                let mut walls = Vec::new();
+                let mut rss = Vec::new();
+                let mut stops = Vec::new();
+                let mut dl_ms = Vec::new();
+                let mut tcodes = Vec::new();
+                for _ in 0..runs {
+                    let r = measure(ctx.check_measuring("dotcom", &w, &[]));
+                    walls.push(r.wall);
+                    rss.push(r.max_rss_kb as f64);
+                    tcodes.push(r.code);
+                    let json: Value = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
+                    let dl = json["throughput"]["directions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|x| x["direction"] == "download")
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    stops.push(format!(
+                        "{}, {} bytes",
+                        dl["stopped"].as_str().unwrap_or("?"),
+                        dl["bytes"].as_u64().unwrap_or(0)
+                    ));
+                    dl_ms.push(dl["elapsed_ms"].as_f64().unwrap_or(f64::NAN));
+                }
+                stops.dedup();
+                let tput = Spread::of_secs(&walls);
+                tput_rows.push(format!(
+                    "| {d} ms | {} | **{}** | {} | {} | {} | {tcodes:?} |",
+                    tput.secs(),
+                    tput.ratio(&crit),
+                    Spread::of(dl_ms).ms(),
+                    stops.join("; "),
+                    Spread::of(rss).mb(),
+                ));
+                // (b) The sequential baseline.
+                let script = ctx.write("baseline.sh", &baseline_script(&ctx, &w, &hosts, &paths));
+                let base: Vec<Duration> = (0..runs)
+                    .map(|_| {
+                        let mut c = Command::new("bash");
+                        c.arg(&script);
+                        measure(c).wall
+                    })
+                    .collect();
+                Some(Spread::of_secs(&base))
+            };
+            let model = delay * 6;
+            // The update chain's floor: DNS, TLS, releases/latest, the package's 302, the asset
+            // (each 2D; the relay does not delay the TCP handshake), one after the other.
+            let floor = delay * 10;
+            let speedup = match base {
+                Some(base) => format!(
+                    "{} | **{:.0}×** ({:.0}–{:.0})",
+                    base.secs(),
+                    base.med / full.med,
+                    base.min / full.max,
+                    base.max / full.min
+                ),
+                None => "— | —".to_string(),
+            };
+            main_rows.push(format!(
+                "| {d} ms | {world_name} | {} | {:.2} s | {} | **{}** | {:.2}× | {speedup} | {} | {codes:?} |",
+                crit.secs(),
+                model.as_secs_f64(),
+                full.secs(),
+                full.ratio(&crit),
+                floor.as_secs_f64() / model.as_secs_f64(),
+                full_rss.mb(),
             ));
-            dl_ms.push(dl["elapsed_ms"].as_f64().unwrap_or(f64::NAN));
-        }
-        stops.dedup();
-        let tput = Spread::of_secs(&walls);
-
-        // (b) The sequential baseline.
-        let script = ctx.write("baseline.sh", &baseline_script(&ctx, &w, &hosts, &paths));
-        let base: Vec<Duration> = (0..runs)
-            .map(|_| {
-                let mut c = Command::new("bash");
-                c.arg(&script);
-                measure(c).wall
-            })
-            .collect();
-        let base = Spread::of_secs(&base);
-        let model = delay * 6;
-        main_rows.push(format!(
-            "| {d} ms | {} | {:.2} s | {} | **{}** | {} | **{:.0}×** ({:.0}–{:.0}) | {} | {codes:?} |",
-            crit.secs(),
-            model.as_secs_f64(),
-            full.secs(),
-            full.ratio(&crit),
-            base.secs(),
-            base.med / full.med,
-            base.min / full.max,
-            base.max / full.min,
-            full_rss.mb(),
-        ));
-        tput_rows.push(format!(
-            "| {d} ms | {} | **{}** | {} | {} | {} | {tcodes:?} |",
-            tput.secs(),
-            tput.ratio(&crit),
-            Spread::of(dl_ms).ms(),
-            stops.join("; "),
-            Spread::of(rss).mb(),
-        ));
-        for (k, label) in [(0, "no CNAME"), (1, "CNAME chain (2 links)")] {
-            let col = |i: usize| Spread::of(phases[k].iter().map(|p| p[i]).collect()).ms();
-            phase_rows.push(format!(
-                "| {d} ms | {label} | {} | {} | {} | {} |",
-                col(0),
-                col(1),
-                col(2),
-                col(3)
-            ));
+            for (k, label) in [(0, "no CNAME"), (1, "CNAME chain (2 links)")] {
+                let col = |i: usize| Spread::of(phases[k].iter().map(|p| p[i]).collect()).ms();
+                phase_rows.push(format!(
+                    "| {d} ms | {world_name} | {label} | {} | {} | {} | {} |",
+                    col(0),
+                    col(1),
+                    col(2),
+                    col(3)
+                ));
+            }
         }
     }
 
     println!("\nOne host's critical path (`dig` + `curl`, {one_name}) against the full dotcom check; min–max of {runs} runs in brackets:\n");
-    println!("| one-way delay D | critical path, one name by hand (a) | modelled 6D | full dotcom check `--no-throughput` | ratio to (a) | sequential dig+curl loop (b) | speed-up over (b) | peak RSS | exit codes |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| one-way delay D | world | critical path, one name by hand (a) | modelled 6D | full dotcom check `--no-throughput` | ratio to (a) | floor (10D/6D) | sequential dig+curl loop (b) | speed-up over (b) | peak RSS | exit codes |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &main_rows {
         println!("{r}");
     }
@@ -796,10 +971,13 @@ fn main() {
         println!("{r}");
     }
     println!("\nPer-phase medians over the targets of each run (ms; median of the runs, min–max in brackets):\n");
-    println!("| one-way delay D | names | DNS | TCP | TLS | HTTP |");
-    println!("|---|---|---|---|---|---|");
+    println!("| one-way delay D | world | names | DNS | TCP | TLS | HTTP |");
+    println!("|---|---|---|---|---|---|---|");
     for r in &phase_rows {
         println!("{r}");
+    }
+    for t in &timelines {
+        println!("{t}");
     }
 
     // Growth with the number of names.
@@ -807,13 +985,13 @@ fn main() {
         "\nGrowth (generated profiles, one name each `nN.bench.example`, every third behind a CNAME chain, D = {} ms, default --concurrency):\n",
         a.growth_delay
     );
-    println!("| names | wall time | ratio to the first row | peak RSS | exit codes |");
-    println!("|---|---|---|---|---|");
+    println!("| names | wall time | ratio to the first row | CPU per probed name (getrusage, whole process; goal ≤ 2.0 ms) | peak RSS | exit codes |");
+    println!("|---|---|---|---|---|---|");
     let delay = Duration::from_millis(a.growth_delay);
     let mut first: Option<Spread> = None;
     for &n in &a.growth {
         let names: Vec<String> = (0..n).map(|i| format!("n{i}.bench.example")).collect();
-        let w = rt.block_on(world(&names, &pki, delay, None));
+        let w = rt.block_on(world(&names, &pki, delay, None, false));
         let entries: String = names
             .iter()
             .map(|h| format!("      - host: {h}\n        http: {{ path: /, expect_header: X-GitHub-Request-Id }}\n"))
@@ -823,8 +1001,13 @@ fn main() {
         let mut rss = Vec::new();
         let mut codes = Vec::new();
         let mut failing = Vec::new();
+        let mut cpu_per_name = Vec::new();
         for _ in 0..runs {
+            let before = children_cpu();
             let r = measure(ctx.check(&p, &w, &["--max-time", "120s"]));
+            // The children's rusage (getrusage(RUSAGE_CHILDREN): GNU time and the check it
+            // waited for) grew by the run's CPU.
+            cpu_per_name.push((children_cpu() - before) * 1000.0 / n.max(1) as f64);
             walls.push(r.wall);
             rss.push(r.max_rss_kb as f64);
             codes.push(r.code);
@@ -857,9 +1040,10 @@ fn main() {
         let wall = Spread::of_secs(&walls);
         let base = *first.get_or_insert(wall);
         println!(
-            "| {n} | {} | {} | {} | {codes:?} |",
+            "| {n} | {} | {} | {} ms | {} | {codes:?} |",
             wall.secs(),
             wall.ratio(&base),
+            Spread::of(cpu_per_name).ms2(),
             Spread::of(rss).mb()
         );
     }

@@ -80,6 +80,8 @@ pub struct PlannedCapability {
     pub id: String,
     pub title: String,
     pub gating: bool,
+    /// Served by the runner's own HTTP client (`GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY` applies).
+    pub runner_client: bool,
     pub entries: Vec<PlannedEntry>,
 }
 
@@ -526,6 +528,7 @@ pub fn build(profile: &Profile, opts: &PlanOptions) -> Result<Plan, InputError> 
             // A capability named with --capability is what this run is about: judged as
             // required, so `--capability lfs` with lfs failing exits 1 (issue 23 row 10).
             gating: cap.gating || opts.require.contains(&cap.id) || opts.only.contains(&cap.id),
+            runner_client: cap.runner_client,
             entries,
         });
     }

@@ -116,27 +116,46 @@ pub(super) async fn run_once(
                 tp.note.clone(),
             ))
         };
-        // Redirect probes (runner updates) follow their chains beside the other probes.
-        // The latest release's date, for runner version currency, once the chains have learned
-        // the version (only when the profile states GitHub's version rules).
+        // Redirect probes (runner updates) follow their chains beside the other probes; the
+        // release dates for runner version currency (only when the profile states GitHub's
+        // version rules) once the chains have learned the latest version.
         let redirects = async {
-            let followed = prober.follow_redirects(plan.redirects()).await;
-            let latest = followed
-                .values()
-                .filter_map(|o| o.release.as_ref())
-                .find_map(|l| l.version);
-            let date = match (plan.runner_version.as_ref(), latest) {
-                (Some(_), Some(v)) => Some(
-                    probe::release::published(&prober.dialer(), &cfg.trust, v, cfg.timeout).await,
-                ),
-                _ => None,
+            // The release dates and the API quota do not wait for the chains: the dates start
+            // as soon as the latest version is known, the quota at once (issue 25).
+            let dates = async {
+                // With an installed runner behind the latest, the releases list too: the
+                // 30-day rule looks at the oldest release newer than the installed one.
+                let installed = s
+                    .setup
+                    .installed
+                    .as_ref()
+                    .and_then(|i| i.as_ref().ok())
+                    .map(|i| i.version);
+                match plan.runner_version.as_ref() {
+                    Some(_) => match prober.latest_release().await {
+                        Some(v) => Some(
+                            probe::release::dates(
+                                &prober.dialer(),
+                                &cfg.trust,
+                                v,
+                                installed,
+                                cfg.timeout,
+                            )
+                            .await,
+                        ),
+                        None => None,
+                    },
+                    None => None,
+                }
             };
             // The API quota of this egress address, when the profile asks for it.
-            let quota = match plan.api_quota {
-                true => probe::quota::ask(&prober.dialer(), &cfg.trust, cfg.timeout).await,
-                false => None,
+            let quota = async {
+                match plan.api_quota {
+                    true => probe::quota::ask(&prober.dialer(), &cfg.trust, cfg.timeout).await,
+                    false => None,
+                }
             };
-            (followed, date, quota)
+            tokio::join!(prober.follow_redirects(plan.redirects()), dates, quota)
         };
         // Docker's files, bridges and API, for the container-jobs check (read at every run:
         // `serve` sees job networks come and go).

@@ -663,6 +663,7 @@ mod tests {
             id: id.into(),
             title: id.into(),
             gating: true,
+            runner_client: false,
             entries: vec![],
         };
         Plan {

@@ -177,6 +177,7 @@ impl CheckSettings {
                 net.runner_arch.map(Into::into),
             ),
             network: Arc::new(crate::env::net::Network::load()),
+            epoch: std::time::Instant::now(),
         };
 
         // Outputs: writable, distinct, none of them an input file.

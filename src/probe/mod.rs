@@ -69,6 +69,9 @@ pub struct ProbeConfig {
     pub runner_platform: crate::model::RunnerPlatform,
     /// This host's interfaces and routes (the outgoing interface of each connection, its MTU).
     pub network: Arc<crate::env::net::Network>,
+    /// When the run's probes started: each check's `start_ms` counts from it (reset by each
+    /// [`Prober`]).
+    pub epoch: Instant,
 }
 
 /// Told about progress as each target's observation is complete; the command layer draws it.
@@ -93,6 +96,9 @@ struct Shared {
     connected: HashMap<String, watch::Sender<bool>>,
     /// What `ipv4only.arpa` shows about DNS64, asked once when a name needs it.
     dns64: OnceCell<Option<nat64::Dns64>>,
+    /// The latest runner release once the redirect probes have asked for it (`Some(None)`: not
+    /// asked, or not learned), so that what needs it starts before the chains end.
+    latest: watch::Sender<Option<Option<crate::model::RunnerVersion>>>,
 }
 
 impl Shared {
@@ -104,7 +110,8 @@ impl Shared {
 }
 
 impl Shared {
-    fn new(cfg: ProbeConfig) -> Shared {
+    fn new(mut cfg: ProbeConfig) -> Shared {
+        cfg.epoch = Instant::now();
         let dns_client = match &cfg.dns {
             DnsMode::Servers(s) => Some(dns::DnsClient {
                 servers: s.clone(),
@@ -121,6 +128,7 @@ impl Shared {
             sem: Semaphore::new(cfg.concurrency.max(1)),
             connected: HashMap::new(),
             dns64: OnceCell::new(),
+            latest: watch::channel(None).0,
             cfg,
         }
     }
@@ -174,6 +182,14 @@ impl Prober {
             dns_client: own_dns_client(&self.shared.cfg),
             probes: Some(self.shared.clone()),
         }
+    }
+
+    /// The latest runner release as [`Prober::follow_redirects`] learns it: returns as soon as
+    /// its lookup has answered (`None` when no redirect asks for it, or it was not learned).
+    pub async fn latest_release(&self) -> Option<crate::model::RunnerVersion> {
+        let mut rx = self.shared.latest.subscribe();
+        let known = rx.wait_for(Option::is_some).await.ok()?;
+        (*known).flatten()
     }
 
     /// Follow `redirects` (runner updates) beside the probes, with their DNS answers: a hop to
@@ -398,8 +414,12 @@ async fn finish_target(shared: &Shared, opened: Opened, t: &Target) -> TargetOut
             }
             OpenedEndpoint::Unresolved => {}
             OpenedEndpoint::Direct(families) => {
-                for f in families {
-                    checks.extend(finish_family(&shared.cfg, &t.host, ep, f).await);
+                // Each family's request on its own connection, side by side (issue 25).
+                let requests = families
+                    .into_iter()
+                    .map(|f| finish_family(&shared.cfg, &t.host, ep, f));
+                for c in futures::future::join_all(requests).await {
+                    checks.extend(c);
                 }
             }
         }
@@ -422,21 +442,38 @@ fn min_ttl(chain: &[ChainLink], addrs: &[AddressRecord]) -> Option<u32> {
         .min()
 }
 
-/// Where a check took place: its port, family and address.
+/// Where a check took place: its port, family and address, the connection, and the run's
+/// start its times are counted from.
 #[derive(Clone, Copy)]
 pub(crate) struct At {
     pub port: u16,
     pub family: Option<Family>,
     pub address: Option<SocketAddr>,
+    pub connection: Option<u64>,
+    pub epoch: Instant,
+}
+
+/// Numbers the connections of the process (1, 2, …).
+static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A new connection's number.
+pub(crate) fn next_connection() -> u64 {
+    CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl At {
+    /// The check of a step that took `ms` and has just ended.
     pub(crate) fn check(self, ms: u64, step: Step) -> CheckObservation {
+        let started = Instant::now()
+            .checked_sub(Duration::from_millis(ms))
+            .unwrap_or(self.epoch);
         CheckObservation {
             port: self.port,
             family: self.family,
             address: self.address,
             ms,
+            connection: self.connection,
+            start_ms: Some(started.saturating_duration_since(self.epoch).as_millis() as u64),
             step,
         }
     }
@@ -879,6 +916,8 @@ async fn open_endpoint(
             port,
             family: None,
             address: None,
+            connection: None,
+            epoch: shared.cfg.epoch,
         };
         return vec![FamilyConn {
             checks: vec![at.check(
@@ -895,32 +934,36 @@ async fn open_endpoint(
             conn: None,
         }];
     }
-    let mut families = Vec::new();
-    for family in [Family::Ipv4, Family::Ipv6] {
-        let fam: Vec<SocketAddr> = dests
-            .iter()
-            .copied()
-            .filter(|a| Family::of(&a.ip()) == family)
-            .collect();
-        if fam.is_empty() {
-            continue;
-        }
-        let only_family = dests.iter().all(|a| Family::of(&a.ip()) == family);
-        families.push(
-            open_family(
-                shared,
-                host,
-                port,
-                proto,
-                family,
-                &fam,
-                &redirected,
-                only_family,
-            )
-            .await,
-        );
-    }
-    families
+    // The families side by side, as the runner's own connection attempts would not wait for
+    // each other either: a dual-stack name costs one family's time, not the sum (issue 25).
+    let opening = [Family::Ipv4, Family::Ipv6]
+        .into_iter()
+        .filter_map(|family| {
+            let fam: Vec<SocketAddr> = dests
+                .iter()
+                .copied()
+                .filter(|a| Family::of(&a.ip()) == family)
+                .collect();
+            if fam.is_empty() {
+                return None;
+            }
+            let only_family = dests.iter().all(|a| Family::of(&a.ip()) == family);
+            let redirected = &redirected;
+            Some(async move {
+                open_family(
+                    shared,
+                    host,
+                    port,
+                    proto,
+                    family,
+                    &fam,
+                    redirected,
+                    only_family,
+                )
+                .await
+            })
+        });
+    futures::future::join_all(opening).await
 }
 
 #[allow(clippy::too_many_arguments)] // one family's connection: where, how and what was redirected
@@ -947,6 +990,8 @@ async fn open_family(
                 port,
                 family: Some(family),
                 address: failure.addr(),
+                connection: None,
+                epoch: shared.cfg.epoch,
             };
             return FamilyConn {
                 checks: vec![at.check(ms, connect(Some(failure), None))],
@@ -959,6 +1004,8 @@ async fn open_family(
                 port,
                 family: Some(family),
                 address: Some(addr),
+                connection: Some(next_connection()),
+                epoch: shared.cfg.epoch,
             };
             let path = path::of(&s, &shared.cfg.network);
             (s, (at, at.check(ms, connect(None, Some(path)))))

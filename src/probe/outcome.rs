@@ -307,6 +307,14 @@ pub struct CheckObservation {
     pub address: Option<SocketAddr>,
     #[serde(default)]
     pub ms: u64,
+    /// The connection the step used: TCP, TLS and HTTP of one connection share the number
+    /// (unique within the process), so a timeline shows which requests shared or waited for a
+    /// connection. `None` where no connection was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<u64>,
+    /// When the step started, in ms since the probes of the run started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ms: Option<u64>,
     #[serde(flatten)]
     pub step: Step,
 }

@@ -244,6 +244,9 @@ pub(super) async fn follow_shared(
     redirects: Vec<PlannedRedirect>,
 ) -> HashMap<PlannedRedirect, RedirectObservation> {
     let deadline = tokio::time::Instant::now() + shared.cfg.max_time;
+    if !redirects.iter().any(|r| r.latest_runner) {
+        shared.latest.send_replace(Some(None));
+    }
     let mut set = tokio::task::JoinSet::new();
     for r in redirects {
         let shared = shared.clone();
@@ -258,6 +261,14 @@ pub(super) async fn follow_shared(
             out.insert(r, obs);
         }
     }
+    // Whoever waits for the latest release waits no longer than the chains.
+    shared.latest.send_if_modified(|v| {
+        let unset = v.is_none();
+        if unset {
+            *v = Some(None);
+        }
+        unset
+    });
     out
 }
 
@@ -300,19 +311,21 @@ fn open_ahead(shared: &Arc<Shared>, r: &PlannedRedirect, first: &HttpUrl) -> Ahe
         if *host == first.host || tasks.contains_key(host) {
             continue;
         }
-        let shared = shared.clone();
-        let h = host.clone();
-        let endpoints = [Endpoint {
-            port: 443,
-            proto: Proto::Https,
-            http: None,
-        }];
-        tasks.insert(
-            host.clone(),
-            tokio::spawn(async move { super::open_target(&shared, &h, &endpoints).await }),
-        );
+        tasks.insert(host.clone(), open_one_ahead(shared, host));
     }
     Ahead(tasks)
+}
+
+/// Open `host` on 443 (DNS, TCP, TLS; no request) in a task of its own.
+fn open_one_ahead(shared: &Arc<Shared>, host: &str) -> tokio::task::JoinHandle<super::Opened> {
+    let shared = shared.clone();
+    let h = host.to_string();
+    let endpoints = [Endpoint {
+        port: 443,
+        proto: Proto::Https,
+        http: None,
+    }];
+    tokio::spawn(async move { super::open_target(&shared, &h, &endpoints).await })
 }
 
 async fn follow(
@@ -320,8 +333,27 @@ async fn follow(
     r: &PlannedRedirect,
     deadline: tokio::time::Instant,
 ) -> RedirectObservation {
+    // The package URL is on github.com, like the lookup: its connection is opened beside the
+    // lookup, so the download's first request goes out as soon as the version is known instead
+    // of after a second handshake (issue 25).
+    let package_host = parse_url(RELEASES).map(|u| u.host).ok();
+    let lookup_ahead = match (r.latest_runner, &package_host) {
+        (true, Some(h)) => Some((h.clone(), open_one_ahead(shared, h))),
+        _ => None,
+    };
     let release = match r.latest_runner {
-        true => Some(latest(shared, r, deadline).await),
+        true => {
+            let l = latest(shared, r, deadline).await;
+            let version = l.version;
+            shared.latest.send_if_modified(|v| {
+                let first = v.is_none();
+                if first {
+                    *v = Some(version);
+                }
+                first
+            });
+            Some(l)
+        }
         false => None,
     };
     // The latest release's package when it could be chosen, else the profile's pinned URL.
@@ -342,6 +374,14 @@ async fn follow(
         return obs;
     };
     let mut ahead = open_ahead(shared, r, &url);
+    if let Some((host, task)) = lookup_ahead {
+        match host == url.host && url.tls && url.port == 443 {
+            true => {
+                ahead.0.insert(host, task);
+            }
+            false => task.abort(),
+        }
+    }
     for _ in 0..MAX_REDIRECT_HOPS {
         let target = hop_target(r, &url);
         let started = std::time::Instant::now();

@@ -149,6 +149,25 @@ pub enum TlsOther {
     Library,
 }
 
+impl TlsFailure {
+    /// A rejection of the server's certificate (or of every root: none trusted): what a client
+    /// that accepts any certificate would not notice. The handshake itself completed up to
+    /// the verification.
+    pub fn is_certificate(&self) -> bool {
+        matches!(
+            self,
+            TlsFailure::NoRoots
+                | TlsFailure::SelfSigned { .. }
+                | TlsFailure::UnknownIssuer { .. }
+                | TlsFailure::Expired { .. }
+                | TlsFailure::NotYetValid { .. }
+                | TlsFailure::WrongName { .. }
+                | TlsFailure::Revoked
+                | TlsFailure::BadCertificate { .. }
+        )
+    }
+}
+
 /// What a TLS alert most likely means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -25,6 +25,13 @@ pub async fn probe_endpoint(
         port: ep.port,
         family: addr.map(|a| Family::of(&a.ip())),
         address: addr,
+        connection: None,
+        epoch: cfg.epoch,
+    };
+    // A connection made (to the proxy, or the tunnel through it) gets its number.
+    let connected = |addr: std::net::SocketAddr| At {
+        connection: Some(super::next_connection()),
+        ..at(Some(addr))
     };
     let mut checks = Vec::new();
     match ep.proto {
@@ -44,7 +51,7 @@ pub async fn probe_endpoint(
                 }
                 Ok(t) => t,
             };
-            let here = at(Some(tunnel.proxy_addr));
+            let here = connected(tunnel.proxy_addr);
             checks.push(here.check(
                 tunnel.ms,
                 Step::Tunnel {
@@ -72,7 +79,7 @@ pub async fn probe_endpoint(
                 }
                 Ok(x) => x,
             };
-            let here = at(Some(addr));
+            let here = connected(addr);
             checks.push(here.check(
                 ms,
                 Step::ProxyConnect {

@@ -99,6 +99,11 @@ pub struct Capability {
     pub title: String,
     pub description: Option<String>,
     pub gating: bool,
+    /// The runner's own .NET HTTP client makes these connections, so
+    /// `GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY` turns their certificate checks off (actions/runner
+    /// source, HttpClientHandlerFactory.cs:19, VssUtil.cs:38); node (toolkit), git and docker do
+    /// not honour it.
+    pub runner_client: bool,
     pub when: Condition,
     pub entries: Vec<Entry>,
 }
@@ -408,6 +413,7 @@ impl Validator<'_> {
                 title: printable(&cap.title),
                 description: cap.description.as_deref().map(printable),
                 gating: cap.gating.0,
+                runner_client: cap.runner_client.is_some_and(|f| f.0),
                 when,
                 entries,
             });

@@ -80,6 +80,8 @@ pub struct RawCapability {
     pub description: Option<String>,
     pub gating: Flag,
     #[serde(default)]
+    pub runner_client: Option<Flag>,
+    #[serde(default)]
     pub when: Option<Spanned<BTreeMap<String, String>>>,
     #[serde(default)]
     pub when_set: Option<Spanned<Vec<String>>>,

@@ -759,6 +759,8 @@ mod tests {
                         family: Some(crate::model::Family::Ipv4),
                         address: Some(addr),
                         ms: 3,
+                        connection: None,
+                        start_ms: None,
                         step: Step::Connect {
                             redirected: None,
                             only_family: true,

@@ -839,6 +839,16 @@ fn http_answer(c: &Check, _host: &str) -> String {
 
 /// The first reason a name does not pass.
 pub fn target_cause(t: &TargetResult) -> Option<String> {
+    let cause = target_cause_only(t)?;
+    Some(match t.runner_skips_verification {
+        true => format!(
+            "{cause} — the runner would accept this because GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY is set; verification is off (this check still verified, and made no request over the unverified connection)"
+        ),
+        false => cause,
+    })
+}
+
+fn target_cause_only(t: &TargetResult) -> Option<String> {
     match t.cause.as_ref()? {
         Cause::Dns(p) => Some(dns_problem(p, &t.host)),
         Cause::DnsNote(n) => Some(dns_note(n, &t.host)),
@@ -1292,7 +1302,7 @@ pub fn runner_version_message(r: &RunnerVersionReport) -> String {
             "the latest release is v{v} (its date could not be learned: {})",
             r.date_failure
                 .as_ref()
-                .map(date_failure)
+                .map(|f| date_failure(f, false))
                 .unwrap_or_else(|| "not asked".to_string())
         ),
         (None, _, _) => "the latest release could not be learned from github.com".to_string(),
@@ -1330,12 +1340,22 @@ pub fn runner_version_message(r: &RunnerVersionReport) -> String {
         J::LatestUnknown => format!("{installed}; {latest}: currency cannot be judged"),
         J::Current => format!("{installed} is current; {latest}"),
         J::TooFarBehind { days: d } => format!(
-            "{installed} is behind: a newer release came out {}, more than {max} days ago, and GitHub gives such a runner no jobs; {latest}",
+            "{installed} is behind: {} came out {}, more than {max} days ago, and GitHub gives such a runner no jobs; {latest}",
+            newer_release(r),
             days(*d)
         ),
         J::Behind { days: d } => format!(
-            "{installed} is behind: a newer release came out {}, and once it is {max} days old GitHub gives this runner no jobs (a runner that updates itself catches up); {latest}",
+            "{installed} is behind: {} came out {}, and once it is {max} days old GitHub gives this runner no jobs (a runner that updates itself catches up); {latest}",
+            newer_release(r),
             days(*d)
+        ),
+        J::BehindListUnknown { days: d } => format!(
+            "{installed} is behind: the latest release came out {}, but the list of releases could not be read ({}), so an older release between the installed one and the latest may already have been out more than {max} days — then GitHub gives this runner no jobs; {latest}",
+            days(*d),
+            r.releases_failure
+                .as_ref()
+                .map(|f| date_failure(f, true))
+                .unwrap_or_else(|| "it does not reach back to the installed version".to_string())
         ),
         J::BehindUndated => format!(
             "{installed} is behind; the newer release's date is unknown, so whether GitHub still gives it jobs (at most {max} days behind) cannot be told; {latest}"
@@ -1347,7 +1367,11 @@ pub fn runner_version_message(r: &RunnerVersionReport) -> String {
 pub fn runner_version_fix(r: &RunnerVersionReport) -> Option<String> {
     use crate::report::runner_version::VersionJudgement as J;
     match r.judgement {
-        J::BelowMinimum | J::TooFarBehind { .. } | J::Behind { .. } | J::BehindUndated => {
+        J::BelowMinimum
+        | J::TooFarBehind { .. }
+        | J::Behind { .. }
+        | J::BehindListUnknown { .. }
+        | J::BehindUndated => {
             Some(match (&r.asset, &r.asset_url) {
                 (Some(a), Some(u)) => format!(
                     "update the runner: download {a} ({u}), unpack it over the runner directory and restart the service — or let the runner update itself (it needs the runner-updates hosts)"
@@ -1366,11 +1390,38 @@ fn days(d: i64) -> String {
     }
 }
 
-fn date_failure(f: &DateFailure) -> String {
+/// The release the 30-day rule looked at: "v2.335.0, the first release after it", or "a newer
+/// release" when no list named it.
+fn newer_release(r: &RunnerVersionReport) -> String {
+    use crate::report::runner_version::NewerFrom;
+    match &r.newer_release {
+        Some(n) if n.from == NewerFrom::ReleasesList => {
+            format!("v{}, the first release after it,", n.version)
+        }
+        Some(n) => format!("v{}", n.version),
+        None => "a newer release".to_string(),
+    }
+}
+
+/// Why a date could not be learned; `api` when the releases API was asked, else the tag page.
+fn date_failure(f: &DateFailure, api: bool) -> String {
+    let (host, what) = match api {
+        true => ("api.github.com", "the releases API"),
+        false => ("github.com", "the release page"),
+    };
     match f {
-        DateFailure::NoAnswer => "github.com did not answer".to_string(),
-        DateFailure::Status { status } => format!("the release page answered {status}"),
-        DateFailure::NoDate => "the release page names no date".to_string(),
+        DateFailure::NoAnswer => format!("{host} did not answer"),
+        DateFailure::Status {
+            status: status @ (403 | 429),
+        } if api => format!(
+            "{what} refused with {status}: this address's unauthenticated quota of 60 requests an hour may be spent"
+        ),
+        DateFailure::Status { status } => format!("{what} answered {status}"),
+        DateFailure::NoDate => format!("{what} names no date"),
+        DateFailure::NotAList => format!("{what}'s answer was not a list of releases"),
+        DateFailure::TooLarge { limit } => {
+            format!("{what}'s answer was longer than {limit} bytes")
+        }
     }
 }
 

@@ -47,6 +47,12 @@ pub fn build_with(
 ) -> Report {
     let mut capabilities = Vec::new();
     let mut counted: HashMap<String, Verdict> = HashMap::new();
+    // GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY set where the runner reads it (its finding says so).
+    let no_verify = run
+        .network
+        .findings
+        .iter()
+        .any(|f| matches!(f.kind, super::findings::FindingKind::TlsNoVerify { .. }));
     for cap in &plan.capabilities {
         let mut entries = Vec::new();
         for e in &cap.entries {
@@ -65,6 +71,14 @@ pub fn build_with(
                     None,
                 ),
             };
+            let mut targets = targets;
+            // Only the runner's own client skips verification; node, git and docker still
+            // verify, so other capabilities keep their failures.
+            if no_verify && cap.runner_client {
+                targets
+                    .iter_mut()
+                    .for_each(super::verdict::as_runner_without_verification);
+            }
             for t in &targets {
                 let v = counted.entry(t.host.clone()).or_insert(t.verdict);
                 *v = (*v).max(t.verdict);
@@ -256,6 +270,8 @@ mod tests {
                 family: Some(crate::model::Family::Ipv4),
                 address: Some(addr),
                 ms: 1,
+                connection: None,
+                start_ms: None,
                 step: Step::Connect {
                     redirected: None,
                     only_family: true,
@@ -297,6 +313,7 @@ mod tests {
                     id: id.into(),
                     title: format!("{id}\n"),
                     gating,
+                    runner_client: false,
                     entries,
                 })
                 .collect(),

@@ -55,6 +55,8 @@ fn obs(port: u16, addr: &str, step: Step) -> CheckObservation {
         family: Some(Family::of(&a.ip())),
         address: Some(a),
         ms: 1,
+        connection: None,
+        start_ms: None,
         step,
     }
 }

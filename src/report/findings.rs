@@ -237,10 +237,11 @@ pub fn summarize(
             FindingKind::RunnerEnv { message: n.clone() },
         ));
     }
-    // Any value counts: the runner tests the variable for being set (HostContext.cs:217).
+    // The runner reads it with StringUtil.ConvertToBoolean (HostContext.cs:217,
+    // HttpClientHandlerFactory.cs:19): only `1`, `true` and `$true`, in any case, turn it on.
     if let Some((_, origin)) = env
         .get(TLS_NO_VERIFY_VAR)
-        .filter(|(v, _)| !v.trim().is_empty())
+        .filter(|(v, _)| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "$true"))
     {
         findings.push(finding(
             Severity::Warn,

@@ -162,6 +162,11 @@ pub struct TargetResult {
     /// a name whose DNS failed has no check, yet its metrics still name its ports.
     #[serde(skip)]
     pub planned_ports: Vec<u16>,
+    /// Its only failures are certificate rejections that the runner would not make:
+    /// `GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY` is set and the capability is served by the
+    /// runner's own client. The verdict is WARN instead of FAIL; our checks still failed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub runner_skips_verification: bool,
 }
 
 impl TargetResult {

@@ -272,6 +272,7 @@ pub fn judge_target(o: TargetOutcome) -> TargetResult {
             incomplete: Some(incomplete),
             diagnosis_id: None,
             planned_ports: Vec::new(),
+            runner_skips_verification: false,
         };
     }
     let dns = judge_dns(o.dns);
@@ -288,6 +289,32 @@ pub fn judge_target(o: TargetOutcome) -> TargetResult {
         incomplete: None,
         diagnosis_id: None,
         planned_ports: Vec::new(),
+        runner_skips_verification: false,
+    }
+}
+
+/// What the runner itself would conclude with `GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY` set, for a
+/// name its own HTTP client connects to: it accepts any certificate (actions/runner source,
+/// HttpClientHandlerFactory.cs:19 `DangerousAcceptAnyServerCertificateValidator`; VssUtil.cs:38
+/// for the Vss and raw clients), so a name whose only failures are certificate rejections
+/// WARNs instead of failing. Our own verification is unchanged: the TLS check still fails and
+/// no request is made over an unverified connection.
+pub fn as_runner_without_verification(t: &mut TargetResult) {
+    if t.verdict != Verdict::Fail || t.dns.verdict == Verdict::Fail || t.incomplete.is_some() {
+        return;
+    }
+    let failing: Vec<&Check> = t
+        .checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+        .collect();
+    let only_certificates = !failing.is_empty()
+        && failing.iter().all(
+            |c| matches!(&c.obs.step, Step::Tls { failure: Some(f), .. } if f.is_certificate()),
+        );
+    if only_certificates {
+        t.verdict = Verdict::Warn;
+        t.runner_skips_verification = true;
     }
 }
 
@@ -346,6 +373,8 @@ mod tests {
             family: Some(Family::of(&a.ip())),
             address: Some(a),
             ms: 1,
+            connection: None,
+            start_ms: None,
             step,
         });
         assert_eq!(c.verdict, verdict);

@@ -483,6 +483,74 @@ async fn ipv6_failing_while_ipv4_works_is_a_warning() {
     assert_eq!(fams, vec!["ipv4", "ipv6"]);
 }
 
+/// The two families of a dual-stack name are probed side by side, each request on its own
+/// connection (issue 25): the IPv4 server holds its answer until the IPv6 server has been asked,
+/// so a prober that sent the IPv6 request only after the IPv4 answer would time out on IPv4.
+/// Each check names its connection and when it started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_two_families_of_a_name_are_probed_side_by_side() {
+    let fx = Fixture::new(CA);
+    let host = "dual.example.com";
+    let dns = DnsWorld::new()
+        .name(
+            host,
+            Behaviour::Records(vec![
+                (Answer::A(LO), 60),
+                (Answer::Aaaa(std::net::Ipv6Addr::LOCALHOST), 60),
+            ]),
+        )
+        .start()
+        .await;
+    // One port on both families: 127.0.0.1 and ::1 each get a server.
+    let (v4, v6) = loop {
+        let v4 = listen_loopback();
+        let port = v4.local_addr().expect("port").port();
+        if let Ok(v6) = tokio::net::TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, port)).await {
+            break (v4, v6);
+        }
+    };
+    let six = TestServer::start_on(
+        Mode::Https {
+            cert: fx.pki.leaf(&[host]),
+            routes: github_routes(),
+        },
+        v6,
+    )
+    .await;
+    let four = TestServer::start_on(
+        Mode::Https {
+            cert: fx.pki.leaf(&[host]),
+            routes: github_routes().held_until_accepted("/zen", six.requested()),
+        },
+        v4,
+    )
+    .await;
+    let profile = write_profile(&fx, &fingerprinted(&[host], "/zen"), None);
+    let args = vec![
+        "--connect-to".to_string(),
+        format!("{host}:443::{}", four.port()),
+    ];
+    let o = check_json(&profile, &dns, &fx, &args).await;
+    assert_eq!(o.code, 0, "{:#}", o.json);
+    let t = target(&o.json, host);
+    assert_eq!(t["verdict"], "pass", "{t:#}");
+    let checks = t["checks"].as_array().expect("checks");
+    let http: Vec<&serde_json::Value> = checks.iter().filter(|c| c["phase"] == "http").collect();
+    assert_eq!(http.len(), 2, "{t:#}");
+    // TCP, TLS and HTTP of one family share a connection; the families have one each.
+    for family in ["ipv4", "ipv6"] {
+        let ids: Vec<&serde_json::Value> = checks
+            .iter()
+            .filter(|c| c["family"] == family)
+            .map(|c| &c["connection"])
+            .collect();
+        assert_eq!(ids.len(), 3, "{family}: {t:#}");
+        assert!(ids[0].is_u64() && ids.iter().all(|i| *i == ids[0]), "{t:#}");
+        assert!(checks.iter().all(|c| c["start_ms"].is_u64()), "{t:#}");
+    }
+    assert_ne!(http[0]["connection"], http[1]["connection"], "{t:#}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_on_port_80_and_resolve_override() {
     let fx = Fixture::new(CA);

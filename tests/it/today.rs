@@ -559,9 +559,47 @@ fn days_ago(days: i64) -> String {
         .expect("format")
 }
 
+/// The releases API's path (its `?per_page=100` query is matched without).
+const RELEASES_API: &str = "/repos/actions/runner/releases";
+
+/// The releases API's answer: `(version, days ago)`, newest first, with the fields GitHub's
+/// answer has around the ones read (assets, notes).
+fn releases_list(releases: &[(&str, i64)]) -> HttpResponse {
+    let items: Vec<serde_json::Value> = releases
+        .iter()
+        .map(|(v, d)| {
+            serde_json::json!({
+                "tag_name": format!("v{v}"),
+                "name": format!("v{v}"),
+                "draft": false,
+                "prerelease": false,
+                "published_at": days_ago(*d),
+                "body": "## What's Changed",
+                "assets": [{"name": format!("actions-runner-linux-x64-{v}.tar.gz"), "size": 200_000_000}],
+            })
+        })
+        .collect();
+    HttpResponse::ok_with(FINGERPRINT, "R:7")
+        .header("Content-Type", "application/json")
+        .body(serde_json::to_vec(&items).expect("json"))
+}
+
 /// github.com with v2.336.0 as the latest release, published `released` days ago, its tag page
-/// carrying the date as GitHub's does.
+/// carrying the date as GitHub's does, and api.github.com's releases list with v2.335.0 a
+/// month before it.
 fn github_with_release(released: i64) -> Routes {
+    github_with_release_page(released).route(
+        RELEASES_API,
+        releases_list(&[
+            ("2.336.0", released),
+            ("2.335.0", released + 30),
+            ("2.334.0", released + 60),
+        ]),
+    )
+}
+
+/// [`github_with_release`] without the releases list (api.github.com answers 404).
+fn github_with_release_page(released: i64) -> Routes {
     let pkg = "/actions/runner/releases/download/v2.336.0/actions-runner-linux-x64-2.336.0.tar.gz";
     fake_github(tag("2.336.0"), &[pkg]).route(
         "/actions/runner/releases/tag/v2.336.0",
@@ -581,6 +619,12 @@ enum Layout {
 }
 
 async fn check_version(released: i64, layout: Option<Layout>) -> (Ran, serde_json::Value) {
+    check_version_in(github_with_release(released), layout).await
+}
+
+/// `check` of the versioned profile against `routes` (github.com, its release assets and
+/// api.github.com on one loopback server) with the runner directory laid out as `layout`.
+async fn check_version_in(routes: Routes, layout: Option<Layout>) -> (Ran, serde_json::Value) {
     let fx = Fixture::new(CA);
     let dir = fx.path("");
     match layout {
@@ -598,10 +642,12 @@ async fn check_version(released: i64, layout: Option<Layout>) -> (Ran, serde_jso
         }
         None => {}
     }
-    let dns = DnsWorld::at_loopback(&["github.com", ASSETS]).start().await;
+    let dns = DnsWorld::at_loopback(&["github.com", ASSETS, "api.github.com"])
+        .start()
+        .await;
     let srv = TestServer::start(Mode::Https {
-        cert: fx.pki.leaf(&["github.com", ASSETS]),
-        routes: github_with_release(released),
+        cert: fx.pki.leaf(&["github.com", ASSETS, "api.github.com"]),
+        routes,
     })
     .await;
     let mut args = strings(&[
@@ -682,6 +728,69 @@ async fn a_runner_behind_a_young_release_warns_and_behind_an_old_one_fails() {
         serde_json::json!({"kind": "too_far_behind", "days": 40})
     );
     assert_eq!(ran.code, 1);
+}
+
+/// The 30 days count from the OLDEST release newer than the installed one, not from the
+/// latest: installed v2.334.0, v2.335.0 out 40 days, v2.336.0 (the latest) out 10 days — GitHub
+/// gives this runner no jobs although the latest is young (issue 20).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_thirty_days_count_from_the_first_release_after_the_installed_one() {
+    let routes = github_with_release_page(10).route(
+        RELEASES_API,
+        releases_list(&[("2.336.0", 10), ("2.335.0", 40), ("2.334.0", 70)]),
+    );
+    let (ran, rv) = check_version_in(routes, Some(Layout::Linked("2.334.0"))).await;
+    assert_eq!(rv["verdict"], "fail", "{rv:#}");
+    assert_eq!(
+        rv["judgement"],
+        serde_json::json!({"kind": "too_far_behind", "days": 40})
+    );
+    assert_eq!(rv["newer_release"]["version"], "2.335.0", "{rv:#}");
+    assert_eq!(rv["newer_release"]["from"], "releases_list");
+    // The latest's own date is still the latest's.
+    assert_eq!(rv["latest"], "2.336.0");
+    assert_eq!(rv["released_days_ago"], 10);
+    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    let message = rv["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("v2.335.0, the first release after it, came out 40 days ago"),
+        "{message}"
+    );
+}
+
+/// When the list of releases cannot be read (the quota of this address spent: 403), the latest's
+/// date is all there is: a young latest WARNs and says an older release in between may already
+/// be past the limit; an old latest FAILs (every release in between is older still).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_release_list_the_latest_date_bounds_the_answer_and_it_says_so() {
+    let refused = || {
+        HttpResponse::status(403)
+            .header(FINGERPRINT, "R:8")
+            .body("{\"message\": \"API rate limit exceeded\"}")
+    };
+    let routes = github_with_release_page(10).route(RELEASES_API, refused());
+    let (ran, rv) = check_version_in(routes, Some(Layout::Linked("2.334.0"))).await;
+    assert_eq!(rv["verdict"], "warn", "{rv:#}");
+    assert_eq!(
+        rv["judgement"],
+        serde_json::json!({"kind": "behind_list_unknown", "days": 10})
+    );
+    assert_eq!(rv["releases_failure"]["kind"], "status");
+    assert_eq!(rv["releases_failure"]["status"], 403);
+    assert_ne!(ran.code, 1, "{}", ran.stdout);
+    let message = rv["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the list of releases could not be read")
+            && message.contains("refused with 403"),
+        "{message}"
+    );
+    let routes = github_with_release_page(40).route(RELEASES_API, refused());
+    let (ran, rv) = check_version_in(routes, Some(Layout::Linked("2.334.0"))).await;
+    assert_eq!(
+        rv["judgement"],
+        serde_json::json!({"kind": "too_far_behind", "days": 40})
+    );
+    assert_eq!(ran.code, 1, "{}", ran.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -828,6 +937,86 @@ async fn tls_no_verify_in_the_runner_env_is_a_warning_and_our_checks_still_verif
             .cloned()
             .expect("tls check");
         assert_eq!(tls["verdict"], "fail", "{tls:#}");
+    }
+}
+
+/// With GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY set, a certificate the runner's own client would
+/// accept (actions/runner source, HttpClientHandlerFactory.cs:19) makes the capabilities that
+/// client serves WARN — "verification is off" — while capabilities served by node, git or docker
+/// (which still verify) keep their FAIL. A value the runner does not read as true ("yes") changes
+/// nothing. Our own TLS check fails either way: verification is never weakened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_no_verify_makes_the_runners_own_connections_warn_and_the_others_still_fail() {
+    let host = "api.github.com";
+    for value in ["1", "TRUE", "yes", ""] {
+        let fx = Fixture::new(CA);
+        let entries = fingerprinted(&[host], "/zen");
+        let profile = fx.profile_file(
+            "noverify.yaml",
+            &format!(
+                "schema_version: 1\nname: nv\ntitle: NoVerify\ncapabilities:\n  - id: essential\n    title: Essential\n    gating: true\n    runner_client: true\n    entries:\n{entries}  - id: oidc\n    title: OIDC\n    gating: true\n    entries:\n{entries}"
+            ),
+        );
+        let dns = DnsWorld::at_loopback(&[host]).start().await;
+        let other = Fixture::new("Some Other Root CA");
+        let srv = TestServer::start(Mode::Https {
+            cert: other.pki.leaf(&[host]),
+            routes: github_routes(),
+        })
+        .await;
+        let args = one_host_json_args(&profile, &dns, &fx, host, srv.port());
+        let envs = match value {
+            "" => vec![],
+            v => vec![("GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY", v.to_string())],
+        };
+        let ran = run_text(args, envs).await;
+        let json = ran.json();
+        let cap = |id: &str| {
+            json["capabilities"]
+                .as_array()
+                .expect("capabilities")
+                .iter()
+                .find(|c| c["id"] == id)
+                .cloned()
+                .expect("capability")
+        };
+        let (essential, oidc) = (cap("essential"), cap("oidc"));
+        let on = matches!(value, "1" | "TRUE");
+        assert_eq!(
+            essential["verdict"],
+            if on { "warn" } else { "fail" },
+            "{value:?}: {essential:#}"
+        );
+        assert_eq!(oidc["verdict"], "fail", "{value:?}: {oidc:#}");
+        assert_eq!(ran.code, 1, "oidc still fails: {}", ran.stdout);
+        let t = &essential["entries"][0]["targets"][0];
+        assert_eq!(t["runner_skips_verification"] == true, on, "{t:#}");
+        let c = t["cause"].as_str().unwrap_or_default();
+        assert_eq!(
+            c.contains("the runner would accept this because GITHUB_ACTIONS_RUNNER_TLS_NO_VERIFY is set; verification is off"),
+            on,
+            "{value:?}: {c}"
+        );
+        let o = oidc["entries"][0]["targets"][0]["cause"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(!o.contains("would accept"), "{o}");
+        let tls = t["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["phase"] == "tls")
+            .cloned()
+            .expect("tls check");
+        assert_eq!(tls["verdict"], "fail", "{tls:#}");
+        assert!(
+            !t["checks"]
+                .as_array()
+                .expect("checks")
+                .iter()
+                .any(|c| c["phase"] == "http"),
+            "no request over an unverified connection: {t:#}"
+        );
     }
 }
 

@@ -161,6 +161,8 @@ struct ServerState {
     connections: AtomicUsize,
     /// The number of connections accepted, for whoever waits for the first.
     accepted: watch::Sender<usize>,
+    /// The number of request heads read, for whoever waits for the first.
+    requested: watch::Sender<usize>,
     requests: Mutex<Vec<SeenRequest>>,
     server_names: Mutex<Vec<Option<String>>>,
 }
@@ -170,6 +172,7 @@ impl Default for ServerState {
         ServerState {
             connections: AtomicUsize::new(0),
             accepted: watch::channel(0).0,
+            requested: watch::channel(0).0,
             requests: Mutex::default(),
             server_names: Mutex::default(),
         }
@@ -265,6 +268,12 @@ impl TestServer {
     /// Watches the number of TCP connections accepted.
     pub fn accepted(&self) -> watch::Receiver<usize> {
         self.state.accepted.subscribe()
+    }
+
+    /// Watches the number of requests read (for [`Routes::held_until_accepted`]: an answer held
+    /// until another server has been asked something).
+    pub fn requested(&self) -> watch::Receiver<usize> {
+        self.state.requested.subscribe()
     }
 
     /// SNI of every ClientHello received (Https mode only), in arrival order.
@@ -478,6 +487,7 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
         path: path.clone(),
         headers: headers.clone(),
     });
+    state.requested.send_modify(|n| *n += 1);
 
     let header = |name: &str| {
         headers
