@@ -100,6 +100,7 @@ const OTHER_PROGRAMS_FLAGS: &[&str] = &[
     "--growth",
     "--growth-delay",
     "--delays",
+    "--idle",
     "--persona",
     "--info",
     "--now",
