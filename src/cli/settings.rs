@@ -36,8 +36,8 @@ pub const FD_HEADROOM: u64 = 64;
 pub const RESOLVE_CONCURRENCY: u16 = 32;
 /// The narrowest table we draw, whatever the terminal says.
 pub const MIN_TABLE_WIDTH: u16 = 60;
-/// The table width when a terminal does not tell (0 columns) and `COLUMNS` is unset.
-pub const FALLBACK_TABLE_WIDTH: u16 = 100;
+/// The table width when no terminal tells (not a terminal, or 0 columns) and `COLUMNS` is unset.
+pub const FALLBACK_TABLE_WIDTH: u16 = 80;
 
 /// Everything `check` needs, validated.
 pub struct CheckSettings {
@@ -285,14 +285,15 @@ fn probes_within_fd_limit(need: u64) -> u64 {
     })
 }
 
-/// Colour and width of the table on standard output. Off a terminal: no colour, no width limit.
-/// On one: its width; when it says 0 columns (or nothing), `COLUMNS`, else 100; never narrower
-/// than [`MIN_TABLE_WIDTH`].
+/// Colour and width of the table. The width: the terminal's when standard output is one (and
+/// it tells), else `COLUMNS`, else [`FALLBACK_TABLE_WIDTH`]; never narrower than
+/// [`MIN_TABLE_WIDTH`] (issue 23 row 3: a log or a pipe gets a table that fits 80 columns too).
+/// Colour only on a terminal without NO_COLOR.
 pub(super) fn table_style(to_terminal: bool) -> Style {
-    if !to_terminal {
-        return Style::default();
-    }
-    let reported = comfy_table::Table::new().width().filter(|w| *w > 0);
+    let reported = to_terminal
+        .then(|| comfy_table::Table::new().width())
+        .flatten()
+        .filter(|w| *w > 0);
     let columns = || {
         std::env::var("COLUMNS")
             .ok()
@@ -304,7 +305,7 @@ pub(super) fn table_style(to_terminal: bool) -> Style {
         .unwrap_or(FALLBACK_TABLE_WIDTH)
         .max(MIN_TABLE_WIDTH);
     Style {
-        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         width,
         verbose: false,
     }
