@@ -302,6 +302,8 @@ struct ProblemView {
     verdict: &'static str,
     verdict_label: &'static str,
     cause: String,
+    /// The first failing name's own words, beside the cause it folds into.
+    detail: Option<String>,
 }
 
 /// One root cause of the diagnosis, numbered as the other formats number it.
@@ -550,6 +552,9 @@ pub fn report(r: &Report) -> String {
             verdict: class(c.verdict),
             verdict_label: c.verdict.label(),
             cause: c.one_liner.clone().unwrap_or_default(),
+            detail: (!c.folds.is_empty())
+                .then(|| words::capability_cause(c.cap))
+                .flatten(),
         })
         .chain(
             view.throughput
@@ -561,6 +566,7 @@ pub fn report(r: &Report) -> String {
                     verdict: class(t.verdict),
                     verdict_label: t.verdict.label(),
                     cause: t.one_liner.clone().unwrap_or_default(),
+                    detail: None,
                 }),
         )
         .collect::<Vec<_>>();

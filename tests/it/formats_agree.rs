@@ -1,0 +1,295 @@
+//! Every format tells the same run the same way (issue 23 row 1): for each verdict scenario in
+//! `tests/scenarios/`, the report is rendered in every format and each is parsed back — JSON
+//! with serde_json, JUnit with quick-xml, the HTML through its DOM (scraper), the table and
+//! the Markdown by their lines, the annotations by their workflow commands — and they must
+//! state the same verdict, the same verdict sentence, the same counts and the same causes.
+
+use std::path::Path;
+
+use runner_preflight::render::{self, table::Style, Format};
+use scraper::{Html, Selector};
+
+use crate::scenarios::{load, report_of};
+
+/// What a format states about a run.
+#[derive(Debug, PartialEq, Eq, Clone)]
+struct Stated {
+    verdict: String,
+    sentence: String,
+    /// pass, warn, fail, skip.
+    counts: [usize; 4],
+    /// (id, title) of each root cause.
+    causes: Vec<(usize, String)>,
+}
+
+/// "3 names probed: 2 pass, 0 warn, 1 fail, 0 skip" (anything after it ignored).
+fn counts_of(line: &str) -> Option<[usize; 4]> {
+    let (_, rest) = line.split_once(" probed: ")?;
+    let mut out = [0; 4];
+    for (i, label) in ["pass", "warn", "fail", "skip"].iter().enumerate() {
+        let end = rest.find(&format!(" {label}"))?;
+        let start = rest[..end].rfind(' ').map_or(0, |p| p + 1);
+        out[i] = rest[start..end].parse().ok()?;
+    }
+    Some(out)
+}
+
+fn json(text: &str) -> Stated {
+    let v: serde_json::Value = serde_json::from_str(text).expect("JSON parses");
+    let n = |k: &str| v["summary"][k].as_u64().expect("a count") as usize;
+    Stated {
+        verdict: v["verdict"].as_str().unwrap().to_uppercase(),
+        sentence: v["sentence"].as_str().expect("sentence").to_string(),
+        counts: [n("pass"), n("warn"), n("fail"), n("skip")],
+        causes: v["diagnosis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["id"].as_u64().unwrap() as usize,
+                    d["title"].as_str().expect("title").to_string(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// "Verdict: FAIL — SENTENCE; 1 root cause in the Diagnosis above (…)": the sentence ends
+/// where the table's own pointers begin.
+fn table(text: &str, causes_from: &[(usize, String)]) -> Stated {
+    let mut lines = text.lines();
+    let verdict_line = lines
+        .by_ref()
+        .find(|l| l.starts_with("Verdict: "))
+        .expect("a Verdict line");
+    let (verdict, mut sentence) = verdict_line["Verdict: ".len()..]
+        .split_once(" — ")
+        .expect("verdict — sentence");
+    for tail in ["; 1 root cause", "; 2 root causes", "; 3 root causes", "; 4 root causes"] {
+        if let Some(i) = sentence.find(tail) {
+            sentence = &sentence[..i];
+        }
+    }
+    if let Some(i) = sentence.find(" network warning(s)") {
+        sentence = &sentence[..sentence[..i].rfind("; ").unwrap()];
+    }
+    let counts = lines
+        .find_map(counts_of)
+        .expect("a counts line after the verdict");
+    // "  1. FAIL  TITLE — blocks …": the numbered lines of the Diagnosis block.
+    let causes = text
+        .lines()
+        .take_while(|l| !l.starts_with("Verdict: "))
+        .filter_map(|l| {
+            let (id, rest) = l.strip_prefix("  ")?.split_once(". ")?;
+            let id: usize = id.parse().ok()?;
+            let title = rest.split_once("  ")?.1;
+            // The title is what the JSON calls it; the rest of the line is the table's.
+            let known = causes_from.iter().find(|(i, _)| *i == id)?;
+            Some((id, if title.starts_with(&known.1) { known.1.clone() } else { title.to_string() }))
+        })
+        .collect();
+    Stated {
+        verdict: verdict.to_string(),
+        sentence: sentence.to_string(),
+        counts,
+        causes,
+    }
+}
+
+/// Markdown cell escapes (`\_`, `\|`, …) undone.
+fn unescape_md(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn markdown(text: &str) -> Stated {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("**Verdict: "))
+        .expect("a **Verdict:** line");
+    let (verdict, sentence) = line["**Verdict: ".len()..]
+        .split_once("** — ")
+        .expect("**Verdict: X** — sentence");
+    let counts = text.lines().find_map(counts_of).expect("a counts line");
+    // "1. ❌ **TITLE** (blocks …) — …" under "### Diagnosis".
+    let causes = text
+        .lines()
+        .skip_while(|l| !l.starts_with("### Diagnosis"))
+        .take_while(|l| !l.starts_with("| capability"))
+        .filter_map(|l| {
+            let (id, rest) = l.split_once(". ")?;
+            let id: usize = id.parse().ok()?;
+            let title = rest.split_once("**")?.1.split_once("**")?.0;
+            Some((id, unescape_md(title)))
+        })
+        .collect();
+    Stated {
+        verdict: verdict.to_string(),
+        sentence: unescape_md(sentence),
+        counts,
+        causes,
+    }
+}
+
+fn html(text: &str) -> Stated {
+    let dom = Html::parse_document(text);
+    let one = |css: &str| {
+        let sel = Selector::parse(css).unwrap();
+        dom.select(&sel)
+            .next()
+            .unwrap_or_else(|| panic!("no {css} in the HTML"))
+            .text()
+            .collect::<String>()
+    };
+    let li = Selector::parse("li[id^=\"cause-\"]").unwrap();
+    let b = Selector::parse("b").unwrap();
+    Stated {
+        verdict: one("#verdict"),
+        sentence: one("#sentence"),
+        counts: counts_of(&one("#counts")).expect("counts in #counts"),
+        causes: dom
+            .select(&li)
+            .map(|e| {
+                let id = e.value().id().unwrap()["cause-".len()..].parse().unwrap();
+                let title = e.select(&b).next().expect("a title").text().collect();
+                (id, title)
+            })
+            .collect(),
+    }
+}
+
+/// The run-wide properties of the first `<testsuite>` (every suite carries them).
+fn junit(text: &str) -> Stated {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut props: Vec<(String, String)> = Vec::new();
+    let mut suites = 0;
+    loop {
+        match reader.read_event().expect("JUnit is well-formed XML") {
+            Event::Start(e) if e.name().as_ref() == b"testsuite" => suites += 1,
+            Event::Empty(e) if e.name().as_ref() == b"property" && suites == 1 => {
+                let attr = |k: &[u8]| {
+                    e.attributes()
+                        .filter_map(Result::ok)
+                        .find(|a| a.key.as_ref() == k)
+                        .map(|a| a.unescape_value().unwrap().into_owned())
+                        .unwrap_or_default()
+                };
+                props.push((attr(b"name"), attr(b"value")));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let get = |k: &str| {
+        props
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no property {k}: {props:?}"))
+    };
+    Stated {
+        verdict: get("run.verdict"),
+        sentence: get("run.sentence"),
+        counts: counts_of(&get("run.names")).expect("counts in run.names"),
+        causes: props
+            .iter()
+            .filter_map(|(n, v)| Some((n.strip_prefix("run.cause.")?.parse().ok()?, v.clone())))
+            .collect(),
+    }
+}
+
+fn unescape_command(s: &str) -> String {
+    s.replace("%0A", "\n")
+        .replace("%0D", "\r")
+        .replace("%3A", ":")
+        .replace("%2C", ",")
+        .replace("%25", "%")
+}
+
+fn annotations(text: &str, causes_from: &[(usize, String)]) -> Stated {
+    let notice = text
+        .lines()
+        .find(|l| l.starts_with("::notice title=runner-preflight"))
+        .expect("a notice with the run's verdict");
+    let message = unescape_command(notice.split_once("::").unwrap().1.split_once("::").unwrap().1);
+    let mut lines = message.lines();
+    let (verdict, sentence) = lines.next().unwrap().split_once(" — ").unwrap();
+    let counts = counts_of(lines.next().unwrap()).expect("counts on the notice's second line");
+    // "::error title=runner-preflight cause 1: TITLE (blocks …)::…"
+    let causes = text
+        .lines()
+        .filter_map(|l| {
+            let title = unescape_command(l.split_once("title=")?.1.split_once("::")?.0);
+            let rest = title.strip_prefix("runner-preflight cause ")?;
+            let (id, title) = rest.split_once(": ")?;
+            let id: usize = id.parse().ok()?;
+            let known = causes_from.iter().find(|(i, _)| *i == id)?;
+            Some((id, if title.starts_with(&known.1) { known.1.clone() } else { title.to_string() }))
+        })
+        .collect();
+    Stated {
+        verdict: verdict.to_string(),
+        sentence: sentence.to_string(),
+        counts,
+        causes,
+    }
+}
+
+#[test]
+fn every_format_states_the_same_verdict_counts_and_causes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "scenarios: {files:?}");
+    let plain = Style::default();
+    for name in files {
+        let (profile, outcomes, fail_on) = load(&name);
+        let r = report_of(&profile, &outcomes, fail_on);
+        let want = json(&render::render(&r, Format::Json, &plain));
+        let formats = [
+            ("table", table(&render::render(&r, Format::Table, &plain), &want.causes)),
+            (
+                "table --verbose",
+                table(
+                    &render::render(
+                        &r,
+                        Format::Table,
+                        &Style {
+                            verbose: true,
+                            ..Style::default()
+                        },
+                    ),
+                    &want.causes,
+                ),
+            ),
+            ("markdown", markdown(&render::render(&r, Format::Markdown, &plain))),
+            ("html", html(&render::render(&r, Format::Html, &plain))),
+            ("junit", junit(&render::render(&r, Format::Junit, &plain))),
+            (
+                "annotations",
+                annotations(&render::annotations::render(&r), &want.causes),
+            ),
+        ];
+        for (format, got) in formats {
+            assert_eq!(got, want, "{name}: {format} disagrees with the JSON report");
+        }
+    }
+}
