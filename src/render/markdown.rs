@@ -113,8 +113,13 @@ pub fn render(r: &Report) -> String {
             cell(&i.reason)
         ));
     }
-    // A capability the Diagnosis covers is said in full by its line above.
-    for c in view.sections.iter().filter(|c| !c.covered) {
+    // A capability the Diagnosis covers is said by its line above: its block (closed) holds
+    // only the rows no cause explains, and there is none when every row is explained.
+    for c in view
+        .sections
+        .iter()
+        .filter(|c| !c.covered || !c.rows.is_empty() || !c.empty.is_empty())
+    {
         s.push('\n');
         s.push_str(&capability(c));
     }
@@ -223,16 +228,28 @@ fn capability(sec: &super::view::Section) -> String {
         role(c.gating)
     );
     // Open only when a row fails or warns on its own cause: a folded row is said by its cause.
+    // A covered capability's folds are in its summary line; its table has the other rows.
+    let title = if sec.covered {
+        let folds: Vec<String> = sec.folds.iter().map(|f| cell(&f.line())).collect();
+        format!("{title}: {}", folds.join("; "))
+    } else {
+        title
+    };
     let mut s = if sec.rows.iter().any(|r| r.open) {
         format!("<details open><summary>{title}</summary>\n\n")
     } else {
         format!("<details><summary>{title}</summary>\n\n")
     };
     s.push_str("| name | verdict | DNS | ms | cause |\n|---|---|---|---|---|\n");
-    for f in &sec.folds {
+    for f in sec.folds.iter().filter(|_| !sec.covered) {
+        // A few names are named; more are counted.
+        let names = if f.hosts.len() <= 3 {
+            f.hosts.iter().map(|h| code(h)).collect::<Vec<_>>().join(", ")
+        } else {
+            crate::words::plural(f.hosts.len(), "name")
+        };
         s.push_str(&format!(
-            "| {} | {} | | | {} |\n",
-            crate::words::plural(f.hosts.len(), "name"),
+            "| {names} | {} | | | {} |\n",
             badge(f.verdict),
             cell(&f.reference),
         ));

@@ -958,6 +958,27 @@ fn store_label(s: StoreName) -> &'static str {
 }
 
 /// A finding's message.
+/// What a resolver answered, as a verb phrase: "said NXDOMAIN", "gave no answer within 5 s".
+fn resolver_answer(a: &crate::report::findings::ResolverAnswer, host: &str) -> String {
+    use crate::report::findings::ResolverAnswer;
+    match a {
+        ResolverAnswer::Addresses(list) => format!(
+            "answered {}",
+            list.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+        ResolverAnswer::Failed(DnsFailure::NxDomain { .. }) => {
+            format!("said {host} does not exist (NXDOMAIN)")
+        }
+        ResolverAnswer::Failed(f) => format!("failed: {}", dns_failure(f, host)),
+        ResolverAnswer::TimedOut(after) => {
+            format!("gave no answer within {}", fmt_duration(*after))
+        }
+        ResolverAnswer::Error(message) => {
+            format!("failed: {}", crate::model::text::printable(message))
+        }
+    }
+}
+
 pub fn finding_message(f: &Finding) -> String {
     let hosts = &f.hosts;
     match &f.kind {
@@ -1032,6 +1053,29 @@ pub fn finding_message(f: &Finding) -> String {
             after,
             keepalive,
         } => keepalive_detail(host, *after, keepalive),
+        FindingKind::ResolversDisagree {
+            host,
+            server,
+            dns,
+            dns_ms,
+            system,
+            system_ms,
+            by_throughput,
+        } => format!(
+            "the DNS server{} and the OS resolver (which the runner uses) disagree about {host}: the DNS server {} in {dns_ms} ms; the OS resolver{} {}{}",
+            server.map(|s| format!(" {s}")).unwrap_or_default(),
+            resolver_answer(dns, host),
+            if *by_throughput {
+                ", asked by the throughput measurement,"
+            } else {
+                ""
+            },
+            resolver_answer(system, host),
+            match (system, system_ms) {
+                (crate::report::findings::ResolverAnswer::TimedOut(_), _) | (_, None) => String::new(),
+                (_, Some(ms)) => format!(" in {ms} ms"),
+            }
+        ),
         FindingKind::RunnerFile { problem } => runner_file_problem(problem),
         FindingKind::ApiQuota { quota } => {
             let reset = time::OffsetDateTime::from_unix_timestamp(quota.reset as i64)

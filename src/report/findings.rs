@@ -116,6 +116,21 @@ pub enum FindingKind {
     ClockSkew { clock: ClockReport },
     /// The idle long-poll connection survived or was cut.
     LongPoll { report: Box<LongPollReport> },
+    /// The OS resolver (what the runner uses) and the DNS server answered a name differently:
+    /// one gave an answer (addresses, or NXDOMAIN) while the other failed or timed out (issue
+    /// 23 row 2: the DNS server said NXDOMAIN in 33 ms, the OS resolver gave nothing in 5 s).
+    ResolversDisagree {
+        host: String,
+        /// The DNS server that answered.
+        server: Option<std::net::SocketAddr>,
+        dns: ResolverAnswer,
+        dns_ms: u64,
+        system: ResolverAnswer,
+        /// How long the OS resolver took, when known (its time-out).
+        system_ms: Option<u64>,
+        /// The throughput measurement asked the OS resolver (else the name's own probe).
+        by_throughput: bool,
+    },
     /// An idle connection was cut sooner than this machine's first TCP keepalive would be sent:
     /// keepalives cannot keep such flows alive.
     CutBeforeKeepalive {
@@ -123,6 +138,103 @@ pub enum FindingKind {
         after: std::time::Duration,
         keepalive: Keepalive,
     },
+}
+
+/// What one resolver answered for a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolverAnswer {
+    Addresses(Vec<std::net::IpAddr>),
+    /// The DNS server's failure (NXDOMAIN, SERVFAIL, …).
+    Failed(crate::probe::outcome::DnsFailure),
+    /// No answer within this long.
+    TimedOut(std::time::Duration),
+    /// The OS resolver's own words (getaddrinfo gives no more structure).
+    Error(String),
+}
+
+/// Names the DNS server answered (addresses, or a definite NXDOMAIN) while the OS resolver —
+/// asked by the name's probe or by the throughput measurement — timed out or failed otherwise.
+/// A note: the verdicts already account for what the runner would meet.
+pub fn resolver_disagreements(
+    results: &[&TargetResult],
+    throughput: Option<&crate::report::ThroughputReport>,
+) -> Vec<Finding> {
+    use crate::probe::outcome::{DnsFailure, DnsSource, SystemFailure, SystemLookup};
+    use crate::probe::throughput::{AddressError, ThroughputFailure};
+    // The DNS server's answer, when it gave one: addresses or NXDOMAIN.
+    let answered = |t: &TargetResult| -> Option<ResolverAnswer> {
+        let d = &t.dns.obs;
+        if d.source != DnsSource::Dns || d.server.is_none() {
+            return None;
+        }
+        match &d.failure {
+            Some(f @ DnsFailure::NxDomain { .. }) => Some(ResolverAnswer::Failed(f.clone())),
+            None if !d.dns_addresses.is_empty() => {
+                Some(ResolverAnswer::Addresses(d.dns_addresses.clone()))
+            }
+            _ => None,
+        }
+    };
+    let mut out: BTreeMap<String, Finding> = BTreeMap::new();
+    let mut add = |t: &TargetResult, dns: ResolverAnswer, system, system_ms, by_throughput| {
+        out.entry(t.host.clone()).or_insert_with(|| {
+            finding(
+                Severity::Note,
+                Topic::Dns,
+                FindingKind::ResolversDisagree {
+                    host: t.host.clone(),
+                    server: t.dns.obs.server,
+                    dns,
+                    dns_ms: t.dns.obs.ms,
+                    system,
+                    system_ms,
+                    by_throughput,
+                },
+            )
+        });
+    };
+    for t in results {
+        let Some(dns) = answered(t) else { continue };
+        // An error beside addresses is already the name's own problem (`SystemFails`); a time-out
+        // is a disagreement whatever DNS said.
+        if let Some(SystemLookup::Failed {
+            failure: SystemFailure::Timeout { after },
+        }) = &t.dns.obs.system
+        {
+            let ms = after.as_millis() as u64;
+            add(t, dns, ResolverAnswer::TimedOut(*after), Some(ms), false);
+        }
+    }
+    for d in throughput.iter().flat_map(|tp| tp.directions.iter()) {
+        let Some(ThroughputFailure::Address(AddressError::Lookup(l))) = d.failure() else {
+            continue;
+        };
+        let system = match &l.why {
+            crate::probe::lookup::LookupWhy::Timeout { after } => {
+                (ResolverAnswer::TimedOut(*after), Some(after.as_millis() as u64))
+            }
+            crate::probe::lookup::LookupWhy::System { message } => {
+                (ResolverAnswer::Error(message.clone()), None)
+            }
+            _ => continue,
+        };
+        for t in results.iter().filter(|t| t.host == l.host) {
+            match answered(t) {
+                // NXDOMAIN and an OS error agree (neither has an address).
+                Some(ResolverAnswer::Failed(_)) if matches!(system.0, ResolverAnswer::Error(_)) => {}
+                Some(dns) => add(t, dns, system.0.clone(), system.1, true),
+                None => {}
+            }
+        }
+    }
+    out.into_values()
+        .map(|mut f| {
+            if let FindingKind::ResolversDisagree { host, .. } = &f.kind {
+                f.hosts = vec![host.clone()];
+            }
+            f
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -293,3 +293,72 @@ fn every_format_states_the_same_verdict_counts_and_causes() {
         }
     }
 }
+
+/// Text as one line: each line break and the indent after it become one space.
+fn reflowed(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A one-cause run at 80 columns (issue 23 row 3): a capability the Diagnosis covers is one
+/// line (no table), every line fits, the Diagnosis is wrapped between words only (its sentences,
+/// names and addresses come back whole when the lines are joined); `--verbose` keeps the table.
+#[test]
+fn a_one_cause_run_fits_80_columns_with_one_line_per_covered_capability() {
+    for scenario in ["gating_nxdomain.yaml", "not_github_and_unfinished.yaml", "ipv6_only_host.yaml"] {
+        let (profile, outcomes, fail_on) = load(scenario);
+        let r = report_of(&profile, &outcomes, fail_on);
+        let view = runner_preflight::render::view::View::new(&r);
+        let narrow = Style {
+            width: 80,
+            ..Style::default()
+        };
+        let text = render::render(&r, Format::Table, &narrow);
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{scenario}: a line of {} columns:\n{line}\n\n{text}",
+                line.chars().count()
+            );
+        }
+        let flat = reflowed(&text);
+        for c in &view.causes {
+            assert!(flat.contains(&reflowed(&c.summary)), "{scenario}: cause {} cut:\n{text}", c.id);
+            assert!(flat.contains(&reflowed(&format!("fix: {}", c.fix))), "{scenario}:\n{text}");
+        }
+        let covered: Vec<_> = view.sections.iter().filter(|s| s.covered).collect();
+        assert!(!covered.is_empty(), "{scenario}: no capability covered by a cause");
+        for s in &covered {
+            let head = format!("{}  {} — {}", s.verdict.label(), s.id, s.title);
+            let at = text
+                .lines()
+                .position(|l| l.starts_with(&head))
+                .unwrap_or_else(|| panic!("{scenario}: no line for {}:\n{text}", s.id));
+            // The line (and its continuation) says which cause, and no table follows it.
+            let block: Vec<&str> = text.lines().skip(at).take_while(|l| !l.is_empty()).collect();
+            let block = reflowed(&block.join("\n"));
+            assert!(block.contains(&s.folds[0].reference), "{scenario}: {block}");
+            assert!(!block.contains('┌'), "{scenario}: a table for {}:\n{text}", s.id);
+            for host in s.folds.iter().flat_map(|f| &f.hosts) {
+                assert!(!block.contains(host.as_str()), "{scenario}: {host} listed in the line");
+            }
+        }
+        // --verbose: today's full table for the same capability, with each name.
+        let verbose = render::render(
+            &r,
+            Format::Table,
+            &Style {
+                verbose: true,
+                ..Style::default()
+            },
+        );
+        for s in &covered {
+            let title = format!("{}  {} — {}", s.verdict.label(), s.id, s.title);
+            let at = verbose.find(&title).expect("the capability in --verbose");
+            let table = &verbose[at..];
+            assert!(table.lines().nth(1).is_some_and(|l| l.starts_with('┌')), "{verbose}");
+            for host in s.folds.iter().flat_map(|f| &f.hosts) {
+                assert!(table.contains(host.as_str()), "{host} not in --verbose:\n{verbose}");
+            }
+        }
+    }
+}

@@ -33,7 +33,7 @@ pub fn hermetic(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
         .env("NO_COLOR", "1")
         // Tests read the table's sentences whole: a wide log, as a CI job's often is. The width
         // rules (terminal, `COLUMNS`, 80) have their own tests, which set or remove it.
-        .env("COLUMNS", "400");
+        .env("COLUMNS", "2000");
     for var in [
         "HTTPS_PROXY",
         "https_proxy",
