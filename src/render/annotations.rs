@@ -88,12 +88,13 @@ pub fn render(r: &Report) -> String {
             msg.push_str(&format!("\n… and {} more", bad.len() - MAX_NAMES));
         }
         if let Some(tp) = &view.throughput {
-            for x in tp
-                .directions
-                .iter()
-                .filter(|x| x.verdict >= Verdict::Warn && x.fold.as_ref().is_some_and(|f| f.cause == d.id)
-                    || x.verdict >= Verdict::Warn && d.own && d.blocks.iter().any(|b| b == "throughput") && x.fold.is_none())
-            {
+            for x in tp.directions.iter().filter(|x| {
+                x.verdict >= Verdict::Warn && x.fold.as_ref().is_some_and(|f| f.cause == d.id)
+                    || x.verdict >= Verdict::Warn
+                        && d.own
+                        && d.blocks.iter().any(|b| b == "throughput")
+                        && x.fold.is_none()
+            }) {
                 msg.push_str(&format!(
                     "\n{} throughput {}: {}",
                     x.verdict.label(),

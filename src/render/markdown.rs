@@ -244,7 +244,11 @@ fn capability(sec: &super::view::Section) -> String {
     for f in sec.folds.iter().filter(|_| !sec.covered) {
         // A few names are named; more are counted.
         let names = if f.hosts.len() <= 3 {
-            f.hosts.iter().map(|h| code(h)).collect::<Vec<_>>().join(", ")
+            f.hosts
+                .iter()
+                .map(|h| code(h))
+                .collect::<Vec<_>>()
+                .join(", ")
         } else {
             crate::words::plural(f.hosts.len(), "name")
         };

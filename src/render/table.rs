@@ -4,9 +4,7 @@
 
 use comfy_table::{presets, Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
-use crate::report::{
-    Check, Family, Phase, Report, TargetResult, Verdict,
-};
+use crate::report::{Check, Family, Phase, Report, TargetResult, Verdict};
 
 #[derive(Debug, Clone, Default)]
 pub struct Style {
@@ -146,7 +144,12 @@ pub fn render(report: &Report, style: &Style) -> String {
     }
     if let Some(rv) = &view.runner_version {
         out.push('\n');
-        out.push_str(&section_title(rv.verdict, "runner-version", rv.title, rv.gating));
+        out.push_str(&section_title(
+            rv.verdict,
+            "runner-version",
+            rv.title,
+            rv.gating,
+        ));
         out.push_str(&wrap(&format!("  {}\n", rv.message), style.width));
         if let Some(fix) = &rv.fix {
             out.push_str(&wrap(&format!("  fix: {fix}\n"), style.width));
@@ -201,7 +204,11 @@ fn diagnosis_block(view: &super::view::View) -> String {
 /// What a covered capability's line says: its folds, then its other counts.
 fn compact_what(s: &super::view::Section) -> String {
     let mut parts: Vec<String> = s.folds.iter().map(super::view::Fold::line).collect();
-    let passing = s.rows.iter().filter(|r| r.target.verdict == Verdict::Pass).count();
+    let passing = s
+        .rows
+        .iter()
+        .filter(|r| r.target.verdict == Verdict::Pass)
+        .count();
     if passing > 0 {
         parts.push(format!("{passing} pass"));
     }
@@ -247,6 +254,8 @@ pub(crate) fn wrap(text: &str, width: u16) -> String {
             .map(|(n, _)| n.len() + 2)
             .or_else(|| rest.starts_with("fix: ").then_some(5))
             .or_else(|| rest.starts_with("note: ").then_some(6))
+            // The Network section's "note  …" and "WARN  …" findings.
+            .or_else(|| (rest.starts_with("note  ") || rest.starts_with("WARN  ")).then_some(6))
             .unwrap_or(0);
         let hang = " ".repeat(indent + marker);
         out.push_str(&wrap_with(line, width, &hang));
@@ -316,11 +325,7 @@ fn capability(sec: &super::view::Section, style: &Style) -> String {
             continue;
         }
         for (i, tr) in e.targets.iter().enumerate() {
-            let own = style.verbose
-                || sec
-                    .rows
-                    .iter()
-                    .any(|r| std::ptr::eq(r.target, tr));
+            let own = style.verbose || sec.rows.iter().any(|r| std::ptr::eq(r.target, tr));
             if !own {
                 continue;
             }

@@ -107,11 +107,7 @@ pub struct Fold {
 impl Fold {
     /// "11 names: see cause 1: …".
     pub fn line(&self) -> String {
-        format!(
-            "{}: {}",
-            plural(self.hosts.len(), "name"),
-            self.reference
-        )
+        format!("{}: {}", plural(self.hosts.len(), "name"), self.reference)
     }
 }
 
@@ -424,10 +420,12 @@ fn section<'a>(c: &'a CapabilityReport, diagnosis: &[Diagnosis]) -> Section<'a> 
     }
     let covered = !folds.is_empty() && rows.iter().all(|r| r.target.verdict < Verdict::Warn);
     // The capability's line: the cause of the target the report picked, pointed at when folded.
-    let one_liner = c.cause_target().and_then(|t| match explained(t, diagnosis) {
-        Some(d) => Some(super::diagnosis::reference(d)),
-        None => super::words::capability_cause(c),
-    });
+    let one_liner = c
+        .cause_target()
+        .and_then(|t| match explained(t, diagnosis) {
+            Some(d) => Some(super::diagnosis::reference(d)),
+            None => super::words::capability_cause(c),
+        });
     let mut folds: Vec<Fold> = folds.into_values().collect();
     folds.sort_by_key(|f| f.cause);
     Section {

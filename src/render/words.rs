@@ -964,7 +964,10 @@ fn resolver_answer(a: &crate::report::findings::ResolverAnswer, host: &str) -> S
     match a {
         ResolverAnswer::Addresses(list) => format!(
             "answered {}",
-            list.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
+            list.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         ResolverAnswer::Failed(DnsFailure::NxDomain { .. }) => {
             format!("said {host} does not exist (NXDOMAIN)")
@@ -1054,28 +1057,46 @@ pub fn finding_message(f: &Finding) -> String {
             keepalive,
         } => keepalive_detail(host, *after, keepalive),
         FindingKind::ResolversDisagree {
-            host,
             server,
             dns,
             dns_ms,
             system,
             system_ms,
             by_throughput,
-        } => format!(
-            "the DNS server{} and the OS resolver (which the runner uses) disagree about {host}: the DNS server {} in {dns_ms} ms; the OS resolver{} {}{}",
-            server.map(|s| format!(" {s}")).unwrap_or_default(),
-            resolver_answer(dns, host),
-            if *by_throughput {
-                ", asked by the throughput measurement,"
+        } => {
+            use crate::report::findings::ResolverAnswer;
+            let host = hosts.first().map(String::as_str).unwrap_or_default();
+            let (about, dns_said) = match (hosts.len(), dns) {
+                (1, _) => (host.to_string(), resolver_answer(dns, host)),
+                (n, ResolverAnswer::Failed(DnsFailure::NxDomain { .. })) => (
+                    format!("{n} names ({})", names(hosts)),
+                    "said they do not exist (NXDOMAIN)".to_string(),
+                ),
+                (n, _) => (
+                    format!("{n} names ({})", names(hosts)),
+                    "answered their addresses".to_string(),
+                ),
+            };
+            let took = if dns_ms.0 == dns_ms.1 {
+                format!("{} ms", dns_ms.0)
             } else {
-                ""
-            },
-            resolver_answer(system, host),
-            match (system, system_ms) {
-                (crate::report::findings::ResolverAnswer::TimedOut(_), _) | (_, None) => String::new(),
-                (_, Some(ms)) => format!(" in {ms} ms"),
-            }
-        ),
+                format!("{}–{} ms", dns_ms.0, dns_ms.1)
+            };
+            format!(
+                "the DNS server{} and the OS resolver (which the runner uses) disagree about {about}: the DNS server {dns_said} in {took}; the OS resolver{} {}{}",
+                server.map(|s| format!(" {s}")).unwrap_or_default(),
+                if *by_throughput {
+                    ", asked by the throughput measurement,"
+                } else {
+                    ""
+                },
+                resolver_answer(system, host),
+                match (system, system_ms) {
+                    (ResolverAnswer::TimedOut(_), _) | (_, None) => String::new(),
+                    (_, Some(ms)) => format!(" in {ms} ms"),
+                }
+            )
+        }
         FindingKind::RunnerFile { problem } => runner_file_problem(problem),
         FindingKind::ApiQuota { quota } => {
             let reset = time::OffsetDateTime::from_unix_timestamp(quota.reset as i64)

@@ -116,19 +116,21 @@ pub enum FindingKind {
     ClockSkew { clock: ClockReport },
     /// The idle long-poll connection survived or was cut.
     LongPoll { report: Box<LongPollReport> },
-    /// The OS resolver (what the runner uses) and the DNS server answered a name differently:
-    /// one gave an answer (addresses, or NXDOMAIN) while the other failed or timed out (issue
-    /// 23 row 2: the DNS server said NXDOMAIN in 33 ms, the OS resolver gave nothing in 5 s).
+    /// The OS resolver (what the runner uses) and the DNS server answered names differently:
+    /// the DNS server gave an answer (addresses, or NXDOMAIN) while the OS resolver timed out or
+    /// failed (issue 23 row 2: the DNS server said NXDOMAIN in 33 ms, the OS resolver gave
+    /// nothing in 5 s). One finding per server and pair of answers; `hosts` lists the names.
     ResolversDisagree {
-        host: String,
         /// The DNS server that answered.
         server: Option<std::net::SocketAddr>,
+        /// The DNS server's answer (for several names, the first name's).
         dns: ResolverAnswer,
-        dns_ms: u64,
+        /// The fastest and slowest DNS answer, in ms.
+        dns_ms: (u64, u64),
         system: ResolverAnswer,
-        /// How long the OS resolver took, when known (its time-out).
+        /// How long the OS resolver took (the slowest), when known.
         system_ms: Option<u64>,
-        /// The throughput measurement asked the OS resolver (else the name's own probe).
+        /// The throughput measurement asked the OS resolver (else the names' own probes).
         by_throughput: bool,
     },
     /// An idle connection was cut sooner than this machine's first TCP keepalive would be sent:
@@ -153,8 +155,9 @@ pub enum ResolverAnswer {
 }
 
 /// Names the DNS server answered (addresses, or a definite NXDOMAIN) while the OS resolver —
-/// asked by the name's probe or by the throughput measurement — timed out or failed otherwise.
-/// A note: the verdicts already account for what the runner would meet.
+/// asked by the name's probe or by the throughput measurement — timed out or failed otherwise:
+/// one finding per DNS server and pair of answers, listing the names. A note: the verdicts
+/// already account for what the runner would meet.
 pub fn resolver_disagreements(
     results: &[&TargetResult],
     throughput: Option<&crate::report::ThroughputReport>,
@@ -175,24 +178,16 @@ pub fn resolver_disagreements(
             _ => None,
         }
     };
-    let mut out: BTreeMap<String, Finding> = BTreeMap::new();
-    let mut add = |t: &TargetResult, dns: ResolverAnswer, system, system_ms, by_throughput| {
-        out.entry(t.host.clone()).or_insert_with(|| {
-            finding(
-                Severity::Note,
-                Topic::Dns,
-                FindingKind::ResolversDisagree {
-                    host: t.host.clone(),
-                    server: t.dns.obs.server,
-                    dns,
-                    dns_ms: t.dns.obs.ms,
-                    system,
-                    system_ms,
-                    by_throughput,
-                },
-            )
-        });
-    };
+    // (host, its DNS answer, its DNS time, the OS resolver's answer, its time, by throughput)
+    type Seen = (
+        String,
+        ResolverAnswer,
+        u64,
+        ResolverAnswer,
+        Option<u64>,
+        bool,
+    );
+    let mut seen: Vec<Seen> = Vec::new();
     for t in results {
         let Some(dns) = answered(t) else { continue };
         // An error beside addresses is already the name's own problem (`SystemFails`); a time-out
@@ -201,18 +196,27 @@ pub fn resolver_disagreements(
             failure: SystemFailure::Timeout { after },
         }) = &t.dns.obs.system
         {
-            let ms = after.as_millis() as u64;
-            add(t, dns, ResolverAnswer::TimedOut(*after), Some(ms), false);
+            let ms = t.dns.obs.system_ms.or(Some(after.as_millis() as u64));
+            let dns_ms = t.dns.obs.server_ms.unwrap_or(t.dns.obs.ms);
+            seen.push((
+                t.host.clone(),
+                dns,
+                dns_ms,
+                ResolverAnswer::TimedOut(*after),
+                ms,
+                false,
+            ));
         }
     }
     for d in throughput.iter().flat_map(|tp| tp.directions.iter()) {
         let Some(ThroughputFailure::Address(AddressError::Lookup(l))) = d.failure() else {
             continue;
         };
-        let system = match &l.why {
-            crate::probe::lookup::LookupWhy::Timeout { after } => {
-                (ResolverAnswer::TimedOut(*after), Some(after.as_millis() as u64))
-            }
+        let (system, system_ms) = match &l.why {
+            crate::probe::lookup::LookupWhy::Timeout { after } => (
+                ResolverAnswer::TimedOut(*after),
+                Some(after.as_millis() as u64),
+            ),
             crate::probe::lookup::LookupWhy::System { message } => {
                 (ResolverAnswer::Error(message.clone()), None)
             }
@@ -221,18 +225,62 @@ pub fn resolver_disagreements(
         for t in results.iter().filter(|t| t.host == l.host) {
             match answered(t) {
                 // NXDOMAIN and an OS error agree (neither has an address).
-                Some(ResolverAnswer::Failed(_)) if matches!(system.0, ResolverAnswer::Error(_)) => {}
-                Some(dns) => add(t, dns, system.0.clone(), system.1, true),
+                Some(ResolverAnswer::Failed(_)) if matches!(system, ResolverAnswer::Error(_)) => {}
+                Some(dns) => {
+                    let dns_ms = t.dns.obs.server_ms.unwrap_or(t.dns.obs.ms);
+                    seen.push((t.host.clone(), dns, dns_ms, system.clone(), system_ms, true));
+                }
                 None => {}
             }
         }
     }
-    out.into_values()
-        .map(|mut f| {
-            if let FindingKind::ResolversDisagree { host, .. } = &f.kind {
-                f.hosts = vec![host.clone()];
-            }
-            f
+    // One finding per server and kind of disagreement; each name once (its probe first).
+    let server_of = |host: &str| {
+        results
+            .iter()
+            .find(|t| t.host == host)
+            .and_then(|t| t.dns.obs.server)
+    };
+    let kind = |a: &ResolverAnswer| match a {
+        ResolverAnswer::Addresses(_) => 0,
+        ResolverAnswer::Failed(_) => 1,
+        ResolverAnswer::TimedOut(_) => 2,
+        ResolverAnswer::Error(_) => 3,
+    };
+    let mut groups: BTreeMap<(Option<std::net::SocketAddr>, u8, u8, bool), Vec<Seen>> =
+        BTreeMap::new();
+    let mut hosts_seen = std::collections::BTreeSet::new();
+    for x in seen {
+        if !hosts_seen.insert(x.0.clone()) {
+            continue;
+        }
+        groups
+            .entry((server_of(&x.0), kind(&x.1), kind(&x.3), x.5))
+            .or_default()
+            .push(x);
+    }
+    groups
+        .into_iter()
+        .filter_map(|((server, _, _, by_throughput), mut list)| {
+            list.sort_by(|a, b| a.0.cmp(&b.0));
+            let first = list.first()?.clone();
+            let lo = list.iter().map(|x| x.2).min()?;
+            let hi = list.iter().map(|x| x.2).max()?;
+            let system_ms = list.iter().filter_map(|x| x.4).max();
+            let mut f = finding(
+                Severity::Note,
+                Topic::Dns,
+                FindingKind::ResolversDisagree {
+                    server,
+                    dns: first.1,
+                    dns_ms: (lo, hi),
+                    system: first.3,
+                    system_ms,
+                    by_throughput,
+                },
+            );
+            f.hosts = list.into_iter().map(|x| x.0).collect();
+            Some(f)
         })
         .collect()
 }

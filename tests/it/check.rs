@@ -548,7 +548,9 @@ async fn table_output_says_the_cause_in_words() {
     // The one cause covers the capability: its line points at the Diagnosis, which says it in
     // words (issue 23 row 3); --verbose shows the row with its own words.
     assert!(
-        text.contains("FAIL  core — Core  [gating]: 1 name: see cause 1: DNS denies public names (NXDOMAIN)"),
+        text.contains(
+            "FAIL  core — Core  [gating]: 1 name: see cause 1: DNS denies public names (NXDOMAIN)"
+        ),
         "{text}"
     );
     assert!(

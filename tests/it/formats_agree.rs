@@ -66,7 +66,12 @@ fn table(text: &str, causes_from: &[(usize, String)]) -> Stated {
     let (verdict, mut sentence) = verdict_line["Verdict: ".len()..]
         .split_once(" — ")
         .expect("verdict — sentence");
-    for tail in ["; 1 root cause", "; 2 root causes", "; 3 root causes", "; 4 root causes"] {
+    for tail in [
+        "; 1 root cause",
+        "; 2 root causes",
+        "; 3 root causes",
+        "; 4 root causes",
+    ] {
         if let Some(i) = sentence.find(tail) {
             sentence = &sentence[..i];
         }
@@ -87,7 +92,14 @@ fn table(text: &str, causes_from: &[(usize, String)]) -> Stated {
             let title = rest.split_once("  ")?.1;
             // The title is what the JSON calls it; the rest of the line is the table's.
             let known = causes_from.iter().find(|(i, _)| *i == id)?;
-            Some((id, if title.starts_with(&known.1) { known.1.clone() } else { title.to_string() }))
+            Some((
+                id,
+                if title.starts_with(&known.1) {
+                    known.1.clone()
+                } else {
+                    title.to_string()
+                },
+            ))
         })
         .collect();
     Stated {
@@ -224,7 +236,15 @@ fn annotations(text: &str, causes_from: &[(usize, String)]) -> Stated {
         .lines()
         .find(|l| l.starts_with("::notice title=runner-preflight"))
         .expect("a notice with the run's verdict");
-    let message = unescape_command(notice.split_once("::").unwrap().1.split_once("::").unwrap().1);
+    let message = unescape_command(
+        notice
+            .split_once("::")
+            .unwrap()
+            .1
+            .split_once("::")
+            .unwrap()
+            .1,
+    );
     let mut lines = message.lines();
     let (verdict, sentence) = lines.next().unwrap().split_once(" — ").unwrap();
     let counts = counts_of(lines.next().unwrap()).expect("counts on the notice's second line");
@@ -237,7 +257,14 @@ fn annotations(text: &str, causes_from: &[(usize, String)]) -> Stated {
             let (id, title) = rest.split_once(": ")?;
             let id: usize = id.parse().ok()?;
             let known = causes_from.iter().find(|(i, _)| *i == id)?;
-            Some((id, if title.starts_with(&known.1) { known.1.clone() } else { title.to_string() }))
+            Some((
+                id,
+                if title.starts_with(&known.1) {
+                    known.1.clone()
+                } else {
+                    title.to_string()
+                },
+            ))
         })
         .collect();
     Stated {
@@ -265,7 +292,10 @@ fn every_format_states_the_same_verdict_counts_and_causes() {
         let r = report_of(&profile, &outcomes, fail_on);
         let want = json(&render::render(&r, Format::Json, &plain));
         let formats = [
-            ("table", table(&render::render(&r, Format::Table, &plain), &want.causes)),
+            (
+                "table",
+                table(&render::render(&r, Format::Table, &plain), &want.causes),
+            ),
             (
                 "table --verbose",
                 table(
@@ -280,7 +310,10 @@ fn every_format_states_the_same_verdict_counts_and_causes() {
                     &want.causes,
                 ),
             ),
-            ("markdown", markdown(&render::render(&r, Format::Markdown, &plain))),
+            (
+                "markdown",
+                markdown(&render::render(&r, Format::Markdown, &plain)),
+            ),
             ("html", html(&render::render(&r, Format::Html, &plain))),
             ("junit", junit(&render::render(&r, Format::Junit, &plain))),
             (
@@ -304,7 +337,11 @@ fn reflowed(text: &str) -> String {
 /// names and addresses come back whole when the lines are joined); `--verbose` keeps the table.
 #[test]
 fn a_one_cause_run_fits_80_columns_with_one_line_per_covered_capability() {
-    for scenario in ["gating_nxdomain.yaml", "not_github_and_unfinished.yaml", "ipv6_only_host.yaml"] {
+    for scenario in [
+        "gating_nxdomain.yaml",
+        "not_github_and_unfinished.yaml",
+        "ipv6_only_host.yaml",
+    ] {
         let (profile, outcomes, fail_on) = load(scenario);
         let r = report_of(&profile, &outcomes, fail_on);
         let view = runner_preflight::render::view::View::new(&r);
@@ -322,11 +359,21 @@ fn a_one_cause_run_fits_80_columns_with_one_line_per_covered_capability() {
         }
         let flat = reflowed(&text);
         for c in &view.causes {
-            assert!(flat.contains(&reflowed(&c.summary)), "{scenario}: cause {} cut:\n{text}", c.id);
-            assert!(flat.contains(&reflowed(&format!("fix: {}", c.fix))), "{scenario}:\n{text}");
+            assert!(
+                flat.contains(&reflowed(&c.summary)),
+                "{scenario}: cause {} cut:\n{text}",
+                c.id
+            );
+            assert!(
+                flat.contains(&reflowed(&format!("fix: {}", c.fix))),
+                "{scenario}:\n{text}"
+            );
         }
         let covered: Vec<_> = view.sections.iter().filter(|s| s.covered).collect();
-        assert!(!covered.is_empty(), "{scenario}: no capability covered by a cause");
+        assert!(
+            !covered.is_empty(),
+            "{scenario}: no capability covered by a cause"
+        );
         for s in &covered {
             let head = format!("{}  {} — {}", s.verdict.label(), s.id, s.title);
             let at = text
@@ -334,12 +381,23 @@ fn a_one_cause_run_fits_80_columns_with_one_line_per_covered_capability() {
                 .position(|l| l.starts_with(&head))
                 .unwrap_or_else(|| panic!("{scenario}: no line for {}:\n{text}", s.id));
             // The line (and its continuation) says which cause, and no table follows it.
-            let block: Vec<&str> = text.lines().skip(at).take_while(|l| !l.is_empty()).collect();
+            let block: Vec<&str> = text
+                .lines()
+                .skip(at)
+                .take_while(|l| !l.is_empty())
+                .collect();
             let block = reflowed(&block.join("\n"));
             assert!(block.contains(&s.folds[0].reference), "{scenario}: {block}");
-            assert!(!block.contains('┌'), "{scenario}: a table for {}:\n{text}", s.id);
+            assert!(
+                !block.contains('┌'),
+                "{scenario}: a table for {}:\n{text}",
+                s.id
+            );
             for host in s.folds.iter().flat_map(|f| &f.hosts) {
-                assert!(!block.contains(host.as_str()), "{scenario}: {host} listed in the line");
+                assert!(
+                    !block.contains(host.as_str()),
+                    "{scenario}: {host} listed in the line"
+                );
             }
         }
         // --verbose: today's full table for the same capability, with each name.
@@ -355,10 +413,83 @@ fn a_one_cause_run_fits_80_columns_with_one_line_per_covered_capability() {
             let title = format!("{}  {} — {}", s.verdict.label(), s.id, s.title);
             let at = verbose.find(&title).expect("the capability in --verbose");
             let table = &verbose[at..];
-            assert!(table.lines().nth(1).is_some_and(|l| l.starts_with('┌')), "{verbose}");
+            assert!(
+                table.lines().nth(1).is_some_and(|l| l.starts_with('┌')),
+                "{verbose}"
+            );
             for host in s.folds.iter().flat_map(|f| &f.hosts) {
-                assert!(table.contains(host.as_str()), "{host} not in --verbose:\n{verbose}");
+                assert!(
+                    table.contains(host.as_str()),
+                    "{host} not in --verbose:\n{verbose}"
+                );
             }
         }
     }
+}
+
+/// The DNS server said NXDOMAIN at once while the OS resolver (what the runner uses) gave no
+/// answer in 5 s: a finding of its own, with both answers and both times (issue 23 row 2),
+/// in every format that shows the network findings.
+#[test]
+fn an_os_resolver_timing_out_beside_a_dns_answer_is_a_finding_with_both_answers() {
+    let profile = "schema_version: 1\nname: s\ntitle: S\ncapabilities:\n  - id: essential\n    title: Essential\n    gating: true\n    entries: [{host: github.com}]\n";
+    let outcomes: Vec<runner_preflight::probe::outcome::TargetOutcome> = serde_saphyr::from_str(
+        r#"
+- host: github.com
+  dns:
+    server: "192.0.2.53:53"
+    ms: 33
+    failure: {kind: nx_domain, name: github.com, server: "192.0.2.53:53"}
+    system: {kind: failed, failure: {kind: timeout, after: 5000}}
+"#,
+    )
+    .expect("outcomes");
+    let mut r = report_of(profile, &outcomes, Default::default());
+    let results: Vec<&runner_preflight::report::TargetResult> = r
+        .capabilities
+        .iter()
+        .flat_map(|c| c.entries.iter())
+        .flat_map(|e| e.targets.iter())
+        .collect();
+    let found = runner_preflight::report::findings::resolver_disagreements(&results, None);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].hosts, ["github.com"]);
+    let words = runner_preflight::render::words::finding_message(&found[0]);
+    assert_eq!(
+        words,
+        "the DNS server 192.0.2.53:53 and the OS resolver (which the runner uses) disagree about github.com: the DNS server said github.com does not exist (NXDOMAIN) in 33 ms; the OS resolver gave no answer within 5 s"
+    );
+    r.network.findings.extend(found);
+    for (format, text) in [
+        (
+            "table",
+            render::render(&r, Format::Table, &Style::default()),
+        ),
+        ("html", render::render(&r, Format::Html, &Style::default())),
+        ("json", render::render(&r, Format::Json, &Style::default())),
+    ] {
+        assert!(
+            text.contains("the OS resolver gave no answer within 5 s"),
+            "{format}:\n{text}"
+        );
+    }
+    // Agreeing resolvers (both say the name does not exist) are no finding.
+    let agreeing: Vec<runner_preflight::probe::outcome::TargetOutcome> = serde_saphyr::from_str(
+        r#"
+- host: github.com
+  dns:
+    server: "192.0.2.53:53"
+    failure: {kind: nx_domain, name: github.com, server: "192.0.2.53:53"}
+    system: {kind: failed, failure: {kind: error, message: "Name or service not known"}}
+"#,
+    )
+    .expect("outcomes");
+    let r = report_of(profile, &agreeing, Default::default());
+    let results: Vec<_> = r
+        .capabilities
+        .iter()
+        .flat_map(|c| c.entries.iter())
+        .flat_map(|e| e.targets.iter())
+        .collect();
+    assert!(runner_preflight::report::findings::resolver_disagreements(&results, None).is_empty());
 }

@@ -417,20 +417,27 @@ async fn markdown_summary_has_verdict_tables_and_causes() {
     );
     // The causes say each name's problem in words: gone.test's NXDOMAIN.
     assert!(
-        md.contains("1. ❌ **DNS denies public names (NXDOMAIN)** (blocks `extra`) — The DNS server")
-            && md.contains("says 1 name in gone.test does not exist (NXDOMAIN)"),
+        md.contains(
+            "1. ❌ **DNS denies public names (NXDOMAIN)** (blocks `extra`) — The DNS server"
+        ) && md.contains("says 1 name in gone.test does not exist (NXDOMAIN)"),
         "{md}"
     );
     // A capability a cause covers has no block of its own when every row is explained
     // (extra); core's block stays closed and holds only the rows no cause explains.
-    assert!(!md.contains("`extra` — Extra downloads (informational)</summary>"), "{md}");
+    assert!(
+        !md.contains("`extra` — Extra downloads (informational)</summary>"),
+        "{md}"
+    );
     assert!(
         md.contains("<details><summary>⚠️ WARN `core` — Core services (gating): 1 name: see cause 2: IPv6 egress broken</summary>"),
         "{md}"
     );
     assert!(!md.contains("<details open>"), "{md}");
     assert!(md.contains("| name | verdict | DNS | ms | cause |"), "{md}");
-    assert!(!md.lines().any(|l| l.starts_with("| `gone.test` |")), "{md}");
+    assert!(
+        !md.lines().any(|l| l.starts_with("| `gone.test` |")),
+        "{md}"
+    );
     assert!(
         md.lines()
             .any(|l| l.starts_with("| `ok.test` | ✅ PASS | 127.0.0.1 |")),
@@ -1638,7 +1645,11 @@ async fn a_pipe_without_columns_gets_80_columns() {
     let stdout = text(&out.stdout);
     assert_eq!(code(&out), 0, "{stdout}{}", text(&out.stderr));
     for line in stdout.lines() {
-        assert!(line.chars().count() <= 80, "{} columns: {line}\n{stdout}", line.chars().count());
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}\n{stdout}",
+            line.chars().count()
+        );
     }
     assert!(
         stdout.contains("FAIL  extra — Extra downloads  [informational]: 1 name: see cause"),
