@@ -302,7 +302,7 @@ pub struct CheckArgs {
     /// No progress display on standard error
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Table: show every row, also those a root cause of the Diagnosis explains (folded into "N names: see cause K" otherwise)
+    /// Table: every capability as a table with every row (otherwise a capability a root cause of the Diagnosis covers is one line, and rows a cause explains fold into "N names: see cause K")
     #[arg(long, short = 'v')]
     pub verbose: bool,
     #[command(flatten)]

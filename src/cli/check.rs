@@ -246,6 +246,12 @@ pub(super) async fn run_once(
     network
         .findings
         .extend(quota.map(report::findings::api_quota));
+    network
+        .findings
+        .extend(report::findings::resolver_disagreements(
+            &results.values().collect::<Vec<_>>(),
+            throughput.as_ref(),
+        ));
     let mut report = report::build_with(
         plan,
         &results,

@@ -37,8 +37,8 @@ pub const FD_HEADROOM: u64 = 64;
 pub const RESOLVE_CONCURRENCY: u16 = 32;
 /// The narrowest table we draw, whatever the terminal says.
 pub const MIN_TABLE_WIDTH: u16 = 60;
-/// The table width when a terminal does not tell (0 columns) and `COLUMNS` is unset.
-pub const FALLBACK_TABLE_WIDTH: u16 = 100;
+/// The table width when no terminal tells (not a terminal, or 0 columns) and `COLUMNS` is unset.
+pub const FALLBACK_TABLE_WIDTH: u16 = 80;
 
 /// Everything `check` needs, validated.
 pub struct CheckSettings {
@@ -336,22 +336,20 @@ impl ColorWhen {
     }
 }
 
-/// Colour and width of the table on standard output. Off a terminal: no width limit. On one:
-/// its width; when it says 0 columns (or nothing), `COLUMNS`, else 100; never narrower than
-/// [`MIN_TABLE_WIDTH`]. Colour: `--color` ([`ColorWhen::colored`]).
+/// Colour and width of the table. The width: the terminal's when standard output is one (and
+/// it tells), else `COLUMNS`, else [`FALLBACK_TABLE_WIDTH`]; never narrower than
+/// [`MIN_TABLE_WIDTH`] (issue 23 row 3: a log or a pipe gets a table that fits 80 columns too).
+/// Colour: `--color` ([`ColorWhen::colored`]).
 pub(super) fn table_style(to_terminal: bool) -> Style {
     let color = COLOR
         .get()
         .copied()
         .unwrap_or_default()
         .colored(to_terminal);
-    if !to_terminal {
-        return Style {
-            color,
-            ..Style::default()
-        };
-    }
-    let reported = comfy_table::Table::new().width().filter(|w| *w > 0);
+    let reported = to_terminal
+        .then(|| comfy_table::Table::new().width())
+        .flatten()
+        .filter(|w| *w > 0);
     let columns = || {
         std::env::var("COLUMNS")
             .ok()

@@ -737,22 +737,30 @@ fn override_outcome(cfg: &ProbeConfig, host: &str, ports: &[u16]) -> Option<DnsO
 async fn resolve_name(shared: &Shared, host: &str) -> DnsObservation {
     let started = Instant::now();
     let ours = async {
-        match &shared.dns_client {
+        let res = match &shared.dns_client {
             Some(c) => c.resolve(host).await,
             None => dns::Resolution {
                 failure: Some(dns::DnsFailure::NoServers),
                 ..Default::default()
             },
-        }
+        };
+        (res, started.elapsed().as_millis() as u64)
     };
     // Ask the system resolver at the same time (only with the system configuration).
     let system = async {
         match shared.cfg.dns {
-            DnsMode::System => Some(system_lookup(host, shared.cfg.timeout).await),
+            DnsMode::System => Some((
+                system_lookup(host, shared.cfg.timeout).await,
+                started.elapsed().as_millis() as u64,
+            )),
             DnsMode::Servers(_) => None,
         }
     };
-    let (res, sys) = tokio::join!(ours, system);
+    let ((res, server_ms), sys) = tokio::join!(ours, system);
+    let (sys, system_ms) = match sys {
+        Some((s, ms)) => (Some(s), Some(ms)),
+        None => (None, None),
+    };
     let mut out = DnsObservation {
         source: DnsSource::Dns,
         server: res.server,
@@ -764,6 +772,8 @@ async fn resolve_name(shared: &Shared, host: &str) -> DnsObservation {
         system: sys,
         via_proxy: false,
         ms: 0,
+        server_ms: Some(server_ms),
+        system_ms,
         dns64: None,
         families: Vec::new(),
     };

@@ -92,6 +92,12 @@ pub struct DnsObservation {
     /// Every endpoint of the name goes through a proxy, which resolves the name itself.
     pub via_proxy: bool,
     pub ms: u64,
+    /// How long our DNS questions took, and the system resolver (asked at the same time): `ms`
+    /// is the longer of the two, so a disagreement can say each one's time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_ms: Option<u64>,
     /// What `ipv4only.arpa` showed about DNS64, when it was asked (on a host without an IPv4
     /// route, or when an address lies in 64:ff9b::/96).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -170,6 +176,8 @@ impl DnsObservation {
             system: None,
             via_proxy: false,
             ms: 0,
+            server_ms: None,
+            system_ms: None,
             dns64: None,
             families: Vec::new(),
         }

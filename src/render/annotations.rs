@@ -1,5 +1,7 @@
 //! GitHub Actions workflow commands (`::error title=…::message`, `::warning …`), one per root
-//! cause of the report's Diagnosis, so failures show up as annotations on the job.
+//! cause of the report's Diagnosis, so failures show up as annotations on the job, and one
+//! `::notice` with the run's verdict, its sentence, the counts and the runner's version (the
+//! words of the [view model](super::view), as every format states them).
 //!
 //! A cause that makes the run fail under `--fail-on` is an error, any other a warning. GitHub
 //! shows at most 10 errors and 10 warnings per step, so there is one annotation per cause (not
@@ -35,28 +37,28 @@ pub fn command(level: &str, title: &str, message: &str) -> String {
     )
 }
 
-/// The workflow commands for a report, one per root cause of its Diagnosis, one per line;
-/// empty when everything passes.
+/// The workflow commands for a report: one per root cause of its Diagnosis, then one notice
+/// with the verdict, its sentence, the counts and the runner's version; one per line.
 pub fn render(r: &Report) -> String {
-    let details = super::diagnosis::details(r);
+    let view = super::view::View::new(r);
     let mut out = String::new();
-    for d in &r.diagnosis {
+    for d in &view.causes {
         let level = if d.gating { "error" } else { "warning" };
         let title = format!(
             "runner-preflight cause {}: {}{}",
             d.id,
-            super::diagnosis::title(&d.cause),
+            d.title,
             if d.blocks.is_empty() {
                 String::new()
             } else {
-                format!(" (blocks {})", super::diagnosis::blocks(d))
+                format!(" (blocks {})", super::diagnosis::list(&d.blocks))
             }
         );
         let mut msg = format!(
             "{} {}\nfix: {}\n(profile {}, host {})",
             d.verdict.label(),
-            super::diagnosis::summary(d, details.get(&d.id).map(String::as_str)),
-            super::diagnosis::fix(d),
+            d.summary,
+            d.fix,
             r.profile.name,
             r.hostname
         );
@@ -85,21 +87,41 @@ pub fn render(r: &Report) -> String {
         if bad.len() > MAX_NAMES {
             msg.push_str(&format!("\n… and {} more", bad.len() - MAX_NAMES));
         }
-        if d.blocks.iter().any(|b| b == "throughput") {
-            if let Some(tp) = &r.throughput {
-                for x in tp.directions.iter().filter(|x| x.verdict >= Verdict::Warn) {
-                    msg.push_str(&format!(
-                        "\n{} throughput {}: {}",
-                        x.verdict.label(),
-                        x.direction.id(),
-                        super::words_throughput::detail(x)
-                    ));
-                }
+        if let Some(tp) = &view.throughput {
+            for x in tp.directions.iter().filter(|x| {
+                x.verdict >= Verdict::Warn && x.fold.as_ref().is_some_and(|f| f.cause == d.id)
+                    || x.verdict >= Verdict::Warn
+                        && d.own
+                        && d.blocks.iter().any(|b| b == "throughput")
+                        && x.fold.is_none()
+            }) {
+                msg.push_str(&format!(
+                    "\n{} throughput {}: {}",
+                    x.verdict.label(),
+                    x.id,
+                    x.detail
+                ));
             }
         }
         out.push_str(&command(level, &title, &msg));
         out.push('\n');
     }
+    // The run as a whole: what the other formats' headline says (issue 23 row 1), and the
+    // runner's version (issue 20).
+    let mut msg = format!("{}\n{}", view.verdict_line(), view.names_line);
+    if let Some(rv) = &view.runner_version {
+        msg.push_str(&format!(
+            "\nrunner-version {}: {}",
+            rv.verdict.label(),
+            rv.message
+        ));
+    }
+    out.push_str(&command(
+        "notice",
+        &format!("runner-preflight: {}", view.verdict.label()),
+        &msg,
+    ));
+    out.push('\n');
     out
 }
 

@@ -52,7 +52,7 @@ pub fn details(report: &Report) -> Details {
     out
 }
 
-fn list<T: ToString>(items: &[T]) -> String {
+pub fn list<T: ToString>(items: &[T]) -> String {
     let v: Vec<String> = items.iter().map(|x| x.to_string()).collect();
     match v.len() {
         0 => String::new(),

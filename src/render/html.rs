@@ -15,7 +15,7 @@ use crate::fleet::diff::FleetDiff;
 use crate::fleet::{Fleet, Skipped};
 use crate::model::Verdict;
 use crate::report::findings::Severity;
-use crate::report::{CapabilityReport, Phase, Report, TargetResult};
+use crate::report::{Phase, Report, TargetResult};
 use crate::words::plural;
 
 const BASE: &str = include_str!("templates/base.html");
@@ -259,6 +259,19 @@ struct NameView {
     checks: Vec<CheckRow>,
     checks_label: String,
     notes: Vec<String>,
+    /// It fails or warns on its own cause: its checks are shown open.
+    open: bool,
+}
+
+/// Rows a root cause explains, as one line pointing at it.
+#[derive(Serialize)]
+struct FoldView {
+    cause: usize,
+    verdict: &'static str,
+    verdict_label: &'static str,
+    names_label: String,
+    reference: String,
+    hosts: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -274,7 +287,10 @@ struct CapabilityView {
     gating: bool,
     verdict: &'static str,
     verdict_label: &'static str,
+    /// The card's own cause line: only when no fold says it and several names are shown.
     cause: Option<String>,
+    counts: String,
+    folds: Vec<FoldView>,
     names: Vec<NameView>,
     empty_entries: Vec<EmptyEntry>,
 }
@@ -286,6 +302,8 @@ struct ProblemView {
     verdict: &'static str,
     verdict_label: &'static str,
     cause: String,
+    /// The first failing name's own words, beside the cause it folds into.
+    detail: Option<String>,
 }
 
 /// One root cause of the diagnosis, numbered as the other formats number it.
@@ -324,6 +342,8 @@ struct DirectionView {
     detail: String,
     /// Rate against the floor; `None` when nothing was measured.
     bar: Option<Bar>,
+    /// The cause it folds into.
+    fold: Option<FoldView>,
 }
 
 #[derive(Serialize)]
@@ -333,6 +353,16 @@ struct ThroughputView {
     min_kbps: u32,
     directions: Vec<DirectionView>,
     notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct RunnerVersionView {
+    verdict: &'static str,
+    verdict_label: &'static str,
+    gating: bool,
+    title: &'static str,
+    message: String,
+    fix: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -346,8 +376,11 @@ struct ReportPage {
     duration: String,
     verdict: &'static str,
     verdict_label: &'static str,
+    sentence: String,
     headline: String,
     labels: Vec<String>,
+    runner_version: Option<RunnerVersionView>,
+    notes: Vec<String>,
     diagnosis_title: &'static str,
     causes: Vec<CauseView>,
     problems: Vec<ProblemView>,
@@ -359,8 +392,9 @@ struct ReportPage {
     inactive: Vec<(String, String)>,
 }
 
-fn name_view(t: &TargetResult, scale_ms: u64) -> NameView {
+fn name_view(t: &TargetResult, cause: Option<String>, open: bool, scale_ms: u64) -> NameView {
     NameView {
+        open,
         host: t.host.clone(),
         verdict: class(t.verdict),
         verdict_label: t.verdict.label(),
@@ -368,7 +402,7 @@ fn name_view(t: &TargetResult, scale_ms: u64) -> NameView {
             crate::model::Route::Direct => "direct",
             crate::model::Route::Proxy => "through the proxy",
         },
-        cause: words::target_cause(t),
+        cause,
         chain: chain(t),
         timing: timing(t, scale_ms),
         checks: t
@@ -392,33 +426,49 @@ fn name_view(t: &TargetResult, scale_ms: u64) -> NameView {
     }
 }
 
-fn capability_view(c: &CapabilityReport, scale_ms: u64) -> CapabilityView {
+fn fold_view(f: &super::view::Fold) -> FoldView {
+    FoldView {
+        cause: f.cause,
+        verdict: class(f.verdict),
+        verdict_label: f.verdict.label(),
+        names_label: plural(f.hosts.len(), "name"),
+        reference: f.reference.clone(),
+        hosts: f.hosts.clone(),
+    }
+}
+
+fn capability_view(sec: &super::view::Section, scale_ms: u64) -> CapabilityView {
     CapabilityView {
-        id: c.id.clone(),
-        title: c.title.clone(),
-        gating: c.gating,
-        verdict: class(c.verdict),
-        verdict_label: c.verdict.label(),
-        cause: words::capability_cause(c),
-        names: c
-            .entries
+        id: sec.id.clone(),
+        title: sec.title.clone(),
+        gating: sec.gating,
+        verdict: class(sec.verdict),
+        verdict_label: sec.verdict.label(),
+        // Said once: by a fold when there is one, else on the card when several names share it.
+        cause: sec
+            .one_liner
+            .clone()
+            .filter(|_| sec.folds.is_empty() && sec.rows.len() > 1),
+        counts: sec.counts.short(),
+        folds: sec.folds.iter().map(fold_view).collect(),
+        names: sec
+            .rows
             .iter()
-            .flat_map(|e| &e.targets)
-            .map(|t| name_view(t, scale_ms))
+            .map(|r| name_view(r.target, r.cause.clone(), r.open, scale_ms))
             .collect(),
-        empty_entries: c
-            .entries
+        empty_entries: sec
+            .empty
             .iter()
-            .filter(|e| e.targets.is_empty())
-            .map(|e| EmptyEntry {
-                pattern: e.pattern.clone(),
-                note: e.note.clone().unwrap_or_default(),
+            .map(|(pattern, note)| EmptyEntry {
+                pattern: pattern.to_string(),
+                note: note.clone(),
             })
             .collect(),
     }
 }
 
-fn throughput_view(tp: &crate::report::ThroughputReport) -> ThroughputView {
+fn throughput_view(section: &super::view::ThroughputSection) -> ThroughputView {
+    let tp = section.report;
     let top = tp
         .directions
         .iter()
@@ -430,10 +480,11 @@ fn throughput_view(tp: &crate::report::ThroughputReport) -> ThroughputView {
         verdict: class(tp.verdict),
         verdict_label: tp.verdict.label(),
         min_kbps: tp.min_kbps,
-        directions: tp
+        directions: section
             .directions
             .iter()
-            .map(|d| {
+            .map(|line| {
+                let d = line.result;
                 let view = super::words_throughput::view(d);
                 DirectionView {
                     direction: view.direction,
@@ -448,6 +499,7 @@ fn throughput_view(tp: &crate::report::ThroughputReport) -> ThroughputView {
                         value: scale(k),
                         floor: scale(tp.min_kbps as f64),
                     }),
+                    fold: line.fold.as_ref().map(fold_view),
                 }
             })
             .collect(),
@@ -455,27 +507,18 @@ fn throughput_view(tp: &crate::report::ThroughputReport) -> ThroughputView {
     }
 }
 
-/// "2 of 5 capabilities fail, 1 warns · 12 names: 10 pass, 1 warn, 1 fail".
-fn report_headline(r: &Report) -> String {
-    let fail = r
-        .capabilities
-        .iter()
-        .filter(|c| c.verdict == Verdict::Fail)
-        .count();
-    let warn = r
-        .capabilities
-        .iter()
-        .filter(|c| c.verdict == Verdict::Warn)
-        .count();
-    let n = r.capabilities.len();
-    let caps = match (fail, warn) {
+/// "2 of 5 capabilities fail, 1 warns · exit code 1": the capabilities' counts of the view.
+fn report_headline(view: &super::view::View) -> String {
+    let c = &view.capabilities;
+    let n = c.total();
+    let caps = match (c.fail, c.warn) {
         (0, 0) if n == 1 => "the capability passes".into(),
         (0, 0) => format!("all {} pass", capabilities(n)),
         (f, 0) => format!("{f} of {} fail", capabilities(n)),
         (0, w) => format!("{w} of {} warn", capabilities(n)),
         (f, w) => format!("{f} of {} fail, {w} warn", capabilities(n)),
     };
-    format!("{caps} · exit code {}", r.exit_code)
+    format!("{caps} · exit code {}", view.report.exit_code)
 }
 
 fn capabilities(n: usize) -> String {
@@ -488,6 +531,7 @@ fn capabilities(n: usize) -> String {
 
 /// The single-run report.
 pub fn report(r: &Report) -> String {
+    let view = super::view::View::new(r);
     let targets = r
         .capabilities
         .iter()
@@ -498,8 +542,8 @@ pub fn report(r: &Report) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
-    let problems = r
-        .capabilities
+    let problems = view
+        .sections
         .iter()
         .filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Warn))
         .map(|c| ProblemView {
@@ -507,24 +551,38 @@ pub fn report(r: &Report) -> String {
             gating: c.gating,
             verdict: class(c.verdict),
             verdict_label: c.verdict.label(),
-            cause: words::capability_cause(c).unwrap_or_default(),
+            cause: c.one_liner.clone().unwrap_or_default(),
+            detail: (!c.folds.is_empty())
+                .then(|| words::capability_cause(c.cap))
+                .flatten(),
         })
+        .chain(
+            view.throughput
+                .as_ref()
+                .filter(|t| matches!(t.verdict, Verdict::Fail | Verdict::Warn))
+                .map(|t| ProblemView {
+                    id: "throughput".into(),
+                    gating: t.gating,
+                    verdict: class(t.verdict),
+                    verdict_label: t.verdict.label(),
+                    cause: t.one_liner.clone().unwrap_or_default(),
+                    detail: None,
+                }),
+        )
         .collect::<Vec<_>>();
-    let details = super::diagnosis::details(r);
-    let causes = r
-        .diagnosis
+    let causes = view
+        .causes
         .iter()
         .map(|d| CauseView {
             id: d.id,
             verdict: class(d.verdict),
             verdict_label: d.verdict.label(),
-            title: super::diagnosis::title(&d.cause),
-            summary: super::diagnosis::summary(d, details.get(&d.id).map(String::as_str)),
-            fix: super::diagnosis::fix(d),
-            blocks: super::diagnosis::blocks(d),
+            title: d.title.clone(),
+            summary: d.summary.clone(),
+            fix: d.fix.clone(),
+            blocks: super::diagnosis::list(&d.blocks),
         })
         .collect::<Vec<_>>();
-    let s = &r.summary;
     let page = ReportPage {
         page_title: format!("{} — {} — runner-preflight", r.verdict.label(), r.hostname),
         version: r.tool.version.clone(),
@@ -535,8 +593,18 @@ pub fn report(r: &Report) -> String {
         duration: crate::words::fmt_duration(std::time::Duration::from_millis(r.duration_ms)),
         verdict: class(r.verdict),
         verdict_label: r.verdict.label(),
-        headline: report_headline(r),
+        sentence: view.sentence.clone(),
+        headline: report_headline(&view),
         labels: r.labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        runner_version: view.runner_version.as_ref().map(|rv| RunnerVersionView {
+            verdict: class(rv.verdict),
+            verdict_label: rv.verdict.label(),
+            gating: rv.gating,
+            title: rv.title,
+            message: rv.message.clone(),
+            fix: rv.fix.clone(),
+        }),
+        notes: view.notes.clone(),
         diagnosis_title: if problems.is_empty() {
             "Diagnosis"
         } else {
@@ -561,21 +629,14 @@ pub fn report(r: &Report) -> String {
                 fix: words::finding_fix(f),
             })
             .collect(),
-        summary: format!(
-            "{}: {} pass, {} warn, {} fail, {} skip",
-            plural(s.pass + s.warn + s.fail + s.skip, "name"),
-            s.pass,
-            s.warn,
-            s.fail,
-            s.skip
-        ),
+        summary: view.names_line.clone(),
         scale: format!("{BAR_WIDTH} px = {scale_ms} ms"),
-        capabilities: r
-            .capabilities
+        capabilities: view
+            .sections
             .iter()
             .map(|c| capability_view(c, scale_ms))
             .collect(),
-        throughput: r.throughput.as_ref().map(throughput_view),
+        throughput: view.throughput.as_ref().map(throughput_view),
         inactive: r
             .inactive
             .iter()

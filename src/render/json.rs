@@ -56,6 +56,13 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    // The verdict's sentence, as every human format states it (the view model's).
+    if let Some(m) = v.as_object_mut() {
+        m.insert(
+            "sentence".into(),
+            Value::String(super::view::View::new(report).sentence),
+        );
+    }
     let details = super::diagnosis::details(report);
     if let Some(diagnosis) = v.get_mut("diagnosis").and_then(Value::as_array_mut) {
         diagnosis_words(&report.diagnosis, &details, diagnosis);
@@ -94,6 +101,7 @@ pub fn diagnosis_words(
 ) {
     for (d, jd) in diagnosis.iter().zip(json.iter_mut()) {
         let detail = details.get(&d.id).map(String::as_str);
+        set(jd, "title", Some(super::diagnosis::title(&d.cause)));
         set(jd, "summary", Some(super::diagnosis::summary(d, detail)));
         set(jd, "fix", Some(super::diagnosis::fix(d)));
     }

@@ -183,15 +183,38 @@ fn cases(cap: &CapabilityReport, diagnosis: &[Diagnosis]) -> Vec<Case> {
     out
 }
 
+/// What every suite says about the run as a whole, as properties (the `<testsuites>` element
+/// has none): the verdict, its sentence, the counts, the root causes and the runner's version,
+/// in the words of the [view model](super::view).
+fn run_properties(view: &super::view::View) -> Vec<(String, String)> {
+    let mut props = vec![
+        ("run.verdict".to_string(), view.verdict.label().to_string()),
+        ("run.sentence".to_string(), view.sentence.clone()),
+        ("run.names".to_string(), view.names_line.clone()),
+    ];
+    for c in &view.causes {
+        props.push((format!("run.cause.{}", c.id), c.title.clone()));
+    }
+    if let Some(rv) = &view.runner_version {
+        props.push((
+            "runner-version".to_string(),
+            format!("{}: {}", rv.verdict.label(), rv.message),
+        ));
+    }
+    props
+}
+
 fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let view = super::view::View::new(r);
+    let run = run_properties(&view);
     let suites: Vec<(&CapabilityReport, Vec<Case>)> = r
         .capabilities
         .iter()
         .map(|c| (c, cases(c, &r.diagnosis)))
         .collect();
     let details = super::diagnosis::details(r);
-    let tp_cases = r
+    let tp_cases = view
         .throughput
         .as_ref()
         .map(throughput_cases)
@@ -245,6 +268,7 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
                             .map(|(k, v)| (format!("label.{k}"), v.clone()))
                             .collect();
                         props.extend(labels.iter().map(|(k, v)| (k.as_str(), v.clone())));
+                        props.extend(run.iter().map(|(k, v)| (k.as_str(), v.clone())));
                         write_properties(w, &props)?;
                         let classname = attr(&format!("{}.{}", r.profile.name, cap.id));
                         for c in cs {
@@ -260,14 +284,13 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
                 w.create_element("testsuite")
                     .with_attributes(a.iter().map(|(k, v)| (*k, v.as_str())))
                     .write_inner_content(|w| {
-                        write_properties(
-                            w,
-                            &[
-                                ("min_kbps", tp.min_kbps.to_string()),
-                                ("gating", tp.gating.to_string()),
-                                ("verdict", tp.verdict.label().to_string()),
-                            ],
-                        )?;
+                        let mut props = vec![
+                            ("min_kbps", tp.min_kbps.to_string()),
+                            ("gating", tp.gating.to_string()),
+                            ("verdict", tp.verdict.label().to_string()),
+                        ];
+                        props.extend(run.iter().map(|(k, v)| (k.as_str(), v.clone())));
+                        write_properties(w, &props)?;
                         let classname = attr(&format!("{}.throughput", r.profile.name));
                         for c in &tp_cases {
                             write_case(w, c, &classname)?;
@@ -287,7 +310,9 @@ fn write_report(w: &mut Writer<Vec<u8>>, r: &Report) -> io::Result<()> {
                 w.create_element("testsuite")
                     .with_attributes(a.iter().map(|(k, v)| (*k, v.as_str())))
                     .write_inner_content(|w| {
-                        write_properties(w, &[("verdict", "not checked".to_string())])?;
+                        let mut props = vec![("verdict", "not checked".to_string())];
+                        props.extend(run.iter().map(|(k, v)| (k.as_str(), v.clone())));
+                        write_properties(w, &props)?;
                         let classname = attr(&format!("{}.{}", r.profile.name, i.id));
                         write_case(w, &case, &classname)
                     })?;
@@ -336,11 +361,16 @@ fn suite_attributes(
 }
 
 /// One test case per direction of the throughput measurement.
-fn throughput_cases(tp: &crate::report::ThroughputReport) -> Vec<Case> {
+fn throughput_cases(tp: &super::view::ThroughputSection) -> Vec<Case> {
     tp.directions
         .iter()
-        .map(super::words_throughput::view)
-        .map(|d| {
+        .map(|line| {
+            let d = super::words_throughput::view(line.result);
+            // A failure the Diagnosis explains names its cause, as a name's failure does.
+            let message = match &line.fold {
+                Some(f) => format!("{} ({})", d.detail, f.reference),
+                None => d.detail.clone(),
+            };
             let out = format!(
                 "{}{}stopped: {}; bytes {}; sample {} ms",
                 d.url
@@ -357,7 +387,7 @@ fn throughput_cases(tp: &crate::report::ThroughputReport) -> Vec<Case> {
             );
             let outcome = match d.verdict {
                 Verdict::Fail => Outcome::Failure {
-                    message: d.detail.clone(),
+                    message,
                     kind: if tp.gating {
                         "fail"
                     } else {

@@ -1,9 +1,11 @@
 //! Markdown for a GitHub job summary (`$GITHUB_STEP_SUMMARY`) or any Markdown viewer: the
-//! overall verdict, a table of capabilities, then one table per capability with each probed
-//! name and its cause. Capabilities that pass are folded into `<details>`. The Diagnosis (the
-//! run's root causes, each with its fix) comes first, after the headline.
+//! verdict and its sentence, the counts, the Diagnosis (the run's root causes, each with its
+//! fix), a table of capabilities (one line each), then a table for each capability the
+//! Diagnosis does not cover entirely. Rows a cause explains fold into "see cause N"; a
+//! `<details>` is open only when a row fails on its own cause. Words and counts come from the
+//! [view model](super::view), as in every other format.
 
-use crate::report::{CapabilityReport, Report, TargetResult, Verdict};
+use crate::report::{Report, TargetResult, Verdict};
 
 fn badge(v: Verdict) -> &'static str {
     match v {
@@ -22,6 +24,7 @@ fn code(s: &str) -> String {
 }
 
 pub fn render(r: &Report) -> String {
+    let view = super::view::View::new(r);
     let mut s = String::new();
     s.push_str(&format!(
         "## {} runner-preflight: {}\n\n",
@@ -57,49 +60,50 @@ pub fn render(r: &Report) -> String {
         cell(&r.generated_at),
         cell(&r.tool.version),
     ));
-    s.push_str(&headline(r));
-    s.push_str("\n\n");
-    let diagnosis = super::diagnosis::markdown(&r.diagnosis, &super::diagnosis::details(r));
+    s.push_str(&format!(
+        "**Verdict: {}** — {}\n\n{}, in {:.1} s · exit code {} (`--fail-on {}`)\n\n",
+        view.verdict.label(),
+        cell(&view.sentence),
+        view.names_line,
+        r.duration_ms as f64 / 1000.0,
+        r.exit_code,
+        r.settings.fail_on.as_str(),
+    ));
+    let diagnosis = diagnosis(&view);
     if !diagnosis.is_empty() {
         s.push_str(&diagnosis);
         s.push('\n');
     }
     s.push_str("| capability | role | verdict | names | cause |\n|---|---|---|---|---|\n");
-    for c in &r.capabilities {
+    for c in &view.sections {
         s.push_str(&format!(
             "| {} {} | {} | {} | {} | {} |\n",
             code(&c.id),
             cell(&c.title),
-            if c.gating { "gating" } else { "informational" },
+            role(c.gating),
             badge(c.verdict),
-            counts(c),
-            cell(&super::words::capability_cause(c).unwrap_or_default()),
+            c.counts.short(),
+            cell(c.one_liner.as_deref().unwrap_or_default()),
         ));
     }
-    if let Some(tp) = &r.throughput {
-        let cause = tp
-            .directions
-            .iter()
-            .filter(|d| d.verdict == tp.verdict && tp.verdict >= Verdict::Warn)
-            .map(super::words_throughput::detail)
-            .next()
-            .unwrap_or_default();
+    if let Some(tp) = &view.throughput {
         s.push_str(&format!(
-            "| {} at least {} kbit/s up and down | {} | {} | | {} |\n",
+            "| {} {} | {} | {} | | {} |\n",
             code("throughput"),
-            tp.min_kbps,
-            if tp.gating { "gating" } else { "informational" },
+            cell(&tp.title),
+            role(tp.gating),
             badge(tp.verdict),
-            cell(&cause),
+            cell(tp.one_liner.as_deref().unwrap_or_default()),
         ));
     }
-    if let Some(rv) = &r.runner_version {
+    if let Some(rv) = &view.runner_version {
         s.push_str(&format!(
-            "| {} the runner's version GitHub accepts | {} | {} | | {} |\n",
+            "| {} {} | {} | {} | | {} |\n",
             code("runner-version"),
-            if rv.gating { "gating" } else { "informational" },
+            cell(rv.title),
+            role(rv.gating),
             badge(rv.verdict),
-            cell(&super::words::runner_version_message(rv)),
+            cell(&rv.message),
         ));
     }
     for i in &r.inactive {
@@ -109,17 +113,24 @@ pub fn render(r: &Report) -> String {
             cell(&i.reason)
         ));
     }
-    for c in &r.capabilities {
+    // A capability the Diagnosis covers is said by its line above: its block (closed) holds
+    // only the rows no cause explains, and there is none when every row is explained.
+    for c in view
+        .sections
+        .iter()
+        .filter(|c| !c.covered || !c.rows.is_empty() || !c.empty.is_empty())
+    {
         s.push('\n');
         s.push_str(&capability(c));
     }
-    if let Some(tp) = &r.throughput {
+    if let Some(tp) = view.throughput.as_ref().filter(|t| !t.covered) {
         s.push_str(&format!(
             "\n### {} `throughput` (at least {} kbit/s)\n\n| direction | verdict | kbit/s | bytes | detail |\n|---|---|---|---|---|\n",
             badge(tp.verdict).split(' ').next().unwrap_or(""),
-            tp.min_kbps
+            tp.report.min_kbps
         ));
-        for d in tp.directions.iter().map(super::words_throughput::view) {
+        for line in &tp.directions {
+            let d = super::words_throughput::view(line.result);
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
                 d.direction,
@@ -128,72 +139,60 @@ pub fn render(r: &Report) -> String {
                     .map(|k| format!("{k:.0}"))
                     .unwrap_or_else(|| "—".into()),
                 d.bytes,
-                cell(&d.detail)
+                cell(line.fold.as_ref().map_or(&d.detail, |f| &f.reference))
             ));
         }
+    }
+    for n in &view.notes {
+        s.push_str(&format!("\nNote: {}\n", cell(n)));
     }
     s
 }
 
-fn headline(r: &Report) -> String {
-    let gates = r.capabilities.iter().filter(|c| c.gating).count();
-    let failing: Vec<String> = r
-        .capabilities
-        .iter()
-        .filter(|c| c.gating && c.verdict == Verdict::Fail)
-        .map(|c| code(&c.id))
-        .collect();
-    let tp_fails = r
-        .throughput
-        .as_ref()
-        .is_some_and(|t| t.gating && t.verdict == Verdict::Fail);
-    let what = match r.verdict {
-        Verdict::Fail if failing.is_empty() && tp_fails => {
-            "**Throughput fails** (below the floor, or not measurable).".to_string()
-        }
-        Verdict::Fail => format!(
-            "**{} of {gates} gating capabilities fail:** {}{}.",
-            failing.len(),
-            failing.join(", "),
-            if tp_fails {
-                "; **throughput fails**"
-            } else {
-                ""
-            }
-        ),
-        Verdict::Warn => "Gating capabilities pass, with warnings.".to_string(),
-        Verdict::Pass => "Every capability passes.".to_string(),
-        Verdict::Skip => "Nothing was probed.".to_string(),
-    };
-    let names = r.summary.pass + r.summary.warn + r.summary.fail + r.summary.skip;
-    format!(
-        "{what} {names} names probed: {} pass, {} warn, {} fail, in {:.1} s. Exit code {} (`--fail-on {}`).",
-        r.summary.pass,
-        r.summary.warn,
-        r.summary.fail,
-        r.duration_ms as f64 / 1000.0,
-        r.exit_code,
-        r.settings.fail_on.as_str(),
-    )
+fn role(gating: bool) -> &'static str {
+    if gating {
+        "gating"
+    } else {
+        "informational"
+    }
 }
 
-fn counts(c: &CapabilityReport) -> String {
-    let mut n = [0usize; 4];
-    for e in &c.entries {
-        if e.targets.is_empty() {
-            n[0] += 1;
-        }
-        for t in &e.targets {
-            n[t.verdict as usize] += 1;
-        }
+/// The Diagnosis section: each root cause, what it blocks, its summary and its fix.
+fn diagnosis(view: &super::view::View) -> String {
+    if view.causes.is_empty() {
+        return String::new();
     }
-    let labels = ["skip", "pass", "warn", "fail"];
-    let parts: Vec<String> = [1, 2, 3, 0]
-        .iter()
-        .filter(|&&i| n[i] > 0)
-        .map(|&i| format!("{} {}", n[i], labels[i]))
-        .collect();
-    parts.join(" · ")
+    let mut s = format!(
+        "### Diagnosis: {}\n\n",
+        crate::words::plural(view.causes.len(), "cause")
+    );
+    for d in &view.causes {
+        let badge = match d.verdict {
+            Verdict::Fail => "❌",
+            Verdict::Warn => "⚠️",
+            _ => "",
+        };
+        s.push_str(&format!(
+            "{}. {badge} **{}**{} — {}<br>\n   **Fix:** {}\n",
+            d.id,
+            cell(&d.title),
+            if d.blocks.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (blocks {})",
+                    d.blocks
+                        .iter()
+                        .map(|b| format!("`{b}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            cell(&d.summary),
+            cell(&d.fix)
+        ));
+    }
+    s
 }
 
 fn dns_summary(t: &TargetResult) -> String {
@@ -219,52 +218,76 @@ fn dns_summary(t: &TargetResult) -> String {
     cell(&parts.join("; "))
 }
 
-fn capability(c: &CapabilityReport) -> String {
-    let role = if c.gating { "gating" } else { "informational" };
+fn capability(sec: &super::view::Section) -> String {
+    let c = sec.cap;
     let title = format!(
-        "{} {} — {} ({role})",
+        "{} {} — {} ({})",
         badge(c.verdict),
         code(&c.id),
-        cell(&c.title)
+        cell(&c.title),
+        role(c.gating)
     );
-    let mut s = if c.verdict >= Verdict::Warn {
+    // Open only when a row fails or warns on its own cause: a folded row is said by its cause.
+    // A covered capability's folds are in its summary line; its table has the other rows.
+    let title = if sec.covered {
+        let folds: Vec<String> = sec.folds.iter().map(|f| cell(&f.line())).collect();
+        format!("{title}: {}", folds.join("; "))
+    } else {
+        title
+    };
+    let mut s = if sec.rows.iter().any(|r| r.open) {
         format!("<details open><summary>{title}</summary>\n\n")
     } else {
         format!("<details><summary>{title}</summary>\n\n")
     };
     s.push_str("| name | verdict | DNS | ms | cause |\n|---|---|---|---|---|\n");
-    for e in &c.entries {
-        if e.targets.is_empty() {
-            s.push_str(&format!(
-                "| {} | {} | | | {} |\n",
-                code(&e.pattern),
-                badge(Verdict::Skip),
-                cell(e.note.as_deref().unwrap_or("")),
-            ));
-            continue;
-        }
-        for (i, t) in e.targets.iter().enumerate() {
-            let name = if e.wildcard {
-                format!("{} (for {})", code(&t.host), code(&e.pattern))
-            } else {
-                code(&t.host)
-            };
-            let name = match &e.redirect {
-                Some(r) if i == 0 => format!(
-                    "{name} (redirect: {})",
-                    cell(&super::words::redirect_chain(r))
-                ),
-                Some(_) => format!("{name} (redirect hop {})", i + 1),
-                None => name,
-            };
-            s.push_str(&format!(
-                "| {name} | {} | {} | {} | {} |\n",
-                badge(t.verdict),
-                dns_summary(t),
-                t.ms,
-                cell(&super::words::target_cause(t).unwrap_or_default()),
-            ));
-        }
+    for f in sec.folds.iter().filter(|_| !sec.covered) {
+        // A few names are named; more are counted.
+        let names = if f.hosts.len() <= 3 {
+            f.hosts
+                .iter()
+                .map(|h| code(h))
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            crate::words::plural(f.hosts.len(), "name")
+        };
+        s.push_str(&format!(
+            "| {names} | {} | | | {} |\n",
+            badge(f.verdict),
+            cell(&f.reference),
+        ));
+    }
+    for (pattern, note) in &sec.empty {
+        s.push_str(&format!(
+            "| {} | {} | | | {} |\n",
+            code(pattern),
+            badge(Verdict::Skip),
+            cell(note),
+        ));
+    }
+    for row in &sec.rows {
+        let (e, t, i) = (row.entry, row.target, row.index);
+        let name = if e.wildcard {
+            format!("{} (for {})", code(&t.host), code(&e.pattern))
+        } else {
+            code(&t.host)
+        };
+        let name = match &e.redirect {
+            Some(r) if i == 0 => format!(
+                "{name} (redirect: {})",
+                cell(&super::words::redirect_chain(r))
+            ),
+            Some(_) => format!("{name} (redirect hop {})", i + 1),
+            None => name,
+        };
+        s.push_str(&format!(
+            "| {name} | {} | {} | {} | {} |\n",
+            badge(t.verdict),
+            dns_summary(t),
+            t.ms,
+            cell(row.cause.as_deref().unwrap_or_default()),
+        ));
     }
     s.push_str("\n</details>\n");
     s

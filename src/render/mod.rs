@@ -14,6 +14,7 @@ pub mod meta;
 pub mod network;
 pub mod prometheus;
 pub mod table;
+pub mod view;
 pub mod words;
 pub mod words_container;
 pub mod words_throughput;

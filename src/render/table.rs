@@ -1,12 +1,10 @@
-//! The human table: one table per capability, one row per probed name.
+//! The human table: the Diagnosis, one line per capability the Diagnosis covers, one table per
+//! other capability (a row per probed name; `--verbose`: every capability, every row), fitted to
+//! the width the CLI decides. Words and counts come from the [view model](super::view).
 
-use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
+use comfy_table::{presets, Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use crate::report::{
-    CapabilityReport, Check, Diagnosis, Family, Phase, Report, TargetResult, Verdict,
-};
+use crate::report::{Check, Family, Phase, Report, TargetResult, Verdict};
 
 #[derive(Debug, Clone, Default)]
 pub struct Style {
@@ -65,6 +63,7 @@ pub(crate) fn verdict_cell(v: Verdict, style: &Style) -> Cell {
 }
 
 pub fn render(report: &Report, style: &Style) -> String {
+    let view = super::view::View::new(report);
     let mut out = String::new();
     let vars = if report.profile.variables.is_empty() {
         String::new()
@@ -80,39 +79,85 @@ pub fn render(report: &Report, style: &Style) -> String {
                 .join(", ")
         )
     };
-    out.push_str(&format!(
-        "runner-preflight {} · profile {} — {}{vars} · host {} · {}\n",
-        report.tool.version,
-        report.profile.name,
-        report.profile.title,
-        report.hostname,
-        report.generated_at
+    out.push_str(&wrap(
+        &format!(
+            "runner-preflight {} · profile {} — {}{vars} · host {} · {}\n",
+            report.tool.version,
+            report.profile.name,
+            report.profile.title,
+            report.hostname,
+            report.generated_at
+        ),
+        style.width,
     ));
-    let details = super::diagnosis::details(report);
-    let block = super::diagnosis::block(&report.diagnosis, &details);
-    if !block.is_empty() {
+    if !view.causes.is_empty() {
         out.push('\n');
-        out.push_str(&block);
+        out.push_str(&wrap(&diagnosis_block(&view), style.width));
     }
-    for cap in &report.capabilities {
+    // Capabilities the Diagnosis covers entirely: one line each (issue 23 row 3).
+    let compact: Vec<String> = view
+        .sections
+        .iter()
+        .filter(|s| s.covered && !style.verbose)
+        .map(|s| {
+            compact_line(
+                s.verdict,
+                &s.id,
+                &s.title,
+                s.gating,
+                &compact_what(s),
+                style,
+            )
+        })
+        .collect();
+    if !compact.is_empty() {
         out.push('\n');
-        out.push_str(&capability(cap, &report.diagnosis, style));
+        for line in compact {
+            out.push_str(&line);
+        }
     }
-    if let Some(tp) = &report.throughput {
+    for sec in view.sections.iter().filter(|s| !s.covered || style.verbose) {
         out.push('\n');
-        out.push_str(&throughput(tp, style));
+        out.push_str(&capability(sec, style));
     }
-    if let Some(rv) = &report.runner_version {
+    if let Some(tp) = &view.throughput {
+        out.push('\n');
+        if tp.covered && !style.verbose {
+            let what = tp
+                .directions
+                .iter()
+                .map(|d| match &d.fold {
+                    Some(f) => format!("{}: {}", d.id, f.reference),
+                    None => format!("{}: {}", d.id, super::words_throughput::stopped(d.result)),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            out.push_str(&compact_line(
+                tp.verdict,
+                "throughput",
+                &tp.title,
+                tp.gating,
+                &what,
+                style,
+            ));
+            for n in &view.notes {
+                out.push_str(&wrap(&format!("note: {n}\n"), style.width));
+            }
+        } else {
+            out.push_str(&throughput(tp, &view.notes, style));
+        }
+    }
+    if let Some(rv) = &view.runner_version {
         out.push('\n');
         out.push_str(&section_title(
             rv.verdict,
             "runner-version",
-            "the runner's version GitHub accepts",
+            rv.title,
             rv.gating,
         ));
-        out.push_str(&format!("  {}\n", super::words::runner_version_message(rv)));
-        if let Some(fix) = super::words::runner_version_fix(rv) {
-            out.push_str(&format!("  fix: {fix}\n"));
+        out.push_str(&wrap(&format!("  {}\n", rv.message), style.width));
+        if let Some(fix) = &rv.fix {
+            out.push_str(&wrap(&format!("  fix: {fix}\n"), style.width));
         }
     }
     if let Some(c) = &report.container_jobs {
@@ -123,48 +168,65 @@ pub fn render(report: &Report, style: &Style) -> String {
             "container jobs: Docker's networks",
             c.gating,
         ));
-        out.push_str(&format!("  {}\n", super::words_container::message(c)));
+        out.push_str(&wrap(
+            &format!("  {}\n", super::words_container::message(c)),
+            style.width,
+        ));
         for p in &c.problems {
-            out.push_str(&format!(
-                "  {}: {}\n",
-                p.verdict().label(),
-                super::words_container::problem(p)
+            out.push_str(&wrap(
+                &format!(
+                    "  {}: {}\n",
+                    p.verdict().label(),
+                    super::words_container::problem(p)
+                ),
+                style.width,
             ));
         }
     }
-    for i in &report.inactive {
-        out.push_str(&format!("\nnot checked: {} — {}", i.id, i.reason));
+    for i in &view.inactive {
+        out.push('\n');
+        out.push_str(&wrap(i, style.width));
     }
-    if !report.inactive.is_empty() {
+    if !view.inactive.is_empty() {
         out.push('\n');
     }
-    out.push_str(&super::network::render(&report.network));
+    out.push_str(&wrap(&super::network::render(&report.network), style.width));
     out.push('\n');
-    out.push_str(&summary(report));
+    out.push_str(&wrap(&summary(&view), style.width));
     out
 }
 
-/// The causes whose rows fold in this capability: explained (not `unexplained`) and at least
-/// two rows here.
-fn folded<'a>(
-    cap: &CapabilityReport,
-    diagnosis: &'a [Diagnosis],
-    style: &Style,
-) -> BTreeMap<usize, &'a Diagnosis> {
-    if style.verbose {
-        return BTreeMap::new();
+/// The Diagnosis: numbered causes, each with what it blocks, its summary and its fix.
+fn diagnosis_block(view: &super::view::View) -> String {
+    let mut s = format!(
+        "Diagnosis — {}\n",
+        crate::words::plural(view.causes.len(), "cause")
+    );
+    for c in &view.causes {
+        let blocks = if c.blocks.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " — blocks {}{}",
+                super::diagnosis::list(&c.blocks),
+                if c.gating { " (gating)" } else { "" }
+            )
+        };
+        let count = if c.names == 0 {
+            String::new()
+        } else {
+            format!(" ({})", crate::words::plural(c.names, "name"))
+        };
+        s.push_str(&format!(
+            "  {}. {}  {}{blocks}{count}\n     {}\n     fix: {}\n",
+            c.id,
+            c.verdict.label(),
+            c.title,
+            c.summary,
+            c.fix
+        ));
     }
-    let mut rows: BTreeMap<usize, usize> = BTreeMap::new();
-    for t in cap.entries.iter().flat_map(|e| e.targets.iter()) {
-        if let Some(id) = t.diagnosis_id {
-            *rows.entry(id).or_default() += 1;
-        }
-    }
-    diagnosis
-        .iter()
-        .filter(|d| !d.cause.is_unexplained() && rows.get(&d.id).is_some_and(|n| *n >= 2))
-        .map(|d| (d.id, d))
-        .collect()
+    s
 }
 
 /// A name's cause; when a connection failed, with what the name has per family and the
@@ -180,16 +242,114 @@ fn cause_cell(t: &TargetResult) -> String {
     }
 }
 
-fn capability(cap: &CapabilityReport, diagnosis: &[Diagnosis], style: &Style) -> String {
+/// What a covered capability's line says: its folds, then its other counts.
+fn compact_what(s: &super::view::Section) -> String {
+    let mut parts: Vec<String> = s.folds.iter().map(super::view::Fold::line).collect();
+    let passing = s
+        .rows
+        .iter()
+        .filter(|r| r.target.verdict == Verdict::Pass)
+        .count();
+    if passing > 0 {
+        parts.push(format!("{passing} pass"));
+    }
+    if !s.empty.is_empty() {
+        parts.push(format!(
+            "{} not probed",
+            crate::words::plural(s.empty.len(), "documented entry")
+        ));
+    }
+    parts.join("; ")
+}
+
+/// `FAIL  essential — Essential operations  [gating]: 11 names: see cause 1: …`, wrapped under
+/// its name.
+fn compact_line(
+    verdict: Verdict,
+    id: &str,
+    title: &str,
+    gating: bool,
+    what: &str,
+    style: &Style,
+) -> String {
+    let head = section_title(verdict, id, title, gating);
+    let line = format!("{}: {what}\n", head.trim_end());
+    wrap_with(&line, style.width, "      ")
+}
+
+/// Text fitted to `width` columns (0: as is): each line broken between words only (a name,
+/// an address or a URL is never cut), a continuation indented under its line's text — under
+/// the text after "1. " or "fix: ".
+pub(crate) fn wrap(text: &str, width: u16) -> String {
+    if width == 0 {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let indent = body.len() - body.trim_start().len();
+        let rest = &body[indent..];
+        let marker = rest
+            .split_once(". ")
+            .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            .map(|(n, _)| n.len() + 2)
+            .or_else(|| rest.starts_with("fix: ").then_some(5))
+            .or_else(|| rest.starts_with("note: ").then_some(6))
+            // The Network section's "note  …" and "WARN  …" findings.
+            .or_else(|| (rest.starts_with("note  ") || rest.starts_with("WARN  ")).then_some(6))
+            .unwrap_or(0);
+        let hang = " ".repeat(indent + marker);
+        out.push_str(&wrap_with(line, width, &hang));
+    }
+    out
+}
+
+fn wrap_with(line: &str, width: u16, hang: &str) -> String {
+    let newline = line.ends_with('\n');
+    let body = line.strip_suffix('\n').unwrap_or(line);
+    if width == 0 || textwrap::core::display_width(body) <= width as usize {
+        return line.to_string();
+    }
+    let options = textwrap::Options::new(width as usize)
+        .subsequent_indent(hang)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .break_words(false);
+    let mut s = textwrap::wrap(body, &options).join("\n");
+    if newline {
+        s.push('\n');
+    }
+    s
+}
+
+fn capability(sec: &super::view::Section, style: &Style) -> String {
+    let cap = sec.cap;
     let mut s = section_title(cap.verdict, &cap.id, &cap.title, cap.gating);
-    let fold = folded(cap, diagnosis, style);
-    let mut shown: BTreeSet<usize> = BTreeSet::new();
     let mut t = new_table(
         vec![
             "entry", "name", "verdict", "DNS", "TCP", "TLS", "HTTP", "ms", "cause",
         ],
         style,
     );
+    // A name is never cut across lines: its column is as wide as its longest name.
+    if let Some(c) = t.column_mut(1) {
+        c.set_constraint(ColumnConstraint::ContentWidth);
+    }
+    if !style.verbose {
+        for f in &sec.folds {
+            t.add_row(vec![
+                Cell::new(""),
+                Cell::new(crate::words::plural(f.hosts.len(), "name")),
+                verdict_cell(f.verdict, style),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(&f.reference),
+            ]);
+        }
+    }
     for e in &cap.entries {
         if e.targets.is_empty() {
             t.add_row(vec![
@@ -206,28 +366,8 @@ fn capability(cap: &CapabilityReport, diagnosis: &[Diagnosis], style: &Style) ->
             continue;
         }
         for (i, tr) in e.targets.iter().enumerate() {
-            if let Some(d) = tr.diagnosis_id.and_then(|id| fold.get(&id)) {
-                if shown.insert(d.id) {
-                    let here: Vec<&TargetResult> = cap
-                        .entries
-                        .iter()
-                        .flat_map(|e| e.targets.iter())
-                        .filter(|t| t.diagnosis_id == Some(d.id))
-                        .collect();
-                    let verdict = here.iter().map(|t| t.verdict).max().unwrap_or(d.verdict);
-                    let names: BTreeSet<&str> = here.iter().map(|t| t.host.as_str()).collect();
-                    t.add_row(vec![
-                        Cell::new(""),
-                        Cell::new(crate::words::plural(names.len(), "name")),
-                        verdict_cell(verdict, style),
-                        Cell::new(""),
-                        Cell::new(""),
-                        Cell::new(""),
-                        Cell::new(""),
-                        Cell::new(""),
-                        Cell::new(super::diagnosis::reference(d)),
-                    ]);
-                }
+            let own = style.verbose || sec.rows.iter().any(|r| std::ptr::eq(r.target, tr));
+            if !own {
                 continue;
             }
             let entry = if i == 0 && e.wildcard {
@@ -260,14 +400,55 @@ fn capability(cap: &CapabilityReport, diagnosis: &[Diagnosis], style: &Style) ->
             ]);
         }
     }
-    s.push_str(&t.to_string());
-    s.push('\n');
+    let table = t.to_string();
+    // Too narrow for nine columns (a name would be squeezed letter by letter): one line per
+    // row instead, wrapped under its text. `--verbose` keeps the full table.
+    let fits = style.width == 0
+        || table
+            .lines()
+            .all(|l| textwrap::core::display_width(l) <= style.width as usize);
+    if fits || style.verbose {
+        s.push_str(&table);
+        s.push('\n');
+    } else {
+        s.push_str(&row_lines(sec, style));
+    }
     s
 }
 
-fn throughput(tp: &crate::report::ThroughputReport, style: &Style) -> String {
-    let title = format!("at least {} kbit/s up and down", tp.min_kbps);
-    let mut s = section_title(tp.verdict, "throughput", &title, tp.gating);
+/// A capability's rows as lines: `  FAIL  name: cause`, folds first.
+fn row_lines(sec: &super::view::Section, style: &Style) -> String {
+    let mut s = String::new();
+    let mut line = |verdict: Verdict, text: String| {
+        s.push_str(&wrap_with(
+            &format!("  {:<4}  {text}\n", verdict.label()),
+            style.width,
+            "        ",
+        ));
+    };
+    for f in &sec.folds {
+        line(f.verdict, f.line());
+    }
+    for (pattern, note) in &sec.empty {
+        line(Verdict::Skip, format!("{pattern}: {note}"));
+    }
+    for r in &sec.rows {
+        let t = r.target;
+        let route = match t.route {
+            crate::report::Route::Direct => "",
+            crate::report::Route::Proxy => " (via proxy)",
+        };
+        let what = match &r.cause {
+            Some(c) => c.clone(),
+            None => dns_cell(t).replace('\n', ", "),
+        };
+        line(t.verdict, format!("{}{route}: {what}", t.host));
+    }
+    s
+}
+
+fn throughput(tp: &super::view::ThroughputSection, notes: &[String], style: &Style) -> String {
+    let mut s = section_title(tp.verdict, "throughput", &tp.title, tp.gating);
     let mut t = new_table(
         vec![
             "direction",
@@ -281,7 +462,13 @@ fn throughput(tp: &crate::report::ThroughputReport, style: &Style) -> String {
         ],
         style,
     );
-    for d in tp.directions.iter().map(super::words_throughput::view) {
+    for line in &tp.directions {
+        let d = super::words_throughput::view(line.result);
+        // A direction the Diagnosis explains points at its cause (unless --verbose).
+        let detail = match &line.fold {
+            Some(f) if !style.verbose => f.reference.clone(),
+            _ => d.detail.clone(),
+        };
         t.add_row(vec![
             Cell::new(d.direction),
             verdict_cell(d.verdict, style),
@@ -301,14 +488,14 @@ fn throughput(tp: &crate::report::ThroughputReport, style: &Style) -> String {
                     .as_ref()
                     .map(|p| format!("via proxy {p}\n"))
                     .unwrap_or_default(),
-                d.detail
+                detail
             )),
         ]);
     }
     s.push_str(&t.to_string());
     s.push('\n');
-    for n in &tp.notes {
-        s.push_str(&format!("note: {n}\n"));
+    for n in notes {
+        s.push_str(&wrap(&format!("note: {n}\n"), style.width));
     }
     s
 }
@@ -456,75 +643,20 @@ fn phase_cell(t: &TargetResult, phase: Phase) -> String {
         .join("\n")
 }
 
-fn summary(r: &Report) -> String {
-    let failing_gates: Vec<&str> = r
-        .capabilities
-        .iter()
-        .filter(|c| c.gating && c.verdict == Verdict::Fail)
-        .map(|c| c.id.as_str())
-        .collect();
-    let gates = r.capabilities.iter().filter(|c| c.gating).count();
-    let mut s = format!("Verdict: {}", r.verdict.label());
-    match r.verdict {
-        Verdict::Fail => {
-            let mut parts = Vec::new();
-            if !failing_gates.is_empty() {
-                parts.push(format!(
-                    "{} of {gates} gating capabilities fail: {}",
-                    failing_gates.len(),
-                    failing_gates.join(", ")
-                ));
-            }
-            if let Some(t) = r.throughput.as_ref().filter(|t| t.gating_failure()) {
-                parts.push(if t.measured_below_floor() {
-                    format!("throughput is below the {} kbit/s floor", t.min_kbps)
-                } else {
-                    "throughput could not be measured".to_string()
-                });
-            }
-            if r.runner_version
-                .as_ref()
-                .is_some_and(|v| v.gating && v.verdict == Verdict::Fail)
-            {
-                parts.push("the runner's version is refused by GitHub".to_string());
-            }
-            if r.container_jobs
-                .as_ref()
-                .is_some_and(|c| c.gating && c.verdict == Verdict::Fail)
-            {
-                parts.push(
-                    "container jobs cannot reach what they need (container-jobs is required)"
-                        .to_string(),
-                );
-            }
-            if parts.is_empty() {
-                parts.push("warnings fail the run (--fail-on warn)".to_string());
-            }
-            s.push_str(&format!(" — {}", parts.join("; ")));
-        }
-        Verdict::Warn => s.push_str(" — gating capabilities pass, with warnings"),
-        Verdict::Pass => s.push_str(" — every capability passes"),
-        Verdict::Skip => s.push_str(" — nothing was probed"),
-    }
-    let network_warnings = r
-        .network
-        .findings
-        .iter()
-        .filter(|f| f.severity == crate::report::findings::Severity::Warn)
-        .count();
-    if network_warnings > 0 {
+fn summary(view: &super::view::View) -> String {
+    let r = view.report;
+    let mut s = format!("Verdict: {}", view.verdict_line());
+    if view.network_warnings > 0 {
         s.push_str(&format!(
-            "; {network_warnings} network warning(s) in the Network section (trust stores, interception, clock, long poll, proxy settings)"
+            "; {} network warning(s) in the Network section (trust stores, interception, clock, long poll, proxy settings)",
+            view.network_warnings
         ));
     }
-    if !r.diagnosis.is_empty() {
+    if !view.causes.is_empty() {
         s.push_str(&format!(
             "; {} in the Diagnosis above{}\n",
-            crate::words::plural(r.diagnosis.len(), "root cause"),
-            if r.diagnosis
-                .iter()
-                .any(|d| !d.cause.is_unexplained() && d.targets >= 2)
-            {
+            crate::words::plural(view.causes.len(), "root cause"),
+            if view.folds_rows() {
                 " (--verbose shows every row)"
             } else {
                 ""
@@ -533,13 +665,9 @@ fn summary(r: &Report) -> String {
     } else {
         s.push('\n');
     }
-    let names = r.summary.pass + r.summary.warn + r.summary.fail + r.summary.skip;
     s.push_str(&format!(
-        "{} probed: {} pass, {} warn, {} fail, in {:.1} s (exit code {})\n",
-        crate::words::plural(names, "name"),
-        r.summary.pass,
-        r.summary.warn,
-        r.summary.fail,
+        "{}, in {:.1} s (exit code {})\n",
+        view.names_line,
         r.duration_ms as f64 / 1000.0,
         r.exit_code
     ));

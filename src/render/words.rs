@@ -1113,6 +1113,28 @@ fn store_label(s: StoreName) -> &'static str {
 }
 
 /// A finding's message.
+/// What a resolver answered, as a verb phrase: "said NXDOMAIN", "gave no answer within 5 s".
+fn resolver_answer(a: &crate::report::findings::ResolverAnswer, host: &str) -> String {
+    use crate::report::findings::ResolverAnswer;
+    match a {
+        ResolverAnswer::Addresses(list) => format!(
+            "answered {}",
+            list.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ResolverAnswer::Failed(DnsFailure::NxDomain { .. }) => {
+            format!("said {host} does not exist (NXDOMAIN)")
+        }
+        ResolverAnswer::Failed(f) => format!("failed: {}", dns_failure(f, host)),
+        ResolverAnswer::TimedOut(after) => {
+            format!("gave no answer within {}", fmt_duration(*after))
+        }
+        ResolverAnswer::Error(gai) => format!("failed: {}", gai_error(gai)),
+    }
+}
+
 pub fn finding_message(f: &Finding) -> String {
     let hosts = &f.hosts;
     match &f.kind {
@@ -1187,6 +1209,47 @@ pub fn finding_message(f: &Finding) -> String {
             after,
             keepalive,
         } => keepalive_detail(host, *after, keepalive),
+        FindingKind::ResolversDisagree {
+            server,
+            dns,
+            dns_ms,
+            system,
+            system_ms,
+            by_throughput,
+        } => {
+            use crate::report::findings::ResolverAnswer;
+            let host = hosts.first().map(String::as_str).unwrap_or_default();
+            let (about, dns_said) = match (hosts.len(), dns) {
+                (1, _) => (host.to_string(), resolver_answer(dns, host)),
+                (n, ResolverAnswer::Failed(DnsFailure::NxDomain { .. })) => (
+                    format!("{n} names ({})", names(hosts)),
+                    "said they do not exist (NXDOMAIN)".to_string(),
+                ),
+                (n, _) => (
+                    format!("{n} names ({})", names(hosts)),
+                    "answered their addresses".to_string(),
+                ),
+            };
+            let took = if dns_ms.0 == dns_ms.1 {
+                format!("{} ms", dns_ms.0)
+            } else {
+                format!("{}–{} ms", dns_ms.0, dns_ms.1)
+            };
+            format!(
+                "the DNS server{} and the OS resolver (which the runner uses) disagree about {about}: the DNS server {dns_said} in {took}; the OS resolver{} {}{}",
+                server.map(|s| format!(" {s}")).unwrap_or_default(),
+                if *by_throughput {
+                    ", asked by the throughput measurement,"
+                } else {
+                    ""
+                },
+                resolver_answer(system, host),
+                match (system, system_ms) {
+                    (ResolverAnswer::TimedOut(_), _) | (_, None) => String::new(),
+                    (_, Some(ms)) => format!(" in {ms} ms"),
+                }
+            )
+        }
         FindingKind::RunnerFile { problem } => runner_file_problem(problem),
         FindingKind::ApiQuota { quota } => {
             let reset = time::OffsetDateTime::from_unix_timestamp(quota.reset as i64)

@@ -116,6 +116,23 @@ pub enum FindingKind {
     ClockSkew { clock: ClockReport },
     /// The idle long-poll connection survived or was cut.
     LongPoll { report: Box<LongPollReport> },
+    /// The OS resolver (what the runner uses) and the DNS server answered names differently:
+    /// the DNS server gave an answer (addresses, or NXDOMAIN) while the OS resolver timed out or
+    /// failed (issue 23 row 2: the DNS server said NXDOMAIN in 33 ms, the OS resolver gave
+    /// nothing in 5 s). One finding per server and pair of answers; `hosts` lists the names.
+    ResolversDisagree {
+        /// The DNS server that answered.
+        server: Option<std::net::SocketAddr>,
+        /// The DNS server's answer (for several names, the first name's).
+        dns: ResolverAnswer,
+        /// The fastest and slowest DNS answer, in ms.
+        dns_ms: (u64, u64),
+        system: ResolverAnswer,
+        /// How long the OS resolver took (the slowest), when known.
+        system_ms: Option<u64>,
+        /// The throughput measurement asked the OS resolver (else the names' own probes).
+        by_throughput: bool,
+    },
     /// An idle connection was cut sooner than this machine's first TCP keepalive would be sent:
     /// keepalives cannot keep such flows alive.
     CutBeforeKeepalive {
@@ -123,6 +140,147 @@ pub enum FindingKind {
         after: std::time::Duration,
         keepalive: Keepalive,
     },
+}
+
+/// What one resolver answered for a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolverAnswer {
+    Addresses(Vec<std::net::IpAddr>),
+    /// The DNS server's failure (NXDOMAIN, SERVFAIL, …).
+    Failed(crate::probe::outcome::DnsFailure),
+    /// No answer within this long.
+    TimedOut(std::time::Duration),
+    /// The OS resolver's failure (getaddrinfo's `EAI_*` code).
+    Error(crate::model::GaiError),
+}
+
+/// Names the DNS server answered (addresses, or a definite NXDOMAIN) while the OS resolver —
+/// asked by the name's probe or by the throughput measurement — timed out or failed otherwise:
+/// one finding per DNS server and pair of answers, listing the names. A note: the verdicts
+/// already account for what the runner would meet.
+pub fn resolver_disagreements(
+    results: &[&TargetResult],
+    throughput: Option<&crate::report::ThroughputReport>,
+) -> Vec<Finding> {
+    use crate::probe::outcome::{DnsFailure, DnsSource, SystemFailure, SystemLookup};
+    use crate::probe::throughput::{AddressError, ThroughputFailure};
+    // The DNS server's answer, when it gave one: addresses or NXDOMAIN.
+    let answered = |t: &TargetResult| -> Option<ResolverAnswer> {
+        let d = &t.dns.obs;
+        if d.source != DnsSource::Dns || d.server.is_none() {
+            return None;
+        }
+        match &d.failure {
+            Some(f @ DnsFailure::NxDomain { .. }) => Some(ResolverAnswer::Failed(f.clone())),
+            None if !d.dns_addresses.is_empty() => {
+                Some(ResolverAnswer::Addresses(d.dns_addresses.clone()))
+            }
+            _ => None,
+        }
+    };
+    // (host, its DNS answer, its DNS time, the OS resolver's answer, its time, by throughput)
+    type Seen = (
+        String,
+        ResolverAnswer,
+        u64,
+        ResolverAnswer,
+        Option<u64>,
+        bool,
+    );
+    let mut seen: Vec<Seen> = Vec::new();
+    for t in results {
+        let Some(dns) = answered(t) else { continue };
+        // An error beside addresses is already the name's own problem (`SystemFails`); a time-out
+        // is a disagreement whatever DNS said.
+        if let Some(SystemLookup::Failed {
+            failure: SystemFailure::Timeout { after },
+        }) = &t.dns.obs.system
+        {
+            let ms = t.dns.obs.system_ms.or(Some(after.as_millis() as u64));
+            let dns_ms = t.dns.obs.server_ms.unwrap_or(t.dns.obs.ms);
+            seen.push((
+                t.host.clone(),
+                dns,
+                dns_ms,
+                ResolverAnswer::TimedOut(*after),
+                ms,
+                false,
+            ));
+        }
+    }
+    for d in throughput.iter().flat_map(|tp| tp.directions.iter()) {
+        let Some(ThroughputFailure::Address(AddressError::Lookup(l))) = d.failure() else {
+            continue;
+        };
+        let (system, system_ms) = match &l.why {
+            crate::probe::lookup::LookupWhy::Timeout { after } => (
+                ResolverAnswer::TimedOut(*after),
+                Some(after.as_millis() as u64),
+            ),
+            crate::probe::lookup::LookupWhy::System { gai } => (ResolverAnswer::Error(*gai), None),
+            _ => continue,
+        };
+        for t in results.iter().filter(|t| t.host == l.host) {
+            match answered(t) {
+                // NXDOMAIN and an OS error agree (neither has an address).
+                Some(ResolverAnswer::Failed(_)) if matches!(system, ResolverAnswer::Error(_)) => {}
+                Some(dns) => {
+                    let dns_ms = t.dns.obs.server_ms.unwrap_or(t.dns.obs.ms);
+                    seen.push((t.host.clone(), dns, dns_ms, system.clone(), system_ms, true));
+                }
+                None => {}
+            }
+        }
+    }
+    // One finding per server and kind of disagreement; each name once (its probe first).
+    let server_of = |host: &str| {
+        results
+            .iter()
+            .find(|t| t.host == host)
+            .and_then(|t| t.dns.obs.server)
+    };
+    let kind = |a: &ResolverAnswer| match a {
+        ResolverAnswer::Addresses(_) => 0,
+        ResolverAnswer::Failed(_) => 1,
+        ResolverAnswer::TimedOut(_) => 2,
+        ResolverAnswer::Error(_) => 3,
+    };
+    let mut groups: BTreeMap<(Option<std::net::SocketAddr>, u8, u8, bool), Vec<Seen>> =
+        BTreeMap::new();
+    let mut hosts_seen = std::collections::BTreeSet::new();
+    for x in seen {
+        if !hosts_seen.insert(x.0.clone()) {
+            continue;
+        }
+        groups
+            .entry((server_of(&x.0), kind(&x.1), kind(&x.3), x.5))
+            .or_default()
+            .push(x);
+    }
+    groups
+        .into_iter()
+        .filter_map(|((server, _, _, by_throughput), mut list)| {
+            list.sort_by(|a, b| a.0.cmp(&b.0));
+            let first = list.first()?.clone();
+            let lo = list.iter().map(|x| x.2).min()?;
+            let hi = list.iter().map(|x| x.2).max()?;
+            let system_ms = list.iter().filter_map(|x| x.4).max();
+            let mut f = finding(
+                Severity::Note,
+                Topic::Dns,
+                FindingKind::ResolversDisagree {
+                    server,
+                    dns: first.1,
+                    dns_ms: (lo, hi),
+                    system: first.3,
+                    system_ms,
+                    by_throughput,
+                },
+            );
+            f.hosts = list.into_iter().map(|x| x.0).collect();
+            Some(f)
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]

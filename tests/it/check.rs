@@ -603,7 +603,7 @@ async fn table_output_says_the_cause_in_words() {
     let out = run(vec![
         "check".into(),
         "-p".into(),
-        profile,
+        profile.clone(),
         "--dns-server".into(),
         dns.addr.to_string(),
         "--ca-file".into(),
@@ -613,10 +613,35 @@ async fn table_output_says_the_cause_in_words() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("FAIL  core — Core  [gating]"), "{text}");
-    assert!(text.contains("*.example.com"), "{text}");
+    // The one cause covers the capability: its line points at the Diagnosis, which says it in
+    // words (issue 23 row 3); --verbose shows the row with its own words.
     assert!(
-        text.contains("gone.example.com does not exist (NXDOMAIN from"),
+        text.contains(
+            "FAIL  core — Core  [gating]: 1 name: see cause 1: DNS denies public names (NXDOMAIN)"
+        ),
         "{text}"
+    );
+    assert!(
+        text.contains("says 1 name in example.com does not exist (NXDOMAIN)"),
+        "{text}"
+    );
+    let verbose = run(vec![
+        "check".into(),
+        "-p".into(),
+        profile.clone(),
+        "--dns-server".into(),
+        dns.addr.to_string(),
+        "--ca-file".into(),
+        fx.ca.display().to_string(),
+        "--verbose".into(),
+    ])
+    .await;
+    let verbose = String::from_utf8_lossy(&verbose.stdout);
+    assert!(verbose.contains("FAIL  core — Core  [gating]"), "{verbose}");
+    assert!(verbose.contains("*.example.com"), "{verbose}");
+    assert!(
+        verbose.contains("gone.example.com does not exist (NXDOMAIN from"),
+        "{verbose}"
     );
     assert!(text.contains("Verdict: FAIL"), "{text}");
     // Without a terminal, progress is two plain lines on stderr, and no colour codes anywhere.

@@ -165,7 +165,11 @@ async fn a_silent_resolver_is_one_cause_folded_in_the_table() {
     assert!(fix.contains("--dns-server"), "{fix}");
     assert!(!fix.contains("resolv.conf"), "{fix}");
     // One annotation for the one cause, not one per capability or name.
-    let ann: Vec<&str> = t.stdout.lines().filter(|l| l.starts_with("::")).collect();
+    let ann: Vec<&str> = t
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error") || l.starts_with("::warning"))
+        .collect();
     assert_eq!(ann.len(), 1, "{ann:#?}");
     assert!(
         ann[0].starts_with("::error title=runner-preflight cause 1%3A DNS server not answering"),
@@ -588,6 +592,12 @@ async fn a_block_page_on_several_hosts_is_one_middlebox() {
     // Markdown: the causes at the top.
     let md = std::fs::read_to_string(&md).unwrap();
     let at = md.find("### Diagnosis: 1 cause").expect(&md);
-    assert!(at < md.find("<details").unwrap(), "{md}");
+    assert!(at < md.find("| capability | role").unwrap(), "{md}");
     assert!(md.contains("BlockPage/2.1"), "{md}");
+    // The cause covers the capability: its line says "see cause 1", no table repeats it.
+    assert!(
+        md.contains("| see cause 1: a middlebox answers instead of GitHub |"),
+        "{md}"
+    );
+    assert!(!md.contains("<details"), "{md}");
 }

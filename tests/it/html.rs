@@ -5,7 +5,8 @@
 //! notice.
 //!
 //! `HTML_REPORT_SCREENSHOT=PATH` keeps the single report's screenshot (docs/html-report.png is
-//! made so), `FLEET_REPORT_SCREENSHOT=PATH` the fleet's.
+//! made so), `HTML_REPORT_SCREENSHOT_390=PATH` the one on a phone (docs/html-report-390.png),
+//! `FLEET_REPORT_SCREENSHOT=PATH` the fleet's.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -99,13 +100,18 @@ fn dump_dom(bin: &Path, page: &Path) -> String {
 
 /// A 1280×900 screenshot of `page`; checks it is not blank and returns its path.
 fn screenshot(bin: &Path, page: &Path, dir: &Path) -> PathBuf {
-    let png = dir.join("shot.png");
+    screenshot_at(bin, page, dir, (1280, 900))
+}
+
+/// A screenshot of `page` in a window of `size`; checks it is not blank and returns its path.
+fn screenshot_at(bin: &Path, page: &Path, dir: &Path, size: (u32, u32)) -> PathBuf {
+    let png = dir.join(format!("shot-{}x{}.png", size.0, size.1));
     run_chromium(
         bin,
         page,
         &[
             format!("--screenshot={}", png.display()),
-            "--window-size=1280,900".to_string(),
+            format!("--window-size={},{}", size.0, size.1),
         ],
     );
     let decoder = png::Decoder::new(std::io::BufReader::new(
@@ -114,7 +120,7 @@ fn screenshot(bin: &Path, page: &Path, dir: &Path) -> PathBuf {
     let mut reader = decoder.read_info().expect("a PNG");
     let mut buf = vec![0; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut buf).expect("PNG frame");
-    assert_eq!((info.width, info.height), (1280, 900));
+    assert_eq!((info.width, info.height), size);
     let channels = info.color_type.samples();
     let pixels = &buf[..info.buffer_size()];
     let distinct: HashSet<&[u8]> = pixels.chunks(channels).collect();
@@ -202,6 +208,85 @@ async fn single_report_renders_in_chromium() {
     assert!(dom.contains("class=\"seg tls\""), "no TLS timing bar");
     let png = screenshot(&bin, &page, dir.path());
     if let Ok(keep) = std::env::var("HTML_REPORT_SCREENSHOT") {
+        std::fs::copy(&png, keep).expect("keep the screenshot");
+    }
+}
+
+/// Test-only: a page that shows `report` in a 390×844 frame (`srcdoc`, so the script may read
+/// it; Chromium's headless window is never narrower than 500 px, a frame is) and, once loaded,
+/// measures its layout and writes the figures into the DOM for `--dump-dom`: the frame's
+/// viewport width, the page's scroll width, and every element whose right edge passes the
+/// viewport or whose content is wider than its box (a card), outside closed `<details>`.
+fn measuring_page(report: &str) -> String {
+    let srcdoc = report.replace('&', "&amp;").replace('"', "&quot;");
+    format!(
+        r#"<!doctype html><html><body style="margin:0">
+<iframe id="f" width="390" height="844" style="border:0" srcdoc="{srcdoc}"></iframe>
+<pre id="measured"></pre>
+<script>
+window.addEventListener('load', () => {{
+  const win = document.getElementById('f').contentWindow;
+  const doc = win.document;
+  const w = win.innerWidth;
+  const wide = [];
+  for (const e of doc.querySelectorAll('body *')) {{
+    if (e.closest('details:not([open]) > :not(summary)')) continue;
+    const r = e.getBoundingClientRect();
+    const cls = typeof e.className === 'string' ? e.className : '';
+    if (r.width > 0 && r.right > w + 0.5) wide.push(`${{e.tagName.toLowerCase()}}.${{cls}}#${{e.id}} right=${{Math.round(r.right)}}`);
+  }}
+  for (const c of doc.querySelectorAll('.card, .box')) {{
+    if (c.scrollWidth > c.clientWidth) wide.push(`card ${{c.className}}#${{c.id}} scrollWidth=${{c.scrollWidth}} clientWidth=${{c.clientWidth}}`);
+  }}
+  document.getElementById('measured').textContent =
+    JSON.stringify({{inner: w, scroll: doc.documentElement.scrollWidth, wide}});
+}});
+</script></body></html>"#
+    )
+}
+
+/// The report at 390×844 (a phone): nothing is wider than the viewport — the page, each card,
+/// each element (issue 23 row 5: cards had `minmax(560px, 1fr)` and overflowed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_report_fits_a_phone_screen() {
+    let w = FleetWorld::start("Fleet test world").await;
+    let ran = w.check(&["zone=b"], true, "html").await;
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    let Some(bin) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let measured = dir.path().join("measured.html");
+    std::fs::write(&measured, measuring_page(&ran.stdout)).unwrap();
+    let dom = run_chromium(
+        &bin,
+        &measured,
+        &[
+            "--dump-dom".to_string(),
+            "--window-size=800,900".to_string(),
+            // Lets the frame load and the measuring script run before the DOM is dumped.
+            "--virtual-time-budget=5000".to_string(),
+        ],
+    );
+    let needle = "<pre id=\"measured\">";
+    let start = dom.find(needle).expect("the measurements") + needle.len();
+    let json = &dom[start..start + dom[start..].find("</pre>").unwrap()];
+    let m: serde_json::Value = serde_json::from_str(
+        &json
+            .replace("&quot;", "\"")
+            .replace("&gt;", ">")
+            .replace("&lt;", "<")
+            .replace("&amp;", "&"),
+    )
+    .unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(m["inner"], 390, "{m}");
+    assert!(
+        m["scroll"].as_u64().unwrap() <= 390,
+        "the page scrolls sideways at 390 px: {m}"
+    );
+    assert_eq!(m["wide"], serde_json::json!([]), "wider than 390 px: {m}");
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, &ran.stdout).unwrap();
+    let png = screenshot_at(&bin, &page, dir.path(), (390, 844));
+    if let Ok(keep) = std::env::var("HTML_REPORT_SCREENSHOT_390") {
         std::fs::copy(&png, keep).expect("keep the screenshot");
     }
 }

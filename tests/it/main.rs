@@ -14,6 +14,7 @@ mod faults;
 mod fidelity;
 mod firewall;
 mod fleet;
+mod formats_agree;
 mod fuzz;
 mod fuzz_corpus;
 mod hostile;

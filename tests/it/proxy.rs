@@ -614,6 +614,8 @@ async fn intercepting_proxy_is_detected_and_named() {
         &public_pem.display().to_string(),
         "--proxy",
         &proxy.url(),
+        // The name's own row ("via proxy"): the interception cause folds it otherwise.
+        "--verbose",
     ]);
     let o = run_text(base_args(&profile, &dns, "table", &args), vec![]).await;
     assert_eq!(o.code, 1);

@@ -411,7 +411,8 @@ async fn throughput_failure_reaches_every_pipeline_output() {
     );
     let summary = std::fs::read_to_string(&md).expect("markdown written");
     assert!(
-        summary.contains("`throughput`") && summary.contains("Throughput fails"),
+        summary.contains("`throughput`")
+            && summary.contains("**Verdict: FAIL** — throughput could not be measured"),
         "{summary}"
     );
     // Inside GitHub Actions (table to stdout): an ::error annotation for the throughput.

@@ -30,7 +30,10 @@ pub fn hermetic(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
     let mut cmd = std::process::Command::new(program);
     cmd.env("SSL_CERT_FILE", trust.join("empty.pem"))
         .env("SSL_CERT_DIR", trust.join("certs"))
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        // Tests read the table's sentences whole: a wide log, as a CI job's often is. The width
+        // rules (terminal, `COLUMNS`, 80) have their own tests, which set or remove it.
+        .env("COLUMNS", "2000");
     for var in [
         "HTTPS_PROXY",
         "https_proxy",
