@@ -435,6 +435,51 @@ fn report_metrics(reg: &mut Registry, r: &Report) {
         );
         caps_up.set(labels, int_gauge(i64::from(c.verdict != Verdict::Fail)));
     }
+    // The two checks the table shows beside the capabilities (issue 20: the runner's version in
+    // every format; issue 21: container jobs) are capabilities to a dashboard too.
+    let extra = [
+        r.runner_version
+            .as_ref()
+            .map(|v| ("runner-version", v.verdict, v.gating)),
+        r.container_jobs
+            .as_ref()
+            .map(|c| (crate::plan::CONTAINER_JOBS, c.verdict, c.gating)),
+    ];
+    for (id, verdict, gating) in extra.into_iter().flatten() {
+        if verdict == Verdict::Skip {
+            continue;
+        }
+        let labels = vec![
+            ("capability", id.to_string()),
+            ("gating", gating.to_string()),
+        ];
+        caps.set(
+            labels.clone(),
+            int_gauge(i64::from(verdict != Verdict::Fail)),
+        );
+        caps_up.set(labels, int_gauge(i64::from(verdict != Verdict::Fail)));
+    }
+    if let Some(v) = &r.runner_version {
+        // Versions as labels of a constant 1, as node_exporter's *_info series do.
+        let mut info = Series::new();
+        let shown = |o: Option<String>| o.unwrap_or_default();
+        info.set(
+            vec![
+                (
+                    "installed",
+                    shown(v.installed.as_ref().map(|i| i.version.to_string())),
+                ),
+                ("latest", shown(v.latest.as_ref().map(|l| l.to_string()))),
+                ("asset", shown(v.asset.clone())),
+            ],
+            int_gauge(1),
+        );
+        reg.register(
+            "runner_version_info",
+            "The runner's versions: installed (empty without --runner-dir or when unreadable), the latest release (empty when it could not be learned) and the update asset for this host; always 1",
+            info,
+        );
+    }
     reg.register(
         "capability_success",
         "1 when the capability passes or warns in the last run, 0 when it fails (skipped capabilities have no series)",

@@ -626,6 +626,14 @@ async fn check_version(released: i64, layout: Option<Layout>) -> (Ran, serde_jso
 /// `check` of the versioned profile against `routes` (github.com, its release assets and
 /// api.github.com on one loopback server) with the runner directory laid out as `layout`.
 async fn check_version_in(routes: Routes, layout: Option<Layout>) -> (Ran, serde_json::Value) {
+    let ran = check_version_as(routes, layout, "json").await;
+    let json = ran.json();
+    let rv = json["runner_version"].clone();
+    (ran, rv)
+}
+
+/// The same run in another `--format`.
+async fn check_version_as(routes: Routes, layout: Option<Layout>, format: &str) -> Ran {
     let fx = Fixture::new(CA);
     let dir = fx.path("");
     match layout {
@@ -656,7 +664,7 @@ async fn check_version_in(routes: Routes, layout: Option<Layout>) -> (Ran, serde
         "--profile",
         &versioned_profile(&fx),
         "--format",
-        "json",
+        format,
         "--quiet",
         "--no-throughput",
         "--timeout",
@@ -674,10 +682,7 @@ async fn check_version_in(routes: Routes, layout: Option<Layout>) -> (Ran, serde
     ]);
     // The fixture's directory is the runner directory (--runner-dir) these flags name.
     args.extend(fx.agreeing_trust_stores());
-    let ran = run_text(args, vec![]).await;
-    let json = ran.json();
-    let rv = json["runner_version"].clone();
-    (ran, rv)
+    run_text(args, vec![]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -695,6 +700,43 @@ async fn a_runner_below_the_registration_minimum_fails_and_the_fix_names_the_pac
     );
     let message = rv["message"].as_str().unwrap_or_default();
     assert!(message.contains("below v2.329.0"), "{message}");
+}
+
+/// Issue 20: the runner's version in every format — for a dashboard, a capability series of its
+/// own and the versions as an info series.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_carry_the_runner_version_as_a_capability_and_its_versions() {
+    let ran = check_version_as(
+        github_with_release(10),
+        Some(Layout::Linked("2.320.0")),
+        "prometheus",
+    )
+    .await;
+    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    let line = |name: &str, has: &[&str]| {
+        ran.stdout
+            .lines()
+            .find(|l| l.starts_with(name) && has.iter().all(|h| l.contains(h)))
+            .unwrap_or_else(|| panic!("no {name} with {has:?} in:\n{}", ran.stdout))
+            .to_string()
+    };
+    let success = line(
+        "runner_preflight_capability_success{",
+        &["capability=\"runner-version\"", "gating=\"true\""],
+    );
+    assert!(
+        success.ends_with(" 0"),
+        "below the minimum fails: {success}"
+    );
+    let info = line(
+        "runner_preflight_runner_version_info{",
+        &[
+            "installed=\"2.320.0\"",
+            "latest=\"2.336.0\"",
+            "asset=\"actions-runner-linux-x64-2.336.0.tar.gz\"",
+        ],
+    );
+    assert!(info.ends_with(" 1"), "{info}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
