@@ -193,6 +193,32 @@ pub fn render(report: &Report, style: &Style) -> String {
     out.push_str(&wrap(&super::network::render(&report.network), style.width));
     out.push('\n');
     out.push_str(&wrap(&summary(&view), style.width));
+    if style.color {
+        out = colour_verdict_words(&out);
+    }
+    out
+}
+
+/// The verdict word that opens a section's line ("FAIL  essential — …", also the one-line form
+/// of a covered capability, which has no table cell to colour) in the verdict's colour, as the
+/// tables' verdict cells are. Done after wrapping: escapes take no columns.
+fn colour_verdict_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 256);
+    for line in text.split_inclusive('\n') {
+        let coloured = [
+            (Verdict::Fail, "\u{1b}[1;31m"),
+            (Verdict::Warn, "\u{1b}[33m"),
+            (Verdict::Pass, "\u{1b}[32m"),
+            (Verdict::Skip, "\u{1b}[90m"),
+        ]
+        .into_iter()
+        .find_map(|(v, code)| {
+            line.strip_prefix(v.label())
+                .filter(|rest| rest.starts_with("  "))
+                .map(|rest| format!("{code}{}\u{1b}[0m{rest}", v.label()))
+        });
+        out.push_str(coloured.as_deref().unwrap_or(line));
+    }
     out
 }
 

@@ -737,6 +737,20 @@ async fn the_metrics_carry_the_runner_version_as_a_capability_and_its_versions()
         ],
     );
     assert!(info.ends_with(" 1"), "{info}");
+    // serve's docs check leaves this series out (its profile has no version rules): its row here.
+    let help = ran
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("# HELP runner_preflight_runner_version_info "))
+        .expect("HELP line")
+        .trim_end_matches('.');
+    let docs =
+        std::fs::read_to_string(crate::serve::repo("docs/fleet-monitoring.md")).expect("docs page");
+    assert!(
+        docs.lines()
+            .any(|l| l.starts_with("| `runner_preflight_runner_version_info`") && l.contains(help)),
+        "docs/fleet-monitoring.md has no row with `{help}`"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
