@@ -674,17 +674,6 @@ pub enum ColorArg {
     Never,
 }
 
-impl From<ColorArg> for super::settings::ColorWhen {
-    fn from(c: ColorArg) -> super::settings::ColorWhen {
-        use super::settings::ColorWhen;
-        match c {
-            ColorArg::Auto => ColorWhen::Auto,
-            ColorArg::Always => ColorWhen::Always,
-            ColorArg::Never => ColorWhen::Never,
-        }
-    }
-}
-
 /// `--runner-os`: the OS names of the runner's packages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RunnerOsArg {

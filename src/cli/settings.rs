@@ -310,6 +310,19 @@ pub enum ColorWhen {
     Never,
 }
 
+// Raw flag → validated setting, here rather than in args.rs: args.rs knows only clap's view
+// (the arrows run settings → args, never back).
+impl From<super::args::ColorArg> for ColorWhen {
+    fn from(c: super::args::ColorArg) -> ColorWhen {
+        use super::args::ColorArg;
+        match c {
+            ColorArg::Auto => ColorWhen::Auto,
+            ColorArg::Always => ColorWhen::Always,
+            ColorArg::Never => ColorWhen::Never,
+        }
+    }
+}
+
 /// The `--color` of this process, set once from the command line before any work.
 static COLOR: std::sync::OnceLock<ColorWhen> = std::sync::OnceLock::new();
 

@@ -183,7 +183,7 @@ async fn a_docker_bridge_mtu_above_the_uplinks_warns_naming_both() {
         "ip route add default via 198.51.100.1 dev up0",
         "ip link add docker0 type bridge",
         "ip link set docker0 mtu 1500",
-        "ip addr add 172.17.0.1/16 dev docker0",
+        "ip addr add 203.0.113.1/24 dev docker0",
         "ip link set docker0 up",
     ]);
     let fx = Fixture::new(CA);
@@ -247,7 +247,7 @@ async fn a_docker_bridge_mtu_above_the_uplinks_warns_naming_both() {
     assert_eq!(o.json["verdict"], "pass", "{:#}", o.json);
 }
 
-/// A Docker network (`br-…`, 10.99.0.0/24) whose subnet covers the address a probed name
+/// A Docker network (`br-…`, 198.51.100.0/24) whose subnet covers the address a probed name
 /// resolves to: the host reaches it, a job container would not. FAIL, informational by
 /// default (exit 0); with `--require container-jobs` the run fails (exit 1) under one cause
 /// naming the network, the subnet, the address and the name.
@@ -259,14 +259,14 @@ async fn a_bridge_subnet_covering_a_probed_address_fails_and_gates_when_required
     let ns = Netns::new(Path::new("ip"), "csub");
     ns.run_all(&[
         "ip link add br-0a1b2c3d4e5f type bridge",
-        "ip addr add 10.99.0.1/24 dev br-0a1b2c3d4e5f",
+        "ip addr add 198.51.100.1/24 dev br-0a1b2c3d4e5f",
         "ip link set br-0a1b2c3d4e5f up",
     ]);
     let fx = Fixture::new(CA);
     let host = "overlap.example.com";
-    let _server = github_at(&ns, &fx, host, "10.99.0.1:443".parse().unwrap()).await;
+    let _server = github_at(&ns, &fx, host, "198.51.100.1:443".parse().unwrap()).await;
     let docker = DockerDir::new();
-    let mut args = vec!["--resolve".into(), format!("{host}:443:10.99.0.1")];
+    let mut args = vec!["--resolve".into(), format!("{host}:443:198.51.100.1")];
     args.extend(docker.flags());
 
     let o = check_in(&ns, &fx, &[host], args.clone()).await;
@@ -278,8 +278,8 @@ async fn a_bridge_subnet_covering_a_probed_address_fails_and_gates_when_required
     let p = &c["problems"][0];
     assert_eq!(p["kind"], "subnet_covers", "{c:#}");
     assert_eq!(p["network"], "br-0a1b2c3d4e5f", "{p:#}");
-    assert_eq!(p["subnet"], "10.99.0.0/24", "{p:#}");
-    assert_eq!(p["needed"][0]["address"], "10.99.0.1", "{p:#}");
+    assert_eq!(p["subnet"], "198.51.100.0/24", "{p:#}");
+    assert_eq!(p["needed"][0]["address"], "198.51.100.1", "{p:#}");
     assert_eq!(p["needed"][0]["hosts"], serde_json::json!([host]), "{p:#}");
 
     args.extend(["--require".into(), "container-jobs".into()]);
@@ -293,7 +293,7 @@ async fn a_bridge_subnet_covering_a_probed_address_fails_and_gates_when_required
     let summary = d[0]["summary"].as_str().unwrap_or_default();
     assert!(
         summary.contains(
-            "br-0a1b2c3d4e5f uses 10.99.0.0/24, which covers 10.99.0.1 (overlap.example.com)"
+            "br-0a1b2c3d4e5f uses 198.51.100.0/24, which covers 198.51.100.1 (overlap.example.com)"
         ),
         "{summary}"
     );

@@ -303,7 +303,7 @@ async fn an_upload_into_a_path_mtu_black_hole_is_named_with_the_mss_that_works()
 
 /// A DNS server inside `ns` answering `names` (A 192.0.2.1, and with `dns64` the AAAA
 /// 64:ff9b::c000:201 a DNS64 resolver synthesises from it) and `ipv4only.arpa` (its A records
-/// 192.0.0.170 and .171, and with `dns64` their synthesised AAAA records).
+/// the two well-known addresses RFC 7050 gives it, and with `dns64` their synthesised AAAA).
 fn dns_in(ns: &Netns, names: &[&str], dns64: bool) -> DnsServer {
     let record = |v4: [u8; 4]| {
         let mut r = vec![a(v4, 60)];
