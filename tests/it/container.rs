@@ -309,12 +309,12 @@ async fn no_docker_skips_with_the_reason_and_the_docker_api_lists_job_networks()
         return;
     }
     let ns = Netns::new(Path::new("ip"), "capi");
-    ns.run_all(&["ip addr add 10.98.0.7/32 dev lo"]);
+    ns.run_all(&["ip addr add 203.0.113.7/32 dev lo"]);
     let fx = Fixture::new(CA);
     let host = "api.example.com";
-    let _server = github_at(&ns, &fx, host, "10.98.0.7:443".parse().unwrap()).await;
+    let _server = github_at(&ns, &fx, host, "203.0.113.7:443".parse().unwrap()).await;
     let docker = DockerDir::new();
-    let mut args = vec!["--resolve".into(), format!("{host}:443:10.98.0.7")];
+    let mut args = vec!["--resolve".into(), format!("{host}:443:203.0.113.7")];
     args.extend(docker.flags());
 
     let o = check_in(&ns, &fx, &[host], args.clone()).await;
@@ -333,7 +333,7 @@ async fn no_docker_skips_with_the_reason_and_the_docker_api_lists_job_networks()
     let asked = docker_api(
         &docker.socket(),
         r#"[{"Name": "github_network_2f9c", "Id": "5d41402abc4b2a76b9719d911017c592", "Driver": "bridge",
-             "IPAM": {"Driver": "default", "Config": [{"Subnet": "10.98.0.0/24", "Gateway": "10.98.0.1"}]},
+             "IPAM": {"Driver": "default", "Config": [{"Subnet": "203.0.113.0/24", "Gateway": "203.0.113.1"}]},
              "Options": {}}]"#,
     );
     let o = check_in(&ns, &fx, &[host], args).await;
@@ -348,6 +348,6 @@ async fn no_docker_skips_with_the_reason_and_the_docker_api_lists_job_networks()
         p["network"], "br-5d41402abc4b (network github_network_2f9c)",
         "{p:#}"
     );
-    assert_eq!(p["needed"][0]["address"], "10.98.0.7", "{p:#}");
+    assert_eq!(p["needed"][0]["address"], "203.0.113.7", "{p:#}");
     assert!(o.elapsed < Duration::from_secs(10), "{:?}", o.elapsed);
 }
