@@ -127,20 +127,7 @@ where
         r = &mut first => return (r, Vec::new()),
         _ = tokio::time::sleep_until(start) => {}
     }
-    let tries = futures::future::join_all(CLAMPED_MSS.map(|mss| {
-        let attempt = clamped(mss);
-        async move {
-            let began = Instant::now();
-            let completed = tokio::time::timeout_at(deadline, attempt)
-                .await
-                .unwrap_or(false);
-            ClampedTry {
-                mss,
-                completed,
-                ms: began.elapsed().as_millis() as u64,
-            }
-        }
-    }));
+    let tries = clamped_tries(deadline, clamped);
     let mut tries = std::pin::pin!(tries);
     let (r, done) = tokio::select! {
         r = &mut first => (r, None),
@@ -154,6 +141,28 @@ where
         None => tries.await,
     };
     (r, t)
+}
+
+/// Every MSS of [`CLAMPED_MSS`] tried with `clamped` at once, each bounded by `deadline`.
+fn clamped_tries<C, CF>(deadline: Instant, clamped: C) -> impl Future<Output = Vec<ClampedTry>>
+where
+    C: Fn(u32) -> CF,
+    CF: Future<Output = bool>,
+{
+    futures::future::join_all(CLAMPED_MSS.map(|mss| {
+        let attempt = clamped(mss);
+        async move {
+            let began = Instant::now();
+            let completed = tokio::time::timeout_at(deadline, attempt)
+                .await
+                .unwrap_or(false);
+            ClampedTry {
+                mss,
+                completed,
+                ms: began.elapsed().as_millis() as u64,
+            }
+        }
+    }))
 }
 
 /// [`with_clamped`] for an exchange whose own bound is long (an upload's body, bounded by the
@@ -177,20 +186,7 @@ where
         r = &mut first => return (Some(r), Vec::new()),
         _ = tokio::time::sleep_until(start) => {}
     }
-    let tries = futures::future::join_all(CLAMPED_MSS.map(|mss| {
-        let attempt = clamped(mss);
-        async move {
-            let began = Instant::now();
-            let completed = tokio::time::timeout_at(deadline, attempt)
-                .await
-                .unwrap_or(false);
-            ClampedTry {
-                mss,
-                completed,
-                ms: began.elapsed().as_millis() as u64,
-            }
-        }
-    }));
+    let tries = clamped_tries(deadline, clamped);
     let mut tries = std::pin::pin!(tries);
     tokio::select! {
         r = &mut first => {
