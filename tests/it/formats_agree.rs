@@ -91,15 +91,7 @@ fn table(text: &str, causes_from: &[(usize, String)]) -> Stated {
             let id: usize = id.parse().ok()?;
             let title = rest.split_once("  ")?.1;
             // The title is what the JSON calls it; the rest of the line is the table's.
-            let known = causes_from.iter().find(|(i, _)| *i == id)?;
-            Some((
-                id,
-                if title.starts_with(&known.1) {
-                    known.1.clone()
-                } else {
-                    title.to_string()
-                },
-            ))
+            cause_titled(id, title, causes_from)
         })
         .collect();
     Stated {
@@ -108,6 +100,25 @@ fn table(text: &str, causes_from: &[(usize, String)]) -> Stated {
         counts,
         causes,
     }
+}
+
+/// Cause `id` as a line states it: when the line starts with the title the JSON gives that
+/// cause, the title (the rest of the line is the format's own); else the line as it is, which
+/// then fails the comparison.
+fn cause_titled(
+    id: usize,
+    title: &str,
+    causes_from: &[(usize, String)],
+) -> Option<(usize, String)> {
+    let known = causes_from.iter().find(|(i, _)| *i == id)?;
+    Some((
+        id,
+        if title.starts_with(&known.1) {
+            known.1.clone()
+        } else {
+            title.to_string()
+        },
+    ))
 }
 
 /// Markdown cell escapes (`\_`, `\|`, …) undone.
@@ -256,15 +267,7 @@ fn annotations(text: &str, causes_from: &[(usize, String)]) -> Stated {
             let rest = title.strip_prefix("runner-preflight cause ")?;
             let (id, title) = rest.split_once(": ")?;
             let id: usize = id.parse().ok()?;
-            let known = causes_from.iter().find(|(i, _)| *i == id)?;
-            Some((
-                id,
-                if title.starts_with(&known.1) {
-                    known.1.clone()
-                } else {
-                    title.to_string()
-                },
-            ))
+            cause_titled(id, title, causes_from)
         })
         .collect();
     Stated {
