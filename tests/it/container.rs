@@ -107,42 +107,16 @@ async fn table_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) 
     Ran::from(run_in(ns, fx, hosts, "table", extra).await)
 }
 
+/// `check --no-throughput` of a one-capability profile for `hosts`, inside `ns`.
 async fn run_in(
     ns: &Netns,
     fx: &Fixture,
     hosts: &[&str],
     format: &str,
-    extra: Vec<String>,
+    mut extra: Vec<String>,
 ) -> std::process::Output {
-    let profile = fx.profile_file(
-        "container.yaml",
-        Profile::new("container", "Container jobs")
-            .capability("core", "Core", true, &fingerprinted(hosts, "/zen"))
-            .yaml(),
-    );
-    let mut cmd: Vec<String> = vec![
-        "netns".into(),
-        "exec".into(),
-        ns.name.clone(),
-        env!("CARGO_BIN_EXE_runner-preflight").into(),
-        "check".into(),
-        "--profile".into(),
-        profile,
-        "--format".into(),
-        format.into(),
-        "--quiet".into(),
-        "--ca-file".into(),
-        fx.ca.display().to_string(),
-        "--timeout".into(),
-        "2s".into(),
-        "--no-throughput".into(),
-    ];
-    cmd.extend(fx.agreeing_trust_stores());
-    cmd.extend(extra);
-    tokio::task::spawn_blocking(move || hermetic("ip").args(cmd).output())
-        .await
-        .expect("thread")
-        .expect("run ip netns exec")
+    extra.push("--no-throughput".into());
+    crate::path_faults::command_in(ns, fx, hosts, format, extra).await
 }
 
 /// A GitHub stand-in for `host` listening on `addr` inside `ns`.

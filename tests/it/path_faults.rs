@@ -31,8 +31,9 @@ async fn run_in(ns: &Netns, fx: &Fixture, hosts: &[&str], extra: Vec<String>) ->
     Outcome::of(out, started.elapsed())
 }
 
-/// `runner-preflight check --format FORMAT` with `args`, run inside `ns`.
-async fn command_in(
+/// `runner-preflight check --format FORMAT` with `args`, run inside `ns` (container.rs runs its
+/// checks with it too).
+pub(crate) async fn command_in(
     ns: &Netns,
     fx: &Fixture,
     hosts: &[&str],
