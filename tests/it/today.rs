@@ -20,21 +20,19 @@ fn one_host_json_args(
     host: &str,
     port: u16,
 ) -> Vec<String> {
-    let mut args = strings(&[
-        "check",
-        "--profile",
-        profile,
-        "--format",
-        "json",
-        "--quiet",
-        "--no-throughput",
-        "--timeout",
-        "2s",
-        "--dns-server",
-    ]);
-    args.push(dns.addr.to_string());
-    args.extend(["--ca-file".to_string(), fx.ca.display().to_string()]);
+    let mut args = json_args(profile, dns, fx, "2s");
+    args.push("--no-throughput".to_string());
     args.extend(connect_to(host, 443, port));
+    args
+}
+
+/// `check --format json --quiet` of `profile` against `dns` within `timeout`, trusting the
+/// fixture's CA in all three stores.
+fn json_args(profile: &str, dns: &DnsServer, fx: &Fixture, timeout: &str) -> Vec<String> {
+    let mut args = strings(&["check", "--profile", profile, "--format", "json", "--quiet"]);
+    args.extend(["--dns-server".to_string(), dns.addr.to_string()]);
+    args.extend(["--ca-file".to_string(), fx.ca.display().to_string()]);
+    args.extend(["--timeout".to_string(), timeout.to_string()]);
     args.extend(fx.agreeing_trust_stores());
     args
 }
@@ -66,19 +64,7 @@ async fn check_json(
     timeout: &str,
     extra: &[String],
 ) -> Outcome {
-    let mut args = strings(&[
-        "check",
-        "--profile",
-        profile,
-        "--format",
-        "json",
-        "--quiet",
-        "--dns-server",
-    ]);
-    args.push(dns.addr.to_string());
-    args.extend(["--ca-file".to_string(), fx.ca.display().to_string()]);
-    args.extend(["--timeout".to_string(), timeout.to_string()]);
-    args.extend(fx.agreeing_trust_stores());
+    let mut args = json_args(profile, dns, fx, timeout);
     args.extend(extra.iter().cloned());
     run_json(args).await
 }
