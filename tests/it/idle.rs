@@ -132,16 +132,21 @@ async fn pipe(client: TcpStream, to: SocketAddr, idle: Idle) {
     }
 }
 
-/// `check --idle-hold 5s` against the broker behind a relay treating idle flows as `idle`: the
-/// report's JSON, and its Prometheus metrics (what `serve` exposes for the same run).
-async fn idle_check(idle: Idle) -> (Value, String) {
-    let fx = Fixture::new("Preflight Test Root CA");
-    let profile = fx.profile(&Profile::new("test", "Idle test world").capability(
+/// The idle test world's profile: the broker, gating.
+fn broker_profile(fx: &Fixture) -> String {
+    fx.profile(&Profile::new("test", "Idle test world").capability(
         "essential",
         "Essential",
         true,
         &fingerprinted(&[BROKER], "/_ping"),
-    ));
+    ))
+}
+
+/// `check --idle-hold 5s` against the broker behind a relay treating idle flows as `idle`: the
+/// report's JSON, and its Prometheus metrics (what `serve` exposes for the same run).
+async fn idle_check(idle: Idle) -> (Value, String) {
+    let fx = Fixture::new("Preflight Test Root CA");
+    let profile = broker_profile(&fx);
     let dns = DnsWorld::at_loopback(&[BROKER]).start().await;
     let (server, _server) = keep_alive_server(&fx.pki).await;
     let (front, _relay) = relay(server, idle).await;
@@ -301,12 +306,7 @@ async fn a_relay_that_stops_forwarding_is_a_silent_cut() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_runs_the_idle_check_on_its_own_schedule_and_exposes_the_cut() {
     let fx = Fixture::new("Preflight Test Root CA");
-    let profile = fx.profile(&Profile::new("test", "Idle test world").capability(
-        "essential",
-        "Essential",
-        true,
-        &fingerprinted(&[BROKER], "/_ping"),
-    ));
+    let profile = broker_profile(&fx);
     let dns = DnsWorld::at_loopback(&[BROKER]).start().await;
     let (server, _server) = keep_alive_server(&fx.pki).await;
     let (front, _relay) = relay(server, Idle::Fin).await;
